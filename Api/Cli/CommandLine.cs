@@ -1,0 +1,152 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging.Abstractions;
+using VqaApi.Rendering;
+using VqaApi.Tasks.Checkpoints;
+using VqaApi.Tasks.Canvases;
+using VqaApi.Tasks.Conversion;
+using VqaApi.Tasks.Encoders;
+using VqaApi.Tasks.Models;
+
+namespace VqaApi.Api.Cli;
+
+/// <summary>Command-line verbs of the service binary. Errors print one line naming the problem and exit 1.</summary>
+public static class CommandLine
+{
+    private static readonly string[] Verbs = ["convert", "embed", "render", "serve", "--help", "-h", "-?", "--version"];
+
+    public static bool IsVerb(string[] args) => args.Length > 0 && Verbs.Contains(args[0]) && args[0] != "serve";
+
+    /// <summary>Arguments for the web host: everything after an optional leading 'serve'.</summary>
+    public static string[] ServeArguments(string[] args) => args.Length > 0 && args[0] == "serve" ? args[1..] : args;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("VqaApi: CLIPPO image and rendered-text encoder. Without a verb (or with 'serve') it runs the HTTP API.");
+        root.Subcommands.Add(ConvertCommand());
+        root.Subcommands.Add(EmbedCommand());
+        root.Subcommands.Add(RenderCommand());
+        root.Subcommands.Add(new Command("serve", "Run the HTTP API (the default). Host arguments such as --urls follow."));
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static int Guarded(Func<int> action)
+    {
+        try { return action(); }
+        catch (Exception e) when (e is CheckpointFormatException or ModelDirectoryException or ImageDecodeException
+                                      or IOException or UnauthorizedAccessException or ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static Command ConvertCommand()
+    {
+        var checkpoint = new Argument<string>("checkpoint") { Description = "big_vision CLIPPO checkpoint (.npz, float32 or bfloat16)" };
+        var modelDir = new Argument<string>("model-dir") { Description = "model directory to create (ONNX encoder + manifest.json)" };
+        var fp16 = new Option<bool>("--fp16") { Description = "store weights as float16 (half the size; arithmetic stays float32)" };
+        var id = new Option<string?>("--id") { Description = "model id (default: checkpoint name + hash prefix)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "replace an existing model directory" };
+        var command = new Command("convert", "Convert a big_vision CLIPPO checkpoint into a model directory") { checkpoint, modelDir, fp16, id, overwrite };
+        command.SetAction(parse => Guarded(() =>
+        {
+            var model = CheckpointConverter.Convert(parse.GetValue(checkpoint)!, parse.GetValue(modelDir)!,
+                new ConvertOptions { Fp16 = parse.GetValue(fp16), Id = parse.GetValue(id), Overwrite = parse.GetValue(overwrite) });
+            var m = model.Manifest;
+            var a = m.Architecture;
+            Console.WriteLine($"converted {m.Source.File} -> {model.Path}");
+            Console.WriteLine($"  id {m.Id}; ViT width {a.Width}, depth {a.Depth}, heads {a.Heads}, mlp {a.MlpDim}, patch {a.PatchSize}, " +
+                              $"image {a.ImageSize}, pool {a.Pool.ToString().ToLowerInvariant()}, out {a.EmbeddingDim}; {m.Parameters:N0} parameters");
+            Console.WriteLine($"  weights {m.WeightsDType} (checkpoint stored {m.Source.StoredDType}); temperature exp(t) = {m.Temperature:G6}; sha256 {m.Source.Sha256}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command EmbedCommand()
+    {
+        var model = new Option<string>("--model") { Description = "model directory", Required = true };
+        var image = new Option<string[]>("--image") { Description = "image file(s)", AllowMultipleArgumentsPerToken = true };
+        var text = new Option<string[]>("--text") { Description = "text(s) to render and embed" };
+        var tensor = new Option<string?>("--tensor") { Description = "already preprocessed float32 .npy of shape (N, H, W, 3), values in [-1, 1]" };
+        var output = new Option<string>("--output") { Description = "which output to write: embedding or pre_logits", DefaultValueFactory = _ => "embedding" };
+        output.AcceptOnlyFromAmong("embedding", "pre_logits");
+        var outFile = new Option<string>("--out") { Description = "output .npy file, float32 (N, dims)", Required = true };
+        var command = new Command("embed", "Embed images, texts or a preprocessed tensor with a model directory") { model, image, text, tensor, output, outFile };
+        command.SetAction(parse => Guarded(() =>
+        {
+            var images = parse.GetValue(image) ?? [];
+            var texts = parse.GetValue(text) ?? [];
+            var tensorPath = parse.GetValue(tensor);
+            int sources = (images.Length > 0 ? 1 : 0) + (texts.Length > 0 ? 1 : 0) + (tensorPath is null ? 0 : 1);
+            if (sources != 1) throw new ArgumentException("give exactly one of --image, --text or --tensor");
+
+            var directory = ModelDirectory.Load(parse.GetValue(model)!);
+            var canvases = new ModelCanvases(directory.Manifest, UnifontFont.Default);
+            float[] input;
+            if (tensorPath is not null)
+            {
+                using var file = File.OpenRead(tensorPath);
+                var array = NpyArray.Read(file, Path.GetFileName(tensorPath));
+                var expected = new[] { canvases.Size, canvases.Size, 3 };
+                if (array.Shape.Length != 4 || !array.Shape[1..].SequenceEqual(expected))
+                    throw new ArgumentException($"--tensor has shape {array.ShapeText}; this model needs (N, {canvases.Size}, {canvases.Size}, 3)");
+                input = array.Data;
+            }
+            else
+            {
+                int n = images.Length + texts.Length;
+                input = new float[n * canvases.Length];
+                for (int i = 0; i < texts.Length; i++) canvases.RenderText(texts[i], input.AsSpan(i * canvases.Length, canvases.Length));
+                for (int i = 0; i < images.Length; i++)
+                {
+                    var decoded = ImageDecoder.Decode(File.ReadAllBytes(images[i]), new ImageLimits());
+                    canvases.RenderImage(decoded, input.AsSpan(i * canvases.Length, canvases.Length));
+                }
+            }
+            var encoder = Encoder.Create(directory, new EncoderOptions { UseCuda = true, MaxBatch = 32 }, NullLogger.Instance);
+            try
+            {
+                var results = encoder.Run(input);
+                bool pre = parse.GetValue(output) == "pre_logits";
+                int dims = pre ? results[0].PreLogits.Length : results[0].Embedding.Length;
+                var data = results.SelectMany(r => pre ? r.PreLogits : r.Embedding).ToArray();
+                using var file = File.Create(parse.GetValue(outFile)!);
+                new NpyArray([results.Length, dims], data).Write(file);
+                Console.WriteLine($"wrote {parse.GetValue(output)} ({results.Length}, {dims}) from model {directory.Manifest.Id} on {encoder.ExecutionProvider} to {parse.GetValue(outFile)}");
+            }
+            finally { encoder.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RenderCommand()
+    {
+        var model = new Option<string?>("--model") { Description = "model directory whose render profile to use (default: the official unifont profile at 224 px)" };
+        var text = new Option<string?>("--text") { Description = "text to draw" };
+        var image = new Option<string?>("--image") { Description = "image file to preprocess as the encoder sees it" };
+        var outFile = new Option<string>("--out") { Description = "output PNG", Required = true };
+        var command = new Command("render", "Write the canvas the encoder sees as a PNG") { model, text, image, outFile };
+        command.SetAction(parse => Guarded(() =>
+        {
+            var textValue = parse.GetValue(text);
+            var imagePath = parse.GetValue(image);
+            if ((textValue is null) == (imagePath is null)) throw new ArgumentException("give exactly one of --text or --image");
+            var profile = parse.GetValue(model) is { } dir
+                ? ModelDirectory.Load(dir).Manifest
+                : null;
+            int size = profile?.Input.Height ?? 224;
+            var canvases = profile is not null ? new ModelCanvases(profile, UnifontFont.Default) : null;
+            var canvas = new float[size * size * 3];
+            if (imagePath is not null)
+                ImagePreprocessor.ToCanvas(ImageDecoder.Decode(File.ReadAllBytes(imagePath), new ImageLimits()), size, canvas);
+            else if (canvases is not null) canvases.RenderText(textValue!, canvas);
+            else new UnifontRenderer(UnifontFont.Default, new UnifontProfile()).Render(textValue!, canvas);
+            File.WriteAllBytes(parse.GetValue(outFile)!, CanvasPng.Encode(canvas, size, size));
+            Console.WriteLine($"wrote {size}x{size} canvas to {parse.GetValue(outFile)}");
+            return 0;
+        }));
+        return command;
+    }
+}

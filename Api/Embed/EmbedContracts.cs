@@ -1,0 +1,43 @@
+using System.ComponentModel;
+using VqaApi.Api.Inputs;
+using VqaApi.Tasks.Models;
+
+namespace VqaApi.Api.Embed;
+
+public sealed record EmbedRequest
+{
+    [Description("Texts to embed; each is rendered onto a canvas by the model's render profile.")]
+    public List<string>? Texts { get; init; }
+    [Description("Images to embed, each as base64 'data' or a 'url'.")]
+    public List<ImageInput>? Images { get; init; }
+    [Description("Also return pre_logits (the pooled representation before the head).")]
+    public bool IncludePreLogits { get; init; }
+}
+
+/// <summary>multipart/form-data form of /v1/embed: image files and/or text fields.</summary>
+public sealed class EmbedForm
+{
+    [Description("Image files (JPEG, PNG, WebP, GIF first frame, BMP).")]
+    public IFormFileCollection? Images { get; set; }
+    [Description("Texts, one form field each.")]
+    public List<string>? Texts { get; set; }
+    [Description("Also return pre_logits.")]
+    public bool? IncludePreLogits { get; set; }
+}
+
+public sealed record TextEmbedding(
+    int Index,
+    float[] Embedding,
+    float[]? PreLogits,
+    [property: Description("Code points drawn; the official renderer draws at most max_chars (768).")] int CodePointsRendered,
+    [property: Description("True when the text had more code points than the renderer draws.")] bool Truncated);
+
+public sealed record ImageEmbedding(int Index, float[] Embedding, float[]? PreLogits, int Width, int Height, string Format);
+
+public sealed record EmbedResponse(
+    string Model,
+    [property: Description("True for the placeholder model: its embeddings carry no meaning.")] bool RandomlyInitialized,
+    RenderProfileSpec RenderProfile,
+    int Dimensions,
+    List<TextEmbedding> Texts,
+    List<ImageEmbedding> Images);

@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using VqaApi.Rendering;
+using VqaApi.Tasks.Encoders;
+
+namespace VqaApi.Api.Hosting;
+
+/// <summary>Turns every known failure into a ProblemDetails response that says what to fix.</summary>
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title, detail, code) = exception switch
+        {
+            ApiProblem p => (p.Status, p.Title, p.Message, p.Code),
+            ImageDecodeException e => (ImageStatus(e.Code), "Unusable image", e.Message, e.Code),
+            EncoderBusyException e => (429, "Too many requests", e.Message, "busy"),
+            BadHttpRequestException e => (e.StatusCode, e.StatusCode == 413 ? "Payload too large" : "Bad request", e.Message, "bad_request"),
+            OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client closed request", "the request was cancelled", "cancelled"),
+            _ => (500, "Internal error", "an unexpected error occurred; it has been logged", "internal"),
+        };
+        if (status >= 500) logger.LogError(exception, "Unhandled error on {Path}", context.Request.Path);
+        if (exception is EncoderBusyException busy) context.Response.Headers.RetryAfter = busy.RetryAfterSeconds.ToString();
+        context.Response.StatusCode = status;
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        if (code is not null) problem.Extensions["code"] = code;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static int ImageStatus(string code) => code switch
+    {
+        "too_large" or "too_many_pixels" => 413,
+        "unsupported_format" => 415,
+        "empty" => 400,
+        _ => 422,
+    };
+}

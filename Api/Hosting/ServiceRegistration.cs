@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
+using VqaApi.Api.Health;
+using VqaApi.Api.Inputs;
+using VqaApi.Tasks.Encoders;
+using VqaApi.Tasks.Models;
+
+namespace VqaApi.Api.Hosting;
+
+public static class ServiceRegistration
+{
+    public static WebApplicationBuilder AddVqaApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EncoderOptions>().BindConfiguration(EncoderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<UrlFetchOptions>().BindConfiguration(UrlFetchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        var maxBody = builder.Configuration.GetValue<long?>($"{LimitsOptions.Section}:{nameof(LimitsOptions.MaxRequestBodyBytes)}") ?? new LimitsOptions().MaxRequestBodyBytes;
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
+
+        services.AddSingleton(sp => ServedModel.Open(
+            sp.GetRequiredService<IOptions<ModelOptions>>(), sp.GetRequiredService<IOptions<EncoderOptions>>(), sp.GetRequiredService<ILogger<ServedModel>>()));
+        services.AddHostedService<EncoderWarmUp>();
+        services.AddHttpClient(ImageFetcher.ClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => ImageFetcher.CreateHandler(sp.GetRequiredService<IOptions<UrlFetchOptions>>()))
+            .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddTransient(sp => new ImageFetcher(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(ImageFetcher.ClientName),
+            sp.GetRequiredService<IOptions<UrlFetchOptions>>(), sp.GetRequiredService<IOptions<LimitsOptions>>()));
+        services.AddTransient<ImageInputs>();
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddOpenApi(options => options.AddDocumentTransformer((document, context, ct) =>
+        {
+            var model = context.ApplicationServices.GetRequiredService<ServedModel>();
+            document.Info = new OpenApiInfo
+            {
+                Title = "VqaApi",
+                Version = "v1",
+                Description = "CLIPPO, one pixels-only encoder for images and rendered text. " +
+                              $"Served model: **{model.Manifest.Id}**." +
+                              (model.Manifest.RandomlyInitialized ? $"\n\n**{PlaceholderModel.Warning}**" : ""),
+            };
+            return Task.CompletedTask;
+        }));
+        return builder;
+    }
+
+    public static WebApplication MapVqaApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.UseSwaggerUI(ui =>
+        {
+            ui.RoutePrefix = "swagger";
+            ui.SwaggerEndpoint("/openapi/v1.json", "VqaApi v1");
+            ui.DocumentTitle = "VqaApi";
+        });
+        app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
+        return app;
+    }
+}

@@ -1,0 +1,46 @@
+using System.ComponentModel;
+using Microsoft.AspNetCore.Http.HttpResults;
+using VqaApi.Tasks.Checkpoints;
+using VqaApi.Tasks.Models;
+
+namespace VqaApi.Api.Models;
+
+public sealed record ModelInfo(
+    string Id,
+    string? Description,
+    [property: Description("True for the placeholder with random weights: its embeddings carry no meaning.")] bool RandomlyInitialized,
+    string? Warning,
+    VitArchitecture Architecture,
+    long Parameters,
+    string WeightsDType,
+    CanvasInput Input,
+    double Temperature,
+    RenderProfileSpec RenderProfile,
+    CheckpointSource Source,
+    [property: Description("ONNX Runtime execution provider in use: CUDA or CPU.")] string ExecutionProvider,
+    string? ExecutionProviderNote,
+    bool Ready,
+    long CanvasesEncoded,
+    long BatchesRun,
+    int QueuedCanvases);
+
+public static class ModelEndpoints
+{
+    public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/models", (ServedModel model) => TypedResults.Ok(new[] { Describe(model) }))
+            .WithName("ListModels")
+            .WithTags("Models")
+            .WithSummary("The served model: architecture, render profile, temperature, execution provider");
+        return app;
+    }
+
+    public static ModelInfo Describe(ServedModel model)
+    {
+        var m = model.Manifest;
+        var e = model.Encoder;
+        return new ModelInfo(m.Id, m.Description, m.RandomlyInitialized, m.RandomlyInitialized ? PlaceholderModel.Warning : null,
+            m.Architecture, m.Parameters, m.WeightsDType, m.Input, m.Temperature, m.RenderProfile, m.Source,
+            e.ExecutionProvider, e.ExecutionProviderNote, model.Ready, e.CanvasesEncoded, e.BatchesRun, e.QueuedCanvases);
+    }
+}

@@ -1,0 +1,75 @@
+using Google.Protobuf;
+using VqaApi.Tasks.Checkpoints;
+using VqaApi.Tasks.Models;
+
+namespace VqaApi.Tasks.Conversion;
+
+public sealed record ConvertOptions
+{
+    public bool Fp16 { get; init; }
+    public string? Id { get; init; }
+    public string? Description { get; init; }
+    public bool Overwrite { get; init; }
+    public bool RandomlyInitialized { get; init; }
+}
+
+/// <summary>Turns a big_vision CLIPPO checkpoint into a model directory (ONNX encoder + manifest).</summary>
+public static class CheckpointConverter
+{
+    public static ModelDirectory Convert(string checkpointPath, string modelDirectory, ConvertOptions? options = null)
+    {
+        var checkpoint = ClippoCheckpoint.Load(checkpointPath);
+        return Convert(checkpoint, Path.GetFileName(checkpointPath), modelDirectory, options ?? new ConvertOptions());
+    }
+
+    /// <summary>
+    /// Writes into a temporary sibling directory and moves it into place only when complete, so a failed
+    /// conversion never leaves a half-written model directory behind.
+    /// </summary>
+    public static ModelDirectory Convert(ClippoCheckpoint checkpoint, string sourceName, string modelDirectory, ConvertOptions options)
+    {
+        var target = Path.GetFullPath(modelDirectory);
+        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !options.Overwrite)
+            throw new ModelDirectoryException($"'{modelDirectory}' already exists and is not empty (pass --overwrite to replace it)");
+        var parent = Path.GetDirectoryName(target) ?? throw new ModelDirectoryException($"'{modelDirectory}' has no parent directory");
+        Directory.CreateDirectory(parent);
+        var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            var a = checkpoint.Architecture;
+            var manifest = new ModelManifest
+            {
+                Id = options.Id ?? DefaultId(sourceName, checkpoint, options.Fp16),
+                Description = options.Description ?? $"CLIPPO ViT converted from {sourceName}",
+                Architecture = a,
+                Parameters = a.ParameterCount(),
+                WeightsDType = options.Fp16 ? "float16" : "float32",
+                Input = new CanvasInput { Height = a.ImageSize, Width = a.ImageSize },
+                Temperature = Math.Exp(checkpoint.LogTemperature),
+                RenderProfile = RenderProfileSpec.OfficialUnifont(a.ImageSize),
+                Source = new CheckpointSource { File = sourceName, Sha256 = checkpoint.Sha256, StoredDType = checkpoint.StoredAs.ToString().ToLowerInvariant() },
+                RandomlyInitialized = options.RandomlyInitialized,
+            };
+            var model = OnnxEncoderBuilder.Build(checkpoint, options.Fp16, $"CLIPPO encoder {manifest.Id}, input pixels NHWC float32 in [-1, 1]");
+            using (var file = File.Create(Path.Combine(staging, manifest.Encoder)))
+                model.WriteTo(file);
+            ModelDirectory.WriteManifest(staging, manifest);
+
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            Directory.Move(staging, target);
+            return ModelDirectory.Load(target);
+        }
+        catch
+        {
+            try { Directory.Delete(staging, recursive: true); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    private static string DefaultId(string sourceName, ClippoCheckpoint checkpoint, bool fp16)
+    {
+        var stem = Path.GetFileNameWithoutExtension(sourceName);
+        return $"{stem}-{checkpoint.Sha256[..8]}{(fp16 ? "-fp16" : "")}";
+    }
+}

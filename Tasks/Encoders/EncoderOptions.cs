@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace VqaApi.Tasks.Encoders;
+
+/// <summary>ONNX Runtime session and micro-batching settings (section "Encoder").</summary>
+public sealed class EncoderOptions
+{
+    public const string Section = "Encoder";
+
+    /// <summary>Try the CUDA execution provider first; fall back to CPU (logged) when it does not load.</summary>
+    public bool UseCuda { get; set; } = true;
+    [Range(0, 64)] public int CudaDevice { get; set; }
+    /// <summary>Threads inside one operator; 0 lets ONNX Runtime use every core.</summary>
+    [Range(0, 1024)] public int IntraOpThreads { get; set; }
+    [Range(0, 1024)] public int InterOpThreads { get; set; } = 1;
+    /// <summary>Most canvases run in one encoder call.</summary>
+    [Range(1, 1024)] public int MaxBatch { get; set; } = 16;
+    /// <summary>How long the first canvas of a batch waits for others to join it.</summary>
+    [Range(0, 10_000)] public double MaxWaitMilliseconds { get; set; } = 2;
+    /// <summary>Most canvases waiting; past it requests are refused with 429.</summary>
+    [Range(1, 1_000_000)] public int MaxQueuedCanvases { get; set; } = 512;
+    /// <summary>Batches run at once (each uses IntraOpThreads threads).</summary>
+    [Range(1, 64)] public int Workers { get; set; } = 1;
+    /// <summary>Seconds a refused client is told to wait (Retry-After).</summary>
+    [Range(1, 3600)] public int RetryAfterSeconds { get; set; } = 1;
+    public bool WarmUp { get; set; } = true;
+}

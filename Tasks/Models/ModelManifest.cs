@@ -1,0 +1,80 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using VqaApi.Rendering;
+using VqaApi.Tasks.Checkpoints;
+
+namespace VqaApi.Tasks.Models;
+
+/// <summary>How the model's encoder input is laid out; written into every manifest so clients never guess.</summary>
+public sealed record CanvasInput
+{
+    public string Name { get; init; } = "pixels";
+    public string Layout { get; init; } = "NHWC";
+    public string DType { get; init; } = "float32";
+    public required int Height { get; init; }
+    public required int Width { get; init; }
+    public int Channels { get; init; } = 3;
+    /// <summary>Pixel value v in 0..255 maps to v / 255 * 2 - 1.</summary>
+    public float[] Range { get; init; } = [-1f, 1f];
+}
+
+/// <summary>How text is drawn for this model: the manifest names it so the API never guesses.</summary>
+public sealed record RenderProfileSpec
+{
+    /// <summary>"unifont": big_vision's render_unifont, as every released CLIPPO model was trained with.</summary>
+    public string Kind { get; init; } = "unifont";
+    public UnifontProfile? Unifont { get; init; }
+    /// <summary>Font files the profile was used with (informative; the service draws with its own fonts/).</summary>
+    public string? Font { get; init; }
+
+    public static RenderProfileSpec OfficialUnifont(int imageSize) => new()
+    {
+        Kind = "unifont",
+        Unifont = new UnifontProfile { ImageSize = imageSize },
+        Font = "GNU Unifont .hex (official models used 9.0.06; fonts/unifont.hex is 15.0.01)",
+    };
+}
+
+public sealed record CheckpointSource
+{
+    public string Kind { get; init; } = "big_vision-clippo-npz";
+    public string? File { get; init; }
+    public required string Sha256 { get; init; }
+    public string? StoredDType { get; init; }
+}
+
+/// <summary>manifest.json of a model directory: everything needed to serve the encoder beside it.</summary>
+public sealed record ModelManifest
+{
+    public const string FileName = "manifest.json";
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+    public required string Id { get; init; }
+    public string? Description { get; init; }
+    public required VitArchitecture Architecture { get; init; }
+    public long Parameters { get; init; }
+    public string Encoder { get; init; } = "encoder.onnx";
+    public string WeightsDType { get; init; } = "float32";
+    public required CanvasInput Input { get; init; }
+    public Dictionary<string, string> Outputs { get; init; } = new()
+    {
+        ["embedding"] = "embedding",
+        ["logits"] = "logits",
+        ["pre_logits"] = "pre_logits",
+    };
+    /// <summary>exp(t): contrastive scores are Temperature * dot(a, b).</summary>
+    public required double Temperature { get; init; }
+    public required RenderProfileSpec RenderProfile { get; init; }
+    public required CheckpointSource Source { get; init; }
+    /// <summary>True for the placeholder model with random weights: its embeddings mean nothing.</summary>
+    public bool RandomlyInitialized { get; init; }
+    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+}

@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+using Onnx;
+using VqaApi.Rendering;
+using VqaApi.Tasks.Checkpoints;
+using VqaApi.Tasks.Conversion;
+using VqaApi.Tasks.Encoders;
+using VqaApi.Tasks.Models;
+
+// Benchmarks print tables; they assert nothing. Usage:
+//   dotnet run -c Release --project benchmarks -- [all|encoder|torch|unifont] [--quick]
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
+bool quick = args.Contains("--quick");
+var work = Directory.CreateTempSubdirectory("vqaapi-bench-").FullName;
+Console.WriteLine($"# VqaApi benchmarks ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, ONNX Runtime {OrtEnv.Instance().GetVersionString()})");
+try
+{
+    if (what is "all" or "encoder") Bench.Encoder(work, quick);
+    if (what is "all" or "torch") Bench.Torch(work, quick);
+    if (what is "all" or "unifont") Bench.Unifont(quick);
+}
+finally { Directory.Delete(work, true); }
+
+static class Bench
+{
+    static readonly VitArchitecture B16 = new(768, 12, 12, 3072, 16, 224, PoolType.Map, 768);
+    static readonly VitArchitecture S16 = new(384, 12, 6, 1536, 16, 224, PoolType.Map, 384);
+
+    public static void Encoder(string work, bool quick)
+    {
+        double peak = MatMulPeak(work, quick);
+        Console.WriteLine();
+        Console.WriteLine($"## Encoder, ViT-B/16 224 px, random weights, CPU ({Environment.ProcessorCount} threads)");
+        Console.WriteLine($"float32 matrix-multiply peak measured now (ONNX Runtime MatMul, best of square 2048 and 6272x768x3072): {peak:F1} GFLOP/s");
+        Console.WriteLine();
+        Console.WriteLine("| batch | images/s | ms/batch | GFLOP/s | % of peak |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|");
+        using var model = new TempModel(work, "b16", B16);
+        double flops = FlopsPerImage(B16);
+        foreach (int batch in quick ? new[] { 1, 8 } : new[] { 1, 8, 32 })
+        {
+            var (ips, ms) = EncoderSpeed(model.Directory, batch, seconds: quick ? 2 : 6);
+            double gflops = ips * flops / 1e9;
+            Console.WriteLine($"| {batch} | {ips:F2} | {ms:F0} | {gflops:F1} | {100 * gflops / peak:F0}% |");
+        }
+    }
+
+    public static void Torch(string work, bool quick)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"## ViT-S/16 224 px: ONNX Runtime (this service) vs PyTorch eager, same checkpoint, same inputs, {Environment.ProcessorCount} threads");
+        using var model = new TempModel(work, "s16", S16);
+        int batch = 8;
+        var inputs = RandomCanvases(batch, 224, 1);
+        var inputPath = Path.Combine(work, "inputs.npy");
+        using (var f = File.Create(inputPath)) new NpyArray([batch, 224, 224, 3], inputs).Write(f);
+        var (onnxIps, _) = EncoderSpeed(model.Directory, batch, quick ? 2 : 6, inputs);
+        var torchOut = Path.Combine(work, "torch.npy");
+        var script = Path.Combine(AppContext.BaseDirectory, "torch_vit.py");
+        var psi = new ProcessStartInfo("/usr/bin/python3", [script, model.Checkpoint, inputPath, batch.ToString(), quick ? "1" : "4", Environment.ProcessorCount.ToString(), torchOut])
+        { RedirectStandardOutput = true, RedirectStandardError = true };
+        string stdout, stderr;
+        int exit;
+        try
+        {
+            using var p = Process.Start(psi)!;
+            stdout = p.StandardOutput.ReadToEnd();
+            stderr = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            exit = p.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception e) { stdout = ""; stderr = e.Message; exit = -1; }
+        if (exit != 0)
+        {
+            Console.WriteLine($"PyTorch side skipped: {stderr.Trim().Split('\n').Last()} (apt-get install -y python3-torch libopenblas0-pthread)");
+            Console.WriteLine($"| runtime | images/s (batch {batch}) |\n|---|---:|\n| ONNX Runtime | {onnxIps:F2} |");
+            return;
+        }
+        var result = JsonDocument.Parse(stdout.Trim().Split('\n').Last()).RootElement;
+        double torchIps = result.GetProperty("images_per_s").GetDouble();
+        using var encoder = new EncoderScope(model.Directory, batch);
+        var ours = encoder.Encoder.Run(inputs);
+        NpyArray theirs;
+        using (var f = File.OpenRead(torchOut)) theirs = NpyArray.Read(f, "torch.npy");
+        double maxDiff = 0;
+        for (int i = 0; i < batch; i++)
+            for (int k = 0; k < S16.EmbeddingDim; k++)
+                maxDiff = Math.Max(maxDiff, Math.Abs(ours[i].Embedding[k] - theirs.Data[i * S16.EmbeddingDim + k]));
+        Console.WriteLine();
+        Console.WriteLine($"| runtime | images/s (batch {batch}) | ratio |");
+        Console.WriteLine("|---|---:|---:|");
+        Console.WriteLine($"| ONNX Runtime {OrtEnv.Instance().GetVersionString()} | {onnxIps:F2} | {onnxIps / torchIps:F2}x |");
+        Console.WriteLine($"| PyTorch {result.GetProperty("torch").GetString()} eager | {torchIps:F2} | 1.00x |");
+        Console.WriteLine($"Same computation: max |embedding difference| between the two = {maxDiff:E2}");
+    }
+
+    public static void Unifont(bool quick)
+    {
+        Console.WriteLine();
+        Console.WriteLine("## Official unifont renderer, one thread, 224 px canvases (float32 HWC)");
+        var renderer = new UnifontRenderer(UnifontFont.Default, new UnifontProfile());
+        var texts = new[]
+        {
+            "a photo of a dog playing in the snow.",
+            "The quick brown fox jumps over the lazy dog, then naps under a big old oak tree near the river bank.",
+            "Привет, мир! 你好，世界。 مرحبا بالعالم",
+        };
+        var canvas = new float[224 * 224 * 3];
+        double seconds = quick ? 1 : 3;
+        double floor = Rate(() => canvas.AsSpan().Fill(-0.0039215684f), seconds);
+        Console.WriteLine();
+        Console.WriteLine("| work | canvases/s | x floor time |");
+        Console.WriteLine("|---|---:|---:|");
+        Console.WriteLine($"| floor: fill the canvas with a constant | {floor:F0} | 1.00 |");
+        foreach (var text in texts)
+        {
+            var utf8 = System.Text.Encoding.UTF8.GetBytes(text);
+            double rate = Rate(() => renderer.Render(utf8, canvas), seconds);
+            Console.WriteLine($"| render \"{(text.Length > 30 ? text[..30] + "..." : text)}\" ({text.Length} chars) | {rate:F0} | {floor / rate:F2} |");
+        }
+    }
+
+    static double Rate(Action action, double seconds)
+    {
+        for (int i = 0; i < 200; i++) action();
+        long n = 0;
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed.TotalSeconds < seconds) { for (int i = 0; i < 100; i++) action(); n += 100; }
+        return n / sw.Elapsed.TotalSeconds;
+    }
+
+    static (double imagesPerSecond, double msPerBatch) EncoderSpeed(ModelDirectory model, int batch, double seconds, float[]? inputs = null)
+    {
+        using var scope = new EncoderScope(model, batch);
+        inputs ??= RandomCanvases(batch, model.Manifest.Input.Height, 2);
+        scope.Encoder.Run(inputs); // warm-up
+        int runs = 0;
+        var sw = Stopwatch.StartNew();
+        while (runs < 2 || sw.Elapsed.TotalSeconds < seconds) { scope.Encoder.Run(inputs); runs++; }
+        double s = sw.Elapsed.TotalSeconds;
+        return (runs * batch / s, 1000 * s / runs);
+    }
+
+    static double MatMulPeak(string work, bool quick)
+    {
+        double best = 0;
+        foreach (var (m, k, n) in new[] { (2048, 2048, 2048), (6272, 768, 3072) })
+        {
+            var path = Path.Combine(work, $"matmul-{m}x{k}x{n}.onnx");
+            WriteMatMulModel(path, k, n);
+            using var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            using var session = new InferenceSession(path, so);
+            var a = new float[m * k];
+            new Random(1).NextBytes(new byte[1]);
+            for (int i = 0; i < a.Length; i++) a[i] = (i % 7) * 0.1f;
+            using var input = OrtValue.CreateTensorValueFromMemory(a, [m, k]);
+            using var ro = new RunOptions();
+            session.Run(ro, ["a"], [input], ["c"]).Dispose();
+            int runs = 0;
+            var sw = Stopwatch.StartNew();
+            while (runs < 3 || sw.Elapsed.TotalSeconds < (quick ? 1 : 3)) { session.Run(ro, ["a"], [input], ["c"]).Dispose(); runs++; }
+            best = Math.Max(best, 2.0 * m * k * n * runs / sw.Elapsed.TotalSeconds / 1e9);
+        }
+        return best;
+    }
+
+    static void WriteMatMulModel(string path, int k, int n)
+    {
+        var graph = new GraphProto { Name = "matmul" };
+        var b = new TensorProto { Name = "b", DataType = (int)TensorProto.Types.DataType.Float };
+        b.Dims.AddRange([k, n]);
+        var data = new float[k * n];
+        for (int i = 0; i < data.Length; i++) data[i] = (i % 5) * 0.01f;
+        var bytes = new byte[data.Length * 4];
+        Buffer.BlockCopy(data, 0, bytes, 0, bytes.Length);
+        b.RawData = ByteString.CopyFrom(bytes);
+        graph.Initializer.Add(b);
+        var node = new NodeProto { OpType = "MatMul" };
+        node.Input.AddRange(["a", "b"]);
+        node.Output.Add("c");
+        graph.Node.Add(node);
+        graph.Input.Add(Info("a", -1, k));
+        graph.Output.Add(Info("c", -1, n));
+        var model = new ModelProto { IrVersion = 9, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 20 });
+        using var f = File.Create(path);
+        model.WriteTo(f);
+    }
+
+    static ValueInfoProto Info(string name, long rows, long cols)
+    {
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(rows < 0 ? new TensorShapeProto.Types.Dimension { DimParam = "m" } : new TensorShapeProto.Types.Dimension { DimValue = rows });
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = cols });
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } };
+    }
+
+    /// <summary>Multiply-adds x 2 of one forward pass.</summary>
+    static double FlopsPerImage(VitArchitecture a)
+    {
+        double t = a.Patches, d = a.Width, m = a.MlpDim, p = a.PatchSize;
+        double macs = t * p * p * 3 * d + a.Depth * (4 * t * d * d + 2 * t * t * d + 2 * t * d * m);
+        if (a.Pool == PoolType.Map) macs += 2 * t * d * d + 2 * t * d + d * d + 2 * d * m;
+        if (a.OutDim is { } e) macs += d * e;
+        return 2 * macs;
+    }
+
+    static float[] RandomCanvases(int count, int size, int seed)
+    {
+        var rng = new Random(seed);
+        var data = new float[count * size * size * 3];
+        for (int i = 0; i < data.Length; i++) data[i] = rng.Next(256) / 255f * 2f - 1f;
+        return data;
+    }
+
+    sealed class TempModel : IDisposable
+    {
+        public TempModel(string work, string name, VitArchitecture arch)
+        {
+            Checkpoint = Path.Combine(work, name + ".npz");
+            RandomCheckpoint.Save(Checkpoint, RandomCheckpoint.CreateParameters(arch, 1));
+            Directory = CheckpointConverter.Convert(Checkpoint, Path.Combine(work, name));
+        }
+        public string Checkpoint { get; }
+        public ModelDirectory Directory { get; }
+        public void Dispose() { }
+    }
+
+    sealed class EncoderScope(ModelDirectory model, int batch) : IDisposable
+    {
+        public Encoder Encoder { get; } = VqaApi.Tasks.Encoders.Encoder.Create(model,
+            new EncoderOptions { UseCuda = false, MaxBatch = batch, WarmUp = false }, NullLogger.Instance);
+        public void Dispose() => Encoder.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+}

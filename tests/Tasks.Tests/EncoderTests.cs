@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using VqaApi.Tasks.Checkpoints;
+using VqaApi.Tasks.Conversion;
+using VqaApi.Tasks.Encoders;
+using VqaApi.Tasks.Models;
+
+namespace VqaApi.Tasks.Tests;
+
+public sealed class EncoderTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    private ModelDirectory Model(VitArchitecture arch) =>
+        CheckpointConverter.Convert(RandomCheckpoint.Create(arch, 9), "random", _tmp.File($"m{arch.Width}-{arch.ImageSize}"), new ConvertOptions());
+
+    private static readonly VitArchitecture Small = new(32, 1, 2, 64, 8, 32, PoolType.Map, 16);
+
+    [Fact]
+    public async Task Concurrent_requests_share_batches_and_get_their_own_results()
+    {
+        var model = Model(Small);
+        await using var encoder = Encoder.Create(model, new EncoderOptions { UseCuda = false, MaxBatch = 16, MaxWaitMilliseconds = 200 }, NullLogger.Instance);
+        var canvases = ConversionParityTests.RandomImages(12, 32, seed: 1);
+        var expected = encoder.Run(canvases);
+        long batchesBefore = encoder.BatchesRun;
+
+        var tasks = Enumerable.Range(0, 12)
+            .Select(i => Task.Run(() => encoder.EncodeAsync(canvases.AsSpan(i * encoder.CanvasLength, encoder.CanvasLength))))
+            .ToArray();
+        var results = await Task.WhenAll(tasks);
+        for (int i = 0; i < 12; i++)
+            for (int k = 0; k < 16; k++)
+                Assert.True(Math.Abs(expected[i].Embedding[k] - results[i][0].Embedding[k]) < 1e-5);
+        Assert.True(encoder.BatchesRun - batchesBefore < 12, $"{encoder.BatchesRun - batchesBefore} batches for 12 requests: no batching happened");
+        Assert.Equal(0, encoder.QueuedCanvases);
+    }
+
+    [Fact]
+    public async Task A_full_queue_refuses_with_retry_after()
+    {
+        var model = Model(Small);
+        await using var encoder = Encoder.Create(model, new EncoderOptions { UseCuda = false, MaxQueuedCanvases = 2, RetryAfterSeconds = 7 }, NullLogger.Instance);
+        var busy = Assert.Throws<EncoderBusyException>(() => { _ = encoder.EncodeAsync(new float[3 * encoder.CanvasLength]); });
+        Assert.Equal(7, busy.RetryAfterSeconds);
+        Assert.Equal(0, encoder.QueuedCanvases);
+        var ok = await encoder.EncodeAsync(new float[2 * encoder.CanvasLength]);
+        Assert.Equal(2, ok.Length);
+    }
+
+    [Fact]
+    public async Task A_cancelled_caller_gets_cancellation_and_the_encoder_keeps_working()
+    {
+        var model = Model(Small);
+        await using var encoder = Encoder.Create(model, new EncoderOptions { UseCuda = false, MaxWaitMilliseconds = 0 }, NullLogger.Instance);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => encoder.EncodeAsync(new float[encoder.CanvasLength], cts.Token));
+        var ok = await encoder.EncodeAsync(new float[encoder.CanvasLength]);
+        Assert.Single(ok);
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_a_running_onnx_session()
+    {
+        // Large enough that one run takes far longer than the cancellation delay.
+        var model = Model(new VitArchitecture(256, 8, 4, 1024, 8, 128, PoolType.Map, 64));
+        await using var encoder = Encoder.Create(model, new EncoderOptions { UseCuda = false, MaxBatch = 32 }, NullLogger.Instance);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+        Assert.ThrowsAny<OperationCanceledException>(() => encoder.Run(new float[32 * encoder.CanvasLength], cts.Token));
+        Assert.Single(encoder.Run(new float[encoder.CanvasLength]));
+    }
+}
