@@ -56,7 +56,7 @@ public static class RequestBody
             while (await reader.ReadNextSectionAsync(ct) is { } section)
             {
                 if (parts.Count >= maxParts) throw ApiProblem.BadRequest($"too many form parts; at most {maxParts} are accepted", "too_many_parts");
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var cd) || !cd.IsFormDisposition())
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var cd) || !cd.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
                     throw ApiProblem.BadRequest("every multipart section needs a 'Content-Disposition: form-data; name=...' header");
                 var data = await ReadAllAsync(section.Body, null, maxBytes - total, ct);
                 total += data.Length;

@@ -34,8 +34,7 @@ public static class RenderEndpoints
             .WithSummary("The exact canvas the encoder sees, as PNG")
             .WithDescription("Send one text or one image. The PNG is the model's input canvas (its render profile for text, " +
                              "the squash-resize for images), mapped back from [-1, 1] to 0..255. Header X-Render-Profile names the profile.")
-            .Accepts<RenderRequest>("application/json")
-            .Accepts<RenderForm>("multipart/form-data")
+            .AcceptsJsonOrForm<RenderRequest, RenderForm>("One text or one image to draw.")
             .Produces(200, contentType: "image/png")
             .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422)
             .DisableAntiforgery();

@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace VqaApi.Api.Hosting;
+
+/// <summary>
+/// Documents an endpoint that reads its own body as JSON or multipart/form-data. (Accepts() metadata would also
+/// make routing refuse other content types with a bare 415, before our ProblemDetails could explain.)
+/// </summary>
+public static class RequestBodyDocs
+{
+    public static RouteHandlerBuilder AcceptsJsonOrForm<TJson, TForm>(this RouteHandlerBuilder builder, string description) =>
+        builder.AddOpenApiOperationTransformer(async (operation, context, ct) =>
+        {
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Description = description,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(TJson), null, ct) },
+                    ["multipart/form-data"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(TForm), null, ct) },
+                },
+            };
+        });
+}
