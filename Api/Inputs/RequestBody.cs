@@ -30,6 +30,11 @@ public static class RequestBody
             return JsonSerializer.Deserialize<T>(bytes, JsonOptions)
                    ?? throw ApiProblem.BadRequest("the request body is JSON null; send a JSON object");
         }
+        catch (JsonException e) when (e.InnerException is InvalidOperationException { Message: var m } && m.Contains("UTF-8"))
+        {
+            var at = e.Path is { Length: > 1 } ? $" at {e.Path}" : "";
+            throw ApiProblem.BadRequest($"the request body contains invalid UTF-8{at}; send JSON encoded as UTF-8", "invalid_utf8");
+        }
         catch (JsonException e)
         {
             var where = e.Path is { Length: > 1 } ? $" at {e.Path}" : "";

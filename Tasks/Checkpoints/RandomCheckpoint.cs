@@ -28,8 +28,17 @@ public static class RandomCheckpoint
         return p;
     }
 
-    public static ClippoCheckpoint Create(VitArchitecture architecture, int seed) =>
-        ClippoCheckpoint.FromParameters(CreateParameters(architecture, seed), $"random-seed-{seed}".PadRight(64, '0'), $"random (seed {seed})");
+    public static ClippoCheckpoint Create(VitArchitecture architecture, int seed)
+    {
+        var parameters = CreateParameters(architecture, seed);
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var (key, array) in parameters.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(key));
+            sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(array.Data.AsSpan()));
+        }
+        return ClippoCheckpoint.FromParameters(parameters, Convert.ToHexStringLower(sha.GetHashAndReset()), $"random (seed {seed})");
+    }
 
     /// <summary>Writes a parameter tree as a big_vision-style .npz (keys prefixed with <c>params/</c>).</summary>
     public static void Save(string path, Dictionary<string, NpyArray> parameters, NpyDType dtype = NpyDType.Float32) =>

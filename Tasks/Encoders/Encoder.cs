@@ -63,7 +63,12 @@ public sealed class Encoder : IAsyncDisposable
         string provider = "CPU";
         string? note = null;
         InferenceSession? session = null;
-        if (options.UseCuda)
+        if (options.UseCuda && MissingCudaLibrary() is { } missing)
+        {
+            note = $"CUDA execution provider not tried: {missing} is not installed (ONNX Runtime 1.31 needs CUDA 13 and cuDNN 9)";
+            logger.LogWarning("Model {Model} runs on CPU: {Reason}", model.Manifest.Id, note);
+        }
+        else if (options.UseCuda)
         {
             try
             {
@@ -88,6 +93,20 @@ public sealed class Encoder : IAsyncDisposable
         logger.LogInformation("Encoder for model {Model} runs on {Provider} (max batch {MaxBatch}, max wait {Wait} ms)",
             model.Manifest.Id, provider, options.MaxBatch, options.MaxWaitMilliseconds);
         return new Encoder(model, session, provider, note, options, logger);
+    }
+
+    /// <summary>
+    /// The CUDA provider's own dependencies; checking them first avoids ONNX Runtime's loud failed load on
+    /// machines without a GPU. When they are present, a failure to start CUDA is still caught and logged.
+    /// </summary>
+    private static string? MissingCudaLibrary()
+    {
+        foreach (var library in new[] { "libcudart.so.13", "libcublasLt.so.13", "libcublas.so.13", "libcudnn.so.9" })
+        {
+            if (!System.Runtime.InteropServices.NativeLibrary.TryLoad(library, out var handle)) return library;
+            System.Runtime.InteropServices.NativeLibrary.Free(handle);
+        }
+        return null;
     }
 
     private static SessionOptions SessionOptionsFor(EncoderOptions options)

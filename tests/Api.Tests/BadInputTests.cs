@@ -82,7 +82,7 @@ public sealed class BadInputTests(ApiFactory factory) : IClassFixture<ApiFactory
     {
         var body = new ByteArrayContent([.. "{\"texts\": [\""u8, 0xC3, 0x28, 0xFF, .. "\"]}"u8]);
         body.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        await Problem(await _client.PostAsync("/v1/embed", body), HttpStatusCode.BadRequest, "UTF-8");
+        await Problem(await _client.PostAsync("/v1/embed", body), HttpStatusCode.BadRequest, "invalid UTF-8");
     }
 
     [Fact]
