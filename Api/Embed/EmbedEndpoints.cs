@@ -19,7 +19,7 @@ public static class EmbedEndpoints
             .WithDescription("JSON: {\"texts\": [...], \"images\": [{\"data\": base64} | {\"url\": ...}]}. " +
                              "multipart/form-data: 'images' files and 'texts' fields. Texts are drawn by the model's render profile " +
                              "(see POST /v1/render for the exact canvas); images are squash-resized to the model's input size.")
-            .AcceptsJsonOrForm<EmbedRequest, EmbedForm>("Texts and images to embed.")
+            .AcceptsJsonOrForm<EmbedRequest, EmbedForm>("Texts and images to embed.", "{\"texts\": [\"a photo of a cat\", \"ein Foto einer Katze\"], \"includePreLogits\": false}")
             .Produces<EmbedResponse>()
             .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429)
             .DisableAntiforgery();

@@ -5,14 +5,16 @@ using VqaApi.Tasks.Models;
 
 namespace VqaApi.Api.Health;
 
+public sealed record HealthStatus(string Status, string? Model = null, string? ExecutionProvider = null);
+
 public static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "alive" }))
+        app.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("alive")))
             .WithTags("Health").WithSummary("Liveness: the process answers");
-        app.MapGet("/readyz", Results<Ok<object>, ProblemHttpResult> (ServedModel model) => model.Ready
-                ? TypedResults.Ok<object>(new { status = "ready", model = model.Manifest.Id, executionProvider = model.Encoder.ExecutionProvider })
+        app.MapGet("/readyz", Results<Ok<HealthStatus>, ProblemHttpResult> (ServedModel model) => model.Ready
+                ? TypedResults.Ok(new HealthStatus("ready", model.Manifest.Id, model.Encoder.ExecutionProvider))
                 : TypedResults.Problem("the encoder is still warming up", statusCode: 503, title: "Not ready"))
             .WithTags("Health").WithSummary("Readiness: the model is loaded and warmed up");
         return app;

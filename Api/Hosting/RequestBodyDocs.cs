@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
@@ -9,7 +10,7 @@ namespace VqaApi.Api.Hosting;
 /// </summary>
 public static class RequestBodyDocs
 {
-    public static RouteHandlerBuilder AcceptsJsonOrForm<TJson, TForm>(this RouteHandlerBuilder builder, string description) =>
+    public static RouteHandlerBuilder AcceptsJsonOrForm<TJson, TForm>(this RouteHandlerBuilder builder, string description, string jsonExample) =>
         builder.AddOpenApiOperationTransformer(async (operation, context, ct) =>
         {
             operation.RequestBody = new OpenApiRequestBody
@@ -18,7 +19,7 @@ public static class RequestBodyDocs
                 Description = description,
                 Content = new Dictionary<string, OpenApiMediaType>
                 {
-                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(TJson), null, ct) },
+                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(TJson), null, ct), Example = JsonNode.Parse(jsonExample) },
                     ["multipart/form-data"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(TForm), null, ct) },
                 },
             };

@@ -34,7 +34,7 @@ public static class RenderEndpoints
             .WithSummary("The exact canvas the encoder sees, as PNG")
             .WithDescription("Send one text or one image. The PNG is the model's input canvas (its render profile for text, " +
                              "the squash-resize for images), mapped back from [-1, 1] to 0..255. Header X-Render-Profile names the profile.")
-            .AcceptsJsonOrForm<RenderRequest, RenderForm>("One text or one image to draw.")
+            .AcceptsJsonOrForm<RenderRequest, RenderForm>("One text or one image to draw.", "{\"text\": \"Hello, CLIPPO! Any script Unifont can draw: Ελληνικά, Русский, 中文\"}")
             .Produces(200, contentType: "image/png")
             .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422)
             .DisableAntiforgery();
