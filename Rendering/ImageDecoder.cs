@@ -1,96 +1,155 @@
+using System.Runtime.InteropServices;
 using SkiaSharp;
 
 namespace VqaApi.Rendering;
 
-/// <summary>Limits checked before and while decoding an image.</summary>
-public sealed record ImageLimits
-{
-    public long MaxEncodedBytes { get; init; } = 20_000_000;
-    /// <summary>Width x height, checked from the header before any pixel is decoded (decompression bombs).</summary>
-    public long MaxPixels { get; init; } = 50_000_000;
-    public int MaxSide { get; init; } = 20_000;
-}
-
-/// <summary>An image that cannot be used; <see cref="Code"/> is a short machine-readable reason.</summary>
-public sealed class ImageDecodeException(string code, string message) : Exception(message)
-{
-    public string Code { get; } = code;
-}
-
-/// <summary>Decoded pixels, upright (EXIF orientation applied), 8-bit RGB, row-major.</summary>
-public sealed record DecodedImage(int Width, int Height, byte[] Rgb, string Format, int FrameCount);
-
-/// <summary>Decodes JPEG, PNG, WebP, GIF (first frame) and BMP with SkiaSharp.</summary>
+/// <summary>
+/// Decodes uploaded images (JPEG, PNG, WebP, GIF, BMP) to upright 8-bit RGB with SkiaSharp, refusing oversized
+/// input before decoding. Every failure is an <see cref="ImageDecodeException"/>.
+/// </summary>
+/// <remarks>
+/// Matches TF's <c>decode_image(channels=3)</c> (how big_vision read training images) where it matters:
+/// alpha is dropped, not composited (libpng's strip_alpha; Skia decodes unpremultiplied so colour values are as
+/// stored), 16-bit PNG keeps the high byte of each sample (libpng's strip_16), no colour management (TF applies
+/// no ICC profile), only the first frame of an animation. One deliberate difference: the EXIF orientation is
+/// applied (TF ignores it), because users expect the photo they see on their screen.
+/// </remarks>
 public static class ImageDecoder
 {
-    private static readonly SKEncodedImageFormat[] Supported =
-        [SKEncodedImageFormat.Jpeg, SKEncodedImageFormat.Png, SKEncodedImageFormat.Webp, SKEncodedImageFormat.Gif, SKEncodedImageFormat.Bmp];
-
-    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, ImageLimits limits)
+    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, ImageLimits limits, bool applyExifOrientation = true)
     {
-        if (encoded.IsEmpty) throw new ImageDecodeException("empty", "the image is empty (0 bytes)");
+        ArgumentNullException.ThrowIfNull(limits);
+        if (encoded.IsEmpty)
+            throw new ImageDecodeException(ImageDecodeErrors.Empty, "The image is empty (0 bytes). Upload a JPEG, PNG, WebP, GIF or BMP file.");
         if (encoded.Length > limits.MaxEncodedBytes)
-            throw new ImageDecodeException("too_large", $"the image is {encoded.Length:N0} bytes; the limit is {limits.MaxEncodedBytes:N0}");
+            throw new ImageDecodeException(ImageDecodeErrors.TooLarge,
+                $"The image file is {encoded.Length:N0} bytes; the limit is {limits.MaxEncodedBytes:N0}. Upload a smaller or more compressed file.");
+        try
+        {
+            return DecodeChecked(encoded, limits, applyExifOrientation);
+        }
+        catch (ImageDecodeException)
+        {
+            throw;
+        }
+        catch (Exception e) // Skia or allocation failures must not surface as anything else
+        {
+            throw new ImageDecodeException(ImageDecodeErrors.Corrupt, $"The image could not be decoded ({e.GetType().Name}). Upload an undamaged file.", e);
+        }
+    }
 
+    private static DecodedImage DecodeChecked(ReadOnlySpan<byte> encoded, ImageLimits limits, bool applyExifOrientation)
+    {
         using var data = SKData.CreateCopy(encoded);
         using var stream = new SKMemoryStream(data);
         using var codec = SKCodec.Create(stream, out var createResult);
         if (codec is null)
-            throw createResult == SKCodecResult.IncompleteInput
-                ? new ImageDecodeException("corrupt", "the image is truncated: its header is incomplete")
-                : new ImageDecodeException("unsupported_format", "the bytes are not an image in a supported format (JPEG, PNG, WebP, GIF or BMP)");
-        if (!Supported.Contains(codec.EncodedFormat))
-            throw new ImageDecodeException("unsupported_format", $"{codec.EncodedFormat} images are not supported; send JPEG, PNG, WebP, GIF or BMP");
-
-        int width = codec.Info.Width, height = codec.Info.Height;
-        if (width <= 0 || height <= 0) throw new ImageDecodeException("corrupt", "the image header gives no size");
-        if (width > limits.MaxSide || height > limits.MaxSide || (long)width * height > limits.MaxPixels)
-            throw new ImageDecodeException("too_many_pixels",
-                $"the image is {width}x{height} = {(long)width * height:N0} pixels; the limit is {limits.MaxPixels:N0} pixels and {limits.MaxSide} per side (refused before decoding)");
-
-        // No colour space on the target: pixels are decoded as stored, without ICC conversion (as TF decodes).
-        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var rgba = new byte[info.BytesSize];
-        SKCodecResult result;
-        unsafe
         {
-            fixed (byte* pixels = rgba)
-                result = codec.GetPixels(info, (IntPtr)pixels, new SKCodecOptions(0));
+            throw createResult is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput or SKCodecResult.InvalidInput && LooksLikeImage(encoded)
+                ? new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image header is damaged or cut short. Upload the complete, undamaged file.")
+                : new ImageDecodeException(ImageDecodeErrors.UnsupportedFormat, "This is not an image in a supported format. Upload a JPEG, PNG, WebP, GIF or BMP file.");
         }
-        if (result == SKCodecResult.IncompleteInput)
-            throw new ImageDecodeException("corrupt", "the image is truncated: its pixel data ends early");
-        if (result != SKCodecResult.Success)
-            throw new ImageDecodeException("corrupt", $"the image could not be decoded ({result})");
 
-        var (rgb, w, h) = Upright(rgba, width, height, codec.EncodedOrigin);
-        return new DecodedImage(w, h, rgb, codec.EncodedFormat.ToString().ToLowerInvariant(), Math.Max(1, codec.FrameCount));
+        string format = FormatName(codec.EncodedFormat)
+            ?? throw new ImageDecodeException(ImageDecodeErrors.UnsupportedFormat,
+                $"{codec.EncodedFormat} images are not supported. Convert it to JPEG, PNG, WebP, GIF or BMP.");
+
+        // Decompression-bomb guard: the header's size, before a single pixel is allocated.
+        int width = codec.Info.Width, height = codec.Info.Height;
+        CheckDimensions(width, height, limits);
+
+        byte[] rgb = IsSixteenBit(codec) ? DecodeSixteenBit(codec, width, height) : DecodeEightBit(codec, width, height);
+        int frames = Math.Max(1, codec.FrameCount);
+
+        if (applyExifOrientation && codec.EncodedOrigin != SKEncodedOrigin.TopLeft)
+            (rgb, width, height) = ImageOrientation.ToUpright(rgb, width, height, codec.EncodedOrigin);
+        return new DecodedImage(width, height, rgb, format, frames);
     }
 
-    /// <summary>Drops alpha (as TF's decode with channels=3 does) and applies the EXIF orientation.</summary>
-    public static (byte[] Rgb, int Width, int Height) Upright(byte[] rgba, int width, int height, SKEncodedOrigin origin)
+    private static void CheckDimensions(int width, int height, ImageLimits limits)
     {
-        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
-        int outW = swap ? height : width, outH = swap ? width : height;
-        var rgb = new byte[outW * outH * 3];
-        for (int y = 0; y < outH; y++)
-        for (int x = 0; x < outW; x++)
+        if (width <= 0 || height <= 0)
+            throw new ImageDecodeException(ImageDecodeErrors.Corrupt, $"The image claims a size of {width} x {height} pixels. Upload an undamaged file.");
+        if (width > limits.MaxSide || height > limits.MaxSide)
+            throw new ImageDecodeException(ImageDecodeErrors.TooManyPixels,
+                $"The image is {width} x {height} pixels; no side may exceed {limits.MaxSide:N0}. Scale it down and upload again.");
+        long pixels = (long)width * height;
+        if (pixels > limits.MaxPixels || pixels * 8 > Array.MaxLength)
+            throw new ImageDecodeException(ImageDecodeErrors.TooManyPixels,
+                $"The image is {width} x {height} = {pixels:N0} pixels; the limit is {limits.MaxPixels:N0}. Scale it down and upload again.");
+    }
+
+    private static string? FormatName(SKEncodedImageFormat format) => format switch
+    {
+        SKEncodedImageFormat.Jpeg => "jpeg",
+        SKEncodedImageFormat.Png => "png",
+        SKEncodedImageFormat.Webp => "webp",
+        SKEncodedImageFormat.Gif => "gif",
+        SKEncodedImageFormat.Bmp => "bmp",
+        _ => null, // ICO, WBMP, HEIF, AVIF, DNG, ...: not formats big_vision trained on; refuse plainly
+    };
+
+    /// <summary>Signature of a supported format: a failed header then means damage, not a foreign file type.</summary>
+    private static bool LooksLikeImage(ReadOnlySpan<byte> b) =>
+        b.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8]) ||
+        b.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G']) ||
+        b.StartsWith("GIF8"u8) || b.StartsWith("BM"u8) ||
+        (b.Length >= 12 && b.StartsWith("RIFF"u8) && b[8..12].SequenceEqual("WEBP"u8));
+
+    private static bool IsSixteenBit(SKCodec codec) =>
+        codec.EncodedFormat == SKEncodedImageFormat.Png &&
+        codec.Info.ColorType is SKColorType.Rgba16161616 or SKColorType.RgbaF16;
+
+    private static byte[] DecodeEightBit(SKCodec codec, int width, int height)
+    {
+        var rgba = GC.AllocateUninitializedArray<byte>(checked(width * height * 4));
+        DecodeInto(codec, new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba);
+        var rgb = GC.AllocateUninitializedArray<byte>(width * height * 3);
+        for (int s = 0, d = 0; d < rgb.Length; s += 4, d += 3)
         {
-            var (sx, sy) = origin switch
-            {
-                SKEncodedOrigin.TopRight => (width - 1 - x, y),
-                SKEncodedOrigin.BottomRight => (width - 1 - x, height - 1 - y),
-                SKEncodedOrigin.BottomLeft => (x, height - 1 - y),
-                SKEncodedOrigin.LeftTop => (y, x),
-                SKEncodedOrigin.RightTop => (y, height - 1 - x),
-                SKEncodedOrigin.RightBottom => (width - 1 - y, height - 1 - x),
-                SKEncodedOrigin.LeftBottom => (width - 1 - y, x),
-                _ => (x, y),
-            };
-            int s = (sy * width + sx) * 4, d = (y * outW + x) * 3;
-            rgb[d] = rgba[s];
+            rgb[d] = rgba[s];         // alpha (rgba[s + 3]) is dropped, as TF does
             rgb[d + 1] = rgba[s + 1];
             rgb[d + 2] = rgba[s + 2];
         }
-        return (rgb, outW, outH);
+        return rgb;
+    }
+
+    /// <summary>16-bit PNG: decode the exact 16-bit samples and keep the high byte (libpng strip_16, as TF).</summary>
+    private static byte[] DecodeSixteenBit(SKCodec codec, int width, int height)
+    {
+        var rgba = GC.AllocateUninitializedArray<ushort>(checked(width * height * 4));
+        DecodeInto(codec, new SKImageInfo(width, height, SKColorType.Rgba16161616, SKAlphaType.Unpremul), MemoryMarshal.AsBytes(rgba.AsSpan()));
+        var rgb = GC.AllocateUninitializedArray<byte>(width * height * 3);
+        for (int s = 0, d = 0; d < rgb.Length; s += 4, d += 3)
+        {
+            rgb[d] = (byte)(rgba[s] >> 8);
+            rgb[d + 1] = (byte)(rgba[s + 1] >> 8);
+            rgb[d + 2] = (byte)(rgba[s + 2] >> 8);
+        }
+        return rgb;
+    }
+
+    private static unsafe void DecodeInto(SKCodec codec, SKImageInfo info, Span<byte> pixels)
+    {
+        SKCodecResult result;
+        fixed (byte* p = pixels)
+        {
+            // Colour space left null: no colour management, values as stored. Default options = frame 0.
+            result = codec.GetPixels(info, (IntPtr)p, info.RowBytes, new SKCodecOptions(0));
+        }
+        switch (result)
+        {
+            case SKCodecResult.Success:
+                return;
+            case SKCodecResult.IncompleteInput:
+                // Skia would return the partial picture with the rest blank; a model fed half an image gives a
+                // confident wrong answer, so refuse instead.
+                throw new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image file is cut short (truncated). Upload the complete file.");
+            case SKCodecResult.ErrorInInput:
+            case SKCodecResult.InvalidInput:
+                throw new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image data is damaged. Upload an undamaged file.");
+            default:
+                throw new ImageDecodeException(ImageDecodeErrors.Corrupt, $"The image could not be decoded ({result}). Re-save it as PNG or JPEG and upload again.");
+        }
     }
 }

@@ -1,61 +1,97 @@
+using System.Buffers;
+
 namespace VqaApi.Rendering;
 
 /// <summary>
-/// TF2 <c>tf.image.resize(method="bilinear", antialias=False)</c> (the ResizeBilinear kernel with half-pixel
-/// centres), in the kernel's own float32 arithmetic, followed by big_vision's clip and cast back to uint8
-/// (truncation). Written here because no image library reproduces TF's exact weights.
+/// TF2 <c>tf.image.resize(method="bilinear", antialias=False)</c> (ResizeBilinear, half_pixel_centers=True),
+/// followed by big_vision's clip to [0, 255] and cast to uint8 (truncation). Squash: aspect ratio is ignored.
 /// </summary>
 public static class ImageResize
 {
-    /// <summary>Resizes 8-bit RGB to <paramref name="outHeight"/> x <paramref name="outWidth"/> 8-bit RGB.</summary>
-    public static void BilinearHalfPixel(ReadOnlySpan<byte> rgb, int width, int height, Span<byte> destination, int outHeight, int outWidth)
+    /// <summary>One output coordinate's source rows/columns and blend weight, as TF's compute_interpolation_weights.</summary>
+    public readonly record struct Tap(int Lower, int Upper, float Lerp);
+
+    /// <summary>
+    /// Half-pixel sampling in float32: scale = in/out, x = (o + 0.5) * scale - 0.5, lower = max(floor(x), 0),
+    /// upper = min(ceil(x), in - 1), lerp = x - floor(x). Near the edges x &lt; 0 gives lower = upper = 0, so the
+    /// weight no longer matters.
+    /// </summary>
+    public static Tap[] Taps(int inSize, int outSize)
     {
-        if (rgb.Length != width * height * 3) throw new ArgumentException("source must be width x height x 3 bytes");
-        if (destination.Length != outWidth * outHeight * 3) throw new ArgumentException("destination must be outWidth x outHeight x 3 bytes");
-        var xs = Weights(width, outWidth);
-        var ys = Weights(height, outHeight);
-        for (int y = 0; y < outHeight; y++)
+        float scale = (float)inSize / outSize;
+        var taps = new Tap[outSize];
+        for (int o = 0; o < outSize; o++)
         {
-            var (top, bottom, yLerp) = ys[y];
-            for (int x = 0; x < outWidth; x++)
+            float x = ((float)o + 0.5f) * scale - 0.5f;
+            float floor = MathF.Floor(x);
+            taps[o] = new Tap(Math.Max((int)floor, 0), Math.Min((int)MathF.Ceiling(x), inSize - 1), x - floor);
+        }
+        return taps;
+    }
+
+    /// <summary>Resizes an RGB image (rows of width x 3 bytes) to outWidth x outHeight uint8 RGB.</summary>
+    public static void BilinearHalfPixel(ReadOnlySpan<byte> rgb, int width, int height, int outWidth, int outHeight, Span<byte> destination)
+    {
+        Check(rgb.Length, width, height, outWidth, outHeight, destination.Length);
+        var xs = Taps(width, outWidth);
+        var ys = Taps(height, outHeight);
+        int inStride = width * 3;
+        for (int oy = 0; oy < outHeight; oy++)
+        {
+            var (top, bottom, yLerp) = ys[oy];
+            var topRow = rgb.Slice(top * inStride, inStride);
+            var bottomRow = rgb.Slice(bottom * inStride, inStride);
+            var outRow = destination.Slice(oy * outWidth * 3, outWidth * 3);
+            for (int ox = 0; ox < outWidth; ox++)
             {
-                var (left, right, xLerp) = xs[x];
+                var (left, right, xLerp) = xs[ox];
+                int l = left * 3, r = right * 3, o = ox * 3;
                 for (int c = 0; c < 3; c++)
-                {
-                    float tl = rgb[(top * width + left) * 3 + c], tr = rgb[(top * width + right) * 3 + c];
-                    float bl = rgb[(bottom * width + left) * 3 + c], br = rgb[(bottom * width + right) * 3 + c];
-                    float t = tl + (tr - tl) * xLerp;
-                    float b = bl + (br - bl) * xLerp;
-                    float v = t + (b - t) * yLerp;
-                    destination[(y * outWidth + x) * 3 + c] = (byte)Math.Clamp(v, 0f, 255f); // truncation, as tf.cast
-                }
+                    outRow[o + c] = ClipCast(Lerp2(topRow[l + c], topRow[r + c], bottomRow[l + c], bottomRow[r + c], xLerp, yLerp));
             }
         }
     }
 
-    /// <summary>TF's compute_interpolation_weights with the half-pixel scaler.</summary>
-    public static (int Lower, int Upper, float Lerp)[] Weights(int inSize, int outSize)
+    /// <summary>Same, then to the model's [-1, 1] range (v / 255 * 2 - 1), H x W x 3 floats.</summary>
+    public static void BilinearHalfPixel(ReadOnlySpan<byte> rgb, int width, int height, int outWidth, int outHeight, Span<float> destinationNormalized)
     {
-        float scale = (float)inSize / outSize;
-        var weights = new (int, int, float)[outSize];
-        for (int i = 0; i < outSize; i++)
+        int n = outWidth * outHeight * 3;
+        if (destinationNormalized.Length != n)
+            throw new ArgumentException($"destination must hold {outHeight} x {outWidth} x 3 = {n} floats, not {destinationNormalized.Length}", nameof(destinationNormalized));
+        var bytes = ArrayPool<byte>.Shared.Rent(n);
+        try
         {
-            float input = (i + 0.5f) * scale - 0.5f;
-            float floor = MathF.Floor(input);
-            weights[i] = (Math.Max((int)floor, 0), Math.Min((int)MathF.Ceiling(input), inSize - 1), input - floor);
+            BilinearHalfPixel(rgb, width, height, outWidth, outHeight, bytes.AsSpan(0, n));
+            PixelValues.NormalizeAll(bytes.AsSpan(0, n), destinationNormalized);
         }
-        return weights;
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
-}
 
-/// <summary>The official image preprocessing: squash-resize to the model size, then v / 255 * 2 - 1.</summary>
-public static class ImagePreprocessor
-{
-    public static void ToCanvas(DecodedImage image, int size, Span<float> destination)
+    /// <summary>Square output: outSize x outSize.</summary>
+    public static void BilinearHalfPixel(ReadOnlySpan<byte> rgb, int width, int height, int outSize, Span<float> destinationNormalized) =>
+        BilinearHalfPixel(rgb, width, height, outSize, outSize, destinationNormalized);
+
+    /// <summary>TF's compute_lerp, same float32 operations in the same order.</summary>
+    private static float Lerp2(float topLeft, float topRight, float bottomLeft, float bottomRight, float xLerp, float yLerp)
     {
-        if (destination.Length != size * size * 3) throw new ArgumentException($"destination must hold {size}x{size}x3 floats");
-        var resized = new byte[size * size * 3];
-        ImageResize.BilinearHalfPixel(image.Rgb, image.Width, image.Height, resized, size, size);
-        for (int i = 0; i < resized.Length; i++) destination[i] = resized[i] / 255f * 2f - 1f;
+        float top = topLeft + (topRight - topLeft) * xLerp;
+        float bottom = bottomLeft + (bottomRight - bottomLeft) * xLerp;
+        return top + (bottom - top) * yLerp;
+    }
+
+    /// <summary>tf.clip_by_value(x, 0, 255) then tf.cast(uint8): truncation toward zero.</summary>
+    private static byte ClipCast(float v) => v <= 0f ? (byte)0 : v >= 255f ? (byte)255 : (byte)v;
+
+    private static void Check(int rgbLength, int width, int height, int outWidth, int outHeight, int destinationLength)
+    {
+        if (width <= 0 || height <= 0 || outWidth <= 0 || outHeight <= 0)
+            throw new ArgumentOutOfRangeException(nameof(width), "sizes must be positive");
+        if (rgbLength != (long)width * height * 3)
+            throw new ArgumentException($"rgb must hold {height} x {width} x 3 bytes, not {rgbLength}", "rgb");
+        if (destinationLength != (long)outWidth * outHeight * 3)
+            throw new ArgumentException($"destination must hold {outHeight} x {outWidth} x 3 values, not {destinationLength}", "destination");
     }
 }

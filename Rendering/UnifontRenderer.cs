@@ -1,153 +1,340 @@
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace VqaApi.Rendering;
 
+/// <summary>Where one kept character landed: line (0-based, 16 px each), left x in pixels, trimmed width.</summary>
+public readonly record struct GlyphPlacement(int CodePoint, int Line, int X, int Width, bool HasGlyph);
+
 /// <summary>
-/// big_vision's <c>render_unifont</c>, reproduced exactly: ASCII-only lowercasing, UTF-8 decoding with
-/// U+FFFD for invalid bytes, the first MaxChars code points, one 16x16 bitmap glyph per code point (no
-/// shaping, no bidi; control characters drawn as glyphs), each glyph trimmed to its ink, glyphs wrapped per
-/// character by <c>line = floor(cumsum(widths) / (size - max width))</c>, lines 16 px tall and left
-/// aligned, ink 0 on background 127, grey copied to R, G and B, then mapped to [-1, 1] as v / 255 * 2 - 1.
+/// What happened to a text: code points after UTF-8 decoding, how many survived <c>MaxChars</c>, how many of
+/// those landed on the visible lines, and how many lines were used.
+/// </summary>
+public readonly record struct RenderStats(int CodePoints, int Kept, int Drawn, int Lines)
+{
+    public bool Truncated => Drawn < CodePoints;
+}
+
+/// <summary>
+/// A re-implementation of big_vision's <c>render_unifont</c> (CLIPPO): text becomes a square canvas of 16 px
+/// Unifont glyphs, each trimmed horizontally, wrapped per character. Immutable and thread-safe. The span
+/// overloads of Render/RenderGray allocate nothing (MaxChars above 1024 rents from the array pool).
 /// </summary>
 public sealed class UnifontRenderer
 {
+    private const int GlyphSize = 16;
+    private const int StackLimit = 1024; // MaxChars up to this uses stack buffers
+
     private readonly UnifontFont _font;
-    private readonly float[] _toFloat = new float[256];
+    private readonly GlyphMetrics[] _metrics; // per font slot
+    private readonly int _blankWidth;         // for code points the font lacks (drawn blank)
+    private readonly int _size, _maxLines;
+    private readonly float _inkValue, _backgroundValue;
 
     public UnifontRenderer(UnifontFont font, UnifontProfile profile)
     {
+        ArgumentNullException.ThrowIfNull(font);
+        ArgumentNullException.ThrowIfNull(profile);
         profile.Validate();
         _font = font;
         Profile = profile;
-        for (int v = 0; v < 256; v++) _toFloat[v] = v / 255f * 2f - 1f; // float32 arithmetic, as numpy/TF do
+        _size = profile.ImageSize;
+        _maxLines = _size / GlyphSize;
+        _inkValue = PixelValues.Normalize(profile.Ink);
+        _backgroundValue = PixelValues.Normalize(profile.Background);
+
+        // Trimming depends only on the glyph and the profile: do it once per glyph, not per character.
+        _metrics = new GlyphMetrics[font.GlyphCount];
+        for (int slot = 0; slot < font.GlyphCount; slot++)
+        {
+            var (first, last) = font.InkOf(slot);
+            var (start, width) = Bytes(Trim(first, last, profile.Spacing, profile.MinWidth));
+            var (top, bottom) = InkedRows(font.RowsOf(slot), start, width);
+            _metrics[slot] = new GlyphMetrics(start, width, top, bottom);
+        }
+        _blankWidth = Trim(-1, -1, profile.Spacing, profile.MinWidth).Width;
+
+        static (byte, byte) Bytes((int Start, int Width) t) => ((byte)t.Start, (byte)t.Width);
     }
 
     public UnifontProfile Profile { get; }
-    public int CanvasLength => Profile.ImageSize * Profile.ImageSize * 3;
+    public UnifontFont Font => _font;
 
-    public void Render(string text, Span<float> destination)
+    /// <summary>Trimmed columns [Start, Start + Width) and inked rows [Top, Bottom] (Top > Bottom: nothing to draw).</summary>
+    private readonly record struct GlyphMetrics(byte Start, byte Width, byte Top, byte Bottom);
+
+    /// <summary>First and last row with ink inside the kept columns; (16, 0) when none, so drawing skips the glyph.</summary>
+    private static (byte Top, byte Bottom) InkedRows(ReadOnlySpan<ushort> rows, int start, int width)
     {
-        // Lone surrogates become U+FFFD on encoding, as they would in any UTF-8 pipeline.
-        int max = Encoding.UTF8.GetMaxByteCount(text.Length);
-        byte[]? rented = max > 1024 ? ArrayPool<byte>.Shared.Rent(max) : null;
-        Span<byte> utf8 = rented ?? stackalloc byte[max];
-        try
+        int top = GlyphSize, bottom = 0;
+        for (int r = 0; r < GlyphSize; r++)
         {
-            int n = Encoding.UTF8.GetBytes(text, utf8);
-            Render(utf8[..n], destination);
+            if (KeptBits(rows[r], start, width) == 0) continue;
+            top = Math.Min(top, r);
+            bottom = r;
         }
-        finally { if (rented is not null) ArrayPool<byte>.Shared.Return(rented); }
+        return ((byte)top, (byte)bottom);
     }
 
-    /// <summary>Draws into an H x W x 3 float canvas (channels last).</summary>
+    /// <summary>Row bits of columns [start, start + width), moved so that bit 15 is column start.</summary>
+    private static uint KeptBits(ushort row, int start, int width) => ((uint)row << start) & (0xFFFF0000u >> width) & 0xFFFF;
+
+    /// <summary>Floats in one canvas: ImageSize x ImageSize x 3 (rows, columns, RGB; channels last).</summary>
+    public int CanvasLength => _size * _size * 3;
+
+    /// <summary>
+    /// The official trim of a glyph with ink in columns [first, last] (both -1 when blank, which the official code
+    /// treats as 0): a = max(first - spacing, 0), b = max(last + spacing, a + minWidth), keep [a, b) of the 16
+    /// columns. b is clipped at 16 the way the original's tensor slice clips.
+    /// </summary>
+    public static (int Start, int Width) Trim(int first, int last, int spacing, int minWidth)
+    {
+        if (first < 0) first = last = 0;
+        int a = Math.Max(first - spacing, 0);
+        int b = Math.Max(last + spacing, a + minWidth);
+        return (a, Math.Min(b, GlyphSize) - a);
+    }
+
+    /// <summary>Renders UTF-8 text into <paramref name="destination"/> (length <see cref="CanvasLength"/>).</summary>
     public void Render(ReadOnlySpan<byte> utf8, Span<float> destination)
     {
-        int size = Profile.ImageSize;
-        if (destination.Length != size * size * 3)
-            throw new ArgumentException($"destination must hold {size}x{size}x3 floats", nameof(destination));
-        var gray = ArrayPool<byte>.Shared.Rent(size * size);
-        try
-        {
-            RenderGray(utf8, gray.AsSpan(0, size * size));
-            int o = 0;
-            for (int i = 0; i < size * size; i++, o += 3)
-            {
-                float v = _toFloat[gray[i]];
-                destination[o] = v;
-                destination[o + 1] = v;
-                destination[o + 2] = v;
-            }
-        }
-        finally { ArrayPool<byte>.Shared.Return(gray); }
+        CheckLength(destination.Length, CanvasLength);
+        WithCodePoints(utf8, destination, static (self, cps, dst) => self.DrawFloat(cps, dst));
     }
 
+    /// <summary>Renders .NET text; same result as rendering its UTF-8 encoding (a lone surrogate becomes U+FFFD).</summary>
+    public void Render(string text, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        CheckLength(destination.Length, CanvasLength);
+        WithCodePoints(text.AsSpan(), destination, static (self, cps, dst) => self.DrawFloat(cps, dst));
+    }
+
+    /// <summary>The single-channel uint8 canvas, ImageSize x ImageSize, row-major.</summary>
     public byte[] RenderGray(ReadOnlySpan<byte> utf8)
     {
-        var gray = new byte[Profile.ImageSize * Profile.ImageSize];
+        var gray = new byte[_size * _size];
         RenderGray(utf8, gray);
         return gray;
     }
 
-    /// <summary>The single-channel uint8 canvas (ink 0, background 127 by default).</summary>
-    public void RenderGray(ReadOnlySpan<byte> utf8, Span<byte> gray)
+    public byte[] RenderGray(string text) => RenderGray(Encoding.UTF8.GetBytes(text));
+
+    public void RenderGray(ReadOnlySpan<byte> utf8, Span<byte> destination)
     {
-        var p = Profile;
-        int size = p.ImageSize;
-        gray[..(size * size)].Fill(p.Background);
-        var codePoints = ArrayPool<int>.Shared.Rent(Math.Min(utf8.Length, p.MaxChars));
-        var starts = ArrayPool<int>.Shared.Rent(Math.Min(utf8.Length, p.MaxChars));
-        var widths = ArrayPool<int>.Shared.Rent(Math.Min(utf8.Length, p.MaxChars));
-        try
+        CheckLength(destination.Length, _size * _size);
+        WithCodePoints(utf8, destination, static (self, cps, dst) => self.DrawGray(cps, dst));
+    }
+
+    /// <summary>Where each kept, visible character goes (for diagnostics and tests).</summary>
+    public IReadOnlyList<GlyphPlacement> Layout(ReadOnlySpan<byte> utf8)
+    {
+        var cps = new int[Profile.MaxChars];
+        return Place(cps.AsSpan(0, DecodeCodePoints(utf8, Profile.Lowercase, cps)));
+    }
+
+    public IReadOnlyList<GlyphPlacement> Layout(string text) => Layout(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Counts what <see cref="Render(ReadOnlySpan{byte}, Span{float})"/> would keep and draw.</summary>
+    public RenderStats Measure(ReadOnlySpan<byte> utf8)
+    {
+        var placed = Layout(utf8);
+        int total = CountCodePoints(utf8);
+        return new RenderStats(total, Math.Min(total, Profile.MaxChars), placed.Count, placed.Count == 0 ? 0 : placed[^1].Line + 1);
+    }
+
+    public RenderStats Measure(string text) => Measure(Encoding.UTF8.GetBytes(text));
+
+    // ---- decoding -------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Decodes UTF-8 into at most destination.Length code points, lowercasing A-Z only (tf.strings.lower without
+    /// an encoding is ASCII-only). Lowercasing code points after decoding equals lowercasing bytes before it:
+    /// bytes 0x41-0x5A are never part of a multi-byte sequence, and an invalid sequence never swallows them.
+    /// Invalid input becomes U+FFFD once per "maximal subpart" of an ill-formed sequence (Unicode 3.9 /
+    /// W3C practice). That is what <see cref="Rune.DecodeFromUtf8"/> (and .NET's UTF8Encoding) does, and also
+    /// what Python's bytes.decode('utf-8', 'replace') and ICU >= 60's converter - used by TF's unicode_decode -
+    /// do: e.g. E0 80 AF -> 3 x U+FFFD, ED A0 80 (a surrogate) -> 3, F4 90 80 80 -> 4, C3 at the end -> 1.
+    /// </summary>
+    public static int DecodeCodePoints(ReadOnlySpan<byte> utf8, bool lowercase, Span<int> destination)
+    {
+        int n = 0;
+        while (!utf8.IsEmpty && n < destination.Length)
         {
-            int count = Decode(utf8, p.Lowercase, codePoints.AsSpan(0, Math.Min(utf8.Length, p.MaxChars)));
-            if (count == 0) return; // the original fails on empty text; an empty canvas is the sensible answer
-
-            int maxWidth = 0;
-            for (int i = 0; i < count; i++)
-            {
-                var (first, last) = _font.InkColumns(codePoints[i]);
-                if (first < 0) first = last = 0; // blank or missing glyph: both 0, as in the original
-                int a = Math.Max(first - p.Spacing, 0);
-                int b = Math.Max(last + p.Spacing, a + p.MinWidth);
-                starts[i] = a;
-                widths[i] = b - a;
-                maxWidth = Math.Max(maxWidth, b - a);
-            }
-
-            int div = size - maxWidth, lines = size / 16;
-            int cumulative = 0, line = -1, x = 0;
-            for (int i = 0; i < count; i++)
-            {
-                cumulative += widths[i];
-                int glyphLine = div > 0 ? cumulative / div : int.MaxValue;
-                if (glyphLine != line) { line = glyphLine; x = 0; }
-                if (line >= lines) break;
-                DrawGlyph(codePoints[i], starts[i], widths[i], x, line * 16, gray, size, p.Ink);
-                x += widths[i];
-            }
+            Rune.DecodeFromUtf8(utf8, out var rune, out int consumed); // invalid -> U+FFFD, consumed = subpart
+            destination[n++] = Lower(rune.Value, lowercase);
+            utf8 = utf8[consumed..];
         }
-        finally
+        return n;
+    }
+
+    private static int DecodeCodePoints(ReadOnlySpan<char> text, bool lowercase, Span<int> destination)
+    {
+        int n = 0;
+        while (!text.IsEmpty && n < destination.Length)
         {
-            ArrayPool<int>.Shared.Return(codePoints);
-            ArrayPool<int>.Shared.Return(starts);
-            ArrayPool<int>.Shared.Return(widths);
+            Rune.DecodeFromUtf16(text, out var rune, out int consumed); // lone surrogate -> U+FFFD, like UTF-8 encoding it
+            destination[n++] = Lower(rune.Value, lowercase);
+            text = text[consumed..];
+        }
+        return n;
+    }
+
+    private static int CountCodePoints(ReadOnlySpan<byte> utf8)
+    {
+        int n = 0;
+        while (!utf8.IsEmpty)
+        {
+            Rune.DecodeFromUtf8(utf8, out _, out int consumed);
+            utf8 = utf8[consumed..];
+            n++;
+        }
+        return n;
+    }
+
+    private static int Lower(int cp, bool lowercase) => lowercase && (uint)(cp - 'A') <= 'Z' - 'A' ? cp + 32 : cp;
+
+    // ---- layout ---------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The official wrap rule, one glyph at a time: with widths w_i, maxw = max(w_i) over all kept characters and
+    /// inclusive running sums c_i, glyph i goes on line floor(c_i / (ImageSize - maxw)) at x = the sum of the
+    /// widths before it on that line. The original divides in float32; integer division gives the same floor
+    /// here because only lines below ImageSize/16 matter, and for quotients that small a float32 quotient of two
+    /// integers cannot round up to the next integer.
+    /// </summary>
+    private struct LineWrapper(int imageSize, int maxWidth, int maxLines)
+    {
+        private readonly int _div = imageSize - maxWidth;
+        private int _sum, _line, _lineOrigin;
+
+        /// <summary>Places the next glyph; false once it falls on a line that is dropped (and so will all later ones).</summary>
+        public bool Next(int width, out int line, out int x)
+        {
+            _sum += width;
+            int l = _sum / _div;
+            if (l != _line) { _line = l; _lineOrigin = _sum - width; }
+            line = _line;
+            x = _sum - width - _lineOrigin;
+            return line < maxLines;
         }
     }
 
-    private void DrawGlyph(int codePoint, int firstColumn, int width, int x0, int y0, Span<byte> gray, int size, byte ink)
+    private int WidthOf(int slot) => slot >= 0 ? _metrics[slot].Width : _blankWidth;
+
+    /// <summary>Replaces each code point with its font slot (-1 when absent); returns the widest trimmed width.</summary>
+    private int ToSlots(Span<int> codePoints)
     {
-        if (!_font.TryGetGlyph(codePoint, out var rows)) return;
-        int visible = Math.Min(width, size - x0); // only a degenerate profile lets a line overflow
-        for (int r = 0; r < 16; r++)
+        int maxWidth = 0;
+        for (int i = 0; i < codePoints.Length; i++)
         {
-            ushort row = rows[r];
-            if (row == 0) continue;
-            var dst = gray.Slice((y0 + r) * size + x0, visible);
-            for (int c = 0; c < visible; c++)
-            {
-                int column = firstColumn + c;
-                if (column < 16 && (row & (0x8000 >> column)) != 0) dst[c] = ink;
-            }
+            int slot = _font.SlotOf(codePoints[i]);
+            codePoints[i] = slot;
+            maxWidth = Math.Max(maxWidth, WidthOf(slot));
+        }
+        return maxWidth;
+    }
+
+    private IReadOnlyList<GlyphPlacement> Place(ReadOnlySpan<int> codePoints)
+    {
+        var slots = codePoints.ToArray();
+        var wrap = new LineWrapper(_size, ToSlots(slots), _maxLines);
+        var result = new List<GlyphPlacement>();
+        for (int i = 0; i < slots.Length; i++)
+        {
+            int width = WidthOf(slots[i]);
+            if (!wrap.Next(width, out int line, out int x)) break;
+            result.Add(new GlyphPlacement(codePoints[i], line, x, width, slots[i] >= 0));
+        }
+        return result;
+    }
+
+    // ---- pixels ---------------------------------------------------------------------------------------------
+
+    private delegate void DrawAction<T>(UnifontRenderer self, Span<int> codePoints, Span<T> destination);
+
+    private void WithCodePoints<T>(ReadOnlySpan<byte> utf8, Span<T> destination, DrawAction<T> draw)
+    {
+        int max = Profile.MaxChars;
+        int[]? rented = max > StackLimit ? ArrayPool<int>.Shared.Rent(max) : null;
+        Span<int> cps = rented is null ? stackalloc int[max] : rented.AsSpan(0, max);
+        int n = DecodeCodePoints(utf8, Profile.Lowercase, cps);
+        draw(this, cps[..n], destination);
+        if (rented is not null) ArrayPool<int>.Shared.Return(rented);
+    }
+
+    private void WithCodePoints<T>(ReadOnlySpan<char> text, Span<T> destination, DrawAction<T> draw)
+    {
+        int max = Profile.MaxChars;
+        int[]? rented = max > StackLimit ? ArrayPool<int>.Shared.Rent(max) : null;
+        Span<int> cps = rented is null ? stackalloc int[max] : rented.AsSpan(0, max);
+        int n = DecodeCodePoints(text, Profile.Lowercase, cps);
+        draw(this, cps[..n], destination);
+        if (rented is not null) ArrayPool<int>.Shared.Return(rented);
+    }
+
+    private void DrawGray(Span<int> codePoints, Span<byte> gray)
+    {
+        gray.Fill(Profile.Background);
+        DrawInk(codePoints, gray, default);
+    }
+
+    private void DrawFloat(Span<int> codePoints, Span<float> canvas)
+    {
+        // Every pixel is background or ink: fill with the background value (vectorised), then overwrite only ink
+        // pixels. Equivalent to rendering uint8 and mapping through the v/255*2-1 table, but touches memory once.
+        canvas.Fill(_backgroundValue);
+        DrawInk(codePoints, default, canvas);
+    }
+
+    /// <summary>Lays out and writes the ink pixels into exactly one of the targets (the other is empty).</summary>
+    private void DrawInk(Span<int> codePoints, Span<byte> gray, Span<float> canvas)
+    {
+        var wrap = new LineWrapper(_size, ToSlots(codePoints), _maxLines);
+        foreach (int slot in codePoints)
+        {
+            if (!wrap.Next(WidthOf(slot), out int line, out int x)) break;
+            if (slot < 0) continue; // absent from the font: blank
+            var m = _metrics[slot];
+            if (m.Top > m.Bottom) continue; // no ink in the kept columns
+            // The wrap rule keeps x + width <= ImageSize and line < ImageSize / 16, so every offset is in range.
+            int origin = line * GlyphSize * _size + x;
+            var rows = _font.RowsOf(slot);
+            if (gray.IsEmpty) InkGlyph(rows, m, ref canvas[origin * 3], _size * 3, 3, _inkValue);
+            else InkGlyph(rows, m, ref gray[origin], _size, 1, Profile.Ink);
         }
     }
 
     /// <summary>
-    /// Lowercases A-Z on the bytes (ASCII only: multi-byte UTF-8 sequences never contain those bytes), then
-    /// decodes UTF-8 with U+FFFD for each maximal invalid subsequence (the Unicode-recommended practice that
-    /// .NET, Python and ICU follow), keeping at most <paramref name="destination"/>.Length code points.
+    /// Sets the ink pixels of a glyph's kept columns and inked rows (see <see cref="GlyphMetrics"/>).
+    /// <paramref name="topLeft"/> is the first value of the glyph's top-left pixel; a pixel is
+    /// <paramref name="channels"/> consecutive values (1 or 3).
     /// </summary>
-    private static int Decode(ReadOnlySpan<byte> utf8, bool lowercase, Span<int> destination)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InkGlyph<T>(ReadOnlySpan<ushort> rows, GlyphMetrics m, ref T topLeft, int rowStride, int channels, T ink)
     {
-        int count = 0;
-        while (!utf8.IsEmpty && count < destination.Length)
+        uint keep = (0xFFFF0000u >> m.Width) & 0xFFFF;
+        for (int r = m.Top; r <= m.Bottom; r++)
         {
-            Rune.DecodeFromUtf8(utf8, out var rune, out int consumed); // invalid -> ReplacementChar, maximal subpart
-            int value = rune.Value;
-            if (lowercase && value is >= 'A' and <= 'Z') value += 32;
-            destination[count++] = value;
-            utf8 = utf8[consumed..];
+            ref T row = ref Unsafe.Add(ref topLeft, r * rowStride);
+            for (uint bits = ((uint)rows[r] << m.Start) & keep; bits != 0; bits &= bits - 1) // lowest set bit first
+            {
+                ref T pixel = ref Unsafe.Add(ref row, (15 - BitOperations.TrailingZeroCount(bits)) * channels);
+                pixel = ink;
+                if (channels == 3)
+                {
+                    Unsafe.Add(ref pixel, 1) = ink;
+                    Unsafe.Add(ref pixel, 2) = ink;
+                }
+            }
         }
-        return count;
+    }
+
+    private static void CheckLength(int actual, int expected)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"destination must hold exactly {expected} values, not {actual}", "destination");
     }
 }

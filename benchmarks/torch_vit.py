@@ -27,13 +27,21 @@ class Vit(torch.nn.Module):
         self.conv_w = k.permute(3, 2, 0, 1).contiguous()  # OIHW
         self.heads = p["img/Transformer/encoderblock_0/MultiHeadDotProductAttention_0/query/kernel"].shape[1]
         self.depth = sum(1 for key in p if key.endswith("/LayerNorm_0/scale") and "encoderblock_" in key)
+        # nn.Linear layout ([out, in], contiguous) once, so every dense layer is one fused addmm, as nn.Linear does.
+        self.linear = {}
+        for key in p:
+            if key.endswith("/kernel") and key != "img/embedding/kernel":
+                pre = key[: -len("/kernel")]
+                kernel = p[key]
+                fan_in = kernel.shape[0] * (kernel.shape[1] if pre.endswith("/out") else 1)
+                self.linear[pre] = (kernel.reshape(fan_in, -1).t().contiguous(), p[pre + "/bias"].reshape(-1))
 
     def ln(self, x, pre):
         return F.layer_norm(x, (self.width,), self.p[pre + "/scale"], self.p[pre + "/bias"], eps=1e-6)
 
     def dense(self, x, pre):
-        k = self.p[pre + "/kernel"]
-        return x @ k.reshape(k.shape[0], -1) + self.p[pre + "/bias"].reshape(-1)
+        weight, bias = self.linear[pre]
+        return F.linear(x, weight, bias)
 
     def mha(self, q_in, kv_in, pre):
         n, tq, d = q_in.shape
@@ -43,8 +51,7 @@ class Vit(torch.nn.Module):
         v = self.dense(kv_in, pre + "/value").reshape(n, -1, h, hd).transpose(1, 2)
         w = torch.softmax((q / math.sqrt(hd)) @ k.transpose(-1, -2), dim=-1)
         ctx = (w @ v).transpose(1, 2).reshape(n, tq, d)
-        ko = self.p[pre + "/out/kernel"]
-        return ctx @ ko.reshape(d, d) + self.p[pre + "/out/bias"]
+        return self.dense(ctx, pre + "/out")
 
     def mlp(self, x, pre):
         return self.dense(F.gelu(self.dense(x, pre + "/Dense_0"), approximate="tanh"), pre + "/Dense_1")

@@ -111,6 +111,20 @@ public sealed class EmbedApiTests(ApiFactory factory) : IClassFixture<ApiFactory
     }
 
     [Fact]
+    public async Task Cmyk_jpeg_is_converted_to_rgb()
+    {
+        // data/cmyk.jpg: 24x16, made with Pillow (Image.new("CMYK")), a mode Skia cannot write.
+        var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "data", "cmyk.jpg"));
+        var decoded = ImageDecoder.Decode(bytes, new ImageLimits());
+        Assert.Equal((24, 16), (decoded.Width, decoded.Height));
+        // Top-left pixel is C=0 M=0 Y=0 K=40: a light grey, not black and not garbage.
+        Assert.InRange(decoded.Rgb[0], 180, 235);
+        Assert.InRange(Math.Abs(decoded.Rgb[0] - decoded.Rgb[1]), 0, 12);
+        var response = await _client.PostAsJsonAsync("/v1/embed", new { images = new[] { new { data = Convert.ToBase64String(bytes) } } });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Render_returns_the_canvas_the_encoder_sees()
     {
         var response = await _client.PostAsJsonAsync("/v1/render", new { text = "Hello World" });

@@ -1,0 +1,44 @@
+namespace VqaApi.Rendering;
+
+/// <summary>The model's input range: a uint8 value v becomes <c>v / 255 * 2 - 1</c> in float32.</summary>
+public static class PixelValues
+{
+    private static readonly float[] Table = BuildTable();
+
+    /// <summary>
+    /// Same float32 operations in the same order as big_vision's <c>value_range(-1, 1)</c>
+    /// (<c>cast(v, float32) / 255 * 2 + -1</c>), so results are bit-identical: 0 -> -1, 127 -> -0.0039215684.
+    /// </summary>
+    public static float Normalize(byte v) => Table[v];
+
+    /// <summary>256-entry lookup table of <see cref="Normalize"/>.</summary>
+    public static ReadOnlySpan<float> Lookup => Table;
+
+    /// <summary>Inverse used for PNG export: <c>round((v + 1) / 2 * 255)</c>, clamped to 0..255.</summary>
+    public static byte Denormalize(float v)
+    {
+        float x = MathF.Round((v + 1f) / 2f * 255f); // round half to even, like numpy.round
+        return x <= 0f || float.IsNaN(x) ? (byte)0 : x >= 255f ? (byte)255 : (byte)x;
+    }
+
+    /// <summary>Maps bytes through the table: destination[i] = Normalize(source[i]).</summary>
+    public static void NormalizeAll(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        if (destination.Length < source.Length) throw new ArgumentException("destination is too short", nameof(destination));
+        var table = Table;
+        for (int i = 0; i < source.Length; i++) destination[i] = table[source[i]];
+    }
+
+    private static float[] BuildTable()
+    {
+        var table = new float[256];
+        for (int v = 0; v < 256; v++)
+        {
+            float f = v;       // explicit float32 steps: no double intermediates
+            f /= 255f;
+            f *= 2f;
+            table[v] = f - 1f;
+        }
+        return table;
+    }
+}
