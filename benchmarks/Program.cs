@@ -109,6 +109,7 @@ static class Bench
             "a photo of a dog playing in the snow.",
             "The quick brown fox jumps over the lazy dog, then naps under a big old oak tree near the river bank.",
             "Привет, мир! 你好，世界。 مرحبا بالعالم",
+            string.Concat(Enumerable.Repeat("Zero-shot classification with pixels only. ", 18))[..768],
         };
         var canvas = new float[224 * 224 * 3];
         double seconds = quick ? 1 : 3;

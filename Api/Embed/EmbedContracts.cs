@@ -29,8 +29,9 @@ public sealed record TextEmbedding(
     int Index,
     float[] Embedding,
     float[]? PreLogits,
-    [property: Description("Code points drawn; the official renderer draws at most max_chars (768).")] int CodePointsRendered,
-    [property: Description("True when the text had more code points than the renderer draws.")] bool Truncated);
+    [property: Description("Code points in the text (after UTF-8 decoding).")] int CodePoints,
+    [property: Description("Code points drawn on the canvas: at most max_chars (768 for the official renderer) and only what fits its lines.")] int CodePointsDrawn,
+    [property: Description("True when part of the text did not make it onto the canvas.")] bool Truncated);
 
 public sealed record ImageEmbedding(int Index, float[] Embedding, float[]? PreLogits, int Width, int Height, string Format);
 

@@ -65,16 +65,13 @@ public static class EmbedEndpoints
         var buffer = ArrayPool<float>.Shared.Rent(n * canvases.Length);
         try
         {
-            for (int i = 0; i < texts.Count; i++) canvases.RenderText(texts[i], buffer.AsSpan(i * canvases.Length, canvases.Length));
+            var stats = new RenderStats[texts.Count];
+            for (int i = 0; i < texts.Count; i++) stats[i] = canvases.RenderText(texts[i], buffer.AsSpan(i * canvases.Length, canvases.Length));
             for (int i = 0; i < images.Count; i++) canvases.RenderImage(images[i], buffer.AsSpan((texts.Count + i) * canvases.Length, canvases.Length));
             var results = await model.Encoder.EncodeAsync(buffer.AsSpan(0, n * canvases.Length), ct);
 
-            int maxChars = canvases.Profile.Unifont?.MaxChars ?? int.MaxValue;
-            var textResults = texts.Select((t, i) =>
-            {
-                int cps = TextInputs.CodePoints(t);
-                return new TextEmbedding(i, results[i].Embedding, includePreLogits ? results[i].PreLogits : null, Math.Min(cps, maxChars), cps > maxChars);
-            }).ToList();
+            var textResults = texts.Select((_, i) => new TextEmbedding(i, results[i].Embedding, includePreLogits ? results[i].PreLogits : null,
+                stats[i].CodePoints, stats[i].Drawn, stats[i].Truncated)).ToList();
             var imageResults = images.Select((img, i) =>
             {
                 var r = results[texts.Count + i];

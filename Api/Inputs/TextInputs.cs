@@ -18,11 +18,4 @@ public static class TextInputs
                 throw ApiProblem.TooLarge($"{field}[{i}] has {text.Length:N0} characters; the limit is {limits.MaxCharactersPerText:N0} (Limits:MaxCharactersPerText)", "text_too_long");
         }
     }
-
-    public static int CodePoints(string text)
-    {
-        int n = 0;
-        foreach (var _ in text.EnumerateRunes()) n++;
-        return n;
-    }
 }

@@ -27,9 +27,12 @@ public sealed class ModelCanvases
     public int Length => Size * Size * 3;
     public RenderProfileSpec Profile { get; }
 
-    public void RenderText(string text, Span<float> destination) => _unifont.Render(text, destination);
-
-    public void RenderText(ReadOnlySpan<byte> utf8, Span<float> destination) => _unifont.Render(utf8, destination);
+    /// <summary>Draws a text; the stats say how many code points it had and how many landed on the canvas.</summary>
+    public RenderStats RenderText(string text, Span<float> destination)
+    {
+        _unifont.Render(text, destination);
+        return _unifont.Measure(text);
+    }
 
     public void RenderImage(DecodedImage image, Span<float> destination) => ImagePreprocessor.ToCanvas(image, Size, destination);
 }

@@ -111,6 +111,19 @@ public sealed class EmbedApiTests(ApiFactory factory) : IClassFixture<ApiFactory
     }
 
     [Fact]
+    public async Task Texts_report_what_fit_on_the_canvas()
+    {
+        var response = await _client.PostAsJsonAsync("/v1/embed", new { texts = new[] { "short", new string('m', 1000) } });
+        var texts = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("texts");
+        Assert.Equal(5, texts[0].GetProperty("codePointsDrawn").GetInt32());
+        Assert.False(texts[0].GetProperty("truncated").GetBoolean());
+        // 64 px canvas: 4 lines of 16 px; 'm' is 8 px wide after trimming, so about 7 per line fit (div = 64 - 8).
+        Assert.Equal(1000, texts[1].GetProperty("codePoints").GetInt32());
+        Assert.InRange(texts[1].GetProperty("codePointsDrawn").GetInt32(), 20, 40);
+        Assert.True(texts[1].GetProperty("truncated").GetBoolean());
+    }
+
+    [Fact]
     public async Task Cmyk_jpeg_is_converted_to_rgb()
     {
         // data/cmyk.jpg: 24x16, made with Pillow (Image.new("CMYK")), a mode Skia cannot write.
