@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
 using VqaApi.Rendering;
+using VqaApi.Rendering.Shaped;
 using VqaApi.Tasks.Models;
 
 namespace VqaApi.Api.Embed;
@@ -65,13 +66,13 @@ public static class EmbedEndpoints
         var buffer = ArrayPool<float>.Shared.Rent(n * canvases.Length);
         try
         {
-            var stats = new RenderStats[texts.Count];
+            var stats = new RenderReport[texts.Count];
             for (int i = 0; i < texts.Count; i++) stats[i] = canvases.RenderText(texts[i], buffer.AsSpan(i * canvases.Length, canvases.Length));
             for (int i = 0; i < images.Count; i++) canvases.RenderImage(images[i], buffer.AsSpan((texts.Count + i) * canvases.Length, canvases.Length));
             var results = await model.Encoder.EncodeAsync(buffer.AsSpan(0, n * canvases.Length), ct);
 
             var textResults = texts.Select((_, i) => new TextEmbedding(i, results[i].Embedding, includePreLogits ? results[i].PreLogits : null,
-                stats[i].CodePoints, stats[i].Drawn, stats[i].Truncated)).ToList();
+                stats[i].Blocks[0].CodePoints, stats[i].Blocks[0].CodePointsDrawn, stats[i].Truncated)).ToList();
             var imageResults = images.Select((img, i) =>
             {
                 var r = results[texts.Count + i];

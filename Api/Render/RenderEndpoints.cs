@@ -1,28 +1,48 @@
 using System.ComponentModel;
-using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
 using VqaApi.Rendering;
+using VqaApi.Rendering.Shaped;
+using VqaApi.Tasks.Canvases;
 using VqaApi.Tasks.Models;
 
 namespace VqaApi.Api.Render;
 
+public sealed record SentencePair
+{
+    public string? First { get; init; }
+    public string? Second { get; init; }
+}
+
 public sealed record RenderRequest
 {
-    [Description("Text to draw with the model's render profile.")]
+    [Description("Render profile: omit for the served model's own, or 'unifont' (official CLIPPO renderer) or 'shaped' (multilingual) to compare.")]
+    public string? Profile { get; init; }
+    [Description("Text layout: one text on a canvas.")]
     public string? Text { get; init; }
-    [Description("Or an image (base64 'data' or 'url') to preprocess exactly as the encoder sees it.")]
+    [Description("Pair layout: sentence A, a separator, sentence B (shaped profiles).")]
+    public SentencePair? Pair { get; init; }
+    [Description("VQA layout: the question drawn in a band above 'image' (shaped profiles).")]
+    public string? Question { get; init; }
+    [Description("An image (base64 'data' or 'url'): alone, preprocessed exactly as the encoder sees it; with 'question', the VQA layout.")]
     public ImageInput? Image { get; init; }
 }
 
 public sealed class RenderForm
 {
-    [Description("An image file to preprocess exactly as the encoder sees it.")]
-    public IFormFile? Image { get; set; }
-    [Description("Or a text to draw.")]
+    public string? Profile { get; set; }
     public string? Text { get; set; }
+    public string? First { get; set; }
+    public string? Second { get; set; }
+    public string? Question { get; set; }
+    [Description("An image file: alone, the encoder's view of it; with 'question', the VQA layout.")]
+    public IFormFile? Image { get; set; }
 }
+
+/// <summary>JSON answer of /v1/render when the client asks for application/json.</summary>
+public sealed record RenderResponse(string Profile, string Layout, int Size, RenderReport? Report, string Png);
 
 public static class RenderEndpoints
 {
@@ -31,49 +51,102 @@ public static class RenderEndpoints
         app.MapPost("/v1/render", RenderAsync)
             .WithName("Render")
             .WithTags("Rendering")
-            .WithSummary("The exact canvas the encoder sees, as PNG")
-            .WithDescription("Send one text or one image. The PNG is the model's input canvas (its render profile for text, " +
-                             "the squash-resize for images), mapped back from [-1, 1] to 0..255. Header X-Render-Profile names the profile.")
-            .AcceptsJsonOrForm<RenderRequest, RenderForm>("One text or one image to draw.", "{\"text\": \"Hello, CLIPPO! Any script Unifont can draw: Ελληνικά, Русский, 中文\"}")
+            .WithSummary("The exact canvas the encoder sees, as PNG, with the render report")
+            .WithDescription("Send one of: 'text' (text layout), 'pair' (pair layout), 'question' + 'image' (VQA layout), or 'image' alone " +
+                             "(the squash-resize the encoder sees). The PNG is the model's input canvas mapped back from [-1, 1] to 0..255. " +
+                             "The render report (font size used, lines, what did not fit, fonts used, code points no font covers) is in the " +
+                             "X-Render-Report header as JSON; send 'Accept: application/json' to get {report, png (base64)} instead.")
+            .AcceptsJsonOrForm<RenderRequest, RenderForm>("What to draw.",
+                "{\"profile\": \"shaped\", \"pair\": {\"first\": \"A man is playing a guitar.\", \"second\": \"رجل يعزف على الغيتار\"}}")
             .Produces(200, contentType: "image/png")
+            .Produces<RenderResponse>(200, "application/json")
             .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422)
             .DisableAntiforgery();
         return app;
     }
 
-    private static async Task<FileContentHttpResult> RenderAsync(HttpRequest request, HttpResponse response, ServedModel model,
+    private static async Task<IResult> RenderAsync(HttpRequest request, HttpResponse response, ServedModel model,
         ImageInputs imageInputs, IOptions<LimitsOptions> limitsOptions, CancellationToken ct)
     {
         var limits = limitsOptions.Value;
-        string? text;
+        RenderRequest body;
         DecodedImage? image = null;
         if (RequestBody.IsJson(request))
         {
-            var body = await RequestBody.ReadJsonAsync<RenderRequest>(request, limits.MaxRequestBodyBytes, ct);
-            text = body.Text;
-            if (text is not null && body.Image is not null) throw ApiProblem.BadRequest("send either 'text' or 'image', not both", "ambiguous_input");
+            body = await RequestBody.ReadJsonAsync<RenderRequest>(request, limits.MaxRequestBodyBytes, ct);
             if (body.Image is not null) image = await imageInputs.DecodeAsync(body.Image, "image", ct);
         }
         else if (RequestBody.IsMultipart(request))
         {
-            var parts = await RequestBody.ReadMultipartAsync(request, limits.MaxRequestBodyBytes, 4, ct);
-            var textPart = parts.FirstOrDefault(p => p.Name == "text" && p.FileName is null);
-            text = textPart is null ? null : RequestBody.DecodeUtf8(textPart.Data, "text");
+            var parts = await RequestBody.ReadMultipartAsync(request, limits.MaxRequestBodyBytes, 8, ct);
+            string? Field(string name) => parts.FirstOrDefault(p => p.Name == name && p.FileName is null) is { } part ? RequestBody.DecodeUtf8(part.Data, name) : null;
+            var first = Field("first");
+            var second = Field("second");
+            body = new RenderRequest
+            {
+                Profile = Field("profile"), Text = Field("text"), Question = Field("question"),
+                Pair = first is null && second is null ? null : new SentencePair { First = first, Second = second },
+            };
             var file = parts.FirstOrDefault(p => p.FileName is not null || p.Name == "image");
-            if (text is not null && file is not null) throw ApiProblem.BadRequest("send either 'text' or 'image', not both", "ambiguous_input");
             if (file is not null) image = imageInputs.Decode(file.Data, "image");
         }
         else throw ApiProblem.UnsupportedMediaType($"send application/json or multipart/form-data, not '{request.ContentType ?? "no Content-Type"}'");
 
-        if (text is null && image is null) throw ApiProblem.BadRequest("send a 'text' or an 'image' to render", "empty_request");
-        if (text is not null) TextInputs.Validate([text], limits, "text");
+        var canvases = CanvasesFor(body.Profile, model);
+        int chosen = (body.Text is null ? 0 : 1) + (body.Pair is null ? 0 : 1) + (body.Question is null && image is null ? 0 : 1);
+        if (chosen == 0) throw ApiProblem.BadRequest("send a 'text', a 'pair', a 'question' with an 'image', or an 'image' to render", "empty_request");
+        if (chosen > 1) throw ApiProblem.BadRequest("send one of 'text', 'pair', or 'question' + 'image' per request", "ambiguous_input");
 
-        var canvases = model.Canvases;
         var canvas = new float[canvases.Length];
-        if (image is not null) canvases.RenderImage(image, canvas);
-        else canvases.RenderText(text!, canvas);
-        response.Headers["X-Render-Profile"] = canvases.Profile.Kind;
+        RenderReport? report;
+        try
+        {
+            if (body.Text is { } text)
+            {
+                TextInputs.Validate([text], limits, "text");
+                report = canvases.RenderText(text, canvas);
+            }
+            else if (body.Pair is { } pair)
+            {
+                if (pair.First is null || pair.Second is null) throw ApiProblem.BadRequest("'pair' needs both 'first' and 'second'", "incomplete_pair");
+                TextInputs.Validate([pair.First, pair.Second], limits, "pair");
+                report = canvases.RenderPair(pair.First, pair.Second, canvas);
+            }
+            else if (body.Question is { } question)
+            {
+                if (image is null) throw ApiProblem.BadRequest("'question' needs an 'image' for the VQA layout", "missing_image");
+                TextInputs.Validate([question], limits, "question");
+                report = canvases.RenderVqa(question, image, canvas);
+            }
+            else
+            {
+                canvases.RenderImage(image!, canvas);
+                report = null;
+            }
+        }
+        catch (LayoutNotSupportedException e)
+        {
+            throw ApiProblem.BadRequest(e.Message, "layout_not_supported");
+        }
+
+        var png = CanvasPng.Encode(canvas, canvases.Size, canvases.Size);
+        var layout = report?.Layout ?? "image";
+        if (request.Headers.Accept.Any(a => a?.Contains("application/json", StringComparison.OrdinalIgnoreCase) == true))
+            return TypedResults.Ok(new RenderResponse(canvases.ProfileName, layout, canvases.Size, report, Convert.ToBase64String(png)));
+        response.Headers["X-Render-Profile"] = canvases.ProfileName;
         response.Headers["X-Model"] = model.Manifest.Id;
-        return TypedResults.File(CanvasPng.Encode(canvas, canvases.Size, canvases.Size), "image/png");
+        if (report is not null) response.Headers["X-Render-Report"] = JsonSerializer.Serialize(report, RequestBody.JsonOptions);
+        return TypedResults.File(png, "image/png");
     }
+
+    private static ModelCanvases CanvasesFor(string? profile, ServedModel model)
+    {
+        if (profile is null) return model.Canvases;
+        var spec = RenderProfileSpec.Named(profile, model.Canvases.Size)
+                   ?? throw ApiProblem.BadRequest($"unknown profile '{profile}'; use 'unifont' or 'shaped', or omit it for the model's own", "unknown_profile");
+        return spec.Kind == model.Canvases.Profile.Kind ? model.Canvases
+            : OtherProfiles.GetOrAdd((spec.Kind, model.Canvases.Size), _ => new ModelCanvases(spec, model.Canvases.Size, UnifontFont.Default));
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, int), ModelCanvases> OtherProfiles = new();
 }

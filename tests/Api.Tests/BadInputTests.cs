@@ -130,7 +130,7 @@ public sealed class BadInputTests(ApiFactory factory) : IClassFixture<ApiFactory
 
     [Fact]
     public async Task Render_without_input_is_400() =>
-        await Problem(await _client.PostAsJsonAsync("/v1/render", new { }), HttpStatusCode.BadRequest, "send a 'text' or an 'image'");
+        await Problem(await _client.PostAsJsonAsync("/v1/render", new { }), HttpStatusCode.BadRequest, "send a 'text'");
 }
 
 /// <summary>The same app with private addresses allowed, as a test against a local server needs.</summary>

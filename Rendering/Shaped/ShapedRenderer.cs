@@ -1,0 +1,245 @@
+using SkiaSharp;
+
+namespace VqaApi.Rendering.Shaped;
+
+/// <summary>What a shaped render produced: the layout, and one report per text block.</summary>
+public sealed record RenderReport(string Profile, string Layout, int Size, IReadOnlyList<TextBlockReport> Blocks)
+{
+    public bool Truncated => Blocks.Any(b => b.Truncated);
+}
+
+/// <summary>Glyphs of one run on one line, in visual order, with their baseline positions in canvas pixels.</summary>
+public sealed record PlacedRun(int Line, ShapedRun Run, IReadOnlyList<ShapedGlyph> Glyphs, SKPoint[] Positions);
+
+/// <summary>An RGB canvas (size x size x 3 bytes, row-major) and its report.</summary>
+public sealed class ShapedCanvas(int size, byte[] rgb, RenderReport report)
+{
+    public int Size { get; } = size;
+    public byte[] Rgb { get; } = rgb;
+    public RenderReport Report { get; } = report;
+
+    /// <summary>The model input: float32 H x W x 3 in [-1, 1].</summary>
+    public void ToCanvas(Span<float> destination) => PixelValues.NormalizeAll(Rgb, destination);
+
+    public byte[] ToPng()
+    {
+        var hwc = new float[Rgb.Length];
+        ToCanvas(hwc);
+        return CanvasPng.Encode(hwc, Size, Size);
+    }
+}
+
+/// <summary>
+/// The shaped multilingual renderer and its layouts: text, sentence pair (A, separator, B), and VQA (question
+/// band above the image). Deterministic: the same text and profile give the same pixels on any thread.
+/// </summary>
+public sealed class ShapedRenderer
+{
+    private readonly FontCatalog _fonts;
+    private readonly SKColor _background, _ink, _separator, _band;
+
+    public ShapedRenderer(ShapedProfile profile, FontCatalog? fonts = null)
+    {
+        profile.Validate();
+        Profile = profile;
+        _fonts = fonts ?? FontCatalog.Default;
+        _background = ShapedProfile.ParseColor(profile.Background, "background");
+        _ink = ShapedProfile.ParseColor(profile.Text.Ink, "ink");
+        _separator = ShapedProfile.ParseColor(profile.Pair.SeparatorColor, "separator");
+        _band = ShapedProfile.ParseColor(profile.Vqa.BandColor, "band");
+    }
+
+    public ShapedProfile Profile { get; }
+    public int Size => Profile.ImageSize;
+
+    public ShapedCanvas RenderText(string text)
+    {
+        var block = TextBlock.Prepare(text, Profile.Text, _fonts);
+        int m = Profile.Margin;
+        return Draw("text", canvas =>
+        {
+            var (size, lines, _) = block.Fit(Profile.Text, Size - 2 * m, Size - 2 * m);
+            DrawLines(canvas, lines, size, new SKRect(m, m, Size - m, Size - m));
+            return [block.Report(size, lines)];
+        });
+    }
+
+    /// <summary>Sentence A in the top half, a separator line, sentence B in the bottom half, both at one size.</summary>
+    public ShapedCanvas RenderPair(string first, string second)
+    {
+        var a = TextBlock.Prepare(first, Profile.Text, _fonts);
+        var b = TextBlock.Prepare(second, Profile.Text, _fonts);
+        int m = Profile.Margin, t = Profile.Pair.SeparatorThickness, gap = Profile.Pair.Gap;
+        float half = (Size - t) / 2f;
+        var top = new SKRect(m, m, Size - m, half - gap);
+        var bottom = new SKRect(m, half + t + gap, Size - m, Size - m);
+        return Draw("pair", canvas =>
+        {
+            var (sa, _, _) = a.Fit(Profile.Text, top.Width, top.Height);
+            var (sb, _, _) = b.Fit(Profile.Text, bottom.Width, bottom.Height);
+            var fixedStyle = Profile.Text with { FontSize = Math.Min(sa, sb), SizePolicy = FontSizePolicy.Fixed };
+            var (size, la, _) = a.Fit(fixedStyle, top.Width, top.Height);
+            var (_, lb, _) = b.Fit(fixedStyle, bottom.Width, bottom.Height);
+            DrawLines(canvas, la, size, top);
+            using (var paint = new SKPaint { Color = _separator, IsAntialias = false })
+                canvas.DrawRect(new SKRect(m, half, Size - m, half + t), paint);
+            DrawLines(canvas, lb, size, bottom);
+            return [a.Report(size, la), b.Report(size, lb)];
+        });
+    }
+
+    /// <summary>The question in a band as tall as its lines (at most MaxBandFraction of the canvas), the image below.</summary>
+    public ShapedCanvas RenderVqa(string question, DecodedImage image)
+    {
+        var block = TextBlock.Prepare(question, Profile.Text, _fonts);
+        int m = Profile.Margin;
+        float maxBand = Size * Profile.Vqa.MaxBandFraction;
+        return Draw("vqa", canvas =>
+        {
+            var (size, lines, _) = block.Fit(Profile.Text, Size - 2 * m, maxBand - 2 * m);
+            float band = MathF.Ceiling(Math.Min(maxBand, lines.Count * size * Profile.Text.LineHeight + 2 * m));
+            using (var paint = new SKPaint { Color = _band })
+                canvas.DrawRect(new SKRect(0, 0, Size, band), paint);
+            DrawLines(canvas, lines, size, new SKRect(m, m, Size - m, band - m));
+            DrawImage(canvas, image, new SKRect(0, band, Size, Size));
+            return [block.Report(size, lines)];
+        });
+    }
+
+    private ShapedCanvas Draw(string layout, Func<SKCanvas, TextBlockReport[]> draw)
+    {
+        var info = new SKImageInfo(Size, Size, SKColorType.Rgba8888, SKAlphaType.Premul);
+        using var bitmap = new SKBitmap(info);
+        TextBlockReport[] blocks;
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(_background);
+            blocks = draw(canvas);
+            canvas.Flush();
+        }
+        var pixels = bitmap.GetPixelSpan();
+        var rgb = new byte[Size * Size * 3];
+        for (int i = 0, o = 0; o < rgb.Length; i += 4, o += 3)
+        {
+            rgb[o] = pixels[i];
+            rgb[o + 1] = pixels[i + 1];
+            rgb[o + 2] = pixels[i + 2];
+        }
+        return new ShapedCanvas(Size, rgb, new RenderReport(Profile.Name, layout, Size, blocks));
+    }
+
+    private void DrawImage(SKCanvas canvas, DecodedImage image, SKRect area)
+    {
+        if (area.Height < 1) return;
+        using var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        var px = bitmap.GetPixelSpan();
+        for (int i = 0, o = 0; i < image.Rgb.Length; i += 3, o += 4)
+        {
+            px[o] = image.Rgb[i];
+            px[o + 1] = image.Rgb[i + 1];
+            px[o + 2] = image.Rgb[i + 2];
+            px[o + 3] = 255;
+        }
+        using var skImage = SKImage.FromBitmap(bitmap);
+        var dest = area;
+        if (Profile.Vqa.KeepAspectRatio)
+        {
+            float scale = Math.Min(area.Width / image.Width, area.Height / image.Height);
+            float w = image.Width * scale, h = image.Height * scale;
+            dest = SKRect.Create(area.Left + (area.Width - w) / 2, area.Top + (area.Height - h) / 2, w, h);
+        }
+        canvas.DrawImage(skImage, dest, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
+    }
+
+    /// <summary>
+    /// Places lines top to bottom; each line's runs in visual order (UAX #9 rule L2), right-aligned in RTL
+    /// paragraphs. Positions are canvas pixels at the baseline.
+    /// </summary>
+    internal List<PlacedRun> Place(List<TextLine> lines, float size, SKRect box)
+    {
+        float lineHeight = size * Profile.Text.LineHeight;
+        var placed = new List<PlacedRun>();
+        for (int li = 0; li < lines.Count; li++)
+        {
+            var line = lines[li];
+            float baseline = box.Top + li * lineHeight + (lineHeight - size) / 2 + size * 0.88f;
+            float x = line.Paragraph.RightToLeft ? box.Right - line.Width * size : box.Left;
+            foreach (var (run, glyphs) in VisualPieces(line))
+            {
+                var points = new SKPoint[glyphs.Count];
+                for (int g = 0; g < glyphs.Count; g++)
+                {
+                    points[g] = new SKPoint(x + glyphs[g].OffsetX * size, baseline - glyphs[g].OffsetY * size);
+                    x += glyphs[g].Advance * size;
+                }
+                placed.Add(new PlacedRun(li, run, glyphs, points));
+            }
+        }
+        return placed;
+    }
+
+    private void DrawLines(SKCanvas canvas, List<TextLine> lines, float size, SKRect box)
+    {
+        var fonts = new Dictionary<FontFace, SKFont>();
+        using var paint = new SKPaint { Color = _ink, IsAntialias = true };
+        using var builder = new SKTextBlobBuilder();
+        try
+        {
+            foreach (var piece in Place(lines, size, box))
+            {
+                if (!fonts.TryGetValue(piece.Run.Font, out var font))
+                {
+                    font = new SKFont(piece.Run.Font.Typeface, size) { Subpixel = true, Hinting = SKFontHinting.None, Edging = SKFontEdging.Antialias, LinearMetrics = true };
+                    fonts[piece.Run.Font] = font;
+                }
+                var buffer = builder.AllocatePositionedRun(font, piece.Glyphs.Count);
+                var ids = buffer.Glyphs;
+                for (int g = 0; g < piece.Glyphs.Count; g++) ids[g] = piece.Glyphs[g].Id;
+                piece.Positions.CopyTo(buffer.Positions);
+            }
+            using var blob = builder.Build();
+            if (blob is not null) canvas.DrawText(blob, 0, 0, paint);
+        }
+        finally
+        {
+            foreach (var f in fonts.Values) f.Dispose();
+        }
+    }
+
+    /// <summary>Where the glyphs of a text land on a text-layout canvas (for tests and diagnostics).</summary>
+    public IReadOnlyList<PlacedRun> LayoutText(string text)
+    {
+        var block = TextBlock.Prepare(text, Profile.Text, _fonts);
+        int m = Profile.Margin;
+        var (size, lines, _) = block.Fit(Profile.Text, Size - 2 * m, Size - 2 * m);
+        return Place(lines, size, new SKRect(m, m, Size - m, Size - m));
+    }
+
+    /// <summary>The glyphs of each run inside the line's visible range, runs reordered by bidi level.</summary>
+    private static List<(ShapedRun Run, List<ShapedGlyph> Glyphs)> VisualPieces(TextLine line)
+    {
+        var pieces = new List<(ShapedRun Run, List<ShapedGlyph> Glyphs)>();
+        foreach (var run in line.Paragraph.Runs)
+        {
+            if (run.End <= line.Start || run.Start >= line.VisibleEnd) continue;
+            var glyphs = run.Glyphs.Where(g => g.Cluster >= line.Start && g.Cluster < line.VisibleEnd).ToList();
+            if (glyphs.Count > 0) pieces.Add((run, glyphs));
+        }
+        if (pieces.Count < 2) return pieces;
+        // L2: from the highest level down to the lowest odd level, reverse every maximal sequence at or above it.
+        int max = pieces.Max(p => p.Run.Level);
+        int minOdd = pieces.Where(p => (p.Run.Level & 1) == 1).Select(p => p.Run.Level).DefaultIfEmpty(int.MaxValue).Min();
+        for (int level = max; level >= minOdd && level > 0; level--)
+        {
+            for (int i = 0; i < pieces.Count;)
+            {
+                if (pieces[i].Run.Level < level) { i++; continue; }
+                int j = i;
+                while (j < pieces.Count && pieces[j].Run.Level >= level) j++;
+                pieces.Reverse(i, j - i);
+                i = j;
+            }
+        }
+        return pieces;
+    }
+}
