@@ -47,11 +47,15 @@ public static class CommandLine
         var fp16 = new Option<bool>("--fp16") { Description = "store weights as float16 (half the size; arithmetic stays float32)" };
         var id = new Option<string?>("--id") { Description = "model id (default: checkpoint name + hash prefix)" };
         var overwrite = new Option<bool>("--overwrite") { Description = "replace an existing model directory" };
-        var command = new Command("convert", "Convert a big_vision CLIPPO checkpoint into a model directory") { checkpoint, modelDir, fp16, id, overwrite };
+        var profile = new Option<string>("--profile") { Description = "render profile the model reads text with: unifont (official checkpoints) or shaped", DefaultValueFactory = _ => "unifont" };
+        profile.AcceptOnlyFromAmong("unifont", "shaped");
+        var command = new Command("convert", "Convert a big_vision CLIPPO checkpoint into a model directory") { checkpoint, modelDir, fp16, id, overwrite, profile };
         command.SetAction(parse => Guarded(() =>
         {
-            var model = CheckpointConverter.Convert(parse.GetValue(checkpoint)!, parse.GetValue(modelDir)!,
-                new ConvertOptions { Fp16 = parse.GetValue(fp16), Id = parse.GetValue(id), Overwrite = parse.GetValue(overwrite) });
+            var model = CheckpointConverter.Convert(parse.GetValue(checkpoint)!, parse.GetValue(modelDir)!, new ConvertOptions
+            {
+                Fp16 = parse.GetValue(fp16), Id = parse.GetValue(id), Overwrite = parse.GetValue(overwrite), RenderProfile = parse.GetValue(profile)!,
+            });
             var m = model.Manifest;
             var a = m.Architecture;
             Console.WriteLine($"converted {m.Source.File} -> {model.Path}");

@@ -11,6 +11,8 @@ public sealed record ConvertOptions
     public string? Description { get; init; }
     public bool Overwrite { get; init; }
     public bool RandomlyInitialized { get; init; }
+    /// <summary>How the model reads text: "unifont" (the official renderer, right for released checkpoints) or "shaped".</summary>
+    public string RenderProfile { get; init; } = RenderProfileSpec.UnifontKind;
 }
 
 /// <summary>Turns a big_vision CLIPPO checkpoint into a model directory (ONNX encoder + manifest).</summary>
@@ -47,7 +49,8 @@ public static class CheckpointConverter
                 WeightsDType = options.Fp16 ? "float16" : "float32",
                 Input = new CanvasInput { Height = a.ImageSize, Width = a.ImageSize },
                 Temperature = Math.Exp(checkpoint.LogTemperature),
-                RenderProfile = RenderProfileSpec.OfficialUnifont(a.ImageSize),
+                RenderProfile = RenderProfileSpec.Named(options.RenderProfile, a.ImageSize)
+                                ?? throw new ArgumentException($"unknown render profile '{options.RenderProfile}'; use unifont or shaped"),
                 Source = new CheckpointSource { File = sourceName, Sha256 = checkpoint.Sha256, StoredDType = checkpoint.StoredAs.ToString().ToLowerInvariant() },
                 RandomlyInitialized = options.RandomlyInitialized,
             };
