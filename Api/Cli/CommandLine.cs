@@ -12,7 +12,7 @@ namespace VqaApi.Api.Cli;
 /// <summary>Command-line verbs of the service binary. Errors print one line naming the problem and exit 1.</summary>
 public static class CommandLine
 {
-    private static readonly string[] Verbs = ["convert", "embed", "render", "serve", "--help", "-h", "-?", "--version"];
+    private static readonly string[] Verbs = ["convert", "embed", "render", "gallery", "serve", "--help", "-h", "-?", "--version"];
 
     public static bool IsVerb(string[] args) => args.Length > 0 && Verbs.Contains(args[0]) && args[0] != "serve";
 
@@ -25,6 +25,7 @@ public static class CommandLine
         root.Subcommands.Add(ConvertCommand());
         root.Subcommands.Add(EmbedCommand());
         root.Subcommands.Add(RenderCommand());
+        root.Subcommands.Add(GalleryCommand());
         root.Subcommands.Add(new Command("serve", "Run the HTTP API (the default). Host arguments such as --urls follow."));
         return await root.Parse(args).InvokeAsync();
     }
@@ -120,6 +121,19 @@ public static class CommandLine
                 Console.WriteLine($"wrote {parse.GetValue(output)} ({results.Length}, {dims}) from model {directory.Manifest.Id} on {encoder.ExecutionProvider} to {parse.GetValue(outFile)}");
             }
             finally { encoder.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command GalleryCommand()
+    {
+        var outDir = new Option<string>("--out") { Description = "folder for the PNGs and index.md", DefaultValueFactory = _ => "docs/gallery" };
+        var command = new Command("gallery", "Render the multilingual gallery: every language and layout, shaped and official") { outDir };
+        command.SetAction(parse => Guarded(() =>
+        {
+            var written = Gallery.Write(parse.GetValue(outDir)!);
+            Console.WriteLine($"wrote {written} canvases to {parse.GetValue(outDir)}");
             return 0;
         }));
         return command;
