@@ -12,7 +12,7 @@ using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Models;
 
 // Benchmarks print tables; they assert nothing. Usage:
-//   dotnet run -c Release --project benchmarks -- [all|encoder|torch|unifont] [--quick]
+//   dotnet run -c Release --project benchmarks -- [all|encoder|torch|unifont|shaped] [--quick]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 bool quick = args.Contains("--quick");
@@ -23,6 +23,7 @@ try
     if (what is "all" or "encoder") Bench.Encoder(work, quick);
     if (what is "all" or "torch") Bench.Torch(work, quick);
     if (what is "all" or "unifont") Bench.Unifont(quick);
+    if (what is "all" or "shaped") Bench.Shaped(quick);
 }
 finally { Directory.Delete(work, true); }
 
@@ -126,12 +127,58 @@ static class Bench
         }
     }
 
-    static double Rate(Action action, double seconds)
+    public static void Shaped(bool quick)
     {
-        for (int i = 0; i < 200; i++) action();
+        Console.WriteLine();
+        Console.WriteLine("## Shaped renderer, one thread, 224 px text layout, float32 canvas out");
+        Console.WriteLine("Floor: the same glyph runs, shaped and placed beforehand, drawn with Skia alone onto a cleared canvas and read back as the float32 canvas.");
+        var renderer = new VqaApi.Rendering.Shaped.ShapedRenderer(new VqaApi.Rendering.Shaped.ShapedProfile());
+        var texts = new (string Name, string Text)[]
+        {
+            ("English, 30 chars", "A photo of a dog on the beach."),
+            ("Arabic/English, 200 chars", string.Concat(Enumerable.Repeat("The cat جلس على الحصيرة and slept. ", 8))[..200]),
+            ("Chinese, 100 chars", string.Concat(Enumerable.Repeat("一只猫坐在垫子上，然后睡着了。", 8))[..100]),
+        };
+        double seconds = quick ? 1 : 3;
+        var canvas = new float[224 * 224 * 3];
+        Console.WriteLine();
+        Console.WriteLine("| text | pipeline canvases/s | floor canvases/s | pipeline / floor time |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var (name, text) in texts)
+        {
+            double pipeline = Rate(() => renderer.RenderText(text, canvas), seconds, warmup: 20, step: 10);
+            var placed = renderer.LayoutText(text);
+            float size = renderer.RenderText(text).Report.Blocks[0].FontSize;
+            var fonts = placed.Select(p => p.Run.Font).Distinct().ToDictionary(f => f, f => new SkiaSharp.SKFont(f.Typeface, size) { Subpixel = true, Hinting = SkiaSharp.SKFontHinting.None, Edging = SkiaSharp.SKFontEdging.Antialias, LinearMetrics = true });
+            using var builder = new SkiaSharp.SKTextBlobBuilder();
+            foreach (var p in placed)
+            {
+                var run = builder.AllocatePositionedRun(fonts[p.Run.Font], p.Glyphs.Count);
+                var ids = run.Glyphs;
+                for (int g = 0; g < p.Glyphs.Count; g++) ids[g] = p.Glyphs[g].Id;
+                p.Positions.CopyTo(run.Positions);
+            }
+            using var blob = builder.Build()!;
+            using var paint = new SkiaSharp.SKPaint { Color = SkiaSharp.SKColors.Black, IsAntialias = true };
+            using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(224, 224, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Premul));
+            var table = PixelValues.Lookup.ToArray();
+            double floor = Rate(() =>
+            {
+                using (var c = new SkiaSharp.SKCanvas(bitmap)) { c.Clear(SkiaSharp.SKColors.White); c.DrawText(blob, 0, 0, paint); }
+                var px = bitmap.GetPixelSpan();
+                for (int i = 0, o = 0; o < canvas.Length; i += 4, o += 3) { canvas[o] = table[px[i]]; canvas[o + 1] = table[px[i + 1]]; canvas[o + 2] = table[px[i + 2]]; }
+            }, seconds, warmup: 20, step: 10);
+            foreach (var f in fonts.Values) f.Dispose();
+            Console.WriteLine($"| {name} | {pipeline:F0} | {floor:F0} | {floor / pipeline:F2} |");
+        }
+    }
+
+    static double Rate(Action action, double seconds, int warmup = 200, int step = 100)
+    {
+        for (int i = 0; i < warmup; i++) action();
         long n = 0;
         var sw = Stopwatch.StartNew();
-        while (sw.Elapsed.TotalSeconds < seconds) { for (int i = 0; i < 100; i++) action(); n += 100; }
+        while (sw.Elapsed.TotalSeconds < seconds) { for (int i = 0; i < step; i++) action(); n += step; }
         return n / sw.Elapsed.TotalSeconds;
     }
 

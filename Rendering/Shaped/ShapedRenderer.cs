@@ -52,11 +52,24 @@ public sealed class ShapedRenderer
     public ShapedProfile Profile { get; }
     public int Size => Profile.ImageSize;
 
-    public ShapedCanvas RenderText(string text)
+    public ShapedCanvas RenderText(string text) => ToRgb(rgba => RenderText(text, rgba));
+
+    /// <summary>Draws straight into the model's float canvas (no per-call large allocation).</summary>
+    public RenderReport RenderText(string text, Span<float> destination) => ToFloats(destination, rgba => RenderText(text, rgba));
+
+    public ShapedCanvas RenderPair(string first, string second) => ToRgb(rgba => RenderPair(first, second, rgba));
+
+    public RenderReport RenderPair(string first, string second, Span<float> destination) => ToFloats(destination, rgba => RenderPair(first, second, rgba));
+
+    public ShapedCanvas RenderVqa(string question, DecodedImage image) => ToRgb(rgba => RenderVqa(question, image, rgba));
+
+    public RenderReport RenderVqa(string question, DecodedImage image, Span<float> destination) => ToFloats(destination, rgba => RenderVqa(question, image, rgba));
+
+    private RenderReport RenderText(string text, SKBitmap target)
     {
         var block = TextBlock.Prepare(text, Profile.Text, _fonts);
         int m = Profile.Margin;
-        return Draw("text", canvas =>
+        return Draw(target, "text", canvas =>
         {
             var (size, lines, _) = block.Fit(Profile.Text, Size - 2 * m, Size - 2 * m);
             DrawLines(canvas, lines, size, new SKRect(m, m, Size - m, Size - m));
@@ -65,7 +78,7 @@ public sealed class ShapedRenderer
     }
 
     /// <summary>Sentence A in the top half, a separator line, sentence B in the bottom half, both at one size.</summary>
-    public ShapedCanvas RenderPair(string first, string second)
+    private RenderReport RenderPair(string first, string second, SKBitmap target)
     {
         var a = TextBlock.Prepare(first, Profile.Text, _fonts);
         var b = TextBlock.Prepare(second, Profile.Text, _fonts);
@@ -73,7 +86,7 @@ public sealed class ShapedRenderer
         float half = (Size - t) / 2f;
         var top = new SKRect(m, m, Size - m, half - gap);
         var bottom = new SKRect(m, half + t + gap, Size - m, Size - m);
-        return Draw("pair", canvas =>
+        return Draw(target, "pair", canvas =>
         {
             var (sa, _, _) = a.Fit(Profile.Text, top.Width, top.Height);
             var (sb, _, _) = b.Fit(Profile.Text, bottom.Width, bottom.Height);
@@ -89,12 +102,12 @@ public sealed class ShapedRenderer
     }
 
     /// <summary>The question in a band as tall as its lines (at most MaxBandFraction of the canvas), the image below.</summary>
-    public ShapedCanvas RenderVqa(string question, DecodedImage image)
+    private RenderReport RenderVqa(string question, DecodedImage image, SKBitmap target)
     {
         var block = TextBlock.Prepare(question, Profile.Text, _fonts);
         int m = Profile.Margin;
         float maxBand = Size * Profile.Vqa.MaxBandFraction;
-        return Draw("vqa", canvas =>
+        return Draw(target, "vqa", canvas =>
         {
             var (size, lines, _) = block.Fit(Profile.Text, Size - 2 * m, maxBand - 2 * m);
             float band = MathF.Ceiling(Math.Min(maxBand, lines.Count * size * Profile.Text.LineHeight + 2 * m));
@@ -106,26 +119,55 @@ public sealed class ShapedRenderer
         });
     }
 
-    private ShapedCanvas Draw(string layout, Func<SKCanvas, TextBlockReport[]> draw)
+    private RenderReport Draw(SKBitmap target, string layout, Func<SKCanvas, TextBlockReport[]> draw)
     {
-        var info = new SKImageInfo(Size, Size, SKColorType.Rgba8888, SKAlphaType.Premul);
-        using var bitmap = new SKBitmap(info);
-        TextBlockReport[] blocks;
-        using (var canvas = new SKCanvas(bitmap))
+        using var canvas = new SKCanvas(target);
+        canvas.Clear(_background);
+        var blocks = draw(canvas);
+        canvas.Flush();
+        return new RenderReport(Profile.Name, layout, Size, blocks);
+    }
+
+    // One RGBA bitmap per thread and size: a fresh 200 KB bitmap per canvas would go to the large object heap
+    // and cost a full garbage collection every few hundred renders.
+    [ThreadStatic] private static SKBitmap? _scratch;
+
+    private SKBitmap Scratch()
+    {
+        if (_scratch is { } b && b.Width == Size) return b;
+        _scratch?.Dispose();
+        return _scratch = new SKBitmap(new SKImageInfo(Size, Size, SKColorType.Rgba8888, SKAlphaType.Premul));
+    }
+
+    private RenderReport ToFloats(Span<float> destination, Func<SKBitmap, RenderReport> render)
+    {
+        if (destination.Length != Size * Size * 3) throw new ArgumentException($"destination must hold {Size}x{Size}x3 floats", nameof(destination));
+        var bitmap = Scratch();
+        var report = render(bitmap);
+        var px = bitmap.GetPixelSpan();
+        var table = PixelValues.Lookup;
+        for (int i = 0, o = 0; o < destination.Length; i += 4, o += 3)
         {
-            canvas.Clear(_background);
-            blocks = draw(canvas);
-            canvas.Flush();
+            destination[o] = table[px[i]];
+            destination[o + 1] = table[px[i + 1]];
+            destination[o + 2] = table[px[i + 2]];
         }
-        var pixels = bitmap.GetPixelSpan();
+        return report;
+    }
+
+    private ShapedCanvas ToRgb(Func<SKBitmap, RenderReport> render)
+    {
+        var bitmap = Scratch();
+        var report = render(bitmap);
+        var px = bitmap.GetPixelSpan();
         var rgb = new byte[Size * Size * 3];
         for (int i = 0, o = 0; o < rgb.Length; i += 4, o += 3)
         {
-            rgb[o] = pixels[i];
-            rgb[o + 1] = pixels[i + 1];
-            rgb[o + 2] = pixels[i + 2];
+            rgb[o] = px[i];
+            rgb[o + 1] = px[i + 1];
+            rgb[o + 2] = px[i + 2];
         }
-        return new ShapedCanvas(Size, rgb, new RenderReport(Profile.Name, layout, Size, blocks));
+        return new ShapedCanvas(Size, rgb, report);
     }
 
     private void DrawImage(SKCanvas canvas, DecodedImage image, SKRect area)

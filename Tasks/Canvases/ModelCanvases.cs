@@ -50,31 +50,18 @@ public sealed class ModelCanvases
     /// <summary>Draws a text; the report says what was drawn and what did not fit.</summary>
     public RenderReport RenderText(string text, Span<float> destination)
     {
-        if (_shaped is not null)
-        {
-            var canvas = _shaped.RenderText(text);
-            canvas.ToCanvas(destination);
-            return canvas.Report;
-        }
+        if (_shaped is not null) return _shaped.RenderText(text, destination);
         _unifont!.Render(text, destination);
         var stats = _unifont.Measure(text);
         return new RenderReport(ProfileName, "text", Size,
             [new TextBlockReport(16, stats.Lines, stats.CodePoints, stats.Drawn, stats.CodePoints - stats.Drawn, ["GNU Unifont"], [], [], false)]);
     }
 
-    public RenderReport RenderPair(string first, string second, Span<float> destination)
-    {
-        var canvas = Shaped("pair").RenderPair(first, second);
-        canvas.ToCanvas(destination);
-        return canvas.Report;
-    }
+    public RenderReport RenderPair(string first, string second, Span<float> destination) =>
+        Shaped("pair").RenderPair(first, second, destination);
 
-    public RenderReport RenderVqa(string question, DecodedImage image, Span<float> destination)
-    {
-        var canvas = Shaped("vqa").RenderVqa(question, image);
-        canvas.ToCanvas(destination);
-        return canvas.Report;
-    }
+    public RenderReport RenderVqa(string question, DecodedImage image, Span<float> destination) =>
+        Shaped("vqa").RenderVqa(question, image, destination);
 
     public void RenderImage(DecodedImage image, Span<float> destination) => ImagePreprocessor.ToCanvas(image, Size, destination);
 
