@@ -20,7 +20,10 @@ public sealed class ServedModel : IAsyncDisposable
     public ModelManifest Manifest => Directory.Manifest;
     public Encoder Encoder { get; }
     public ModelCanvases Canvases { get; }
-    public volatile bool Ready;
+    private volatile bool _ready;
+
+    /// <summary>True once the encoder has warmed up; /readyz reports it.</summary>
+    public bool Ready { get => _ready; set => _ready = value; }
 
     public static ServedModel Open(IOptions<ModelOptions> modelOptions, IOptions<EncoderOptions> encoderOptions, ILogger<ServedModel> logger)
     {

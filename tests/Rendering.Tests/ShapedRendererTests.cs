@@ -176,6 +176,7 @@ public class ShapedRendererTests
     public void Newline_breaks_tab_is_space_controls_are_removed()
     {
         Assert.Equal("a b\nc", TextCleaner.Clean("a\tb\r\nc\u0007\u202E", 100, out _, out _));
+        Assert.Equal("\u00E9", TextCleaner.Clean("e\u0301", 100, out _, out _)); // NFC: e + combining acute -> é
         var canvas = Renderer.RenderText("first\nsecond");
         Assert.Equal(2, canvas.Report.Blocks[0].Lines);
     }
