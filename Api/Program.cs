@@ -1,3 +1,4 @@
+using VqaApi.Api.Classify;
 using VqaApi.Api.Cli;
 using VqaApi.Api.Embed;
 using VqaApi.Api.Health;
@@ -17,5 +18,7 @@ app.MapHealth();
 app.MapModels();
 app.MapEmbed();
 app.MapRender();
+app.MapZeroShot();
+app.MapSimilarity();
 await app.RunAsync();
 return 0;

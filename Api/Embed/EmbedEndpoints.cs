@@ -5,6 +5,7 @@ using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
 using VqaApi.Rendering;
 using VqaApi.Rendering.Shaped;
+using VqaApi.Tasks.Embeddings;
 using VqaApi.Tasks.Models;
 
 namespace VqaApi.Api.Embed;
@@ -27,7 +28,7 @@ public static class EmbedEndpoints
         return app;
     }
 
-    private static async Task<Ok<EmbedResponse>> EmbedAsync(HttpRequest request, ServedModel model, ImageInputs imageInputs,
+    private static async Task<Ok<EmbedResponse>> EmbedAsync(HttpRequest request, ServedModel model, EmbeddingService embeddings, ImageInputs imageInputs,
         IOptions<LimitsOptions> limitsOptions, CancellationToken ct)
     {
         var limits = limitsOptions.Value;
@@ -69,7 +70,7 @@ public static class EmbedEndpoints
             var stats = new RenderReport[texts.Count];
             for (int i = 0; i < texts.Count; i++) stats[i] = canvases.RenderText(texts[i], buffer.AsSpan(i * canvases.Length, canvases.Length));
             for (int i = 0; i < images.Count; i++) canvases.RenderImage(images[i], buffer.AsSpan((texts.Count + i) * canvases.Length, canvases.Length));
-            var results = await model.Encoder.EncodeAsync(buffer.AsSpan(0, n * canvases.Length), ct);
+            var results = await embeddings.CanvasesAsync(buffer, n, ct);
 
             var textResults = texts.Select((_, i) => new TextEmbedding(i, results[i].Embedding, includePreLogits ? results[i].PreLogits : null,
                 stats[i].Blocks[0].CodePoints, stats[i].Blocks[0].CodePointsDrawn, stats[i].Truncated)).ToList();

@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Polly.CircuitBreaker;
+using Polly.RateLimiting;
+using Polly.Timeout;
 using VqaApi.Rendering;
 using VqaApi.Tasks.Encoders;
 
@@ -15,12 +18,17 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             ApiProblem p => (p.Status, p.Title, p.Message, p.Code),
             ImageDecodeException e => (ImageStatus(e.Code), "Unusable image", e.Message, e.Code),
             EncoderBusyException e => (429, "Too many requests", e.Message, "busy"),
+            RateLimiterRejectedException => (429, "Too many requests", "too many requests are running inference; retry shortly (Inference:MaxConcurrentRequests)", "busy"),
+            TimeoutRejectedException => (504, "Inference timed out", "the model did not finish within the time limit (Inference:TimeoutSeconds); the run was stopped", "inference_timeout"),
+            BrokenCircuitException => (503, "Model unavailable", "the encoder has been failing and is paused; retry shortly", "circuit_open"),
             BadHttpRequestException e => (e.StatusCode, e.StatusCode == 413 ? "Payload too large" : "Bad request", e.Message, "bad_request"),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client closed request", "the request was cancelled", "cancelled"),
             _ => (500, "Internal error", "an unexpected error occurred; it has been logged", "internal"),
         };
         if (status >= 500) logger.LogError(exception, "Unhandled error on {Path}", context.Request.Path);
         if (exception is EncoderBusyException busy) context.Response.Headers.RetryAfter = busy.RetryAfterSeconds.ToString();
+        if (exception is RateLimiterRejectedException { RetryAfter: { } after }) context.Response.Headers.RetryAfter = ((int)Math.Ceiling(after.TotalSeconds)).ToString();
+        else if (exception is RateLimiterRejectedException or BrokenCircuitException) context.Response.Headers.RetryAfter = "1";
         context.Response.StatusCode = status;
         var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
         if (code is not null) problem.Extensions["code"] = code;

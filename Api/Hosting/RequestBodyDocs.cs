@@ -24,4 +24,13 @@ public static class RequestBodyDocs
                 },
             };
         });
+
+    /// <summary>An example JSON request body in the OpenAPI document.</summary>
+    public static RouteHandlerBuilder WithOpenApiExample(this RouteHandlerBuilder builder, string jsonExample) =>
+        builder.AddOpenApiOperationTransformer((operation, context, ct) =>
+        {
+            if (operation.RequestBody?.Content is { } content && content.TryGetValue("application/json", out var media))
+                media.Example = JsonNode.Parse(jsonExample);
+            return Task.CompletedTask;
+        });
 }

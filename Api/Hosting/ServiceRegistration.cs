@@ -4,7 +4,10 @@ using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using VqaApi.Api.Health;
 using VqaApi.Api.Inputs;
+using VqaApi.Tasks.Embeddings;
 using VqaApi.Tasks.Encoders;
+using VqaApi.Tasks.Inference;
+using VqaApi.Tasks.ZeroShot;
 using VqaApi.Tasks.Models;
 
 namespace VqaApi.Api.Hosting;
@@ -18,6 +21,9 @@ public static class ServiceRegistration
         services.AddOptions<EncoderOptions>().BindConfiguration(EncoderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<UrlFetchOptions>().BindConfiguration(UrlFetchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EmbeddingCacheOptions>().BindConfiguration(EmbeddingCacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TaskLimits>().BindConfiguration(TaskLimits.Section).ValidateDataAnnotations().ValidateOnStart();
 
         var maxBody = builder.Configuration.GetValue<long?>($"{LimitsOptions.Section}:{nameof(LimitsOptions.MaxRequestBodyBytes)}") ?? new LimitsOptions().MaxRequestBodyBytes;
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
@@ -25,6 +31,10 @@ public static class ServiceRegistration
         services.AddSingleton(sp => ServedModel.Open(
             sp.GetRequiredService<IOptions<ModelOptions>>(), sp.GetRequiredService<IOptions<EncoderOptions>>(), sp.GetRequiredService<ILogger<ServedModel>>()));
         services.AddHostedService<EncoderWarmUp>();
+        services.AddSingleton<InferenceGate>();
+        services.AddSingleton(sp => new EmbeddingCache(sp.GetRequiredService<IOptions<EmbeddingCacheOptions>>().Value.MaxEntries));
+        services.AddSingleton<EmbeddingService>();
+        services.AddSingleton<ZeroShotClassifier>();
         services.AddHttpClient(ImageFetcher.ClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => ImageFetcher.CreateHandler(sp.GetRequiredService<IOptions<UrlFetchOptions>>()))
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan);

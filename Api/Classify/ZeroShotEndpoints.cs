@@ -1,0 +1,109 @@
+using System.ComponentModel;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using VqaApi.Api.Hosting;
+using VqaApi.Api.Inputs;
+using VqaApi.Tasks.Embeddings;
+using VqaApi.Tasks.ZeroShot;
+
+namespace VqaApi.Api.Classify;
+
+public sealed record ZeroShotRequest
+{
+    [Description("The image to classify (base64 'data' or 'url'). Send 'image' or 'text'.")]
+    public ImageInput? Image { get; init; }
+    [Description("Or a text to classify against the labels.")]
+    public string? Text { get; init; }
+    [JsonPropertyName("candidate_labels"), Description("Labels in any language.")]
+    public List<string>? CandidateLabels { get; init; }
+    [JsonPropertyName("hypothesis_template"), Description("One template with {} for the label, e.g. \"a photo of a {}.\"")]
+    public string? HypothesisTemplate { get; init; }
+    [JsonPropertyName("hypothesis_templates"), Description("Several templates; each label's embedding is the mean over them. Default: the 8 CLIPPO prompts.")]
+    public List<string>? HypothesisTemplates { get; init; }
+    [JsonPropertyName("top_k"), Description("How many labels to return (default: all).")]
+    public int? TopK { get; init; }
+}
+
+public sealed class ZeroShotForm
+{
+    public IFormFile? Image { get; set; }
+    public string? Text { get; set; }
+    [Description("Repeat the field once per label.")]
+    public List<string>? CandidateLabels { get; set; }
+    public string? HypothesisTemplate { get; set; }
+    public int? TopK { get; set; }
+}
+
+public sealed record ZeroShotResponse(
+    string Model,
+    [property: Description("Always 'zero-shot' here: prompts compared with the query embedding.")] string Method,
+    IReadOnlyList<string> Templates,
+    IReadOnlyList<LabelScore> Labels,
+    [property: Description("Prompts that had to be encoded; the others came from the embedding cache.")] int PromptsEncoded,
+    int PromptsTotal);
+
+public static class ZeroShotEndpoints
+{
+    public static IEndpointRouteBuilder MapZeroShot(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/classify/zero-shot", ClassifyAsync)
+            .WithName("ZeroShotClassify")
+            .WithTags("Classification")
+            .WithSummary("Classify an image (or a text) against labels in any language, with no training")
+            .WithDescription("Each label is put into every hypothesis template and drawn as text; the label embedding is the mean of its " +
+                             "normalised prompt embeddings. Scores are softmax(exp(t) x dot) over the labels, t being the model's temperature. " +
+                             "Prompt embeddings are cached, so labels seen before cost no encoder work.")
+            .AcceptsJsonOrForm<ZeroShotRequest, ZeroShotForm>("The query and the labels.",
+                "{\"text\": \"a photo of a cat\", \"candidate_labels\": [\"cat\", \"chien\", \"猫\", \"bird\"], \"top_k\": 3}")
+            .Produces<ZeroShotResponse>()
+            .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503).ProducesProblem(504)
+            .DisableAntiforgery();
+        return app;
+    }
+
+    private static async Task<IResult> ClassifyAsync(HttpRequest request, EmbeddingService embeddings, ZeroShotClassifier classifier,
+        ImageInputs imageInputs, IOptions<LimitsOptions> limitsOptions, IOptions<TaskLimits> taskOptions, CancellationToken ct)
+    {
+        var limits = limitsOptions.Value;
+        var query = await QueryInput.ReadAsync<ZeroShotRequest>(request, imageInputs, limits, ct, r => (r.Image, r.Text), form => new ZeroShotRequest
+        {
+            Text = form.Text("text"),
+            CandidateLabels = form.Texts("candidate_labels").Concat(form.Texts("candidateLabels")).ToList(),
+            HypothesisTemplate = form.Text("hypothesis_template") ?? form.Text("hypothesisTemplate"),
+            TopK = int.TryParse(form.Text("top_k") ?? form.Text("topK"), out var k) ? k : null,
+        });
+        var body = query.Body;
+        var labels = Labels.Validate(body.CandidateLabels, "candidate_labels", taskOptions.Value, limits);
+        var templates = body.HypothesisTemplates ?? (body.HypothesisTemplate is { } one ? [one] : ZeroShotClassifier.ClippoTemplates.ToList());
+        if (templates.Count == 0 || templates.Count > taskOptions.Value.MaxTemplates)
+            throw ApiProblem.BadRequest($"send 1 to {taskOptions.Value.MaxTemplates} hypothesis templates", "bad_templates");
+        foreach (var t in templates)
+            if (t is null || !t.Contains("{}")) throw ApiProblem.BadRequest($"hypothesis template '{t}' has no {{}} where the label goes", "bad_templates");
+        int topK = body.TopK ?? labels.Count;
+        if (topK < 1) throw ApiProblem.BadRequest("top_k must be at least 1", "bad_top_k");
+
+        var vector = await query.EmbedAsync(embeddings, ct);
+        var result = await classifier.ClassifyAsync(vector, labels, templates, topK, ct);
+        return TypedResults.Ok(new ZeroShotResponse(embeddings.Model.Manifest.Id, "zero-shot", templates, result.Labels, result.PromptsEncoded, result.PromptsTotal));
+    }
+}
+
+public static class Labels
+{
+    /// <summary>Non-empty, distinct, bounded in number and length; refused with a 400 that names the problem.</summary>
+    public static List<string> Validate(List<string>? labels, string field, TaskLimits tasks, LimitsOptions limits)
+    {
+        if (labels is null || labels.Count == 0) throw ApiProblem.BadRequest($"'{field}' is missing or empty; send at least one label", "no_labels");
+        if (labels.Count > tasks.MaxLabels)
+            throw ApiProblem.BadRequest($"{labels.Count:N0} labels sent; at most {tasks.MaxLabels:N0} per request (Tasks:MaxLabels)", "too_many_labels");
+        for (int i = 0; i < labels.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(labels[i])) throw ApiProblem.BadRequest($"{field}[{i}] is empty", "empty_label");
+            if (labels[i].Length > tasks.MaxLabelCharacters)
+                throw ApiProblem.BadRequest($"{field}[{i}] has {labels[i].Length} characters; at most {tasks.MaxLabelCharacters} (Tasks:MaxLabelCharacters)", "label_too_long");
+        }
+        var duplicate = labels.GroupBy(l => l).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw ApiProblem.BadRequest($"label '{duplicate.Key}' appears more than once in '{field}'", "duplicate_label");
+        return labels;
+    }
+}

@@ -1,0 +1,70 @@
+using System.ComponentModel.DataAnnotations;
+using VqaApi.Tasks.Embeddings;
+
+namespace VqaApi.Tasks.ZeroShot;
+
+/// <summary>Limits of the embedding-comparison tasks (section "Tasks").</summary>
+public sealed class TaskLimits
+{
+    public const string Section = "Tasks";
+
+    [Range(1, 100_000)] public int MaxLabels { get; set; } = 1000;
+    [Range(1, 64)] public int MaxTemplates { get; set; } = 16;
+    [Range(1, 1000)] public int MaxLabelCharacters { get; set; } = 200;
+    [Range(1, 10_000)] public int MaxCandidateAnswers { get; set; } = 200;
+}
+
+/// <summary>One candidate with its probability (softmax over candidates) and logit (temperature x cosine).</summary>
+public sealed record LabelScore(string Label, double Score, double Logit);
+
+public sealed record ZeroShotResult(IReadOnlyList<LabelScore> Labels, int PromptsEncoded, int PromptsTotal);
+
+/// <summary>
+/// Zero-shot classification as in the CLIP and CLIPPO papers: each label is put into every template, the
+/// normalised prompt embeddings are averaged per label (not normalised again, as the reference numbers were
+/// computed), and labels are scored by softmax(exp(t) x dot(query, label)).
+/// </summary>
+public sealed class ZeroShotClassifier(EmbeddingService embeddings)
+{
+    /// <summary>The prompts used with the released CLIPPO checkpoints: the CLIP notebook's short list plus the bare name.</summary>
+    public static readonly string[] ClippoTemplates =
+    [
+        "itap of a {}.", "a bad photo of the {}.", "a origami {}.", "a photo of the large {}.",
+        "a {} in a video game.", "art of the {}.", "a photo of the small {}.", "{}",
+    ];
+
+    public async Task<ZeroShotResult> ClassifyAsync(float[] query, IReadOnlyList<string> labels, IReadOnlyList<string> templates, int topK, CancellationToken ct)
+    {
+        var prompts = new List<string>(labels.Count * templates.Count);
+        foreach (var label in labels)
+            foreach (var template in templates)
+                prompts.Add(template.Replace("{}", label, StringComparison.Ordinal));
+        var embedded = await embeddings.TextsAsync(prompts, ct);
+
+        int dim = query.Length;
+        var logits = new double[labels.Count];
+        for (int l = 0; l < labels.Count; l++)
+        {
+            double dot = 0;
+            for (int t = 0; t < templates.Count; t++)
+            {
+                var e = embedded.Vectors[l * templates.Count + t];
+                for (int k = 0; k < dim; k++) dot += (double)query[k] * e[k];
+            }
+            logits[l] = embeddings.Temperature * dot / templates.Count;
+        }
+        return new ZeroShotResult(Rank(labels, logits, topK), embedded.Encoded, prompts.Count);
+    }
+
+    /// <summary>Softmax over all candidates, then the best <paramref name="topK"/>, ties in input order.</summary>
+    public static IReadOnlyList<LabelScore> Rank(IReadOnlyList<string> labels, double[] logits, int topK)
+    {
+        double max = logits.Max();
+        var exp = logits.Select(v => Math.Exp(v - max)).ToArray();
+        double sum = exp.Sum();
+        return Enumerable.Range(0, labels.Count)
+            .Select(i => new LabelScore(labels[i], exp[i] / sum, logits[i]))
+            .OrderByDescending(s => s.Logit) // stable: ties keep the input order
+            .Take(Math.Max(1, topK)).ToList();
+    }
+}
