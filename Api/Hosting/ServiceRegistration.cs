@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using VqaApi.Api.Health;
@@ -35,9 +36,24 @@ public static class ServiceRegistration
         services.AddSingleton(sp => new EmbeddingCache(sp.GetRequiredService<IOptions<EmbeddingCacheOptions>>().Value.MaxEntries));
         services.AddSingleton<EmbeddingService>();
         services.AddSingleton<ZeroShotClassifier>();
+        var fetch = builder.Configuration.GetSection(UrlFetchOptions.Section).Get<UrlFetchOptions>() ?? new UrlFetchOptions();
         services.AddHttpClient(ImageFetcher.ClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => ImageFetcher.CreateHandler(sp.GetRequiredService<IOptions<UrlFetchOptions>>()))
-            .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan);
+            .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .AddStandardResilienceHandler(o =>
+            {
+                // Retries on transient failures (5xx, 408, 429, connection errors, attempt timeouts), never on a refused address.
+                o.Retry.MaxRetryAttempts = Math.Max(1, fetch.Retries);
+                o.Retry.Delay = TimeSpan.FromMilliseconds(fetch.RetryDelayMilliseconds);
+                o.Retry.ShouldHandle = args => fetch.Retries == 0 || IsBlocked(args.Outcome.Exception)
+                    ? ValueTask.FromResult(false) : ValueTask.FromResult(HttpClientResiliencePredicates.IsTransient(args.Outcome));
+                o.CircuitBreaker.ShouldHandle = args => IsBlocked(args.Outcome.Exception)
+                    ? ValueTask.FromResult(false) : ValueTask.FromResult(HttpClientResiliencePredicates.IsTransient(args.Outcome));
+                o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(fetch.TimeoutSeconds);
+                o.TotalRequestTimeout.Timeout = fetch.TotalTimeout;
+                o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(Math.Max(30, 2 * fetch.TimeoutSeconds + 1));
+            })
+            .SelectPipelineByAuthority();
         services.AddTransient(sp => new ImageFetcher(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(ImageFetcher.ClientName),
             sp.GetRequiredService<IOptions<UrlFetchOptions>>(), sp.GetRequiredService<IOptions<LimitsOptions>>()));
@@ -61,6 +77,8 @@ public static class ServiceRegistration
         }));
         return builder;
     }
+
+    private static bool IsBlocked(Exception? e) => e is BlockedAddressException || e?.InnerException is BlockedAddressException;
 
     public static WebApplication MapVqaApi(this WebApplication app)
     {

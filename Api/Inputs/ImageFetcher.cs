@@ -20,7 +20,7 @@ public sealed class ImageFetcher(HttpClient http, IOptions<UrlFetchOptions> opti
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
             throw ApiProblem.BadRequest($"{field} is not an absolute URL", "invalid_url");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(opts.TimeoutSeconds));
+        timeout.CancelAfter(opts.TotalTimeout);
         try
         {
             for (int redirects = 0; ; redirects++)
@@ -51,9 +51,13 @@ public sealed class ImageFetcher(HttpClient http, IOptions<UrlFetchOptions> opti
                 }
             }
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (Exception e) when (!ct.IsCancellationRequested && e is OperationCanceledException or Polly.Timeout.TimeoutRejectedException)
         {
-            throw new ApiProblem(504, "Image URL timed out", $"{field}: no complete answer within {opts.TimeoutSeconds} s", "url_timeout");
+            throw new ApiProblem(504, "Image URL timed out", $"{field}: no complete answer within {opts.TimeoutSeconds} s per attempt ({opts.Retries} retries)", "url_timeout");
+        }
+        catch (Polly.CircuitBreaker.BrokenCircuitException)
+        {
+            throw new ApiProblem(503, "Image host unavailable", $"{field}: this host has been failing; retry later", "url_host_failing");
         }
         catch (HttpRequestException e) when (e.InnerException is BlockedAddressException blocked)
         {

@@ -136,7 +136,10 @@ public sealed class BadInputTests(ApiFactory factory) : IClassFixture<ApiFactory
 /// <summary>The same app with private addresses allowed, as a test against a local server needs.</summary>
 public sealed class UrlFetchFactory : ApiFactory
 {
-    protected override Dictionary<string, string?> Settings => new() { ["UrlFetch:AllowPrivateNetworks"] = "true", ["UrlFetch:TimeoutSeconds"] = "1" };
+    protected override Dictionary<string, string?> Settings => new()
+    {
+        ["UrlFetch:AllowPrivateNetworks"] = "true", ["UrlFetch:TimeoutSeconds"] = "1", ["UrlFetch:Retries"] = "1", ["UrlFetch:RetryDelayMilliseconds"] = "20",
+    };
 }
 
 public sealed class UrlFetchTests(UrlFetchFactory factory) : IClassFixture<UrlFetchFactory>
@@ -156,6 +159,16 @@ public sealed class UrlFetchTests(UrlFetchFactory factory) : IClassFixture<UrlFe
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await Embed(server.Url("/big.png"))).StatusCode);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await Embed(server.Url("/missing.png"))).StatusCode);
         Assert.Equal(HttpStatusCode.GatewayTimeout, (await Embed(server.Url("/slow.png"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Transient_failures_are_retried()
+    {
+        await using var server = new LocalImageServer();
+        Assert.Equal(HttpStatusCode.OK, (await Embed(server.Url("/flaky.png"))).StatusCode); // 503 once, then the image
+        Assert.Equal(2, server.FlakyHits);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await Embed(server.Url("/broken.png"))).StatusCode);
+        Assert.Equal(2, server.BrokenHits); // one try and one retry (UrlFetch:Retries = 1)
     }
 }
 

@@ -24,10 +24,16 @@ public sealed class LocalImageServer : IAsyncDisposable
         _app.MapGet("/page.html", () => Results.Content("<html></html>", "text/html"));
         _app.MapGet("/big.png", () => Results.Bytes(new byte[3_000_000], "image/png"));
         _app.MapGet("/redirect", () => Results.Redirect("/cat.png"));
+        _app.MapGet("/flaky.png", () => Interlocked.Increment(ref _flakyHits) == 1 ? Results.StatusCode(503) : Results.Bytes(png, "image/png"));
+        _app.MapGet("/broken.png", () => { Interlocked.Increment(ref _brokenHits); return Results.StatusCode(500); });
         _app.MapGet("/slow.png", async (HttpContext c) => { await Task.Delay(5000, c.RequestAborted); return Results.Bytes(png, "image/png"); });
         _app.StartAsync().GetAwaiter().GetResult();
         BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     }
+
+    private int _flakyHits, _brokenHits;
+    public int FlakyHits => _flakyHits;
+    public int BrokenHits => _brokenHits;
 
     public string BaseUrl { get; }
     public string Url(string path) => BaseUrl.TrimEnd('/') + path;
