@@ -4,6 +4,8 @@ using Polly.CircuitBreaker;
 using Polly.RateLimiting;
 using Polly.Timeout;
 using VqaApi.Rendering;
+using VqaApi.Tasks.Canvases;
+using VqaApi.Tasks.Heads;
 using VqaApi.Tasks.Encoders;
 
 namespace VqaApi.Api.Hosting;
@@ -17,6 +19,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         {
             ApiProblem p => (p.Status, p.Title, p.Message, p.Code),
             ImageDecodeException e => (ImageStatus(e.Code), "Unusable image", e.Message, e.Code),
+            HeadException e => (e.Status, e.Status switch { 404 => "Unknown head", 409 => "Head conflict", 429 => "Busy", 422 => "Invalid head", _ => "Invalid head request" }, e.Message, "head"),
+            LayoutNotSupportedException e => (400, "Layout not supported", e.Message, "layout_not_supported"),
             EncoderBusyException e => (429, "Too many requests", e.Message, "busy"),
             RateLimiterRejectedException => (429, "Too many requests", "too many requests are running inference; retry shortly (Inference:MaxConcurrentRequests)", "busy"),
             TimeoutRejectedException => (504, "Inference timed out", "the model did not finish within the time limit (Inference:TimeoutSeconds); the run was stopped", "inference_timeout"),

@@ -7,6 +7,7 @@ using VqaApi.Api.Health;
 using VqaApi.Api.Inputs;
 using VqaApi.Tasks.Embeddings;
 using VqaApi.Tasks.Encoders;
+using VqaApi.Tasks.Heads;
 using VqaApi.Tasks.Inference;
 using VqaApi.Tasks.ZeroShot;
 using VqaApi.Tasks.Models;
@@ -36,6 +37,9 @@ public static class ServiceRegistration
         services.AddSingleton(sp => new EmbeddingCache(sp.GetRequiredService<IOptions<EmbeddingCacheOptions>>().Value.MaxEntries));
         services.AddSingleton<EmbeddingService>();
         services.AddSingleton<ZeroShotClassifier>();
+        services.AddOptions<HeadOptions>().BindConfiguration(HeadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<HeadStore>();
+        services.AddSingleton<HeadService>();
         var fetch = builder.Configuration.GetSection(UrlFetchOptions.Section).Get<UrlFetchOptions>() ?? new UrlFetchOptions();
         services.AddHttpClient(ImageFetcher.ClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => ImageFetcher.CreateHandler(sp.GetRequiredService<IOptions<UrlFetchOptions>>()))

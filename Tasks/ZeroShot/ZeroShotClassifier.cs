@@ -33,25 +33,33 @@ public sealed class ZeroShotClassifier(EmbeddingService embeddings)
         "a {} in a video game.", "art of the {}.", "a photo of the small {}.", "{}",
     ];
 
-    public async Task<ZeroShotResult> ClassifyAsync(float[] query, IReadOnlyList<string> labels, IReadOnlyList<string> templates, int topK, CancellationToken ct)
+    public Task<ZeroShotResult> ClassifyAsync(float[] query, IReadOnlyList<string> labels, IReadOnlyList<string> templates, int topK, CancellationToken ct)
     {
         var prompts = new List<string>(labels.Count * templates.Count);
         foreach (var label in labels)
             foreach (var template in templates)
                 prompts.Add(template.Replace("{}", label, StringComparison.Ordinal));
-        var embedded = await embeddings.TextsAsync(prompts, ct);
+        return ScoreAsync(query, labels, prompts, templates.Count, topK, ct);
+    }
 
+    /// <summary>One given statement per label (e.g. "question answer" for zero-shot VQA).</summary>
+    public Task<ZeroShotResult> ClassifyStatementsAsync(float[] query, IReadOnlyList<string> labels, IReadOnlyList<string> statements, int topK, CancellationToken ct) =>
+        ScoreAsync(query, labels, statements, 1, topK, ct);
+
+    private async Task<ZeroShotResult> ScoreAsync(float[] query, IReadOnlyList<string> labels, IReadOnlyList<string> prompts, int perLabel, int topK, CancellationToken ct)
+    {
+        var embedded = await embeddings.TextsAsync(prompts, ct);
         int dim = query.Length;
         var logits = new double[labels.Count];
         for (int l = 0; l < labels.Count; l++)
         {
             double dot = 0;
-            for (int t = 0; t < templates.Count; t++)
+            for (int t = 0; t < perLabel; t++)
             {
-                var e = embedded.Vectors[l * templates.Count + t];
+                var e = embedded.Vectors[l * perLabel + t];
                 for (int k = 0; k < dim; k++) dot += (double)query[k] * e[k];
             }
-            logits[l] = embeddings.Temperature * dot / templates.Count;
+            logits[l] = embeddings.Temperature * dot / perLabel;
         }
         return new ZeroShotResult(Rank(labels, logits, topK), embedded.Encoded, prompts.Count);
     }

@@ -13,9 +13,13 @@ public class ApiFactory : WebApplicationFactory<Program>
     public string ModelPath { get; } = Path.Combine(Path.GetTempPath(), "vqaapi-api-tests-" + Guid.NewGuid().ToString("N"));
     protected virtual Dictionary<string, string?> Settings => new();
 
+    /// <summary>The render profile the test model is converted with.</summary>
+    protected virtual string Profile => "unifont";
+
     public ApiFactory()
     {
-        CheckpointConverter.Convert(RandomCheckpoint.Create(Architecture, seed: 5), "test.npz", ModelPath, new ConvertOptions { Id = "api-test-model" });
+        CheckpointConverter.Convert(RandomCheckpoint.Create(Architecture, seed: 5), "test.npz", ModelPath,
+            new ConvertOptions { Id = "api-test-model", RenderProfile = Profile });
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

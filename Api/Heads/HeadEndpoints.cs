@@ -1,0 +1,140 @@
+using System.ComponentModel;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using VqaApi.Api.Hosting;
+using VqaApi.Api.Inputs;
+using VqaApi.Tasks.Heads;
+using VqaApi.Tasks.ZeroShot;
+
+namespace VqaApi.Api.Heads;
+
+public sealed record TextPair
+{
+    [Description("Premise, or sentence A.")] public string? Premise { get; init; }
+    [Description("Hypothesis, or sentence B.")] public string? Hypothesis { get; init; }
+}
+
+public sealed record HeadExampleInput
+{
+    [Description("The class of this example.")] public string? Label { get; init; }
+    [Description("For text heads.")] public string? Text { get; init; }
+    [Description("For pair heads: premise and hypothesis.")] public TextPair? Pair { get; init; }
+    [Description("For image and VQA heads.")] public ImageInput? Image { get; init; }
+    [Description("For VQA heads, with the image.")] public string? Question { get; init; }
+}
+
+public sealed record FitHeadRequest
+{
+    [Description("Head name: a-z, 0-9, '-', '_'.")] public string? Name { get; init; }
+    [Description("image, text, pair or vqa.")] public string? Task { get; init; }
+    public List<HeadExampleInput>? Examples { get; init; }
+    [Description("0 for a linear head (multinomial logistic regression), or the width of one hidden ReLU layer.")] public int Hidden { get; init; }
+    [Description("L2 penalty on the weights.")] public double L2 { get; init; } = 1e-3;
+    [JsonPropertyName("validation_fraction"), Description("Share of examples held out (stratified) to measure validation accuracy.")]
+    public double ValidationFraction { get; init; } = 0.2;
+    [JsonPropertyName("max_epochs")] public int? MaxEpochs { get; init; }
+    public int Seed { get; init; }
+    [JsonPropertyName("label_names"), Description("Display names per label and language, e.g. {\"red\": {\"fr\": \"rouge\"}}.")]
+    public Dictionary<string, Dictionary<string, string>>? LabelNames { get; init; }
+    [Description("Replace a head of the same name.")] public bool Overwrite { get; init; }
+}
+
+/// <summary>A head without its weights.</summary>
+public sealed record HeadSummary(string Name, string Task, string Layout, string RenderProfile, IReadOnlyList<HeadLabel> Labels,
+    HeadModel Model, bool FittedOnServedModel, int InputDim, int Hidden, HeadMetrics Metrics, DateTimeOffset CreatedAt)
+{
+    public static HeadSummary Of(Head h, HeadModel served) => new(h.Name, h.Task, h.Layout, h.RenderProfile, h.Labels, h.Model, h.Model == served,
+        h.Weights.InputDim, h.Weights.Hidden, h.Metrics, h.CreatedAt);
+}
+
+public static class HeadEndpoints
+{
+    public static IEndpointRouteBuilder MapHeads(this IEndpointRouteBuilder app)
+    {
+        var heads = app.MapGroup("/v1/heads").WithTags("Heads");
+        heads.MapPost("", FitAsync)
+            .WithName("FitHead")
+            .WithSummary("Fit a head on labelled examples (frozen embeddings, L2-regularised logistic regression or a small MLP)")
+            .WithDescription("Examples are drawn with the served model's render profile and layout for the task (text, pair, VQA) or preprocessed " +
+                             "(image), embedded, and a classifier is fitted with a stratified validation split. Bounded by Heads:MaxExamples, " +
+                             "MaxClasses and MaxFitSeconds; one fit at a time (429 otherwise), on a worker thread, while inference goes on.")
+            .Accepts<FitHeadRequest>("application/json")
+            .WithOpenApiExample("{\"name\": \"sentiment\", \"task\": \"text\", \"examples\": [{\"label\": \"positive\", \"text\": \"I love it\"}, " +
+                                "{\"label\": \"negative\", \"text\": \"I hate it\"}, {\"label\": \"positive\", \"text\": \"C'est génial\"}, " +
+                                "{\"label\": \"negative\", \"text\": \"C'est nul\"}], \"validation_fraction\": 0}")
+            .Produces<HeadSummary>(201)
+            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429);
+        heads.MapGet("", (HeadService service) => TypedResults.Ok(service.Store.List().Select(h => HeadSummary.Of(h, service.Store.Model)).ToList()))
+            .WithName("ListHeads").WithSummary("The heads stored with the served model");
+        heads.MapGet("/{name}", (string name, HeadService service) => TypedResults.Ok(HeadSummary.Of(service.Store.Get(name), service.Store.Model)))
+            .WithName("GetHead").WithSummary("One head: labels, model, profile, metrics").ProducesProblem(404).ProducesProblem(409);
+        heads.MapDelete("/{name}", (string name, HeadService service) => { service.Store.Delete(name); return TypedResults.NoContent(); })
+            .WithName("DeleteHead").WithSummary("Delete a head").ProducesProblem(404);
+        return app;
+    }
+
+    private static async Task<IResult> FitAsync(HttpRequest request, HeadService service, ImageInputs imageInputs, IOptions<LimitsOptions> limitsOptions, CancellationToken ct)
+    {
+        var limits = limitsOptions.Value;
+        if (!RequestBody.IsJson(request)) throw ApiProblem.UnsupportedMediaType($"send application/json, not '{request.ContentType ?? "no Content-Type"}'");
+        var body = await RequestBody.ReadJsonAsync<FitHeadRequest>(request, limits.MaxRequestBodyBytes, ct);
+        if (body.Name is null || body.Task is null) throw ApiProblem.BadRequest("'name' and 'task' are required", "missing_field");
+        var inputs = body.Examples ?? throw ApiProblem.BadRequest("'examples' is required", "missing_field");
+        var examples = new List<HeadExample>(inputs.Count);
+        for (int i = 0; i < inputs.Count; i++)
+            examples.Add(await ToExampleAsync(inputs[i] ?? new HeadExampleInput(), $"examples[{i}]", imageInputs, limits, ct));
+        var head = await service.FitAsync(new FitHeadSpec
+        {
+            Name = body.Name, Task = body.Task, Examples = examples, Hidden = body.Hidden, L2 = body.L2, ValidationFraction = body.ValidationFraction,
+            MaxEpochs = body.MaxEpochs, Seed = body.Seed, LabelNames = body.LabelNames, Overwrite = body.Overwrite,
+        }, ct);
+        return TypedResults.Created($"/v1/heads/{head.Name}", HeadSummary.Of(head, service.Store.Model));
+    }
+
+    public static async Task<HeadExample> ToExampleAsync(HeadExampleInput input, string field, ImageInputs imageInputs, LimitsOptions limits, CancellationToken ct)
+    {
+        var texts = new[] { input.Text, input.Pair?.Premise, input.Pair?.Hypothesis, input.Question }.OfType<string>().ToList();
+        TextInputs.Validate(texts, limits, field);
+        var image = input.Image is null ? null : await imageInputs.DecodeAsync(input.Image, field + ".image", ct);
+        return new HeadExample(input.Label, input.Text, input.Pair?.Premise, input.Pair?.Hypothesis, image, input.Question);
+    }
+}
+
+public sealed record TextClassifyRequest
+{
+    [Description("The head to use (its task must be text or pair).")] public string? Head { get; init; }
+    [Description("A sentence (text heads).")] public string? Text { get; init; }
+    [Description("Or a premise and hypothesis (pair heads).")] public TextPair? Pair { get; init; }
+    [JsonPropertyName("top_k")] public int? TopK { get; init; }
+}
+
+public sealed record HeadPrediction(string Model, string Head, string Method, IReadOnlyList<LabelScore> Labels);
+
+public static class TextClassifyEndpoints
+{
+    public static IEndpointRouteBuilder MapTextClassify(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/classify/text", async (HttpRequest request, HeadService service, ImageInputs imageInputs, IOptions<LimitsOptions> limits, CancellationToken ct) =>
+            {
+                if (!RequestBody.IsJson(request)) throw ApiProblem.UnsupportedMediaType($"send application/json, not '{request.ContentType ?? "no Content-Type"}'");
+                var body = await RequestBody.ReadJsonAsync<TextClassifyRequest>(request, limits.Value.MaxRequestBodyBytes, ct);
+                if (body.Head is null) throw ApiProblem.BadRequest("'head' is required: fit one with POST /v1/heads (task text or pair)", "missing_head");
+                var head = service.Store.Get(body.Head);
+                if (head.Task is not (HeadTasks.Text or HeadTasks.Pair))
+                    throw ApiProblem.BadRequest($"head '{head.Name}' classifies {head.Task} inputs, not texts", "wrong_head_task");
+                var input = await HeadEndpoints.ToExampleAsync(new HeadExampleInput { Text = body.Text, Pair = body.Pair }, "input", imageInputs, limits.Value, ct);
+                int topK = body.TopK ?? head.Labels.Count;
+                if (topK < 1) throw ApiProblem.BadRequest("top_k must be at least 1", "bad_top_k");
+                var labels = await service.ClassifyAsync(head, input, topK, ct);
+                return TypedResults.Ok(new HeadPrediction(service.Store.Model.Id, head.Name, "head", labels));
+            })
+            .WithName("ClassifyText")
+            .WithTags("Classification")
+            .WithSummary("Classify a sentence or a sentence pair (premise, hypothesis) with a head")
+            .Accepts<TextClassifyRequest>("application/json")
+            .WithOpenApiExample("{\"head\": \"sentiment\", \"text\": \"Das ist wunderbar\", \"top_k\": 2}")
+            .Produces<HeadPrediction>()
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(429).ProducesProblem(504);
+        return app;
+    }
+}

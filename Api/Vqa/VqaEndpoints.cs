@@ -1,0 +1,100 @@
+using System.ComponentModel;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using VqaApi.Api.Hosting;
+using VqaApi.Api.Inputs;
+using VqaApi.Tasks.Embeddings;
+using VqaApi.Tasks.Heads;
+using VqaApi.Tasks.ZeroShot;
+
+namespace VqaApi.Api.Vqa;
+
+public sealed record VqaRequest
+{
+    [Description("The image (base64 'data' or 'url').")] public ImageInput? Image { get; init; }
+    [Description("The question, in any language.")] public string? Question { get; init; }
+    [JsonPropertyName("top_k")] public int? TopK { get; init; }
+    [Description("A VQA head to answer with (default: the model's only VQA head).")] public string? Head { get; init; }
+    [JsonPropertyName("candidate_answers"), Description("Answers to rank zero-shot: the image against each rendered \"question answer\" statement.")]
+    public List<string>? CandidateAnswers { get; init; }
+}
+
+public sealed class VqaForm
+{
+    public IFormFile? Image { get; set; }
+    public string? Question { get; set; }
+    public int? TopK { get; set; }
+    public string? Head { get; set; }
+    [Description("Repeat once per answer.")] public List<string>? CandidateAnswers { get; set; }
+}
+
+public sealed record VqaResponse(
+    string Model,
+    [property: Description("'head': the question and image drawn on one canvas by the VQA layout, ranked by the head; 'zero-shot': image against \"question answer\" statements.")]
+    string Method,
+    string? Head,
+    IReadOnlyList<LabelScore> Answers);
+
+public static class VqaEndpoints
+{
+    public static IEndpointRouteBuilder MapVqa(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/vqa", AnswerAsync)
+            .WithName("Vqa")
+            .WithTags("VQA")
+            .WithSummary("Answer a question about an image, in any language")
+            .WithDescription("With a VQA head, the question is drawn in a band above the image (the model's VQA layout) and the head ranks " +
+                             "its answers. With candidate_answers, or when the model has no VQA head, answers are ranked zero-shot: the image " +
+                             "embedding against each rendered \"question answer\" statement. The response says which method answered.")
+            .AcceptsJsonOrForm<VqaRequest, VqaForm>("An image and a question.",
+                "{\"image\": {\"url\": \"https://example.org/scene.png\"}, \"question\": \"¿Cuántos círculos rojos hay?\", \"candidate_answers\": [\"uno\", \"dos\", \"tres\"]}")
+            .Produces<VqaResponse>()
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(504)
+            .DisableAntiforgery();
+        return app;
+    }
+
+    private static async Task<IResult> AnswerAsync(HttpRequest request, HeadService heads, EmbeddingService embeddings, ZeroShotClassifier zeroShot,
+        ImageInputs imageInputs, IOptions<LimitsOptions> limitsOptions, IOptions<TaskLimits> taskOptions, CancellationToken ct)
+    {
+        var limits = limitsOptions.Value;
+        var input = await QueryInput.ReadAsync<VqaRequest>(request, imageInputs, limits, ct, r => (r.Image, null), form => new VqaRequest
+        {
+            Question = form.Text("question"),
+            Head = form.Text("head"),
+            TopK = int.TryParse(form.Text("top_k") ?? form.Text("topK"), out var k) ? k : null,
+            CandidateAnswers = form.Texts("candidate_answers").Concat(form.Texts("candidateAnswers")).ToList() is { Count: > 0 } answers ? answers : null,
+        }, requireQuery: false);
+        var body = input.Body;
+        var image = input.Image ?? throw ApiProblem.BadRequest("'image' is required", "missing_image");
+        if (body.Question is null) throw ApiProblem.BadRequest("'question' is required", "missing_question");
+        TextInputs.Validate([body.Question], limits, "question");
+        if (body.TopK is < 1) throw ApiProblem.BadRequest("top_k must be at least 1", "bad_top_k");
+        var model = embeddings.Model.Manifest.Id;
+
+        if (body.CandidateAnswers is { } candidates)
+        {
+            var answers = Classify.Labels.Validate(candidates, "candidate_answers", new TaskLimits { MaxLabels = taskOptions.Value.MaxCandidateAnswers, MaxLabelCharacters = taskOptions.Value.MaxLabelCharacters }, limits);
+            var query = (await embeddings.ImageAsync(image, ct)).Embedding;
+            var statements = answers.Select(a => $"{body.Question} {a}").ToList(); // "question answer", drawn as one text
+            var ranked = await zeroShot.ClassifyStatementsAsync(query, answers, statements, body.TopK ?? answers.Count, ct);
+            return TypedResults.Ok(new VqaResponse(model, "zero-shot", null, ranked.Labels));
+        }
+
+        Head head;
+        if (body.Head is { } name) head = heads.Store.Get(name);
+        else
+        {
+            var vqaHeads = heads.Store.List().Where(h => h.Task == HeadTasks.Vqa && h.Model == heads.Store.Model).ToList();
+            head = vqaHeads.Count switch
+            {
+                1 => vqaHeads[0],
+                0 => throw ApiProblem.BadRequest("this model has no VQA head; pass 'candidate_answers' to rank answers zero-shot, or fit a head (POST /v1/heads, task vqa)", "no_vqa_head"),
+                _ => throw ApiProblem.BadRequest($"this model has several VQA heads ({string.Join(", ", vqaHeads.Select(h => h.Name))}); name one in 'head'", "ambiguous_head"),
+            };
+        }
+        if (head.Task != HeadTasks.Vqa) throw ApiProblem.BadRequest($"head '{head.Name}' classifies {head.Task} inputs, not questions about images", "wrong_head_task");
+        var scores = await heads.ClassifyAsync(head, new HeadExample(null, Image: image, Question: body.Question), body.TopK ?? head.Labels.Count, ct);
+        return TypedResults.Ok(new VqaResponse(model, "head", head.Name, scores));
+    }
+}

@@ -1,0 +1,130 @@
+using Microsoft.Extensions.Options;
+using VqaApi.Rendering;
+using VqaApi.Tasks.Embeddings;
+using VqaApi.Tasks.ZeroShot;
+
+namespace VqaApi.Tasks.Heads;
+
+/// <summary>One labelled example, or one input to classify: the fields its task needs.</summary>
+public sealed record HeadExample(string? Label, string? Text = null, string? First = null, string? Second = null, DecodedImage? Image = null, string? Question = null);
+
+public sealed record FitHeadSpec
+{
+    public required string Name { get; init; }
+    public required string Task { get; init; }
+    public required IReadOnlyList<HeadExample> Examples { get; init; }
+    public int Hidden { get; init; }
+    public double L2 { get; init; } = 1e-3;
+    public double ValidationFraction { get; init; } = 0.2;
+    public int? MaxEpochs { get; init; }
+    public int Seed { get; init; }
+    /// <summary>Display names per label and language, e.g. {"red": {"fr": "rouge"}}.</summary>
+    public IReadOnlyDictionary<string, Dictionary<string, string>>? LabelNames { get; init; }
+    public bool Overwrite { get; init; }
+}
+
+/// <summary>
+/// Fits heads on frozen embeddings of the served model (L2-regularised multinomial logistic regression, or a
+/// one-hidden-layer MLP) and classifies with them. One fit runs at a time, on a worker thread, bounded in
+/// examples, classes and time, so inference keeps being served while it runs.
+/// </summary>
+public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IOptions<HeadOptions> options)
+{
+    private readonly SemaphoreSlim _fitting = new(1, 1);
+
+    public HeadStore Store => store;
+
+    public async Task<Head> FitAsync(FitHeadSpec spec, CancellationToken ct)
+    {
+        var o = options.Value;
+        HeadStore.ValidateName(spec.Name);
+        if (!HeadTasks.All.Contains(spec.Task))
+            throw new HeadException(400, $"task '{spec.Task}' is unknown; use one of {string.Join(", ", HeadTasks.All)}");
+        if (spec.Examples.Count < 2 || spec.Examples.Count > o.MaxExamples)
+            throw new HeadException(400, $"{spec.Examples.Count:N0} examples sent; a head needs 2 to {o.MaxExamples:N0} (Heads:MaxExamples)");
+        if (spec.Hidden < 0 || spec.Hidden > o.MaxHidden) throw new HeadException(400, $"hidden must be 0 (linear) to {o.MaxHidden} (Heads:MaxHidden)");
+        if (spec.L2 is < 0 or > 100 || double.IsNaN(spec.L2)) throw new HeadException(400, "l2 must be between 0 and 100");
+        if (spec.ValidationFraction is < 0 or > 0.9) throw new HeadException(400, "validation_fraction must be between 0 and 0.9");
+        for (int i = 0; i < spec.Examples.Count; i++) CheckInput(spec.Task, spec.Examples[i], $"examples[{i}]", requireLabel: true);
+        var labels = spec.Examples.Select(e => e.Label!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (labels.Count < 2) throw new HeadException(400, "the examples have only one label; a head needs at least 2 classes");
+        if (labels.Count > o.MaxClasses) throw new HeadException(400, $"{labels.Count:N0} classes; at most {o.MaxClasses:N0} (Heads:MaxClasses)");
+        if (!spec.Overwrite && store.List().Any(h => h.Name == spec.Name))
+            throw new HeadException(409, $"head '{spec.Name}' already exists; delete it first or fit with overwrite");
+
+        if (!await _fitting.WaitAsync(0, ct)) throw new HeadException(429, "another head is being fitted; retry when it is done");
+        try
+        {
+            var features = await EmbedAllAsync(spec.Task, spec.Examples, ct);
+            var index = labels.Select((l, i) => (l, i)).ToDictionary(t => t.l, t => t.i, StringComparer.Ordinal);
+            var y = spec.Examples.Select(e => index[e.Label!]).ToArray();
+            var fitOptions = new FitOptions
+            {
+                L2 = spec.L2, Hidden = spec.Hidden, ValidationFraction = spec.ValidationFraction, Seed = spec.Seed,
+                MaxEpochs = Math.Min(spec.MaxEpochs ?? o.MaxEpochs, o.MaxEpochs), MaxTime = TimeSpan.FromSeconds(o.MaxFitSeconds),
+            };
+            var fit = await Task.Run(() => HeadFitter.Fit(features, y, labels.Count, fitOptions, ct), ct);
+            var head = new Head
+            {
+                Name = spec.Name,
+                Task = spec.Task,
+                Labels = labels.Select(l => new HeadLabel(l, spec.LabelNames?.GetValueOrDefault(l))).ToList(),
+                Model = store.Model,
+                RenderProfile = embeddings.Model.Canvases.ProfileName,
+                Weights = HeadWeightsFile.From(fit.Weights),
+                Metrics = new HeadMetrics(fit.TrainAccuracy, fit.ValidationAccuracy, fit.TrainExamples, fit.ValidationExamples,
+                    fit.Epochs, fit.Seconds, fit.FinalTrainLoss, fit.StoppedByTimeLimit, spec.L2, spec.Hidden),
+            };
+            store.Save(head);
+            return head;
+        }
+        finally { _fitting.Release(); }
+    }
+
+    /// <summary>Probabilities of the head's classes for one input, best first.</summary>
+    public async Task<IReadOnlyList<LabelScore>> ClassifyAsync(Head head, HeadExample input, int topK, CancellationToken ct)
+    {
+        CheckInput(head.Task, input, "input", requireLabel: false);
+        var embedding = (await EmbedAllAsync(head.Task, [input], ct))[0];
+        var logits = head.Classifier.Logits(embedding).Select(v => (double)v).ToArray();
+        return ZeroShotClassifier.Rank(head.Labels.Select(l => l.Id).ToList(), logits, topK);
+    }
+
+    private static void CheckInput(string task, HeadExample e, string field, bool requireLabel)
+    {
+        if (requireLabel && string.IsNullOrWhiteSpace(e.Label)) throw new HeadException(400, $"{field} has no label");
+        bool ok = task switch
+        {
+            HeadTasks.Text => e.Text is { Length: > 0 },
+            HeadTasks.Pair => e.First is { Length: > 0 } && e.Second is { Length: > 0 },
+            HeadTasks.Image => e.Image is not null,
+            HeadTasks.Vqa => e.Image is not null && e.Question is { Length: > 0 },
+            _ => false,
+        };
+        if (!ok)
+            throw new HeadException(400, task switch
+            {
+                HeadTasks.Text => $"{field} needs a non-empty 'text' for a text head",
+                HeadTasks.Pair => $"{field} needs 'first' and 'second' (premise and hypothesis) for a pair head",
+                HeadTasks.Image => $"{field} needs an 'image' for an image head",
+                _ => $"{field} needs an 'image' and a non-empty 'question' for a VQA head",
+            });
+    }
+
+    private async Task<float[][]> EmbedAllAsync(string task, IReadOnlyList<HeadExample> examples, CancellationToken ct)
+    {
+        if (task == HeadTasks.Text) return (await embeddings.TextsAsync(examples.Select(e => e.Text!).ToList(), ct)).Vectors;
+        var features = new float[examples.Count][];
+        for (int i = 0; i < examples.Count; i++)
+        {
+            var e = examples[i];
+            features[i] = task switch
+            {
+                HeadTasks.Pair => (await embeddings.PairAsync(e.First!, e.Second!, ct)).Embedding,
+                HeadTasks.Vqa => (await embeddings.VqaAsync(e.Question!, e.Image!, ct)).Embedding,
+                _ => (await embeddings.ImageAsync(e.Image!, ct)).Embedding,
+            };
+        }
+        return features;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using VqaApi.Tasks.Models;
+
+namespace VqaApi.Tasks.Heads;
+
+/// <summary>Limits on heads (section "Heads").</summary>
+public sealed class HeadOptions
+{
+    public const string Section = "Heads";
+
+    [Range(2, 1_000_000)] public int MaxExamples { get; set; } = 10_000;
+    [Range(2, 100_000)] public int MaxClasses { get; set; } = 1000;
+    [Range(0, 4096)] public int MaxHidden { get; set; } = 1024;
+    [Range(0.1, 3600)] public double MaxFitSeconds { get; set; } = 120;
+    [Range(1, 100_000)] public int MaxEpochs { get; set; } = 2000;
+}
+
+/// <summary>A head that cannot be used: unknown, invalid, or fitted on another model.</summary>
+public sealed class HeadException(int status, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+}
+
+/// <summary>The heads of the served model: JSON files under <c>MODEL_DIR/heads/</c>, written atomically.</summary>
+public sealed partial class HeadStore
+{
+    private readonly string _directory;
+    private readonly HeadModel _model;
+    private readonly ConcurrentDictionary<string, (DateTime Stamp, Head Head)> _cache = new(StringComparer.Ordinal);
+
+    public HeadStore(ServedModel model)
+    {
+        _directory = Path.Combine(model.Directory.Path, "heads");
+        _model = ModelKey(model.Manifest);
+    }
+
+    public HeadModel Model => _model;
+
+    public static HeadModel ModelKey(ModelManifest manifest) => new(manifest.Id, manifest.Source.Sha256, manifest.WeightsDType);
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")] private static partial Regex NamePattern();
+
+    public static void ValidateName(string? name)
+    {
+        if (name is null || !NamePattern().IsMatch(name))
+            throw new HeadException(400, $"head name '{name}' is invalid: use 1-64 characters a-z, 0-9, '-' and '_', starting with a letter or digit");
+    }
+
+    private string PathOf(string name) => Path.Combine(_directory, name + ".json");
+
+    public IReadOnlyList<Head> List()
+    {
+        if (!Directory.Exists(_directory)) return [];
+        var heads = new List<Head>();
+        foreach (var file in Directory.EnumerateFiles(_directory, "*.json").Order(StringComparer.Ordinal))
+        {
+            var name = Path.GetFileNameWithoutExtension(file);
+            if (!NamePattern().IsMatch(name)) continue;
+            try { heads.Add(Load(name, requireSameModel: false)); }
+            catch (HeadException) { } // unreadable files are skipped in listings; Get names the problem
+        }
+        return heads;
+    }
+
+    /// <summary>The head, refused with 409 when it was fitted on another model.</summary>
+    public Head Get(string name) => Load(name, requireSameModel: true);
+
+    private Head Load(string name, bool requireSameModel)
+    {
+        ValidateName(name);
+        var path = PathOf(name);
+        if (!File.Exists(path)) { _cache.TryRemove(name, out _); throw new HeadException(404, $"there is no head '{name}' for model {_model.Id}"); }
+        var stamp = File.GetLastWriteTimeUtc(path);
+        if (!_cache.TryGetValue(name, out var entry) || entry.Stamp != stamp)
+        {
+            Head parsed;
+            try { parsed = JsonSerializer.Deserialize<Head>(File.ReadAllText(path), Head.Json) ?? throw new JsonException("empty"); }
+            catch (Exception e) when (e is JsonException or FormatException or ArgumentException)
+            {
+                throw new HeadException(422, $"head file heads/{name}.json is not a valid head: {e.Message}");
+            }
+            if (parsed.Format > Head.CurrentFormat) throw new HeadException(422, $"head '{name}' has format {parsed.Format}; this build reads {Head.CurrentFormat}");
+            try { _ = parsed.Classifier; } // validates the weight shapes now
+            catch (Exception e) when (e is ArgumentException or FormatException) { throw new HeadException(422, $"head '{name}' has invalid weights: {e.Message}"); }
+            entry = (stamp, parsed);
+            _cache[name] = entry;
+        }
+        var head = entry.Head;
+        if (requireSameModel && head.Model != _model)
+            throw new HeadException(409, $"head '{name}' was fitted on model {head.Model}, not on the served model {_model}; refit it on this model");
+        return head;
+    }
+
+    /// <summary>Writes the head next to its final name and renames it into place.</summary>
+    public void Save(Head head)
+    {
+        ValidateName(head.Name);
+        Directory.CreateDirectory(_directory);
+        var temp = Path.Combine(_directory, $".{head.Name}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(temp, JsonSerializer.Serialize(head, Head.Json));
+        File.Move(temp, PathOf(head.Name), overwrite: true);
+        _cache.TryRemove(head.Name, out _);
+    }
+
+    public void Delete(string name)
+    {
+        ValidateName(name);
+        var path = PathOf(name);
+        if (!File.Exists(path)) throw new HeadException(404, $"there is no head '{name}' for model {_model.Id}");
+        File.Delete(path);
+        _cache.TryRemove(name, out _);
+    }
+}
