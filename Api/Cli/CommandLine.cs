@@ -5,6 +5,7 @@ using VqaApi.Tasks.Checkpoints;
 using VqaApi.Tasks.Canvases;
 using VqaApi.Tasks.Conversion;
 using VqaApi.Tasks.Encoders;
+using VqaApi.Tasks.Heads;
 using VqaApi.Tasks.Models;
 
 namespace VqaApi.Api.Cli;
@@ -12,7 +13,7 @@ namespace VqaApi.Api.Cli;
 /// <summary>Command-line verbs of the service binary. Errors print one line naming the problem and exit 1.</summary>
 public static class CommandLine
 {
-    private static readonly string[] Verbs = ["convert", "embed", "render", "gallery", "serve", "--help", "-h", "-?", "--version"];
+    private static readonly string[] Verbs = ["convert", "embed", "render", "gallery", "fit-head", "serve", "--help", "-h", "-?", "--version"];
 
     public static bool IsVerb(string[] args) => args.Length > 0 && Verbs.Contains(args[0]) && args[0] != "serve";
 
@@ -26,6 +27,7 @@ public static class CommandLine
         root.Subcommands.Add(EmbedCommand());
         root.Subcommands.Add(RenderCommand());
         root.Subcommands.Add(GalleryCommand());
+        root.Subcommands.Add(FitHeadCommand());
         root.Subcommands.Add(new Command("serve", "Run the HTTP API (the default). Host arguments such as --urls follow."));
         return await root.Parse(args).InvokeAsync();
     }
@@ -33,7 +35,7 @@ public static class CommandLine
     private static int Guarded(Func<int> action)
     {
         try { return action(); }
-        catch (Exception e) when (e is CheckpointFormatException or ModelDirectoryException or ImageDecodeException
+        catch (Exception e) when (e is CheckpointFormatException or ModelDirectoryException or ImageDecodeException or HeadException or LayoutNotSupportedException or System.Text.Json.JsonException
                                       or IOException or UnauthorizedAccessException or ArgumentException or FormatException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
@@ -121,6 +123,36 @@ public static class CommandLine
                 Console.WriteLine($"wrote {parse.GetValue(output)} ({results.Length}, {dims}) from model {directory.Manifest.Id} on {encoder.ExecutionProvider} to {parse.GetValue(outFile)}");
             }
             finally { encoder.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command FitHeadCommand()
+    {
+        var model = new Option<string>("--model") { Description = "model directory (the head is stored in its heads/ folder)", Required = true };
+        var examples = new Option<string>("--examples") { Description = "JSONL, one example per line: {\"label\", \"text\"} | {\"label\", \"premise\", \"hypothesis\"} | {\"label\", \"image\": PATH} | {\"label\", \"image\": PATH, \"question\"}; image paths relative to the file", Required = true };
+        var name = new Option<string>("--name") { Description = "head name", Required = true };
+        var task = new Option<string>("--task") { Description = "image, text, pair or vqa", Required = true };
+        task.AcceptOnlyFromAmong(HeadTasks.All);
+        var hidden = new Option<int>("--hidden") { Description = "0 = linear head; otherwise the width of one hidden ReLU layer" };
+        var l2 = new Option<double>("--l2") { Description = "L2 penalty", DefaultValueFactory = _ => 1e-3 };
+        var validation = new Option<double>("--validation-fraction") { Description = "share held out for validation", DefaultValueFactory = _ => 0.2 };
+        var overwrite = new Option<bool>("--overwrite") { Description = "replace a head of the same name" };
+        var command = new Command("fit-head", "Fit a head on labelled examples with a model directory") { model, examples, name, task, hidden, l2, validation, overwrite };
+        command.SetAction(parse => Guarded(() =>
+        {
+            var file = parse.GetValue(examples)!;
+            var list = HeadExamplesFile.Read(file);
+            using var services = HeadTooling.Open(parse.GetValue(model)!);
+            var head = services.Heads.FitAsync(new FitHeadSpec
+            {
+                Name = parse.GetValue(name)!, Task = parse.GetValue(task)!, Examples = list, Hidden = parse.GetValue(hidden),
+                L2 = parse.GetValue(l2), ValidationFraction = parse.GetValue(validation), Overwrite = parse.GetValue(overwrite),
+            }, CancellationToken.None).GetAwaiter().GetResult();
+            var m = head.Metrics;
+            Console.WriteLine($"fitted head '{head.Name}' ({head.Task}, {head.Labels.Count} classes, {(m.Hidden > 0 ? $"MLP hidden {m.Hidden}" : "linear")}) on model {head.Model.Id}");
+            Console.WriteLine($"  train accuracy {m.TrainAccuracy:P1} on {m.TrainExamples} examples; validation accuracy {(m.ValidationAccuracy is { } v ? v.ToString("P1") : "n/a")} on {m.ValidationExamples}; {m.Epochs} epochs in {m.Seconds:F1} s{(m.StoppedByTimeLimit ? " (time limit)" : "")}");
             return 0;
         }));
         return command;

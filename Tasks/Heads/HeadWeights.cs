@@ -1,58 +1,119 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace VqaApi.Tasks.Heads;
 
+/// <summary>How to fit a head; see <see cref="HeadFitter.Fit"/>.</summary>
 public sealed record FitOptions
 {
+    /// <summary>L2 penalty on the weights (not the biases), on the mean-loss scale: loss = mean CE + L2/2 x |W|^2.</summary>
     public double L2 { get; init; } = 1e-3;
+
+    /// <summary>0 for a linear head (multinomial logistic regression); otherwise the width of one hidden ReLU layer.</summary>
     public int Hidden { get; init; }
+
+    /// <summary>
+    /// Share of the examples held out to measure validation accuracy, in [0, 1): per class, round(fraction x count) of a
+    /// seeded shuffle, only for classes with at least 2 examples, and always leaving at least one of each class to train on.
+    /// </summary>
     public double ValidationFraction { get; init; } = 0.2;
+
+    /// <summary>Full-batch iterations, at least 1.</summary>
     public int MaxEpochs { get; init; } = 300;
+
+    /// <summary>Training stops after the epoch during which this much time has passed since the fit began.</summary>
     public TimeSpan MaxTime { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Seeds the validation split and, for an MLP, the weight initialisation.</summary>
     public int Seed { get; init; }
+
+    /// <summary>Adam step size.</summary>
     public double LearningRate { get; init; } = 0.05;
 }
 
+/// <summary>
+/// The outcome of a fit. Accuracies and <see cref="FinalTrainLoss"/> (mean cross-entropy plus the L2 term, the objective
+/// minimised) are measured with the final weights. <see cref="ValidationAccuracy"/> is null when nothing was held out.
+/// </summary>
 public sealed record FitResult(HeadWeights Weights, double TrainAccuracy, double? ValidationAccuracy, int TrainExamples, int ValidationExamples,
     int Epochs, double Seconds, double FinalTrainLoss, bool StoppedByTimeLimit);
 
-/// <summary>A linear head (hidden = 0) or a one-hidden-layer ReLU MLP; row-major [in, out] weights.</summary>
+/// <summary>
+/// A linear head (hidden = 0: logits = x W2 + b2) or a one-hidden-layer ReLU MLP (logits = relu(x W1 + b1) W2 + b2),
+/// with row-major [in, out] weights. The arrays are copied on construction and must not be modified through the
+/// properties; prediction is thread-safe.
+/// </summary>
 public sealed class HeadWeights
 {
     public HeadWeights(int inputDim, int hidden, int classes, float[] w1, float[] b1, float[] w2, float[] b2)
     {
-        if (inputDim < 1 || hidden < 0 || classes < 2) throw new ArgumentException("a head needs input dim >= 1, hidden >= 0 and >= 2 classes");
+        ArgumentNullException.ThrowIfNull(w1);
+        ArgumentNullException.ThrowIfNull(b1);
+        ArgumentNullException.ThrowIfNull(w2);
+        ArgumentNullException.ThrowIfNull(b2);
+        if (inputDim < 1) throw new ArgumentOutOfRangeException(nameof(inputDim), inputDim, "a head's input dimension must be at least 1");
+        if (hidden < 0) throw new ArgumentOutOfRangeException(nameof(hidden), hidden, "hidden width must be 0 (linear head) or positive");
+        if (classes < 2) throw new ArgumentOutOfRangeException(nameof(classes), classes, "a head needs at least 2 classes");
         int mid = hidden > 0 ? hidden : inputDim;
-        if (w1.Length != (hidden > 0 ? inputDim * hidden : 0) || b1.Length != hidden || w2.Length != mid * classes || b2.Length != classes)
-            throw new ArgumentException($"head weights do not match input {inputDim}, hidden {hidden}, classes {classes}");
-        (InputDim, Hidden, Classes, W1, B1, W2, B2) = (inputDim, hidden, classes, w1, b1, w2, b2);
+        CheckShape(w1, (long)inputDim * hidden, nameof(w1), hidden > 0 ? $"inputDim x hidden = {inputDim} x {hidden}" : "empty for a linear head");
+        CheckShape(b1, hidden, nameof(b1), $"hidden = {hidden}");
+        CheckShape(w2, (long)mid * classes, nameof(w2), $"{(hidden > 0 ? "hidden" : "inputDim")} x classes = {mid} x {classes}");
+        CheckShape(b2, classes, nameof(b2), $"classes = {classes}");
+        (InputDim, Hidden, Classes) = (inputDim, hidden, classes);
+        (W1, B1, W2, B2) = ((float[])w1.Clone(), (float[])b1.Clone(), (float[])w2.Clone(), (float[])b2.Clone());
+    }
+
+    private static void CheckShape(float[] values, long expected, string name, string shape)
+    {
+        if (values.Length != expected)
+            throw new ArgumentException($"{name} has {values.Length} values; expected {expected} ({shape})", name);
+        int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+        if (bad >= 0) throw new ArgumentException($"{name}[{bad}] is {values[bad]}; head weights must be finite", name);
     }
 
     public int InputDim { get; }
     public int Hidden { get; }
     public int Classes { get; }
+    /// <summary>Row-major [InputDim, Hidden]; empty for a linear head.</summary>
     public float[] W1 { get; }
+    /// <summary>[Hidden]; empty for a linear head.</summary>
     public float[] B1 { get; }
+    /// <summary>Row-major [Hidden, Classes], or [InputDim, Classes] for a linear head.</summary>
     public float[] W2 { get; }
+    /// <summary>[Classes].</summary>
     public float[] B2 { get; }
 
     public float[] Logits(ReadOnlySpan<float> x)
     {
-        if (x.Length != InputDim) throw new ArgumentException($"the head takes {InputDim}-dimensional inputs, not {x.Length}");
-        ReadOnlySpan<float> h = x;
+        if (x.Length != InputDim)
+            throw new ArgumentException($"the input has dimension {x.Length}, but this head takes {InputDim}-dimensional inputs", nameof(x));
+        ReadOnlySpan<float> a = x;
         if (Hidden > 0)
         {
-            var a = new float[Hidden];
-            Affine(x, W1, B1, a);
-            for (int j = 0; j < a.Length; j++) a[j] = Math.Max(0, a[j]);
-            h = a;
+            var h = new float[Hidden];
+            Affine(x, W1, B1, h);
+            for (int j = 0; j < h.Length; j++) if (!(h[j] > 0)) h[j] = 0;
+            a = h;
         }
         var logits = new float[Classes];
-        Affine(h, W2, B2, logits);
+        Affine(a, W2, B2, logits);
         return logits;
     }
 
+    /// <summary>Softmax of <see cref="Logits"/>.</summary>
     public float[] Probabilities(ReadOnlySpan<float> x) => HeadFitter.Softmax(Logits(x));
 
-    internal static void Affine(ReadOnlySpan<float> x, float[] w, float[] b, Span<float> y)
+    /// <summary>The most probable class (the first one on a tie): the argmax of <see cref="Probabilities"/>.</summary>
+    public int Predict(ReadOnlySpan<float> x)
+    {
+        var p = Probabilities(x);
+        int best = 0;
+        for (int c = 1; c < p.Length; c++) if (p[c] > p[best]) best = c;
+        return best;
+    }
+
+    /// <summary>y = b + x W for row-major W [x.Length, y.Length].</summary>
+    private static void Affine(ReadOnlySpan<float> x, float[] w, float[] b, Span<float> y)
     {
         b.CopyTo(y);
         int outs = y.Length;
@@ -60,8 +121,22 @@ public sealed class HeadWeights
         {
             float xi = x[i];
             if (xi == 0) continue;
-            var row = w.AsSpan(i * outs, outs);
-            for (int o = 0; o < outs; o++) y[o] += xi * row[o];
+            Axpy(xi, w.AsSpan(i * outs, outs), y);
         }
+    }
+
+    /// <summary>y += a x.</summary>
+    internal static void Axpy(float a, ReadOnlySpan<float> x, Span<float> y)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && y.Length >= Vector<float>.Count)
+        {
+            var xv = MemoryMarshal.Cast<float, Vector<float>>(x[..y.Length]);
+            var yv = MemoryMarshal.Cast<float, Vector<float>>(y);
+            var av = new Vector<float>(a);
+            for (int k = 0; k < yv.Length; k++) yv[k] += av * xv[k];
+            i = yv.Length * Vector<float>.Count;
+        }
+        for (; i < y.Length; i++) y[i] += a * x[i];
     }
 }

@@ -48,6 +48,30 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Fit_a_head_from_a_jsonl_file()
+    {
+        var ckpt = Path.Combine(_dir, "tiny.npz");
+        RandomCheckpoint.Save(ckpt, RandomCheckpoint.CreateParameters(ApiFactory.Architecture, 4));
+        var model = Path.Combine(_dir, "model");
+        Assert.Equal(0, (await Run("convert", ckpt, model)).Exit);
+        var red = Path.Combine(_dir, "red.png");
+        var blue = Path.Combine(_dir, "blue.png");
+        File.WriteAllBytes(red, Convert.FromBase64String(ColourImages.Base64("red", 1)));
+        File.WriteAllBytes(blue, Convert.FromBase64String(ColourImages.Base64("blue", 2)));
+        var examples = Path.Combine(_dir, "examples.jsonl");
+        File.WriteAllLines(examples, Enumerable.Range(0, 6).Select(i => i % 2 == 0
+            ? "{\"label\": \"red\", \"image\": \"red.png\"}" : "{\"label\": \"blue\", \"image\": \"blue.png\"}"));
+        var (exit, error) = await Run("fit-head", "--model", model, "--examples", examples, "--name", "colour", "--task", "image", "--validation-fraction", "0");
+        Assert.True(exit == 0, error);
+        Assert.True(File.Exists(Path.Combine(model, "heads", "colour.json")));
+
+        File.AppendAllText(examples, "not json\n");
+        (exit, error) = await Run("fit-head", "--model", model, "--examples", examples, "--name", "colour2", "--task", "image");
+        Assert.Equal(1, exit);
+        Assert.Contains("examples.jsonl line 7", error);
+    }
+
+    [Fact]
     public async Task A_bad_checkpoint_gives_one_line_naming_the_problem()
     {
         var bad = Path.Combine(_dir, "bad.npz");
