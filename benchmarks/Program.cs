@@ -12,7 +12,7 @@ using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Models;
 
 // Benchmarks print tables; they assert nothing. Usage:
-//   dotnet run -c Release --project benchmarks -- [all|encoder|torch|unifont|shaped] [--quick]
+//   dotnet run -c Release --project benchmarks -- [all|encoder|torch|unifont|shaped|tasks] [--quick]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 bool quick = args.Contains("--quick");
@@ -24,6 +24,7 @@ try
     if (what is "all" or "torch") Bench.Torch(work, quick);
     if (what is "all" or "unifont") Bench.Unifont(quick);
     if (what is "all" or "shaped") Bench.Shaped(quick);
+    if (what is "all" or "tasks") await TaskBench.RunAsync(work, quick);
 }
 finally { Directory.Delete(work, true); }
 

@@ -45,6 +45,7 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
         if (spec.Hidden < 0 || spec.Hidden > o.MaxHidden) throw new HeadException(400, $"hidden must be 0 (linear) to {o.MaxHidden} (Heads:MaxHidden)");
         if (spec.L2 is < 0 or > 100 || double.IsNaN(spec.L2)) throw new HeadException(400, "l2 must be between 0 and 100");
         if (spec.ValidationFraction is < 0 or > 0.9) throw new HeadException(400, "validation_fraction must be between 0 and 0.9");
+        if (spec.MaxEpochs is < 1) throw new HeadException(400, "max_epochs must be at least 1");
         for (int i = 0; i < spec.Examples.Count; i++) CheckInput(spec.Task, spec.Examples[i], $"examples[{i}]", requireLabel: true);
         var labels = spec.Examples.Select(e => e.Label!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (labels.Count < 2) throw new HeadException(400, "the examples have only one label; a head needs at least 2 classes");
