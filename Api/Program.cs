@@ -1,4 +1,5 @@
 using VqaApi.Api.Classify;
+using VqaApi.Api.Collections;
 using VqaApi.Api.Cli;
 using VqaApi.Api.Embed;
 using VqaApi.Api.Heads;
@@ -25,5 +26,6 @@ app.MapSimilarity();
 app.MapHeads();
 app.MapTextClassify();
 app.MapVqa();
+app.MapCollections();
 await app.RunAsync();
 return 0;

@@ -6,6 +6,7 @@ using VqaApi.Tasks.Canvases;
 using VqaApi.Tasks.Conversion;
 using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Heads;
+using VqaApi.Tasks.Retrieval;
 using VqaApi.Tasks.Models;
 
 namespace VqaApi.Api.Cli;
@@ -13,7 +14,7 @@ namespace VqaApi.Api.Cli;
 /// <summary>Command-line verbs of the service binary. Errors print one line naming the problem and exit 1.</summary>
 public static class CommandLine
 {
-    private static readonly string[] Verbs = ["convert", "embed", "render", "gallery", "fit-head", "serve", "--help", "-h", "-?", "--version"];
+    private static readonly string[] Verbs = ["convert", "embed", "render", "gallery", "fit-head", "index", "reembed", "serve", "--help", "-h", "-?", "--version"];
 
     public static bool IsVerb(string[] args) => args.Length > 0 && Verbs.Contains(args[0]) && args[0] != "serve";
 
@@ -28,6 +29,8 @@ public static class CommandLine
         root.Subcommands.Add(RenderCommand());
         root.Subcommands.Add(GalleryCommand());
         root.Subcommands.Add(FitHeadCommand());
+        root.Subcommands.Add(CollectionCommands.Index(Guarded));
+        root.Subcommands.Add(CollectionCommands.Reembed(Guarded));
         root.Subcommands.Add(new Command("serve", "Run the HTTP API (the default). Host arguments such as --urls follow."));
         return await root.Parse(args).InvokeAsync();
     }
@@ -35,7 +38,7 @@ public static class CommandLine
     private static int Guarded(Func<int> action)
     {
         try { return action(); }
-        catch (Exception e) when (e is CheckpointFormatException or ModelDirectoryException or ImageDecodeException or HeadException or LayoutNotSupportedException or System.Text.Json.JsonException
+        catch (Exception e) when (e is CheckpointFormatException or ModelDirectoryException or ImageDecodeException or HeadException or LayoutNotSupportedException or System.Text.Json.JsonException or CollectionException
                                       or IOException or UnauthorizedAccessException or ArgumentException or FormatException)
         {
             Console.Error.WriteLine($"error: {e.Message}");

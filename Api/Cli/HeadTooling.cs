@@ -10,17 +10,19 @@ using VqaApi.Tasks.Models;
 
 namespace VqaApi.Api.Cli;
 
-/// <summary>The services behind head fitting, built without the web host, for the command line.</summary>
+/// <summary>The model, embedding and head services built without the web host, for the command-line verbs.</summary>
 public sealed class HeadTooling : IDisposable
 {
     private readonly ServedModel _model;
 
-    private HeadTooling(ServedModel model, HeadService heads)
+    private HeadTooling(ServedModel model, EmbeddingService embeddings, HeadService heads)
     {
         _model = model;
+        Embeddings = embeddings;
         Heads = heads;
     }
 
+    public EmbeddingService Embeddings { get; }
     public HeadService Heads { get; }
 
     public static HeadTooling Open(string modelDirectory)
@@ -30,7 +32,7 @@ public sealed class HeadTooling : IDisposable
         var gate = new InferenceGate(Options.Create(new InferenceOptions { TimeoutSeconds = 3600 }));
         var embeddings = new EmbeddingService(model, gate, new EmbeddingCache(0));
         var options = Options.Create(new HeadOptions { MaxFitSeconds = 3600 });
-        return new HeadTooling(model, new HeadService(embeddings, new HeadStore(model), options));
+        return new HeadTooling(model, embeddings, new HeadService(embeddings, new HeadStore(model), options));
     }
 
     public void Dispose() => _model.DisposeAsync().AsTask().GetAwaiter().GetResult();

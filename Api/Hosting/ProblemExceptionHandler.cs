@@ -6,6 +6,7 @@ using Polly.Timeout;
 using VqaApi.Rendering;
 using VqaApi.Tasks.Canvases;
 using VqaApi.Tasks.Heads;
+using VqaApi.Tasks.Retrieval;
 using VqaApi.Tasks.Encoders;
 
 namespace VqaApi.Api.Hosting;
@@ -20,6 +21,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             ApiProblem p => (p.Status, p.Title, p.Message, p.Code),
             ImageDecodeException e => (ImageStatus(e.Code), "Unusable image", e.Message, e.Code),
             HeadException e => (e.Status, e.Status switch { 404 => "Unknown head", 409 => "Head conflict", 429 => "Busy", 422 => "Invalid head", _ => "Invalid head request" }, e.Message, "head"),
+            CollectionException e => (e.Status, e.Status switch { 404 => "Not found", 409 => "Conflict", 507 => "Insufficient storage", _ => "Invalid collection request" }, e.Message, "collection"),
             LayoutNotSupportedException e => (400, "Layout not supported", e.Message, "layout_not_supported"),
             EncoderBusyException e => (429, "Too many requests", e.Message, "busy"),
             RateLimiterRejectedException => (429, "Too many requests", "too many requests are running inference; retry shortly (Inference:MaxConcurrentRequests)", "busy"),

@@ -9,6 +9,7 @@ using VqaApi.Tasks.Embeddings;
 using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Heads;
 using VqaApi.Tasks.Inference;
+using VqaApi.Tasks.Retrieval;
 using VqaApi.Tasks.ZeroShot;
 using VqaApi.Tasks.Models;
 
@@ -40,6 +41,9 @@ public static class ServiceRegistration
         services.AddOptions<HeadOptions>().BindConfiguration(HeadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<HeadStore>();
         services.AddSingleton<HeadService>();
+        services.AddOptions<CollectionOptions>().BindConfiguration(CollectionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<CollectionStore>();
+        services.AddHostedService<CollectionLoader>();
         var fetch = builder.Configuration.GetSection(UrlFetchOptions.Section).Get<UrlFetchOptions>() ?? new UrlFetchOptions();
         services.AddHttpClient(ImageFetcher.ClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => ImageFetcher.CreateHandler(sp.GetRequiredService<IOptions<UrlFetchOptions>>()))
@@ -98,4 +102,11 @@ public static class ServiceRegistration
         app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
         return app;
     }
+}
+
+/// <summary>Opens every collection at start-up (snapshot + log replay), before the first request needs one.</summary>
+public sealed class CollectionLoader(CollectionStore store) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) { _ = store.List(); return Task.CompletedTask; }
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

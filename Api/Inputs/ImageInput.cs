@@ -18,17 +18,18 @@ public sealed record ImageInput
 /// <summary>Turns request images (base64, URL or upload) into decoded pixels, within the configured limits.</summary>
 public sealed class ImageInputs(ImageFetcher fetcher, IOptions<LimitsOptions> limits)
 {
-    public async Task<DecodedImage> DecodeAsync(ImageInput input, string field, CancellationToken ct)
-    {
-        byte[] bytes = (input.Data, input.Url) switch
+    public async Task<DecodedImage> DecodeAsync(ImageInput input, string field, CancellationToken ct) =>
+        Decode(await FetchBytesAsync(input, field, ct), field);
+
+    /// <summary>The encoded bytes of the image (base64 decoded, or fetched), not yet decoded.</summary>
+    public async Task<byte[]> FetchBytesAsync(ImageInput input, string field, CancellationToken ct) =>
+        (input.Data, input.Url) switch
         {
             ({ } data, null) => FromBase64(data, field),
             (null, { } url) => await fetcher.FetchAsync(url, field + ".url", ct),
             (null, null) => throw ApiProblem.BadRequest($"{field} needs 'data' (base64) or 'url'", "missing_image"),
             _ => throw ApiProblem.BadRequest($"{field} has both 'data' and 'url'; send one", "ambiguous_image"),
         };
-        return Decode(bytes, field);
-    }
 
     public DecodedImage Decode(byte[] bytes, string field)
     {

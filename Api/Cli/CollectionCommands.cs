@@ -1,0 +1,167 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using VqaApi.Rendering;
+using VqaApi.Tasks.Retrieval;
+
+namespace VqaApi.Api.Cli;
+
+/// <summary>Bulk loading and re-embedding of collections from the command line.</summary>
+public static class CollectionCommands
+{
+    private static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"];
+
+    public static Command Index(Func<Func<int>, int> guarded)
+    {
+        var collection = new Option<string>("--collection") { Description = "collection name (created for the model when missing)", Required = true };
+        var model = new Option<string>("--model") { Description = "model directory", Required = true };
+        var root = new Option<string>("--root") { Description = "collections folder", DefaultValueFactory = _ => new CollectionOptions().Root };
+        var images = new Option<string?>("--images") { Description = "folder of images (ids are their relative paths)" };
+        var texts = new Option<string?>("--texts") { Description = "JSONL file: {\"id\": ..., \"text\": ..., \"metadata\": {...}} per line" };
+        var batch = new Option<int>("--batch") { Description = "items embedded and written per step", DefaultValueFactory = _ => 64 };
+        var command = new Command("index", "Bulk-load a collection from a folder of images or a JSONL file of texts; resumable (ids already stored are skipped)")
+            { collection, model, root, images, texts, batch };
+        command.SetAction(parse => guarded(() =>
+        {
+            var imageFolder = parse.GetValue(images);
+            var textFile = parse.GetValue(texts);
+            if ((imageFolder is null) == (textFile is null)) throw new ArgumentException("give exactly one of --images or --texts");
+            int step = Math.Clamp(parse.GetValue(batch), 1, 4096);
+            using var tools = HeadTooling.Open(parse.GetValue(model)!);
+            using var store = new CollectionStore(Options.Create(new CollectionOptions { Root = parse.GetValue(root)! }), NullLogger<CollectionStore>.Instance);
+            var m = tools.Embeddings.Model;
+            var (target, _) = store.Create(parse.GetValue(collection)!, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim);
+
+            var sources = imageFolder is not null ? ImageSources(imageFolder) : TextSources(textFile!);
+            var todo = sources.Where(s => target.Get(s.Id) is null).ToList();
+            int skipped = sources.Count - todo.Count;
+            var progress = new Progress(todo.Count, skipped);
+            for (int start = 0; start < todo.Count; start += step)
+            {
+                var chunk = todo.Skip(start).Take(step).ToList();
+                var items = new List<NewItem>(chunk.Count);
+                if (imageFolder is not null)
+                {
+                    var canvases = new float[chunk.Count * m.Canvases.Length];
+                    var bytes = new List<byte[]>();
+                    for (int i = 0; i < chunk.Count; i++)
+                    {
+                        bytes.Add(File.ReadAllBytes(chunk[i].Path!));
+                        m.Canvases.RenderImage(ImageDecoder.Decode(bytes[i], new ImageLimits()), canvases.AsSpan(i * m.Canvases.Length, m.Canvases.Length));
+                    }
+                    var encoded = tools.Embeddings.CanvasesAsync(canvases, chunk.Count, default).AsTask().GetAwaiter().GetResult();
+                    for (int i = 0; i < chunk.Count; i++) items.Add(new NewItem(chunk[i].Id, null, bytes[i], chunk[i].Metadata, encoded[i].Embedding));
+                }
+                else
+                {
+                    var vectors = tools.Embeddings.TextsAsync(chunk.Select(c => c.Text!).ToList(), default).AsTask().GetAwaiter().GetResult().Vectors;
+                    for (int i = 0; i < chunk.Count; i++) items.Add(new NewItem(chunk[i].Id, chunk[i].Text, null, chunk[i].Metadata, vectors[i]));
+                }
+                target.Upsert(items, upsert: true);
+                progress.Advance(chunk.Count);
+            }
+            progress.Done();
+            Console.WriteLine($"collection '{target.Info.Name}': {target.Count} items ({todo.Count} added, {skipped} already there) for model {target.Info.Model}");
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Reembed(Func<Func<int>, int> guarded)
+    {
+        var collection = new Option<string>("--collection") { Description = "collection name", Required = true };
+        var model = new Option<string>("--model") { Description = "the new model directory", Required = true };
+        var root = new Option<string>("--root") { Description = "collections folder", DefaultValueFactory = _ => new CollectionOptions().Root };
+        var command = new Command("reembed", "Re-embed every item of a collection (from its stored texts and images) for another model") { collection, model, root };
+        command.SetAction(parse => guarded(() =>
+        {
+            using var tools = HeadTooling.Open(parse.GetValue(model)!);
+            var options = new CollectionOptions { Root = parse.GetValue(root)! };
+            using var store = new CollectionStore(Options.Create(options), NullLogger<CollectionStore>.Instance);
+            var source = store.Get(parse.GetValue(collection)!);
+            var items = source.All();
+            var orphans = items.Count(i => i.Text is null && i.ImageSha256 is null);
+            if (orphans > 0) throw new ArgumentException($"{orphans} item(s) of '{source.Info.Name}' were added as bare embeddings; they cannot be re-embedded (delete them first)");
+            var m = tools.Embeddings.Model;
+            var built = Path.Combine(store.Root, $".{source.Info.Name}.reembed-{Guid.NewGuid():N}");
+            var progress = new Progress(items.Count, 0);
+            using (var target = Collection.Create(built, new CollectionInfo(source.Info.Name, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim, DateTimeOffset.UtcNow), options))
+            {
+                foreach (var chunk in items.Chunk(64))
+                {
+                    var batch = new List<NewItem>();
+                    var textItems = chunk.Where(i => i.Text is not null && i.ImageSha256 is null).ToList();
+                    var vectors = textItems.Count == 0 ? [] : tools.Embeddings.TextsAsync(textItems.Select(i => i.Text!).ToList(), default).AsTask().GetAwaiter().GetResult().Vectors;
+                    for (int i = 0; i < textItems.Count; i++) batch.Add(new NewItem(textItems[i].Id, textItems[i].Text, null, Meta(textItems[i]), vectors[i]));
+                    foreach (var item in chunk.Where(i => i.ImageSha256 is not null))
+                    {
+                        var bytes = source.ReadImage(item.ImageSha256!) ?? throw new IOException($"image of item '{item.Id}' is missing from the collection folder");
+                        var vector = tools.Embeddings.ImageAsync(ImageDecoder.Decode(bytes, new ImageLimits()), default).AsTask().GetAwaiter().GetResult().Embedding;
+                        batch.Add(new NewItem(item.Id, item.Text, bytes, Meta(item), vector));
+                    }
+                    target.Upsert(batch, upsert: true);
+                    progress.Advance(chunk.Length);
+                }
+                target.Snapshot();
+            }
+            progress.Done();
+            store.Replace(source.Info.Name, built);
+            Console.WriteLine($"collection '{source.Info.Name}' re-embedded: {items.Count} items, now for model {m.Manifest.Id}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static JsonElement? Meta(CollectionItem item) => item.Metadata.ValueKind == JsonValueKind.Undefined ? null : item.Metadata;
+
+    private sealed record Source(string Id, string? Path, string? Text, JsonElement? Metadata);
+
+    private static List<Source> ImageSources(string folder)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"image folder '{folder}' does not exist");
+        return Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Order(StringComparer.Ordinal)
+            .Select(f => new Source(Path.GetRelativePath(folder, f).Replace('\\', '/'), f, null, null)).ToList();
+    }
+
+    private sealed record TextLine(string? Id, string? Text, JsonElement? Metadata);
+
+    private static List<Source> TextSources(string file)
+    {
+        if (!File.Exists(file)) throw new FileNotFoundException($"text file '{file}' does not exist");
+        var sources = new List<Source>();
+        int number = 0;
+        foreach (var raw in File.ReadLines(file))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(raw)) continue;
+            TextLine line;
+            try { line = JsonSerializer.Deserialize<TextLine>(raw, new JsonSerializerOptions(JsonSerializerDefaults.Web)) ?? throw new JsonException("null"); }
+            catch (JsonException e) { throw new FormatException($"{Path.GetFileName(file)} line {number}: not a JSON object ({e.Message})"); }
+            if (string.IsNullOrEmpty(line.Text)) throw new FormatException($"{Path.GetFileName(file)} line {number}: no 'text'");
+            sources.Add(new Source(line.Id ?? $"line-{number}", null, line.Text, line.Metadata));
+        }
+        return sources;
+    }
+
+    /// <summary>A one-line progress bar on standard error: done/total, rate and time left.</summary>
+    private sealed class Progress(int total, int skipped)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private int _done;
+
+        public void Advance(int n)
+        {
+            _done += n;
+            double rate = _done / Math.Max(1e-9, _clock.Elapsed.TotalSeconds);
+            int width = 30, filled = total == 0 ? width : (int)(width * (double)_done / total);
+            var eta = rate > 0 ? TimeSpan.FromSeconds((total - _done) / rate) : TimeSpan.Zero;
+            Console.Error.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {_done}/{total} ({skipped} skipped) {rate:F1}/s, {eta:mm\\:ss} left ");
+        }
+
+        public void Done() => Console.Error.WriteLine();
+    }
+}

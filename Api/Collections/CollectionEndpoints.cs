@@ -1,0 +1,205 @@
+using System.ComponentModel;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using VqaApi.Api.Hosting;
+using VqaApi.Api.Inputs;
+using VqaApi.Tasks.Embeddings;
+using VqaApi.Tasks.Retrieval;
+
+namespace VqaApi.Api.Collections;
+
+public sealed record CollectionSummary(string Name, string Model, string Profile, int Dimensions, int Count, DateTimeOffset CreatedAt,
+    [property: Description("False when the collection was embedded with another model than the one served: text and image searches are refused.")] bool MatchesServedModel)
+{
+    public static CollectionSummary Of(Collection c, EmbeddingService e) => new(c.Info.Name, c.Info.Model, c.Info.Profile, c.Info.Dimensions, c.Count, c.Info.CreatedAt,
+        c.Info.Model == e.Model.Manifest.Id && c.Info.Profile == e.Model.Canvases.ProfileName);
+}
+
+public sealed record ItemInput
+{
+    [Description("Unique within the collection.")] public string? Id { get; init; }
+    [Description("A text to embed (any language).")] public string? Text { get; init; }
+    [Description("Or an image to embed (base64 'data' or 'url').")] public ImageInput? Image { get; init; }
+    [Description("Or an embedding computed elsewhere (normalised on arrival).")] public float[]? Embedding { get; init; }
+    [Description("Any JSON object; filters match its top-level fields.")] public JsonElement? Metadata { get; init; }
+}
+
+public sealed record AddItemsRequest
+{
+    public List<ItemInput>? Items { get; init; }
+    [Description("Replace items whose id exists (otherwise such a request is refused with 409).")] public bool Upsert { get; init; }
+}
+
+public sealed record AddItemsResponse(int Added, int Replaced, long Sequence,
+    [property: Description("Items are searchable as soon as the response arrives.")] bool Searchable, int Count);
+
+public sealed record ItemView(string Id, string? Text, bool HasImage, JsonElement? Metadata, long Sequence, float[]? Embedding)
+{
+    public static ItemView Of(CollectionItem i, bool withEmbedding) =>
+        new(i.Id, i.Text, i.ImageSha256 is not null, i.Metadata.ValueKind == JsonValueKind.Undefined ? null : i.Metadata, i.Sequence, withEmbedding ? i.Vector : null);
+}
+
+public sealed record ItemPage(IReadOnlyList<ItemView> Items, [property: Description("Pass as 'after' for the next page; null at the end.")] string? Next);
+
+public sealed record SearchRequest
+{
+    public string? Text { get; init; }
+    public ImageInput? Image { get; init; }
+    public float[]? Embedding { get; init; }
+    [Description("Search with the stored embedding of this item.")] public string? Id { get; init; }
+    [JsonPropertyName("top_k")] public int? TopK { get; init; }
+    [JsonPropertyName("min_score"), Description("Only results with cosine similarity at least this.")] public float? MinScore { get; init; }
+    [Description("{\"field\": value}, {\"field\": {\"$in\": [...]}}, {\"field\": {\"$gte\": 1, \"$lt\": 5}}; all must hold.")] public JsonElement? Filter { get; init; }
+}
+
+public sealed record SearchResult(string Id, float Score, string? Text, JsonElement? Metadata);
+
+public sealed record SearchResponse(string Collection, string Model, IReadOnlyList<SearchResult> Results);
+
+public static class CollectionEndpoints
+{
+    public static IEndpointRouteBuilder MapCollections(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/collections").WithTags("Collections");
+        group.MapPut("/{name}", (string name, CollectionStore store, EmbeddingService e) =>
+            {
+                var m = e.Model;
+                var (collection, created) = store.Create(name, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim);
+                var summary = CollectionSummary.Of(collection, e);
+                return created ? Results.Created($"/v1/collections/{name}", summary) : Results.Ok(summary);
+            })
+            .WithName("CreateCollection").WithSummary("Create a collection for the served model (idempotent)")
+            .Produces<CollectionSummary>(201).Produces<CollectionSummary>().ProducesProblem(400).ProducesProblem(409);
+        group.MapGet("", (CollectionStore store, EmbeddingService e) => TypedResults.Ok(store.List().Select(c => CollectionSummary.Of(c, e)).ToList()))
+            .WithName("ListCollections").WithSummary("All collections");
+        group.MapGet("/{name}", (string name, CollectionStore store, EmbeddingService e) => TypedResults.Ok(CollectionSummary.Of(store.Get(name), e)))
+            .WithName("GetCollection").WithSummary("One collection").ProducesProblem(404);
+        group.MapDelete("/{name}", (string name, CollectionStore store) => { store.Delete(name); return TypedResults.NoContent(); })
+            .WithName("DeleteCollection").WithSummary("Delete a collection and everything in it").ProducesProblem(404);
+
+        group.MapPost("/{name}/items", AddAsync)
+            .WithName("AddItems").WithSummary("Add items (texts, images or embeddings with metadata); durable when acknowledged")
+            .Accepts<AddItemsRequest>("application/json")
+            .WithOpenApiExample("{\"items\": [{\"id\": \"doc-1\", \"text\": \"Ein roter Kreis\", \"metadata\": {\"lang\": \"de\", \"year\": 2024}}, " +
+                                "{\"id\": \"doc-2\", \"text\": \"a blue square\", \"metadata\": {\"lang\": \"en\", \"year\": 2021}}]}")
+            .Produces<AddItemsResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(413).ProducesProblem(507);
+        group.MapGet("/{name}/items", (string name, int? limit, string? after, CollectionStore store) =>
+            {
+                int n = Math.Clamp(limit ?? 100, 1, 1000);
+                var items = store.Get(name).List(n + 1, after);
+                return TypedResults.Ok(new ItemPage(items.Take(n).Select(i => ItemView.Of(i, false)).ToList(), items.Count > n ? items[n - 1].Id : null));
+            })
+            .WithName("ListItems").WithSummary("Items in id order, paged with 'after'").ProducesProblem(404);
+        group.MapGet("/{name}/items/{id}", (string name, string id, bool? embedding, CollectionStore store) =>
+                store.Get(name).Get(id) is { } item ? Results.Ok(ItemView.Of(item, embedding == true))
+                    : throw new CollectionException(404, $"collection '{name}' has no item '{id}'"))
+            .WithName("GetItem").WithSummary("One item (?embedding=true to include its vector)").Produces<ItemView>().ProducesProblem(404);
+        group.MapDelete("/{name}/items/{id}", (string name, string id, CollectionStore store) =>
+                store.Get(name).Delete(id) ? Results.NoContent() : throw new CollectionException(404, $"collection '{name}' has no item '{id}'"))
+            .WithName("DeleteItem").WithSummary("Delete an item (durable when acknowledged)").ProducesProblem(404);
+
+        group.MapPost("/{name}/search", SearchAsync)
+            .WithName("SearchCollection").WithSummary("Search by text (any language), image, embedding or stored item id, with metadata filters")
+            .Accepts<SearchRequest>("application/json")
+            .WithOpenApiExample("{\"text\": \"círculo rojo\", \"top_k\": 5, \"filter\": {\"year\": {\"$gte\": 2022}, \"lang\": {\"$in\": [\"de\", \"en\"]}}}")
+            .Produces<SearchResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
+        return app;
+    }
+
+    private static void RequireServedModel(Collection c, EmbeddingService e)
+    {
+        if (c.Info.Model != e.Model.Manifest.Id || c.Info.Profile != e.Model.Canvases.ProfileName)
+            throw new CollectionException(409, $"collection '{c.Info.Name}' was embedded with model {c.Info.Model} (profile {c.Info.Profile}); this service runs " +
+                                               $"{e.Model.Manifest.Id} ({e.Model.Canvases.ProfileName}). Re-embed it: VqaApi reembed --collection {c.Info.Name} --model DIR");
+    }
+
+    private static float[] Normalised(float[] v, int dims, string field)
+    {
+        if (v.Length != dims) throw new CollectionException(400, $"{field} has {v.Length} dimensions; the collection holds {dims}");
+        double norm = Math.Sqrt(v.Sum(x => (double)x * x));
+        if (!double.IsFinite(norm) || norm == 0) throw new CollectionException(400, $"{field} must be finite and not all zero");
+        return v.Select(x => (float)(x / norm)).ToArray();
+    }
+
+    private static async Task<IResult> AddAsync(string name, HttpRequest request, CollectionStore store, EmbeddingService embeddings,
+        ImageInputs imageInputs, IOptions<LimitsOptions> limitsOptions, CancellationToken ct)
+    {
+        var collection = store.Get(name);
+        var limits = limitsOptions.Value;
+        if (!RequestBody.IsJson(request)) throw ApiProblem.UnsupportedMediaType($"send application/json, not '{request.ContentType ?? "no Content-Type"}'");
+        var body = await RequestBody.ReadJsonAsync<AddItemsRequest>(request, limits.MaxRequestBodyBytes, ct);
+        var inputs = body.Items ?? throw ApiProblem.BadRequest("'items' is required", "missing_items");
+        if (inputs.Count == 0 || inputs.Count > store.Options.MaxBatch)
+            throw ApiProblem.BadRequest($"send 1 to {store.Options.MaxBatch} items per request (Collections:MaxBatch)", "bad_batch");
+        if (inputs.Any(i => i?.Embedding is null)) RequireServedModel(collection, embeddings);
+
+        var texts = new List<(int Index, string Text)>();
+        var items = new NewItem?[inputs.Count];
+        var images = new byte[]?[inputs.Count];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var input = inputs[i] ?? throw ApiProblem.BadRequest($"items[{i}] is null", "bad_item");
+            if (input.Id is null) throw ApiProblem.BadRequest($"items[{i}] has no 'id'", "missing_id");
+            int sources = (input.Text is null ? 0 : 1) + (input.Image is null ? 0 : 1) + (input.Embedding is null ? 0 : 1);
+            if (sources != 1 && !(sources == 2 && input.Embedding is not null && input.Text is not null))
+                throw ApiProblem.BadRequest($"items[{i}] needs exactly one of 'text', 'image' or 'embedding' (an embedding may come with its text)", "bad_item");
+            if (input.Embedding is { } given)
+                items[i] = new NewItem(input.Id, input.Text, null, input.Metadata, Normalised(given, collection.Info.Dimensions, $"items[{i}].embedding"));
+            else if (input.Text is { } text)
+            {
+                TextInputs.Validate([text], limits, $"items[{i}].text");
+                texts.Add((i, text));
+            }
+            else
+            {
+                var bytes = await imageInputs.FetchBytesAsync(input.Image!, $"items[{i}].image", ct);
+                var decoded = imageInputs.Decode(bytes, $"items[{i}].image");
+                images[i] = bytes;
+                items[i] = new NewItem(input.Id, null, bytes, input.Metadata, (await embeddings.ImageAsync(decoded, ct)).Embedding);
+            }
+        }
+        if (texts.Count > 0)
+        {
+            var vectors = (await embeddings.TextsAsync(texts.Select(t => t.Text).ToList(), ct)).Vectors;
+            for (int k = 0; k < texts.Count; k++)
+            {
+                var input = inputs[texts[k].Index]!;
+                items[texts[k].Index] = new NewItem(input.Id!, input.Text, null, input.Metadata, vectors[k]);
+            }
+        }
+        var result = collection.Upsert(items!, body.Upsert);
+        return TypedResults.Ok(new AddItemsResponse(result.Added, result.Replaced, result.Sequence, true, collection.Count));
+    }
+
+    private static async Task<IResult> SearchAsync(string name, HttpRequest request, CollectionStore store, EmbeddingService embeddings,
+        ImageInputs imageInputs, IOptions<LimitsOptions> limitsOptions, CancellationToken ct)
+    {
+        var collection = store.Get(name);
+        var limits = limitsOptions.Value;
+        if (!RequestBody.IsJson(request)) throw ApiProblem.UnsupportedMediaType($"send application/json, not '{request.ContentType ?? "no Content-Type"}'");
+        var body = await RequestBody.ReadJsonAsync<SearchRequest>(request, limits.MaxRequestBodyBytes, ct);
+        int queries = (body.Text is null ? 0 : 1) + (body.Image is null ? 0 : 1) + (body.Embedding is null ? 0 : 1) + (body.Id is null ? 0 : 1);
+        if (queries != 1) throw ApiProblem.BadRequest("send exactly one of 'text', 'image', 'embedding' or 'id' to search with", "bad_query");
+        int topK = body.TopK ?? 10;
+        if (topK < 1 || topK > store.Options.MaxTopK) throw ApiProblem.BadRequest($"top_k must be 1 to {store.Options.MaxTopK} (Collections:MaxTopK)", "bad_top_k");
+        var filter = MetadataFilter.Parse(body.Filter);
+
+        float[] query;
+        if (body.Embedding is { } given) query = Normalised(given, collection.Info.Dimensions, "embedding");
+        else if (body.Id is { } id) query = (collection.Get(id) ?? throw new CollectionException(404, $"collection '{name}' has no item '{id}'")).Vector;
+        else
+        {
+            RequireServedModel(collection, embeddings);
+            if (body.Text is { } text)
+            {
+                TextInputs.Validate([text], limits, "text");
+                query = (await embeddings.TextsAsync([text], ct)).Vectors[0];
+            }
+            else query = (await embeddings.ImageAsync(await imageInputs.DecodeAsync(body.Image!, "image", ct), ct)).Embedding;
+        }
+        var hits = collection.Search(query, topK, body.MinScore ?? float.NegativeInfinity, filter);
+        return TypedResults.Ok(new SearchResponse(name, collection.Info.Model,
+            hits.Select(h => new SearchResult(h.Item.Id, h.Score, h.Item.Text, h.Item.Metadata.ValueKind == JsonValueKind.Undefined ? null : h.Item.Metadata)).ToList()));
+    }
+}

@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace VqaApi.Tasks.Retrieval;
+
+/// <summary>All collections under Collections:Root, opened at start-up (no re-embedding: vectors are stored).</summary>
+public sealed partial class CollectionStore : IDisposable
+{
+    private readonly CollectionOptions _options;
+    private readonly ILogger _logger;
+    private readonly string _root;
+    private readonly ConcurrentDictionary<string, Collection> _open = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+
+    public CollectionStore(IOptions<CollectionOptions> options, ILogger<CollectionStore> logger)
+    {
+        _options = options.Value;
+        _logger = logger;
+        _root = Path.GetFullPath(_options.Root);
+        Directory.CreateDirectory(_root);
+        foreach (var dir in Directory.EnumerateDirectories(_root))
+        {
+            var name = Path.GetFileName(dir);
+            if (!NamePattern().IsMatch(name) || !File.Exists(Path.Combine(dir, Collection.InfoFile))) continue;
+            try
+            {
+                var collection = Collection.Open(dir, _options);
+                _open[name] = collection;
+                if (collection.RecoveredTornRecord)
+                    _logger.LogWarning("Collection {Name}: dropped a torn final log record (an unacknowledged write cut by a crash)", name);
+                _logger.LogInformation("Collection {Name} loaded: {Count} items, model {Model}", name, collection.Count, collection.Info.Model);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
+            {
+                _logger.LogError(e, "Collection {Name} could not be loaded and is left as it is", name);
+            }
+        }
+    }
+
+    public CollectionOptions Options => _options;
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")] private static partial Regex NamePattern();
+
+    public static void ValidateName(string name)
+    {
+        if (!NamePattern().IsMatch(name))
+            throw new CollectionException(400, $"collection name '{name}' is invalid: use 1-64 characters a-z, 0-9, '-' and '_', starting with a letter or digit");
+    }
+
+    public IReadOnlyList<Collection> List() => _open.Values.OrderBy(c => c.Info.Name, StringComparer.Ordinal).ToList();
+
+    public Collection Get(string name)
+    {
+        ValidateName(name);
+        return _open.TryGetValue(name, out var c) ? c : throw new CollectionException(404, $"there is no collection '{name}'");
+    }
+
+    /// <summary>Creates the collection, or returns it when it exists for the same model and profile (PUT is idempotent).</summary>
+    public (Collection Collection, bool Created) Create(string name, string model, string profile, int dimensions)
+    {
+        ValidateName(name);
+        lock (_lock)
+        {
+            if (_open.TryGetValue(name, out var existing))
+            {
+                if (existing.Info.Model != model || existing.Info.Profile != profile)
+                    throw new CollectionException(409, $"collection '{name}' exists for model {existing.Info.Model} (profile {existing.Info.Profile}); delete it or re-embed it for this model");
+                return (existing, false);
+            }
+            var collection = Collection.Create(Path.Combine(_root, name), new CollectionInfo(name, model, profile, dimensions, DateTimeOffset.UtcNow), _options);
+            _open[name] = collection;
+            return (collection, true);
+        }
+    }
+
+    public void Delete(string name)
+    {
+        var collection = Get(name);
+        lock (_lock)
+        {
+            _open.TryRemove(name, out _);
+            collection.Dispose();
+            Directory.Delete(Path.Combine(_root, name), recursive: true);
+        }
+    }
+
+    /// <summary>Replaces a collection's folder with a fully built one (used by re-embedding).</summary>
+    public void Replace(string name, string builtDirectory)
+    {
+        lock (_lock)
+        {
+            var target = Path.Combine(_root, name);
+            if (_open.TryRemove(name, out var old)) old.Dispose();
+            var backup = target + ".old-" + Guid.NewGuid().ToString("N");
+            if (Directory.Exists(target)) Directory.Move(target, backup);
+            Directory.Move(builtDirectory, target);
+            _open[name] = Collection.Open(target, _options);
+            if (Directory.Exists(backup)) Directory.Delete(backup, recursive: true);
+        }
+    }
+
+    public string Root => _root;
+
+    public void Dispose()
+    {
+        foreach (var c in _open.Values) c.Dispose();
+    }
+}

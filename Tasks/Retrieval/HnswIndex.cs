@@ -1,0 +1,524 @@
+using System.Buffers;
+using System.IO.Hashing;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using Cloud.Unum.USearch;
+using Microsoft.Win32.SafeHandles;
+
+namespace VqaApi.Tasks.Retrieval;
+
+/// <summary>
+/// Approximate (HNSW) vector index on USearch (Cloud.Unum.USearch; inner-product metric, float32 or float16 storage).
+/// Scores are similarities (1 - USearch's inner-product distance = dot product = cosine for normalised vectors), so they
+/// compare directly with <see cref="ExactIndex"/> scores.
+/// <para>
+/// Calls go straight to the C library shipped in the package (the same functions its managed <c>USearchIndex</c> calls),
+/// because the managed wrapper has no way to change the search expansion, no span-based add/search, and reserves
+/// capacity one vector at a time. Thread-safety: USearch allows concurrent searches only up to the number of thread
+/// contexts reserved in the index, and growing the capacity must not overlap anything; so searches take a read lock and
+/// one of <see cref="SearchContexts"/> slots, and Upsert/Remove/ExpansionSearch take the write lock.
+/// </para>
+/// <para>
+/// USearch cannot enumerate keys and reserves key <c>ulong.MaxValue</c> (= -1L) as its "free slot" marker, so this class keeps a
+/// managed key set (for Count/Contains and the exact fallback, whose vectors come from USearch's get) and stores key -1 itself.
+/// </para>
+/// </summary>
+public sealed class HnswIndex : IVectorIndex
+{
+    /// <summary>The key USearch cannot hold (its free-slot marker, ulong.MaxValue); kept beside the graph.</summary>
+    const long ReservedKey = -1;
+    static ReadOnlySpan<byte> MetaMagic => "VQAHNSW1"u8;
+    const int MetaVersion = 1;
+    /// <summary>With a filter, ask the graph for this many times k candidates before falling back to an exact scan.</summary>
+    const int FilterOversample = 4;
+    const int MinFilterCandidates = 64;
+
+    /// <summary>Concurrent native searches allowed (USearch thread contexts reserved in the index).</summary>
+    internal static readonly int SearchContexts = Math.Max(16, 2 * Environment.ProcessorCount);
+
+    readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    readonly SemaphoreSlim _searchSlots = new(SearchContexts, SearchContexts);
+    readonly HashSet<long> _keys = new();
+    readonly USearchHandle _handle;
+    readonly int _dimensions;
+    readonly bool _float16;
+    readonly int _connectivity;
+    readonly int _expansionAdd;
+    int _expansionSearch;
+    float[]? _reservedKeyVector;
+    bool _disposed;
+
+    public HnswIndex(int dimensions, bool float16 = false, int connectivity = 16, int expansionAdd = 128, int expansionSearch = 64)
+    {
+        VectorIndexShared.CheckDimensions(dimensions);
+        ArgumentOutOfRangeException.ThrowIfLessThan(connectivity, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(expansionAdd, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(expansionSearch, 1);
+        _dimensions = dimensions;
+        _float16 = float16;
+        _connectivity = connectivity;
+        _expansionAdd = expansionAdd;
+        _expansionSearch = expansionSearch;
+        _handle = USearchNative.Create(dimensions, float16, connectivity, expansionAdd, expansionSearch);
+        try { Reserve(64); }
+        catch { _handle.Dispose(); throw; }
+    }
+
+    public int Dimensions => _dimensions;
+    public bool UsesFloat16 => _float16;
+
+    public int Count
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try { return _keys.Count + (_reservedKeyVector is null ? 0 : 1); }
+            finally { _lock.ExitReadLock(); }
+        }
+    }
+
+    /// <summary>Candidate list size of a graph search (USearch "expansion_search", HNSW ef): higher = better recall, slower.</summary>
+    public int ExpansionSearch
+    {
+        get => Volatile.Read(ref _expansionSearch);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _lock.EnterWriteLock();
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                USearchNative.ChangeExpansionSearch(_handle, value);
+                _expansionSearch = value;
+            }
+            finally { _lock.ExitWriteLock(); }
+        }
+    }
+
+    /// <summary>Bytes USearch reports for the graph and its vectors (not counting this class's key set).</summary>
+    internal long NativeMemoryUsage
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                return USearchNative.MemoryUsage(_handle);
+            }
+            finally { _lock.ExitReadLock(); }
+        }
+    }
+
+    /// <summary>Grows capacity (caller holds the write lock, or owns the index exclusively). Reserving resets USearch's
+    /// thread contexts to the core count, so the search contexts are set again afterwards.</summary>
+    void Reserve(long capacity)
+    {
+        USearchNative.Reserve(_handle, capacity);
+        USearchNative.ChangeThreadsSearch(_handle, SearchContexts);
+    }
+
+    public unsafe void Upsert(long key, ReadOnlySpan<float> vector)
+    {
+        VectorIndexShared.CheckVector(vector, _dimensions, nameof(vector));
+        _lock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (key == ReservedKey)
+            {
+                var copy = vector.ToArray();
+                if (_float16)
+                    for (int i = 0; i < copy.Length; i++) copy[i] = (float)(Half)copy[i]; // same precision as the graph's vectors
+                _reservedKeyVector = copy;
+                return;
+            }
+            // USearch refuses duplicate keys: replacing is remove + add (the freed node is reused by the add).
+            if (_keys.Contains(key))
+            {
+                USearchNative.Remove(_handle, key);
+                _keys.Remove(key);
+            }
+            long size = _keys.Count;
+            long capacity = USearchNative.Capacity(_handle);
+            if (size + 1 > capacity) Reserve(Math.Max(size + 1, capacity * 2));
+            fixed (float* p = vector)
+                USearchNative.Add(_handle, key, p);
+            _keys.Add(key);
+        }
+        finally { _lock.ExitWriteLock(); }
+    }
+
+    public bool Remove(long key)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (key == ReservedKey)
+            {
+                bool had = _reservedKeyVector is not null;
+                _reservedKeyVector = null;
+                return had;
+            }
+            if (!_keys.Contains(key)) return false;
+            // USearch marks the node deleted (it stays in the graph for routing) and reuses it on a later add.
+            USearchNative.Remove(_handle, key);
+            _keys.Remove(key);
+            return true;
+        }
+        finally { _lock.ExitWriteLock(); }
+    }
+
+    public bool Contains(long key)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return key == ReservedKey ? _reservedKeyVector is not null : _keys.Contains(key);
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, Func<long, bool>? filter = null, float minScore = float.NegativeInfinity)
+    {
+        VectorIndexShared.CheckVector(query, _dimensions, nameof(query));
+        VectorIndexShared.CheckK(k);
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int inGraph = _keys.Count;
+            int total = inGraph + (_reservedKeyVector is null ? 0 : 1);
+            if (k == 0 || total == 0) return [];
+            var top = new TopK(Math.Min(k, total));
+
+            if (inGraph > 0 && !GraphSearch(query, k, filter, minScore, inGraph, top))
+            {
+                // The graph could not vouch for the answer (selective filter, or too few results came back):
+                // score every passing key exactly.
+                top = new TopK(Math.Min(k, total));
+                ExactScan(query, filter, minScore, top);
+            }
+            if (_reservedKeyVector is { } reserved && (filter is null || filter(ReservedKey)))
+            {
+                float score = TensorPrimitives.Dot(query, reserved);
+                if (score >= minScore) top.Add(ReservedKey, score);
+            }
+            return top.ToSortedArray();
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>
+    /// One graph search (oversampled when filtering). Adds the accepted hits to <paramref name="top"/> and returns whether they
+    /// can stand as the answer: k hits passed, or the candidates reached below minScore, or the whole graph came back.
+    /// </summary>
+    unsafe bool GraphSearch(ReadOnlySpan<float> query, int k, Func<long, bool>? filter, float minScore, int inGraph, TopK top)
+    {
+        long wantedLong = filter is null ? k : Math.Max((long)k * FilterOversample, k + MinFilterCandidates);
+        int wanted = (int)Math.Min(wantedLong, inGraph);
+        var keys = ArrayPool<ulong>.Shared.Rent(wanted);
+        var distances = ArrayPool<float>.Shared.Rent(wanted);
+        try
+        {
+            int found;
+            _searchSlots.Wait();
+            try
+            {
+                fixed (float* q = query)
+                fixed (ulong* kp = keys)
+                fixed (float* dp = distances)
+                    found = USearchNative.Search(_handle, q, wanted, kp, dp);
+            }
+            finally { _searchSlots.Release(); }
+
+            int accepted = 0;
+            bool reachedMinScore = false;
+            for (int i = 0; i < found && accepted < k; i++)
+            {
+                float score = 1f - distances[i]; // inner-product distance is 1 - dot
+                if (score < minScore) { reachedMinScore = true; break; } // results come best first
+                long key = (long)keys[i];
+                if (filter is not null && !filter(key)) continue;
+                top.Add(key, score);
+                accepted++;
+            }
+            return accepted >= k || reachedMinScore || found >= inGraph;
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(keys);
+            ArrayPool<float>.Shared.Return(distances);
+        }
+    }
+
+    unsafe void ExactScan(ReadOnlySpan<float> query, Func<long, bool>? filter, float minScore, TopK top)
+    {
+        var buffer = ArrayPool<float>.Shared.Rent(_dimensions);
+        try
+        {
+            var row = buffer.AsSpan(0, _dimensions);
+            fixed (float* p = row)
+            {
+                foreach (long key in _keys)
+                {
+                    if (filter is not null && !filter(key)) continue;
+                    if (!USearchNative.Get(_handle, key, p)) continue;
+                    float score = TensorPrimitives.Dot(query, row);
+                    if (score >= minScore) top.Add(key, score);
+                }
+            }
+        }
+        finally { ArrayPool<float>.Shared.Return(buffer); }
+    }
+
+    /// <summary>
+    /// Writes USearch's own file at <paramref name="path"/> and a side file path + ".meta" (dimensions, precision, parameters,
+    /// the key set, the vector of key -1 if any, and the length and XxHash3 of the USearch file so that a truncated,
+    /// corrupt or mismatched pair is refused on load instead of reaching the native loader). Both are written to ".tmp"
+    /// files first and then renamed, index file first.
+    /// </summary>
+    public void Save(string path)
+    {
+        VectorIndexShared.CheckPath(path);
+        VectorIndexShared.RequireLittleEndian();
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        string indexTmp = full + ".tmp", meta = full + ".meta", metaTmp = meta + ".tmp";
+        // Upgradeable read: searches continue, mutations and other saves wait.
+        _lock.EnterUpgradeableReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            USearchNative.Save(_handle, indexTmp);
+            var (length, hash) = HashFile(indexTmp, flushToDisk: true);
+            using (var stream = new FileStream(metaTmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                var w = new ChecksummedWriter(stream);
+                w.Write(MetaMagic);
+                w.WriteInt32(MetaVersion);
+                w.WriteInt32(_dimensions);
+                w.WriteInt32((_float16 ? 1 : 0) | (_reservedKeyVector is null ? 0 : 2));
+                w.WriteInt32(_connectivity);
+                w.WriteInt32(_expansionAdd);
+                w.WriteInt32(_expansionSearch);
+                w.WriteInt64(length);
+                w.WriteInt64((long)hash);
+                w.WriteInt64(_keys.Count);
+                var keys = new long[_keys.Count];
+                _keys.CopyTo(keys);
+                w.WriteValues<long>(keys);
+                if (_reservedKeyVector is not null) w.WriteValues<float>(_reservedKeyVector);
+                w.WriteChecksum();
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(indexTmp, full, overwrite: true);
+            File.Move(metaTmp, meta, overwrite: true);
+        }
+        catch
+        {
+            VectorIndexShared.TryDelete(indexTmp);
+            VectorIndexShared.TryDelete(metaTmp);
+            throw;
+        }
+        finally { _lock.ExitUpgradeableReadLock(); }
+    }
+
+    static (long Length, ulong Hash) HashFile(string path, bool flushToDisk)
+    {
+        using var stream = new FileStream(path, FileMode.Open, flushToDisk ? FileAccess.ReadWrite : FileAccess.Read, FileShare.Read, 1 << 20);
+        if (flushToDisk) stream.Flush(flushToDisk: true);
+        var hash = new XxHash3();
+        hash.Append(stream);
+        return (stream.Length, hash.GetCurrentHashAsUInt64());
+    }
+
+    /// <summary>Loads what <see cref="Save"/> wrote. A missing, truncated, corrupt or mismatched file or side file gives an
+    /// <see cref="InvalidDataException"/> (or <see cref="FileNotFoundException"/>) naming the problem.</summary>
+    public static HnswIndex Load(string path, int expansionSearch = 64)
+    {
+        VectorIndexShared.CheckPath(path);
+        VectorIndexShared.RequireLittleEndian();
+        ArgumentOutOfRangeException.ThrowIfLessThan(expansionSearch, 1);
+        var full = Path.GetFullPath(path);
+        var meta = full + ".meta";
+        if (!File.Exists(full)) throw new FileNotFoundException($"HNSW index file '{full}' does not exist.", full);
+        if (!File.Exists(meta)) throw new FileNotFoundException($"HNSW index side file '{meta}' does not exist (it is written by HnswIndex.Save next to the index).", meta);
+
+        int dimensions, flags, connectivity, expansionAdd;
+        long nativeLength;
+        ulong nativeHash;
+        long[] keys;
+        float[]? reserved = null;
+        using (var stream = new FileStream(meta, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+        {
+            var r = new ChecksummedReader(stream, meta, "HNSW index side file");
+            r.ReadMagic(MetaMagic);
+            int version = r.ReadInt32();
+            if (version != MetaVersion) throw r.Bad($"format version {version} is not supported (expected {MetaVersion}).");
+            dimensions = r.ReadInt32();
+            flags = r.ReadInt32();
+            connectivity = r.ReadInt32();
+            expansionAdd = r.ReadInt32();
+            r.ReadInt32(); // expansion search at save time; the caller chooses it now
+            nativeLength = r.ReadInt64();
+            nativeHash = (ulong)r.ReadInt64();
+            long count = r.ReadInt64();
+            if (dimensions <= 0 || connectivity < 2 || expansionAdd < 1) throw r.Bad("parameters are out of range.");
+            if ((flags & ~3) != 0) throw r.Bad($"unknown flags 0x{flags:x}.");
+            if (count < 0 || count > Array.MaxLength || count * 8 > stream.Length) throw r.Bad($"key count {count} is out of range or the file is truncated.");
+            keys = new long[count];
+            r.ReadValues<long>(keys);
+            if ((flags & 2) != 0)
+            {
+                reserved = new float[dimensions];
+                r.ReadValues<float>(reserved);
+            }
+            r.VerifyChecksumAndEnd();
+        }
+
+        var (length, hash) = HashFile(full, flushToDisk: false);
+        if (length != nativeLength)
+            throw new InvalidDataException($"HNSW index file '{full}' is not valid: it has {length:N0} bytes but its side file expects {nativeLength:N0} (truncated, or the pair is from different saves).");
+        if (hash != nativeHash)
+            throw new InvalidDataException($"HNSW index file '{full}' is not valid: its checksum does not match the side file (corrupt, or the pair is from different saves).");
+
+        bool float16 = (flags & 1) != 0;
+        var index = new HnswIndex(dimensions, float16, connectivity, expansionAdd, expansionSearch);
+        try
+        {
+            if (USearchNative.TryLoad(index._handle, full) is { } loadError)
+                throw new InvalidDataException($"HNSW index file '{full}' could not be loaded by USearch: {loadError}");
+            long size = USearchNative.Size(index._handle);
+            long dims = USearchNative.DimensionsOf(index._handle);
+            if (dims != dimensions || size != keys.Length)
+                throw new InvalidDataException($"HNSW index file '{full}' is not valid: it holds {size:N0} vectors of {dims} dimensions, its side file says {keys.Length:N0} of {dimensions}.");
+            // Loading replaces the limits: restore the search expansion and the thread contexts.
+            USearchNative.ChangeExpansionSearch(index._handle, expansionSearch);
+            long capacity = USearchNative.Capacity(index._handle);
+            index.Reserve(Math.Max(capacity, 64));
+            index._keys.EnsureCapacity(keys.Length);
+            foreach (var key in keys)
+                if (!index._keys.Add(key)) throw new InvalidDataException($"HNSW index side file '{meta}' is not valid: key {key} appears twice.");
+            index._reservedKeyVector = reserved;
+            return index;
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _handle.Dispose();
+            _keys.Clear();
+            _keys.TrimExcess();
+            _reservedKeyVector = null;
+        }
+        finally { _lock.ExitWriteLock(); }
+    }
+}
+
+/// <summary>Owns a USearch index (usearch_index_t); freed by Dispose or, if forgotten, by the finalizer.</summary>
+internal sealed class USearchHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    public USearchHandle() : base(ownsHandle: true) { }
+
+    protected override bool ReleaseHandle()
+    {
+        nint error = 0;
+        USearchNative.usearch_free(handle, ref error);
+        return true;
+    }
+}
+
+/// <summary>P/Invoke declarations for USearch's C API (c/usearch.h), from the native library in the Cloud.Unum.USearch package.</summary>
+internal static unsafe partial class USearchNative
+{
+    const string Library = "libusearch_c";
+
+    /// <summary>usearch_init_options_t.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct InitOptions
+    {
+        public MetricKind MetricKind;
+        public nint Metric;
+        public ScalarKind Quantization;
+        public nuint Dimensions;
+        public nuint Connectivity;
+        public nuint ExpansionAdd;
+        public nuint ExpansionSearch;
+        public byte Multi; // C bool
+    }
+
+    public static USearchHandle Create(int dimensions, bool float16, int connectivity, int expansionAdd, int expansionSearch)
+    {
+        var options = new InitOptions
+        {
+            MetricKind = MetricKind.Ip,
+            Quantization = float16 ? ScalarKind.Float16 : ScalarKind.Float32,
+            Dimensions = (nuint)dimensions,
+            Connectivity = (nuint)connectivity,
+            ExpansionAdd = (nuint)expansionAdd,
+            ExpansionSearch = (nuint)expansionSearch,
+        };
+        nint error = 0;
+        var handle = usearch_init(&options, ref error);
+        if (error != 0 || handle.IsInvalid)
+        {
+            handle.Dispose();
+            throw new USearchException($"USearch could not create an index: {(error != 0 ? Message(error) : "no index returned")}");
+        }
+        return handle;
+    }
+
+    public static string Message(nint error) => Marshal.PtrToStringUTF8(error) ?? "unknown error";
+
+    public static void Check(nint error)
+    {
+        if (error != 0) throw new USearchException($"USearch operation failed: {Message(error)}");
+    }
+
+    // Checked wrappers. The C functions set *error only on failure, so it starts at zero.
+    public static long Size(USearchHandle index) { nint e = 0; var r = usearch_size(index, ref e); Check(e); return (long)r; }
+    public static long Capacity(USearchHandle index) { nint e = 0; var r = usearch_capacity(index, ref e); Check(e); return (long)r; }
+    public static long DimensionsOf(USearchHandle index) { nint e = 0; var r = usearch_dimensions(index, ref e); Check(e); return (long)r; }
+    public static long MemoryUsage(USearchHandle index) { nint e = 0; var r = usearch_memory_usage(index, ref e); Check(e); return (long)r; }
+    public static void Reserve(USearchHandle index, long capacity) { nint e = 0; usearch_reserve(index, (nuint)capacity, ref e); Check(e); }
+    public static void ChangeExpansionSearch(USearchHandle index, int expansion) { nint e = 0; usearch_change_expansion_search(index, (nuint)expansion, ref e); Check(e); }
+    public static void ChangeThreadsSearch(USearchHandle index, int threads) { nint e = 0; usearch_change_threads_search(index, (nuint)threads, ref e); Check(e); }
+    public static void Add(USearchHandle index, long key, float* vector) { nint e = 0; usearch_add(index, (ulong)key, vector, ScalarKind.Float32, ref e); Check(e); }
+    public static int Search(USearchHandle index, float* query, int count, ulong* keys, float* distances) { nint e = 0; var r = usearch_search(index, query, ScalarKind.Float32, (nuint)count, keys, distances, ref e); Check(e); return checked((int)r); }
+    public static bool Get(USearchHandle index, long key, float* vector) { nint e = 0; var r = usearch_get(index, (ulong)key, 1, vector, ScalarKind.Float32, ref e); Check(e); return r > 0; }
+    public static bool Remove(USearchHandle index, long key) { nint e = 0; var r = usearch_remove(index, (ulong)key, ref e); Check(e); return r > 0; }
+    public static void Save(USearchHandle index, string path) { nint e = 0; usearch_save(index, path, ref e); Check(e); }
+    /// <summary>Returns USearch's error message, or null on success.</summary>
+    public static string? TryLoad(USearchHandle index, string path) { nint e = 0; usearch_load(index, path, ref e); return e == 0 ? null : Message(e); }
+
+    [LibraryImport(Library)] internal static partial USearchHandle usearch_init(InitOptions* options, ref nint error);
+    [LibraryImport(Library)] internal static partial void usearch_free(nint index, ref nint error);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] internal static partial void usearch_save(USearchHandle index, string path, ref nint error);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] internal static partial void usearch_load(USearchHandle index, string path, ref nint error);
+    [LibraryImport(Library)] internal static partial nuint usearch_size(USearchHandle index, ref nint error);
+    [LibraryImport(Library)] internal static partial nuint usearch_capacity(USearchHandle index, ref nint error);
+    [LibraryImport(Library)] internal static partial nuint usearch_dimensions(USearchHandle index, ref nint error);
+    [LibraryImport(Library)] internal static partial nuint usearch_memory_usage(USearchHandle index, ref nint error);
+    [LibraryImport(Library)] internal static partial void usearch_reserve(USearchHandle index, nuint capacity, ref nint error);
+    [LibraryImport(Library)] internal static partial void usearch_change_expansion_search(USearchHandle index, nuint expansion, ref nint error);
+    [LibraryImport(Library)] internal static partial void usearch_change_threads_search(USearchHandle index, nuint threads, ref nint error);
+    [LibraryImport(Library)] internal static partial void usearch_add(USearchHandle index, ulong key, float* vector, ScalarKind kind, ref nint error);
+    [LibraryImport(Library)] internal static partial nuint usearch_search(USearchHandle index, float* query, ScalarKind kind, nuint count, ulong* keys, float* distances, ref nint error);
+    [LibraryImport(Library)] internal static partial nuint usearch_get(USearchHandle index, ulong key, nuint count, float* vectors, ScalarKind kind, ref nint error);
+    [LibraryImport(Library)] internal static partial nuint usearch_remove(USearchHandle index, ulong key, ref nint error);
+}

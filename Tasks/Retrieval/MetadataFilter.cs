@@ -1,0 +1,80 @@
+using System.Text.Json;
+
+namespace VqaApi.Tasks.Retrieval;
+
+/// <summary>A request the collection refuses; the status is the HTTP status the API answers with.</summary>
+public sealed class CollectionException(int status, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+}
+
+/// <summary>
+/// Metadata filters: <c>{"field": value}</c> (equality), <c>{"field": {"$in": [a, b]}}</c> (one of), and
+/// <c>{"field": {"$gte": 1, "$lt": 5}}</c> (numeric range, with $gt, $gte, $lt, $lte). All conditions must hold.
+/// </summary>
+public sealed class MetadataFilter
+{
+    private readonly List<(string Field, Func<JsonElement, bool> Test)> _conditions;
+
+    private MetadataFilter(List<(string, Func<JsonElement, bool>)> conditions) => _conditions = conditions;
+
+    public IEnumerable<string> Fields => _conditions.Select(c => c.Field);
+
+    public static MetadataFilter? Parse(JsonElement? filter)
+    {
+        if (filter is not { } f || f.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined) return null;
+        if (f.ValueKind != JsonValueKind.Object) throw new CollectionException(400, "filter must be a JSON object of field conditions");
+        var conditions = new List<(string, Func<JsonElement, bool>)>();
+        foreach (var p in f.EnumerateObject())
+        {
+            var value = p.Value.Clone();
+            if (value.ValueKind == JsonValueKind.Object && value.EnumerateObject().Any(o => o.Name.StartsWith('$')))
+            {
+                foreach (var op in value.EnumerateObject())
+                    conditions.Add((p.Name, Operator(p.Name, op.Name, op.Value.Clone())));
+            }
+            else conditions.Add((p.Name, v => JsonEquals(v, value)));
+        }
+        return new MetadataFilter(conditions);
+    }
+
+    private static Func<JsonElement, bool> Operator(string field, string op, JsonElement operand)
+    {
+        switch (op)
+        {
+            case "$eq": return v => JsonEquals(v, operand);
+            case "$in":
+                if (operand.ValueKind != JsonValueKind.Array) throw new CollectionException(400, $"filter on '{field}': $in needs an array");
+                var options = operand.EnumerateArray().Select(o => o.Clone()).ToList();
+                return v => options.Any(o => JsonEquals(v, o));
+            case "$gt" or "$gte" or "$lt" or "$lte":
+                if (operand.ValueKind != JsonValueKind.Number) throw new CollectionException(400, $"filter on '{field}': {op} needs a number");
+                double bound = operand.GetDouble();
+                return v => v.ValueKind == JsonValueKind.Number && op switch
+                {
+                    "$gt" => v.GetDouble() > bound,
+                    "$gte" => v.GetDouble() >= bound,
+                    "$lt" => v.GetDouble() < bound,
+                    _ => v.GetDouble() <= bound,
+                };
+            default: throw new CollectionException(400, $"filter on '{field}': unknown operator '{op}' (use $eq, $in, $gt, $gte, $lt, $lte)");
+        }
+    }
+
+    public bool Matches(JsonElement metadata)
+    {
+        if (metadata.ValueKind != JsonValueKind.Object) return false;
+        foreach (var (field, test) in _conditions)
+            if (!metadata.TryGetProperty(field, out var value) || !test(value)) return false;
+        return true;
+    }
+
+    private static bool JsonEquals(JsonElement a, JsonElement b) => (a.ValueKind, b.ValueKind) switch
+    {
+        (JsonValueKind.Number, JsonValueKind.Number) => a.GetDouble() == b.GetDouble(),
+        (JsonValueKind.String, JsonValueKind.String) => a.GetString() == b.GetString(),
+        (JsonValueKind.True or JsonValueKind.False, JsonValueKind.True or JsonValueKind.False) => a.ValueKind == b.ValueKind,
+        (JsonValueKind.Null, JsonValueKind.Null) => true,
+        _ => false,
+    };
+}

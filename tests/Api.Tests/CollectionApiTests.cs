@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace VqaApi.Api.Tests;
+
+/// <summary>Collections over HTTP on the small test model, stored under a temp folder.</summary>
+public sealed class CollectionFactory : ApiFactory
+{
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), "vqaapi-collections-" + Guid.NewGuid().ToString("N"));
+    protected override Dictionary<string, string?> Settings => new() { ["Collections:Root"] = Root, ["Collections:MaxBatch"] = "50" };
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        try { Directory.Delete(Root, true); } catch (IOException) { }
+    }
+}
+
+public sealed class CollectionApiTests(CollectionFactory factory) : IClassFixture<CollectionFactory>
+{
+    private readonly HttpClient _client = factory.CreateClient();
+
+    private async Task<JsonElement> Json(HttpResponseMessage response, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, $"{(int)response.StatusCode}: {body}");
+        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement;
+    }
+
+    [Fact]
+    public async Task Create_add_search_by_text_image_embedding_and_id_with_filters()
+    {
+        await Json(await _client.PutAsync("/v1/collections/docs", null), HttpStatusCode.Created);
+        await Json(await _client.PutAsync("/v1/collections/docs", null)); // idempotent
+        var texts = new[] { "a red circle", "ein roter Kreis", "un carré bleu", "a blue square", "трава зелёная", "the sky at night" };
+        var items = texts.Select((t, i) => new { id = $"t{i}", text = t, metadata = new { i, lang = i % 2 == 0 ? "en" : "xx" } }).ToList<object>();
+        items.Add(new { id = "img", image = new { data = Convert.ToBase64String(TestImages.Png(30, 30)) }, metadata = new { i = 99, lang = "img" } });
+        var added = await Json(await _client.PostAsJsonAsync("/v1/collections/docs/items", new { items }));
+        Assert.Equal(7, added.GetProperty("added").GetInt32());
+        Assert.True(added.GetProperty("searchable").GetBoolean());
+
+        // A text identical to a stored one is its own nearest neighbour (the same canvas, the same embedding).
+        var byText = await Json(await _client.PostAsJsonAsync("/v1/collections/docs/search", new { text = "un carré bleu", top_k = 3 }));
+        Assert.Equal("t2", byText.GetProperty("results")[0].GetProperty("id").GetString());
+        Assert.Equal(1.0, byText.GetProperty("results")[0].GetProperty("score").GetDouble(), 4);
+        var byImage = await Json(await _client.PostAsJsonAsync("/v1/collections/docs/search", new { image = new { data = Convert.ToBase64String(TestImages.Png(30, 30)) }, top_k = 1 }));
+        Assert.Equal("img", byImage.GetProperty("results")[0].GetProperty("id").GetString());
+        var byId = await Json(await _client.PostAsJsonAsync("/v1/collections/docs/search", new { id = "t4", top_k = 1 }));
+        Assert.Equal("t4", byId.GetProperty("results")[0].GetProperty("id").GetString());
+        var stored = await Json(await _client.GetAsync("/v1/collections/docs/items/t1?embedding=true"));
+        var byEmbedding = await Json(await _client.PostAsJsonAsync("/v1/collections/docs/search", new { embedding = stored.GetProperty("embedding"), top_k = 1 }));
+        Assert.Equal("t1", byEmbedding.GetProperty("results")[0].GetProperty("id").GetString());
+
+        var filtered = await Json(await _client.PostAsJsonAsync("/v1/collections/docs/search", new { text = "un carré bleu", top_k = 10, filter = new { lang = "en", i = new Dictionary<string, int> { ["$gte"] = 2 } } }));
+        Assert.Equal(["t2", "t4"], filtered.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("id").GetString()).Order());
+        var threshold = await Json(await _client.PostAsJsonAsync("/v1/collections/docs/search", new { text = "un carré bleu", top_k = 10, min_score = 0.9999 }));
+        Assert.Equal(1, threshold.GetProperty("results").GetArrayLength());
+
+        var page1 = await Json(await _client.GetAsync("/v1/collections/docs/items?limit=4"));
+        Assert.Equal(4, page1.GetProperty("items").GetArrayLength());
+        var page2 = await Json(await _client.GetAsync($"/v1/collections/docs/items?limit=4&after={page1.GetProperty("next").GetString()}"));
+        Assert.Equal(3, page2.GetProperty("items").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, page2.GetProperty("next").ValueKind);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync("/v1/collections/docs/items/t0")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/v1/collections/docs/items/t0")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_requests_are_4xx_and_stored_data_stays()
+    {
+        await _client.PutAsync("/v1/collections/strict", null);
+        await Json(await _client.PostAsJsonAsync("/v1/collections/strict/items", new { items = new[] { new { id = "a", text = "first" } } }));
+        await Json(await _client.PostAsJsonAsync("/v1/collections/strict/items", new { items = new[] { new { id = "a", text = "second" } } }), HttpStatusCode.Conflict);
+        var upserted = await Json(await _client.PostAsJsonAsync("/v1/collections/strict/items", new { items = new[] { new { id = "a", text = "second" } }, upsert = true }));
+        Assert.Equal(1, upserted.GetProperty("replaced").GetInt32());
+        await Json(await _client.PostAsJsonAsync("/v1/collections/strict/items", new { items = new[] { new { id = "b", embedding = new float[] { 1, 2, 3 } } } }), HttpStatusCode.BadRequest);
+        await Json(await _client.PostAsJsonAsync("/v1/collections/strict/items", new { items = Enumerable.Range(0, 51).Select(i => new { id = $"x{i}", text = "t" }) }), HttpStatusCode.BadRequest);
+        await Json(await _client.PostAsJsonAsync("/v1/collections/strict/search", new { text = "x", filter = new { missing = 1 } }), HttpStatusCode.BadRequest);
+        await Json(await _client.PostAsJsonAsync("/v1/collections/strict/search", new { text = "x", id = "a" }), HttpStatusCode.BadRequest);
+        await Json(await _client.PostAsJsonAsync("/v1/collections/nope/search", new { text = "x" }), HttpStatusCode.NotFound);
+        await Json(await _client.PutAsync("/v1/collections/..%2Fetc", null), HttpStatusCode.BadRequest);
+        await Json(await _client.PutAsync("/v1/collections/Bad.Name", null), HttpStatusCode.BadRequest);
+        var item = await Json(await _client.GetAsync("/v1/collections/strict/items/a"));
+        Assert.Equal("second", item.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task A_collection_of_another_model_is_refused_for_text_search()
+    {
+        await _client.PutAsync("/v1/collections/foreign", null);
+        var info = Path.Combine(factory.Root, "foreign", "collection.json");
+        File.WriteAllText(info, File.ReadAllText(info).Replace("api-test-model", "some-other-model"));
+        await using var app = factory.WithWebHostBuilder(_ => { });
+        var client = app.CreateClient();
+        var response = await client.PostAsJsonAsync("/v1/collections/foreign/search", new { text = "x" });
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("reembed", await response.Content.ReadAsStringAsync());
+    }
+}

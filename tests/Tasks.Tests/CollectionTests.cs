@@ -1,0 +1,138 @@
+using System.Text.Json;
+using VqaApi.Tasks.Retrieval;
+
+namespace VqaApi.Tasks.Tests;
+
+public sealed class CollectionTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    private static readonly CollectionOptions Options = new() { SnapshotEveryRecords = 1000 };
+
+    private Collection New(string name = "c", CollectionOptions? options = null) =>
+        Collection.Create(_tmp.File(name), new CollectionInfo(name, "m", "p", 4, DateTimeOffset.UtcNow), options ?? Options);
+
+    private static float[] V(params float[] v)
+    {
+        double n = Math.Sqrt(v.Sum(x => (double)x * x));
+        return v.Select(x => (float)(x / n)).ToArray();
+    }
+
+    private static JsonElement Meta(string json) => JsonDocument.Parse(json).RootElement.Clone();
+
+    [Fact]
+    public void Items_survive_reopening_and_search_finds_the_nearest()
+    {
+        using (var c = New())
+        {
+            c.Upsert([new NewItem("a", "alpha", null, Meta("{\"lang\": \"en\", \"year\": 2020}"), V(1, 0, 0, 0)),
+                      new NewItem("b", "beta", null, Meta("{\"lang\": \"de\", \"year\": 2023}"), V(0, 1, 0, 0)),
+                      new NewItem("c", "gamma", null, null, V(1, 1, 0, 0))], upsert: false);
+            c.Delete("c");
+        }
+        using var reopened = Collection.Open(_tmp.File("c"), Options);
+        Assert.Equal(2, reopened.Count);
+        Assert.Null(reopened.Get("c"));
+        var hits = reopened.Search(V(0.9f, 0.1f, 0, 0), 2, float.NegativeInfinity, null);
+        Assert.Equal(["a", "b"], hits.Select(h => h.Item.Id));
+        Assert.Equal("alpha", hits[0].Item.Text);
+        Assert.Equal(2020, hits[0].Item.Metadata.GetProperty("year").GetInt32());
+    }
+
+    [Fact]
+    public void A_torn_final_record_is_dropped_and_nothing_else()
+    {
+        using (var c = New())
+            for (int i = 0; i < 5; i++) c.Upsert([new NewItem($"id{i}", null, null, null, V(1, i, 0, 0))], upsert: false);
+        var log = Path.Combine(_tmp.File("c"), Collection.LogFile);
+        var bytes = File.ReadAllBytes(log);
+        // Cut the last record short, as a crash during its write would.
+        File.WriteAllBytes(log, bytes[..(bytes.Length - 9)]);
+        using var reopened = Collection.Open(_tmp.File("c"), Options);
+        Assert.True(reopened.RecoveredTornRecord);
+        Assert.Equal(4, reopened.Count);
+        Assert.Null(reopened.Get("id4"));
+        Assert.NotNull(reopened.Get("id3"));
+        reopened.Upsert([new NewItem("id5", null, null, null, V(0, 0, 1, 0))], upsert: false); // the log is usable again
+        Assert.Equal(5, reopened.Count);
+    }
+
+    [Fact]
+    public void A_record_with_a_bad_checksum_ends_replay()
+    {
+        using (var c = New())
+            for (int i = 0; i < 3; i++) c.Upsert([new NewItem($"id{i}", null, null, null, V(1, i, 0, 0))], upsert: false);
+        var log = Path.Combine(_tmp.File("c"), Collection.LogFile);
+        var bytes = File.ReadAllBytes(log);
+        bytes[^3] ^= 0xFF; // flip bits inside the last record's vector
+        File.WriteAllBytes(log, bytes);
+        using var reopened = Collection.Open(_tmp.File("c"), Options);
+        Assert.Equal(2, reopened.Count);
+    }
+
+    [Fact]
+    public void Snapshots_empty_the_log_and_keep_everything()
+    {
+        var options = new CollectionOptions { SnapshotEveryRecords = 10 };
+        using (var c = New(options: options))
+        {
+            for (int i = 0; i < 25; i++) c.Upsert([new NewItem($"id{i}", $"t{i}", null, null, V(1, i, 0, 0))], upsert: false);
+            c.Delete("id3");
+        }
+        var dir = _tmp.File("c");
+        Assert.True(File.Exists(Path.Combine(dir, Collection.SnapshotFile)));
+        Assert.True(new FileInfo(Path.Combine(dir, Collection.LogFile)).Length < 6 * 60, "the log holds only what came after the last snapshot");
+        using var reopened = Collection.Open(dir, options);
+        Assert.Equal(24, reopened.Count);
+        Assert.Null(reopened.Get("id3"));
+        Assert.Equal("t24", reopened.Get("id24")!.Text);
+    }
+
+    [Fact]
+    public void Duplicates_need_upsert_and_dimensions_must_match()
+    {
+        using var c = New();
+        c.Upsert([new NewItem("a", "one", null, null, V(1, 0, 0, 0))], upsert: false);
+        var e = Assert.Throws<CollectionException>(() => c.Upsert([new NewItem("a", "two", null, null, V(0, 1, 0, 0))], upsert: false));
+        Assert.Equal(409, e.Status);
+        var r = c.Upsert([new NewItem("a", "two", null, null, V(0, 1, 0, 0))], upsert: true);
+        Assert.Equal((0, 1), (r.Added, r.Replaced));
+        Assert.Equal("two", c.Get("a")!.Text);
+        Assert.Equal(400, Assert.Throws<CollectionException>(() => c.Upsert([new NewItem("b", null, null, null, [1f, 0f])], upsert: false)).Status);
+        Assert.Equal(400, Assert.Throws<CollectionException>(() => c.Upsert([new NewItem("x", null, null, null, V(1, 0, 0, 0)), new NewItem("x", null, null, null, V(1, 0, 0, 0))], upsert: true)).Status);
+        Assert.Equal(1, c.Count);
+    }
+
+    [Fact]
+    public void Filters_equality_one_of_and_range()
+    {
+        using var c = New();
+        for (int i = 0; i < 20; i++)
+            c.Upsert([new NewItem($"id{i}", null, null, Meta($"{{\"lang\": \"{(i % 2 == 0 ? "en" : "fr")}\", \"year\": {2000 + i}, \"tag\": \"t{i % 4}\"}}"), V(1, i, 1, 0))], upsert: false);
+        var q = V(1, 5, 1, 0);
+        IEnumerable<string> Ids(string filter) => c.Search(q, 20, float.NegativeInfinity, MetadataFilter.Parse(Meta(filter))).Select(h => h.Item.Id).Order();
+        Assert.Equal(Enumerable.Range(0, 20).Where(i => i % 2 == 0).Select(i => $"id{i}").Order(), Ids("{\"lang\": \"en\"}"));
+        Assert.Equal(Enumerable.Range(0, 20).Where(i => i % 4 is 1 or 2).Select(i => $"id{i}").Order(), Ids("{\"tag\": {\"$in\": [\"t1\", \"t2\"]}}"));
+        Assert.Equal(Enumerable.Range(5, 5).Select(i => $"id{i}").Order(), Ids("{\"year\": {\"$gte\": 2005, \"$lt\": 2010}}"));
+        Assert.Equal(["id6", "id8"], Ids("{\"lang\": \"en\", \"year\": {\"$gt\": 2005, \"$lte\": 2008}}"));
+        Assert.Equal(400, Assert.Throws<CollectionException>(() => Ids("{\"colour\": \"red\"}").ToList()).Status);
+        Assert.Equal(400, Assert.Throws<CollectionException>(() => Ids("{\"year\": {\"$near\": 3}}").ToList()).Status);
+    }
+
+    [Fact]
+    public async Task Concurrent_writes_and_searches_are_safe()
+    {
+        using var c = New(options: new CollectionOptions { SnapshotEveryRecords = 50, Fsync = FsyncPolicy.OsBuffered });
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        {
+            for (int i = 0; i < 100; i++) c.Upsert([new NewItem($"w{w}-{i}", null, null, null, V(1, w, i, 1))], upsert: false);
+        })).ToArray();
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            for (int i = 0; i < 200; i++) Assert.True(c.Search(V(1, 1, 1, 1), 5, float.NegativeInfinity, null).Count <= 5);
+        })).ToArray();
+        await Task.WhenAll([.. writers, .. readers]);
+        Assert.Equal(400, c.Count);
+    }
+}

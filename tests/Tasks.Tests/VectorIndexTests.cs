@@ -1,0 +1,437 @@
+using VqaApi.Tasks.Retrieval;
+
+namespace VqaApi.Tasks.Tests;
+
+public sealed class VectorIndexTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("vqaapi-vectors-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    static float[] RandomUnit(Random rng, int dims)
+    {
+        var v = new float[dims];
+        double norm = 0;
+        for (int i = 0; i < dims; i++)
+        {
+            // Box-Muller: Gaussian components give directions uniform on the sphere.
+            double g = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+            v[i] = (float)g;
+            norm += g * g;
+        }
+        float inv = (float)(1 / Math.Sqrt(norm));
+        for (int i = 0; i < dims; i++) v[i] *= inv;
+        return v;
+    }
+
+    static List<(long Key, float[] Vector)> Data(int n, int dims, int seed, long keyOffset = 0)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, n).Select(i => (keyOffset + i, RandomUnit(rng, dims))).ToList();
+    }
+
+    static T Fill<T>(T index, IEnumerable<(long Key, float[] Vector)> data) where T : IVectorIndex
+    {
+        foreach (var (key, vector) in data) index.Upsert(key, vector);
+        return index;
+    }
+
+    /// <summary>True top-k by a double-precision loop: score descending, then key ascending.</summary>
+    static List<(long Key, double Score)> BruteForce(IEnumerable<(long Key, float[] Vector)> data, float[] query, int k,
+        Func<long, bool>? filter = null, double minScore = double.NegativeInfinity)
+    {
+        return data.Where(d => filter is null || filter(d.Key))
+            .Select(d =>
+            {
+                double s = 0;
+                for (int i = 0; i < query.Length; i++) s += (double)query[i] * d.Vector[i];
+                return (d.Key, Score: s);
+            })
+            .Where(x => x.Score >= minScore)
+            .OrderByDescending(x => x.Score).ThenBy(x => x.Key)
+            .Take(k).ToList();
+    }
+
+    static double Recall(IReadOnlyList<VectorHit> got, IEnumerable<long> truth) =>
+        truth.Count() == 0 ? 1 : (double)got.Select(h => h.Key).Intersect(truth).Count() / truth.Count();
+
+    public static TheoryData<string> Kinds => new() { "exact", "exact-f16", "hnsw", "hnsw-f16" };
+
+    static IVectorIndex Create(string kind, int dims) => kind switch
+    {
+        "exact" => new ExactIndex(dims),
+        "exact-f16" => new ExactIndex(dims, float16: true),
+        "hnsw" => new HnswIndex(dims),
+        "hnsw-f16" => new HnswIndex(dims, float16: true),
+        _ => throw new ArgumentException(kind),
+    };
+
+    [Fact]
+    public void Exact_search_returns_the_true_top_k()
+    {
+        var data = Data(3000, 48, seed: 1);
+        using var index = Fill(new ExactIndex(48), data);
+        var rng = new Random(2);
+        for (int q = 0; q < 20; q++)
+        {
+            var query = RandomUnit(rng, 48);
+            var expected = BruteForce(data, query, 10);
+            var got = index.Search(query, 10);
+            Assert.Equal(expected.Select(e => e.Key), got.Select(h => h.Key));
+            for (int i = 0; i < got.Count; i++) Assert.Equal(expected[i].Score, got[i].Score, 1e-5);
+        }
+    }
+
+    [Fact]
+    public void Exact_search_breaks_ties_by_smaller_key()
+    {
+        var rng = new Random(3);
+        var shared = RandomUnit(rng, 16);
+        using var index = new ExactIndex(16);
+        foreach (long key in new long[] { 50, -7, 12, 3, 900 }) index.Upsert(key, shared);
+        for (int i = 0; i < 100; i++) index.Upsert(1000 + i, RandomUnit(rng, 16));
+        var hits = index.Search(shared, 4);
+        Assert.Equal(new long[] { -7, 3, 12, 50 }, hits.Select(h => h.Key));
+        Assert.All(hits, h => Assert.Equal(hits[0].Score, h.Score));
+    }
+
+    [Fact]
+    public void Exact_parallel_path_matches_brute_force_and_is_deterministic()
+    {
+        // Above the parallel threshold; duplicated vectors make ties that must still come out by key.
+        int n = 60_000; // ExactIndex searches in parallel from 50,000 vectors
+        var data = Data(n, 8, seed: 4);
+        for (int i = 0; i < 200; i++) data[n - 1 - i] = (data[n - 1 - i].Key, data[i * 7].Vector);
+        using var index = Fill(new ExactIndex(8), data);
+        var rng = new Random(5);
+        for (int q = 0; q < 5; q++)
+        {
+            var query = q == 0 ? data[0].Vector : RandomUnit(rng, 8);
+            var expected = BruteForce(data, query, 25);
+            var first = index.Search(query, 25);
+            Assert.Equal(expected.Select(e => e.Key), first.Select(h => h.Key));
+            Assert.Equal(first, index.Search(query, 25));
+            var filtered = index.Search(query, 25, key => key % 3 == 0, minScore: 0.2f);
+            Assert.Equal(BruteForce(data, query, 25, key => key % 3 == 0, 0.2).Select(e => e.Key), filtered.Select(h => h.Key));
+        }
+    }
+
+    [Fact]
+    public void Float16_exact_keeps_the_top_10_and_scores_within_1e_3()
+    {
+        // Well-separated data: the 10 neighbours of each query are clearly closer than the rest.
+        var rng = new Random(6);
+        var queries = Enumerable.Range(0, 10).Select(_ => RandomUnit(rng, 64)).ToList();
+        var data = new List<(long, float[])>();
+        long key = 0;
+        foreach (var q in queries)
+            for (int j = 0; j < 10; j++)
+            {
+                var noise = RandomUnit(rng, 64);
+                var v = new float[64];
+                for (int i = 0; i < 64; i++) v[i] = q[i] + (0.2f + 0.05f * j) * noise[i];
+                float norm = MathF.Sqrt(v.Sum(x => x * x));
+                data.Add((key++, v.Select(x => x / norm).ToArray()));
+            }
+        data.AddRange(Data(2000, 64, seed: 7, keyOffset: 10_000));
+        using var f32 = Fill(new ExactIndex(64), data);
+        using var f16 = Fill(new ExactIndex(64, float16: true), data);
+        Assert.True(f16.UsesFloat16);
+        foreach (var q in queries)
+        {
+            var a = f32.Search(q, 10);
+            var b = f16.Search(q, 10);
+            Assert.Equal(a.Select(h => h.Key).Order(), b.Select(h => h.Key).Order());
+            var scores = a.ToDictionary(h => h.Key, h => h.Score);
+            Assert.All(b, h => Assert.InRange(h.Score - scores[h.Key], -1e-3f, 1e-3f));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Upsert_replaces_and_remove_updates_count(string kind)
+    {
+        var data = Data(300, 32, seed: 8);
+        using var index = Fill(Create(kind, 32), data);
+        Assert.Equal(300, index.Count);
+        var rng = new Random(9);
+        var replacement = RandomUnit(rng, 32);
+        index.Upsert(17, replacement);
+        Assert.Equal(300, index.Count);
+        var top = index.Search(replacement, 1)[0];
+        Assert.Equal(17, top.Key);
+        Assert.Equal(1f, top.Score, index.UsesFloat16 ? 2e-3f : 1e-5f);
+        // The old vector of 17 is gone: searching for it no longer finds 17 on top.
+        var old = index.Search(data[17].Vector, 1)[0];
+        Assert.NotEqual(17, old.Key);
+
+        Assert.True(index.Remove(17));
+        Assert.False(index.Remove(17));
+        Assert.False(index.Contains(17));
+        Assert.True(index.Contains(18));
+        Assert.Equal(299, index.Count);
+        Assert.DoesNotContain(index.Search(replacement, 299), h => h.Key == 17);
+        for (int i = 0; i < 150; i++) Assert.True(index.Remove(i == 17 ? 299 : i));
+        Assert.Equal(149, index.Count);
+        Assert.Equal(149, index.Search(replacement, 1000).Count);
+        index.Upsert(17, replacement);
+        Assert.Equal(17, index.Search(replacement, 1)[0].Key);
+        Assert.Equal(150, index.Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Filter_and_min_score_are_respected_with_exactly_min_k_passing_results(string kind)
+    {
+        var data = Data(2000, 32, seed: 10);
+        using var index = Fill(Create(kind, 32), data);
+        var query = RandomUnit(new Random(11), 32);
+
+        var evens = index.Search(query, 20, key => key % 2 == 0);
+        Assert.Equal(20, evens.Count);
+        Assert.All(evens, h => Assert.Equal(0, h.Key % 2));
+
+        var few = index.Search(query, 20, key => key is 5 or 700 or 1999);
+        Assert.Equal(new long[] { 5, 700, 1999 }.Order(), few.Select(h => h.Key).Order());
+
+        Assert.Empty(index.Search(query, 20, _ => false));
+        Assert.Equal(2000, index.Search(query, 5000).Count);
+        Assert.Empty(index.Search(query, 0));
+
+        var above = index.Search(query, 2000, minScore: 0.3f);
+        var expected = BruteForce(data, query, 2000, minScore: 0.3);
+        Assert.All(above, h => Assert.True(h.Score >= 0.3f));
+        Assert.InRange(above.Count, expected.Count - 2, expected.Count + 2); // float16 may move a borderline score across
+        var ordered = index.Search(query, 50);
+        for (int i = 1; i < ordered.Count; i++) Assert.True(ordered[i - 1].Score >= ordered[i].Score);
+    }
+
+    // Random Gaussian directions in 64-d are a worst case for HNSW (no low-dimensional structure). With the defaults
+    // (connectivity 16, expansion search 64) recall@10 here is about 0.89; ExpansionSearch 128 or connectivity 32 reach 0.95+.
+    [Theory]
+    [InlineData(16, 128, false, 0.95)]
+    [InlineData(32, 64, false, 0.95)]
+    [InlineData(16, 128, true, 0.95)]
+    [InlineData(16, 64, false, 0.85)]
+    public void Hnsw_recall_at_10_on_5000_random_64d_vectors(int connectivity, int expansionSearch, bool float16, double minRecall)
+    {
+        var data = Data(5000, 64, seed: 12);
+        using var exact = Fill(new ExactIndex(64), data);
+        using var hnsw = Fill(new HnswIndex(64, float16, connectivity), data);
+        hnsw.ExpansionSearch = expansionSearch;
+        var rng = new Random(13);
+        double recall = 0;
+        int queries = 200;
+        for (int q = 0; q < queries; q++)
+        {
+            var query = RandomUnit(rng, 64);
+            var truth = exact.Search(query, 10);
+            var got = hnsw.Search(query, 10);
+            Assert.Equal(10, got.Count);
+            recall += Recall(got, truth.Select(h => h.Key));
+            // Same score scale as the exact index.
+            var truthScores = truth.ToDictionary(h => h.Key, h => h.Score);
+            foreach (var h in got)
+                if (truthScores.TryGetValue(h.Key, out var s)) Assert.Equal(s, h.Score, float16 ? 2e-3f : 1e-4f);
+        }
+        recall /= queries;
+        Assert.True(recall >= minRecall, $"recall@10 = {recall:F3}");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Hnsw_with_a_selective_filter_falls_back_to_the_exact_answer(bool float16)
+    {
+        var data = Data(5000, 64, seed: 14);
+        using var hnsw = Fill(new HnswIndex(64, float16), data);
+        var rng = new Random(15);
+        var allowed = new HashSet<long>(Enumerable.Range(0, 5000).Where(_ => rng.NextDouble() < 0.01).Select(i => (long)i));
+        Assert.InRange(allowed.Count, 30, 80);
+        for (int q = 0; q < 20; q++)
+        {
+            var query = RandomUnit(rng, 64);
+            var expected = BruteForce(data, query, 10, allowed.Contains);
+            var got = hnsw.Search(query, 10, allowed.Contains);
+            Assert.Equal(expected.Select(e => e.Key), got.Select(h => h.Key));
+            for (int i = 0; i < got.Count; i++) Assert.Equal(expected[i].Score, got[i].Score, float16 ? 2e-3 : 1e-5);
+        }
+        // Fewer passing keys than k: all of them, exactly.
+        var five = allowed.Take(5).ToHashSet();
+        Assert.Equal(five.Order(), hnsw.Search(RandomUnit(rng, 64), 10, five.Contains).Select(h => h.Key).Order());
+    }
+
+    [Fact]
+    public void Hnsw_expansion_search_can_be_changed()
+    {
+        var data = Data(2000, 32, seed: 16);
+        using var hnsw = Fill(new HnswIndex(32, expansionSearch: 16), data);
+        Assert.Equal(16, hnsw.ExpansionSearch);
+        hnsw.ExpansionSearch = 256;
+        Assert.Equal(256, hnsw.ExpansionSearch);
+        using var exact = Fill(new ExactIndex(32), data);
+        var query = RandomUnit(new Random(17), 32);
+        Assert.True(Recall(hnsw.Search(query, 10), exact.Search(query, 10).Select(h => h.Key)) >= 0.9);
+        Assert.Throws<ArgumentOutOfRangeException>(() => hnsw.ExpansionSearch = 0);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Key_minus_one_and_extreme_keys_work(string kind)
+    {
+        // -1 is USearch's free-slot marker; HnswIndex keeps it beside the graph.
+        var data = Data(200, 16, seed: 18);
+        using var index = Fill(Create(kind, 16), data);
+        var rng = new Random(19);
+        var v = RandomUnit(rng, 16);
+        var w = RandomUnit(rng, 16);
+        index.Upsert(-1, v);
+        index.Upsert(long.MinValue, w);
+        index.Upsert(long.MaxValue, RandomUnit(rng, 16));
+        Assert.Equal(203, index.Count);
+        Assert.True(index.Contains(-1));
+        Assert.Equal(-1, index.Search(v, 1)[0].Key);
+        Assert.Equal(long.MinValue, index.Search(w, 1)[0].Key);
+        Assert.Equal(203, index.Search(v, 500).Count);
+        Assert.Empty(index.Search(v, 5, key => key == -1, minScore: 1.5f));
+        Assert.Equal(-1, Assert.Single(index.Search(v, 5, key => key == -1)).Key);
+        var path = Path.Combine(_dir, kind + "-extreme.idx");
+        index.Save(path);
+        using var loaded = Load(kind, path);
+        Assert.Equal(203, loaded.Count);
+        Assert.Equal(-1, loaded.Search(v, 1)[0].Key);
+        Assert.True(index.Remove(-1));
+        Assert.False(index.Contains(-1));
+        Assert.Equal(202, index.Count);
+    }
+
+    static IVectorIndex Load(string kind, string path) => kind.StartsWith("exact") ? ExactIndex.Load(path) : HnswIndex.Load(path);
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Save_and_load_round_trip_gives_the_same_results(string kind)
+    {
+        var data = Data(3000, 40, seed: 20);
+        using var index = Fill(Create(kind, 40), data);
+        for (int i = 0; i < 100; i++) index.Remove(i * 3);
+        var path = Path.Combine(_dir, "sub", kind + ".idx");
+        index.Save(path);
+        Assert.False(File.Exists(path + ".tmp"));
+        using var loaded = Load(kind, path);
+        Assert.Equal(index.Count, loaded.Count);
+        Assert.Equal(index.Dimensions, loaded.Dimensions);
+        Assert.Equal(index.UsesFloat16, loaded.UsesFloat16);
+        Assert.False(loaded.Contains(0));
+        Assert.True(loaded.Contains(1));
+        var rng = new Random(21);
+        for (int q = 0; q < 20; q++)
+        {
+            var query = RandomUnit(rng, 40);
+            Assert.Equal(index.Search(query, 10), loaded.Search(query, 10));
+            Assert.Equal(index.Search(query, 10, key => key % 7 == 0), loaded.Search(query, 10, key => key % 7 == 0));
+        }
+        // A loaded index stays writable, and saving over an existing file replaces it.
+        loaded.Upsert(1_000_000, data[5].Vector);
+        Assert.Contains(loaded.Search(data[5].Vector, 2), h => h.Key == 1_000_000);
+        loaded.Save(path);
+        using var again = Load(kind, path);
+        Assert.Equal(index.Count + 1, again.Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void A_truncated_or_corrupt_file_gives_a_clear_exception(string kind)
+    {
+        using var index = Fill(Create(kind, 24), Data(500, 24, seed: 22));
+        var path = Path.Combine(_dir, kind + ".idx");
+        index.Save(path);
+        var bytes = File.ReadAllBytes(path);
+
+        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+        var e = Assert.Throws<InvalidDataException>(() => Load(kind, path).Dispose());
+        Assert.Contains(path, e.Message);
+        Assert.Contains("truncated", e.Message);
+
+        var corrupt = (byte[])bytes.Clone();
+        corrupt[^100] ^= 0x5A;
+        File.WriteAllBytes(path, corrupt);
+        e = Assert.Throws<InvalidDataException>(() => Load(kind, path).Dispose());
+        Assert.Contains("corrupt", e.Message);
+
+        File.WriteAllBytes(path, "not an index at all, just some text"u8.ToArray());
+        Assert.Throws<InvalidDataException>(() => Load(kind, path).Dispose());
+
+        if (kind.StartsWith("hnsw"))
+        {
+            File.WriteAllBytes(path, bytes);
+            var meta = File.ReadAllBytes(path + ".meta");
+            File.WriteAllBytes(path + ".meta", meta[..(meta.Length - 3)]);
+            e = Assert.Throws<InvalidDataException>(() => HnswIndex.Load(path).Dispose());
+            Assert.Contains("truncated", e.Message);
+            File.Delete(path + ".meta");
+            Assert.Throws<FileNotFoundException>(() => HnswIndex.Load(path).Dispose());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Wrong_dimension_is_an_argument_exception(string kind)
+    {
+        using var index = Create(kind, 8);
+        Assert.Throws<ArgumentException>(() => index.Upsert(1, new float[7]));
+        Assert.Throws<ArgumentException>(() => index.Upsert(1, new float[9]));
+        Assert.Throws<ArgumentException>(() => index.Search(new float[16], 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => index.Search(new float[8], -1));
+        Assert.Equal(0, index.Count);
+        Assert.Empty(index.Search(new float[8], 3));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Concurrent_searches_during_upserts_never_throw_and_end_consistent(string kind)
+    {
+        const int dims = 32;
+        var data = Data(2500, dims, seed: 23);
+        using var index = Fill(Create(kind, dims), data.Take(1000));
+        var queries = Data(64, dims, seed: 24).Select(d => d.Vector).ToArray();
+        int searches = 0;
+        using var done = new CancellationTokenSource();
+        // Dedicated threads, so that busy searchers do not starve the thread pool the writers run on.
+        var searchers = Enumerable.Range(0, 4).Select(t => Task.Factory.StartNew(() =>
+        {
+            int i = t;
+            while (!done.IsCancellationRequested)
+            {
+                var q = queries[i++ % queries.Length];
+                var hits = i % 3 == 0 ? index.Search(q, 10, key => key % 2 == 0) : index.Search(q, 10);
+                Assert.Equal(10, hits.Count);
+                for (int j = 1; j < hits.Count; j++) Assert.True(hits[j - 1].Score >= hits[j].Score);
+                Interlocked.Increment(ref searches);
+            }
+        }, TaskCreationOptions.LongRunning)).ToArray();
+
+        // Writers start once every searcher is running: add 1500 new keys, replace 250 and remove 250 of the first 1000.
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref searches) >= 8, TimeSpan.FromSeconds(30)));
+        int before = Volatile.Read(ref searches);
+        Parallel.For(1000, 2500, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i =>
+        {
+            // Midway, make sure searches really ran while writes were going on.
+            if (i == 1800) Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref searches) >= before + 4, TimeSpan.FromSeconds(30)));
+            index.Upsert(data[i].Key, data[i].Vector);
+            if (i < 1250) index.Upsert(i - 1000, data[i].Vector);
+            else if (i < 1500) Assert.True(index.Remove(i - 1000));
+            _ = index.Contains(i);
+        });
+        done.Cancel();
+        await Task.WhenAll(searchers);
+
+        Assert.Equal(2250, index.Count);
+        for (int i = 0; i < 250; i++) Assert.True(index.Contains(i));
+        for (int i = 250; i < 500; i++) Assert.False(index.Contains(i));
+        for (int i = 500; i < 2500; i++) Assert.True(index.Contains(i));
+        Assert.Equal(2250, index.Search(queries[0], 10_000).Count);
+        // Replaced keys carry their new vectors.
+        var probe = index.Search(data[1000].Vector, 2);
+        Assert.Equal(new long[] { 0, 1000 }, probe.Select(h => h.Key).Order());
+    }
+}
