@@ -25,6 +25,7 @@ try
     if (what is "all" or "unifont") Bench.Unifont(quick);
     if (what is "all" or "shaped") Bench.Shaped(quick);
     if (what is "all" or "tasks") await TaskBench.RunAsync(work, quick);
+    if (what is "vectors") VectorBench.Run(quick);
 }
 finally { Directory.Delete(work, true); }
 

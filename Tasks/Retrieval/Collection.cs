@@ -22,6 +22,11 @@ public sealed class CollectionOptions
     [Range(1, 4096)] public int MaxIdLength { get; set; } = 256;
     /// <summary>Store vectors in the exact index as float16 (half the memory; scores still computed in float32).</summary>
     public bool Float16 { get; set; }
+    /// <summary>From this many items on, searches go through an HNSW index built and updated in the background.</summary>
+    [Range(0, int.MaxValue)] public int HnswThreshold { get; set; } = 20_000;
+    /// <summary>HNSW vectors as float16.</summary>
+    public bool HnswFloat16 { get; set; }
+    [Range(1, 10_000)] public int HnswExpansionSearch { get; set; } = 64;
 }
 
 /// <summary>What a collection was created for: the model and render profile its embeddings come from.</summary>
@@ -45,7 +50,7 @@ public sealed record SearchHit(CollectionItem Item, float Score);
 /// </summary>
 public sealed class Collection : IDisposable
 {
-    public const string InfoFile = "collection.json", LogFile = "log.bin", SnapshotFile = "snapshot.bin", ImageFolder = "images";
+    public const string InfoFile = "collection.json", LogFile = "log.bin", SnapshotFile = "snapshot.bin", ImageFolder = "images", HnswFile = "index.hnsw";
 
     private readonly string _directory;
     private readonly CollectionOptions _options;
@@ -53,10 +58,17 @@ public sealed class Collection : IDisposable
     private readonly Dictionary<string, CollectionItem> _byId = new(StringComparer.Ordinal);
     private readonly Dictionary<long, CollectionItem> _byKey = new();
     private readonly HashSet<string> _fields = new(StringComparer.Ordinal);
-    private readonly IVectorIndex _index;
+    private readonly ExactIndex _index;
+    private HnswIndex? _hnsw;
+    // Keys written but not yet in the HNSW index: searched exactly until the background worker has added them.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, byte> _hnswBacklog = new();
+    private readonly System.Threading.Channels.Channel<(long Key, bool Add)> _hnswWork =
+        System.Threading.Channels.Channel.CreateUnbounded<(long, bool)>(new() { SingleReader = true });
+    private readonly Lock _hnswLock = new();
+    private Task? _hnswWorker;
     private readonly ReaderWriterLockSlim _lock = new();
     private readonly Lock _writer = new();
-    private long _sequence, _nextKey;
+    private long _sequence;
     private int _sinceSnapshot;
 
     private Collection(string directory, CollectionInfo info, CollectionOptions options, CollectionLog log)
@@ -106,6 +118,7 @@ public sealed class Collection : IDisposable
         foreach (var record in snapshotRecords.Concat(logRecords.Where(r => r.Sequence > snapshotSequence)))
             collection.Apply(record);
         collection._sinceSnapshot = logRecords.Count;
+        collection.StartHnsw(loadSaved: true);
         return collection;
     }
 
@@ -116,13 +129,16 @@ public sealed class Collection : IDisposable
         {
             _byKey.Remove(old.Key);
             _index.Remove(old.Key);
+            if (_hnsw is not null) Enqueue(old.Key, add: false);
         }
         if (record.Op != LogRecord.Upsert) return;
         var metadata = record.MetadataJson is null ? default : JsonDocument.Parse(record.MetadataJson).RootElement.Clone();
-        var item = new CollectionItem(record.Id, _nextKey++, record.Text, record.ImageSha256, metadata, record.Vector!, record.Sequence);
+        // The key is the record's sequence number: unique, and the same after a restart, so a saved HNSW index stays valid.
+        var item = new CollectionItem(record.Id, record.Sequence, record.Text, record.ImageSha256, metadata, record.Vector!, record.Sequence);
         _byId[item.Id] = item;
         _byKey[item.Key] = item;
         _index.Upsert(item.Key, item.Vector);
+        if (_hnsw is not null) Enqueue(item.Key, add: true);
         if (metadata.ValueKind == JsonValueKind.Object) foreach (var p in metadata.EnumerateObject()) _fields.Add(p.Name);
     }
 
@@ -192,6 +208,7 @@ public sealed class Collection : IDisposable
         _lock.EnterWriteLock();
         try { foreach (var r in records) Apply(r); }
         finally { _lock.ExitWriteLock(); }
+        if (_hnsw is null && _byId.Count >= _options.HnswThreshold) StartHnsw(loadSaved: false);
         _sinceSnapshot += records.Count;
         if (_sinceSnapshot >= _options.SnapshotEveryRecords) Snapshot();
     }
@@ -221,6 +238,7 @@ public sealed class Collection : IDisposable
                 File.Move(temp, Path.Combine(_directory, SnapshotFile), overwrite: true);
                 _log.Reset();
                 _sinceSnapshot = 0;
+                SaveHnsw();
             }
             catch (IOException)
             {
@@ -292,9 +310,78 @@ public sealed class Collection : IDisposable
                     if (!_fields.Contains(field))
                         throw new CollectionException(400, $"no item of collection '{Info.Name}' has the metadata field '{field}'");
             Func<long, bool>? pass = filter is null ? null : key => _byKey.TryGetValue(key, out var item) && filter.Matches(item.Metadata);
-            return _index.Search(query, k, pass, minScore).Select(h => new SearchHit(_byKey[h.Key], h.Score)).ToList();
+            if (_hnsw is not { } hnsw) return _index.Search(query, k, pass, minScore).Select(h => new SearchHit(_byKey[h.Key], h.Score)).ToList();
+            // HNSW for what it holds (stale keys of replaced or deleted items are skipped), exact for the backlog.
+            var hits = hnsw.Search(query, k, key => _byKey.ContainsKey(key) && !_hnswBacklog.ContainsKey(key) && (pass is null || pass(key)), minScore).ToList();
+            if (!_hnswBacklog.IsEmpty)
+                hits.AddRange(_index.Search(query, k, key => _hnswBacklog.ContainsKey(key) && (pass is null || pass(key)), minScore));
+            return hits.OrderByDescending(h => h.Score).ThenBy(h => h.Key).Take(k).Select(h => new SearchHit(_byKey[h.Key], h.Score)).ToList();
         }
         finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>True once every live item is in the HNSW index (false before the threshold or while it catches up).</summary>
+    public bool HnswReady => _hnsw is not null && _hnswBacklog.IsEmpty;
+    public bool UsesHnsw => _hnsw is not null;
+
+    /// <summary>Creates (or loads the saved) HNSW index once the collection is big enough, and queues what it lacks.</summary>
+    private void StartHnsw(bool loadSaved)
+    {
+        lock (_hnswLock)
+        {
+            if (_hnsw is not null || _byId.Count < _options.HnswThreshold) return;
+            var path = Path.Combine(_directory, HnswFile);
+            HnswIndex? hnsw = null;
+            if (loadSaved && File.Exists(path))
+            {
+                try { hnsw = HnswIndex.Load(path, _options.HnswExpansionSearch); }
+                catch (Exception e) when (e is InvalidDataException or IOException) { hnsw = null; } // rebuilt below from the stored vectors
+                if (hnsw is not null && hnsw.Dimensions != Info.Dimensions) { hnsw.Dispose(); hnsw = null; }
+            }
+            hnsw ??= new HnswIndex(Info.Dimensions, _options.HnswFloat16, expansionSearch: _options.HnswExpansionSearch);
+            _lock.EnterReadLock();
+            try
+            {
+                foreach (var key in _byKey.Keys) if (!hnsw.Contains(key)) { _hnswBacklog[key] = 0; _hnswWork.Writer.TryWrite((key, true)); }
+            }
+            finally { _lock.ExitReadLock(); }
+            _hnsw = hnsw;
+            _hnswWorker = Task.Run(HnswLoop);
+        }
+    }
+
+    private void Enqueue(long key, bool add)
+    {
+        if (add) _hnswBacklog[key] = 0;
+        _hnswWork.Writer.TryWrite((key, add));
+    }
+
+    /// <summary>Adds and removes HNSW entries off the request path; the backlog is searched exactly meanwhile.</summary>
+    private async Task HnswLoop()
+    {
+        var reader = _hnswWork.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            lock (_hnswLock)
+            {
+                while (reader.TryRead(out var work))
+                {
+                    if (_hnsw is not { } hnsw) return;
+                    if (!work.Add) { hnsw.Remove(work.Key); continue; }
+                    CollectionItem? item;
+                    _lock.EnterReadLock();
+                    try { item = _byKey.GetValueOrDefault(work.Key); }
+                    finally { _lock.ExitReadLock(); }
+                    if (item is not null) hnsw.Upsert(item.Key, item.Vector);
+                    _hnswBacklog.TryRemove(work.Key, out _);
+                }
+            }
+        }
+    }
+
+    private void SaveHnsw()
+    {
+        lock (_hnswLock) _hnsw?.Save(Path.Combine(_directory, HnswFile));
     }
 
     /// <summary>Every live item, for re-embedding.</summary>
@@ -307,6 +394,16 @@ public sealed class Collection : IDisposable
 
     public void Dispose()
     {
+        _hnswWork.Writer.TryComplete();
+        try { _hnswWorker?.Wait(TimeSpan.FromSeconds(30)); } catch (AggregateException) { }
+        lock (_hnswLock)
+        {
+            // Saved so the next start loads it instead of rebuilding; a stale one is topped up from the log at start.
+            try { if (_hnsw is not null && _hnswBacklog.IsEmpty) _hnsw.Save(Path.Combine(_directory, HnswFile)); }
+            catch (IOException) { }
+            _hnsw?.Dispose();
+            _hnsw = null;
+        }
         _log.Dispose();
         _index.Dispose();
         _lock.Dispose();

@@ -136,3 +136,48 @@ public sealed class CollectionTests : IDisposable
         Assert.Equal(400, c.Count);
     }
 }
+
+public sealed class CollectionHnswTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    private static float[] Random(Random rng, int d)
+    {
+        var v = Enumerable.Range(0, d).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        float n = MathF.Sqrt(v.Sum(x => x * x));
+        return v.Select(x => x / n).ToArray();
+    }
+
+    [Fact]
+    public async Task Above_the_threshold_searches_use_hnsw_and_it_loads_from_disk()
+    {
+        var options = new CollectionOptions { HnswThreshold = 100, SnapshotEveryRecords = 1_000_000 };
+        var rng = new Random(4);
+        var vectors = Enumerable.Range(0, 400).Select(_ => Random(rng, 16)).ToList();
+        var queries = Enumerable.Range(0, 20).Select(_ => Random(rng, 16)).ToList();
+        List<string[]> expected;
+        using (var c = Collection.Create(_tmp.File("h"), new CollectionInfo("h", "m", "p", 16, DateTimeOffset.UtcNow), options))
+        {
+            for (int i = 0; i < 400; i += 50)
+                c.Upsert(Enumerable.Range(i, 50).Select(k => new NewItem($"id{k}", null, null, JsonDocument.Parse($"{{\"even\": {(k % 2 == 0 ? "true" : "false")}}}").RootElement, vectors[k])).ToList(), upsert: false);
+            Assert.True(c.UsesHnsw);
+            // Searchable at once, whether or not the background worker has caught up.
+            Assert.Equal("id399", c.Search(vectors[399], 1, float.NegativeInfinity, null)[0].Item.Id);
+            for (int wait = 0; wait < 200 && !c.HnswReady; wait++) await Task.Delay(50);
+            Assert.True(c.HnswReady);
+            expected = queries.Select(q => c.Search(q, 5, float.NegativeInfinity, null).Select(h => h.Item.Id).ToArray()).ToList();
+            var even = c.Search(queries[0], 10, float.NegativeInfinity, MetadataFilter.Parse(JsonDocument.Parse("{\"even\": true}").RootElement));
+            Assert.Equal(10, even.Count);
+            Assert.All(even, h => Assert.True(int.Parse(h.Item.Id[2..]) % 2 == 0));
+        }
+        Assert.True(File.Exists(Path.Combine(_tmp.File("h"), Collection.HnswFile)));
+        using var reopened = Collection.Open(_tmp.File("h"), options);
+        Assert.True(reopened.UsesHnsw);
+        Assert.True(reopened.HnswReady, "the saved index covers every item: nothing to rebuild");
+        int agree = 0;
+        for (int q = 0; q < queries.Count; q++)
+            agree += reopened.Search(queries[q], 5, float.NegativeInfinity, null).Select(h => h.Item.Id).Intersect(expected[q]).Count();
+        Assert.True(agree >= 0.95 * 5 * queries.Count, $"{agree} of {5 * queries.Count} results agree after reload");
+    }
+}
