@@ -38,6 +38,7 @@ public static class CollectionCommands
             var todo = sources.Where(s => target.Get(s.Id) is null).ToList();
             int skipped = sources.Count - todo.Count;
             var progress = new Progress(todo.Count, skipped);
+            progress.Advance(0);
             for (int start = 0; start < todo.Count; start += step)
             {
                 var chunk = todo.Skip(start).Take(step).ToList();

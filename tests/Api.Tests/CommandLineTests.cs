@@ -72,6 +72,55 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Index_is_resumable_and_reembed_moves_a_collection_to_another_model()
+    {
+        var modelA = Path.Combine(_dir, "a");
+        var modelB = Path.Combine(_dir, "b");
+        foreach (var (dir, seed, id) in new[] { (modelA, 1, "model-a"), (modelB, 2, "model-b") })
+        {
+            var ckpt = Path.Combine(_dir, id + ".npz");
+            RandomCheckpoint.Save(ckpt, RandomCheckpoint.CreateParameters(ApiFactory.Architecture, seed));
+            Assert.Equal(0, (await Run("convert", ckpt, dir, "--id", id)).Exit);
+        }
+        var root = Path.Combine(_dir, "collections");
+        var texts = Path.Combine(_dir, "texts.jsonl");
+        File.WriteAllLines(texts, Enumerable.Range(0, 30).Select(i => $"{{\"id\": \"t{i}\", \"text\": \"sentence {i}\", \"metadata\": {{\"n\": {i}}}}}"));
+        var images = Path.Combine(_dir, "images");
+        Directory.CreateDirectory(Path.Combine(images, "sub"));
+        File.WriteAllBytes(Path.Combine(images, "red.png"), Convert.FromBase64String(ColourImages.Base64("red", 1)));
+        File.WriteAllBytes(Path.Combine(images, "sub", "blue.png"), Convert.FromBase64String(ColourImages.Base64("blue", 2)));
+
+        var (exit, error) = await Run("index", "--collection", "mixed", "--model", modelA, "--root", root, "--texts", texts, "--batch", "8");
+        Assert.True(exit == 0, error);
+        Assert.Equal(0, (await Run("index", "--collection", "mixed", "--model", modelA, "--root", root, "--images", images)).Exit);
+        // Run again: everything is there already, nothing is embedded twice.
+        (exit, error) = await Run("index", "--collection", "mixed", "--model", modelA, "--root", root, "--texts", texts);
+        Assert.Equal(0, exit);
+        Assert.Contains("(30 skipped)", error);
+
+        var options = Microsoft.Extensions.Options.Options.Create(new VqaApi.Tasks.Retrieval.CollectionOptions { Root = root });
+        using (var store = new VqaApi.Tasks.Retrieval.CollectionStore(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<VqaApi.Tasks.Retrieval.CollectionStore>.Instance))
+        {
+            var c = store.Get("mixed");
+            Assert.Equal(32, c.Count);
+            Assert.Equal("model-a", c.Info.Model);
+            Assert.NotNull(c.Get("sub/blue.png"));
+        }
+
+        (exit, error) = await Run("reembed", "--collection", "mixed", "--model", modelB, "--root", root);
+        Assert.True(exit == 0, error);
+        using (var store = new VqaApi.Tasks.Retrieval.CollectionStore(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<VqaApi.Tasks.Retrieval.CollectionStore>.Instance))
+        {
+            var c = store.Get("mixed");
+            Assert.Equal(32, c.Count);
+            Assert.Equal("model-b", c.Info.Model);
+            var t7 = c.Get("t7")!;
+            Assert.Equal(7, t7.Metadata.GetProperty("n").GetInt32());
+            Assert.Equal("t7", c.Search(t7.Vector, 1, float.NegativeInfinity, null)[0].Item.Id);
+        }
+    }
+
+    [Fact]
     public async Task A_bad_checkpoint_gives_one_line_naming_the_problem()
     {
         var bad = Path.Combine(_dir, "bad.npz");
