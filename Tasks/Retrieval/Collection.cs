@@ -82,6 +82,7 @@ public sealed class Collection : IDisposable
 
     public CollectionInfo Info { get; }
     public bool RecoveredTornRecord { get; private set; }
+    public int SnapshotFailures { get; private set; }
 
     public int Count
     {
@@ -210,7 +211,12 @@ public sealed class Collection : IDisposable
         finally { _lock.ExitWriteLock(); }
         if (_hnsw is null && _byId.Count >= _options.HnswThreshold) StartHnsw(loadSaved: false);
         _sinceSnapshot += records.Count;
-        if (_sinceSnapshot >= _options.SnapshotEveryRecords) Snapshot();
+        if (_sinceSnapshot >= _options.SnapshotEveryRecords)
+        {
+            // The write is already durable in the log; a snapshot that fails (a full disk) is retried later.
+            try { Snapshot(); }
+            catch (IOException) { _sinceSnapshot = _options.SnapshotEveryRecords / 2; SnapshotFailures++; }
+        }
     }
 
     /// <summary>Writes every live item to snapshot.bin (atomically), then empties the log.</summary>

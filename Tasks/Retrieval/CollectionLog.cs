@@ -40,7 +40,8 @@ public sealed class CollectionLog : IDisposable
     /// <summary>Opens (or creates) the log, returning every intact record and cutting a torn tail.</summary>
     public static CollectionLog Open(string path, FsyncPolicy fsync, out List<LogRecord> records, out bool tornTail)
     {
-        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
+        // Unbuffered: each batch goes to the OS in one write, so a failed write leaves nothing behind in a buffer.
+        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
         records = ReadAll(file, out long goodLength);
         tornTail = goodLength < file.Length;
         if (tornTail)
@@ -90,9 +91,11 @@ public sealed class CollectionLog : IDisposable
     public void Append(IReadOnlyList<LogRecord> records)
     {
         long start = _file.Length;
+        using var batch = new MemoryStream();
+        foreach (var record in records) WriteFramed(batch, record);
         try
         {
-            foreach (var record in records) WriteFramed(_file, record);
+            _file.Write(batch.GetBuffer(), 0, (int)batch.Length);
             _file.Flush(_fsync == FsyncPolicy.Always);
         }
         catch (IOException)

@@ -181,3 +181,58 @@ public sealed class CollectionHnswTests : IDisposable
         Assert.True(agree >= 0.95 * 5 * queries.Count, $"{agree} of {5 * queries.Count} results agree after reload");
     }
 }
+
+/// <summary>A full disk: the write that does not fit fails cleanly (507), and everything stored before stays.</summary>
+public sealed class CollectionDiskFullTests : IDisposable
+{
+    private readonly string _mount = Path.Combine(Path.GetTempPath(), "vqaapi-full-" + Guid.NewGuid().ToString("N"));
+
+    public CollectionDiskFullTests()
+    {
+        Directory.CreateDirectory(_mount);
+        // A 256 KB tmpfs stands in for a disk that fills up (the tests and CI run as root).
+        Run("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", _mount);
+    }
+
+    public void Dispose()
+    {
+        Run("umount", _mount);
+        Directory.Delete(_mount, true);
+    }
+
+    private static void Run(string file, params string[] args)
+    {
+        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(file, args) { RedirectStandardError = true })!;
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed: {p.StandardError.ReadToEnd()}");
+    }
+
+    [Fact]
+    public void The_failed_write_leaves_the_stored_data_intact()
+    {
+        var options = new CollectionOptions { SnapshotEveryRecords = 1_000_000 };
+        var dir = Path.Combine(_mount, "c");
+        int stored = 0;
+        CollectionException? full = null;
+        using (var c = Collection.Create(dir, new CollectionInfo("c", "m", "p", 256, DateTimeOffset.UtcNow), options))
+        {
+            var vector = Enumerable.Repeat(1f / 16, 256).ToArray();
+            for (int i = 0; i < 10_000 && full is null; i++)
+            {
+                try
+                {
+                    c.Upsert(Enumerable.Range(0, 10).Select(k => new NewItem($"id{i * 10 + k}", new string('x', 200), null, null, vector)).ToList(), upsert: false);
+                    stored += 10;
+                }
+                catch (CollectionException e) { full = e; }
+            }
+            Assert.NotNull(full);
+            Assert.Equal(507, full!.Status);
+            Assert.Equal(stored, c.Count);
+            Assert.Null(c.Get($"id{stored}"));
+        }
+        using var reopened = Collection.Open(dir, options);
+        Assert.Equal(stored, reopened.Count);
+        Assert.False(reopened.RecoveredTornRecord, "the failed write was cut back, not left torn");
+    }
+}
