@@ -26,7 +26,7 @@ public sealed class CollectionOptions
     [Range(0, int.MaxValue)] public int HnswThreshold { get; set; } = 20_000;
     /// <summary>HNSW vectors as float16.</summary>
     public bool HnswFloat16 { get; set; }
-    [Range(1, 10_000)] public int HnswExpansionSearch { get; set; } = 64;
+    [Range(1, 10_000)] public int HnswExpansionSearch { get; set; } = 128;
 }
 
 /// <summary>What a collection was created for: the model and render profile its embeddings come from.</summary>

@@ -236,7 +236,8 @@ public sealed class HnswIndex : IVectorIndex
 
             int accepted = 0;
             bool reachedMinScore = false;
-            for (int i = 0; i < found && accepted < k; i++)
+            // All candidates go through TopK, so a tie at the k-th place is broken by the smaller key as in ExactIndex.
+            for (int i = 0; i < found; i++)
             {
                 float score = 1f - distances[i]; // inner-product distance is 1 - dot
                 if (score < minScore) { reachedMinScore = true; break; } // results come best first

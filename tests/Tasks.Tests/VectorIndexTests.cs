@@ -82,12 +82,13 @@ public sealed class VectorIndexTests : IDisposable
         }
     }
 
-    [Fact]
-    public void Exact_search_breaks_ties_by_smaller_key()
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Search_breaks_ties_by_smaller_key(string kind)
     {
         var rng = new Random(3);
         var shared = RandomUnit(rng, 16);
-        using var index = new ExactIndex(16);
+        using var index = Create(kind, 16);
         foreach (long key in new long[] { 50, -7, 12, 3, 900 }) index.Upsert(key, shared);
         for (int i = 0; i < 100; i++) index.Upsert(1000 + i, RandomUnit(rng, 16));
         var hits = index.Search(shared, 4);
@@ -236,6 +237,22 @@ public sealed class VectorIndexTests : IDisposable
         }
         recall /= queries;
         Assert.True(recall >= minRecall, $"recall@10 = {recall:F3}");
+    }
+
+    [Fact]
+    public async Task Hnsw_serves_more_concurrent_searches_than_usearch_has_thread_contexts()
+    {
+        // USearch fails a search when all its per-thread contexts are taken; HnswIndex queues the excess instead.
+        var data = Data(2000, 32, seed: 25);
+        using var hnsw = Fill(new HnswIndex(32), data);
+        var queries = Data(64, 32, seed: 26).Select(d => d.Vector).ToArray();
+        using var start = new Barrier(48);
+        var tasks = Enumerable.Range(0, 48).Select(t => Task.Factory.StartNew(() =>
+        {
+            start.SignalAndWait();
+            for (int i = 0; i < 40; i++) Assert.Equal(10, hnsw.Search(queries[(t + i) % queries.Length], 10).Count);
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        await Task.WhenAll(tasks);
     }
 
     [Theory]
