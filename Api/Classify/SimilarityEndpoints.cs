@@ -43,8 +43,7 @@ public static class SimilarityEndpoints
         IOptions<LimitsOptions> limitsOptions, CancellationToken ct)
     {
         var limits = limitsOptions.Value;
-        if (!RequestBody.IsJson(request)) throw ApiProblem.UnsupportedMediaType($"send application/json, not '{request.ContentType ?? "no Content-Type"}'");
-        var body = await RequestBody.ReadJsonAsync<SimilarityRequest>(request, limits.MaxRequestBodyBytes, ct);
+        var body = await RequestBody.ReadJsonOnlyAsync<SimilarityRequest>(request, limits.MaxRequestBodyBytes, ct);
         var a = await EmbedAsync(body.A, "a", embeddings, imageInputs, limits, ct);
         var b = await EmbedAsync(body.B, "b", embeddings, imageInputs, limits, ct);
         double cosine = 0;

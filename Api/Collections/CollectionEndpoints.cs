@@ -127,8 +127,7 @@ public static class CollectionEndpoints
     {
         var collection = store.Get(name);
         var limits = limitsOptions.Value;
-        if (!RequestBody.IsJson(request)) throw ApiProblem.UnsupportedMediaType($"send application/json, not '{request.ContentType ?? "no Content-Type"}'");
-        var body = await RequestBody.ReadJsonAsync<AddItemsRequest>(request, limits.MaxRequestBodyBytes, ct);
+        var body = await RequestBody.ReadJsonOnlyAsync<AddItemsRequest>(request, limits.MaxRequestBodyBytes, ct);
         var inputs = body.Items ?? throw ApiProblem.BadRequest("'items' is required", "missing_items");
         if (inputs.Count == 0 || inputs.Count > store.Options.MaxBatch)
             throw ApiProblem.BadRequest($"send 1 to {store.Options.MaxBatch} items per request (Collections:MaxBatch)", "bad_batch");
@@ -177,8 +176,7 @@ public static class CollectionEndpoints
     {
         var collection = store.Get(name);
         var limits = limitsOptions.Value;
-        if (!RequestBody.IsJson(request)) throw ApiProblem.UnsupportedMediaType($"send application/json, not '{request.ContentType ?? "no Content-Type"}'");
-        var body = await RequestBody.ReadJsonAsync<SearchRequest>(request, limits.MaxRequestBodyBytes, ct);
+        var body = await RequestBody.ReadJsonOnlyAsync<SearchRequest>(request, limits.MaxRequestBodyBytes, ct);
         int queries = (body.Text is null ? 0 : 1) + (body.Image is null ? 0 : 1) + (body.Embedding is null ? 0 : 1) + (body.Id is null ? 0 : 1);
         if (queries != 1) throw ApiProblem.BadRequest("send exactly one of 'text', 'image', 'embedding' or 'id' to search with", "bad_query");
         int topK = body.TopK ?? 10;

@@ -57,7 +57,7 @@ public static class EmbedEndpoints
             for (int i = 0; i < files.Count; i++)
                 images.Add(imageInputs.Decode(files[i].Data, $"images[{i}] ('{files[i].FileName}')"));
         }
-        else throw ApiProblem.UnsupportedMediaType($"send application/json or multipart/form-data, not '{request.ContentType ?? "no Content-Type"}'");
+        else throw RequestBody.NotJsonOrForm(request);
 
         if (texts.Count + images.Count == 0)
             throw ApiProblem.BadRequest("nothing to embed: send at least one text or image", "empty_request");

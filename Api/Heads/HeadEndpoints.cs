@@ -76,8 +76,7 @@ public static class HeadEndpoints
     private static async Task<IResult> FitAsync(HttpRequest request, HeadService service, ImageInputs imageInputs, IOptions<LimitsOptions> limitsOptions, CancellationToken ct)
     {
         var limits = limitsOptions.Value;
-        if (!RequestBody.IsJson(request)) throw ApiProblem.UnsupportedMediaType($"send application/json, not '{request.ContentType ?? "no Content-Type"}'");
-        var body = await RequestBody.ReadJsonAsync<FitHeadRequest>(request, limits.MaxRequestBodyBytes, ct);
+        var body = await RequestBody.ReadJsonOnlyAsync<FitHeadRequest>(request, limits.MaxRequestBodyBytes, ct);
         if (body.Name is null || body.Task is null) throw ApiProblem.BadRequest("'name' and 'task' are required", "missing_field");
         var inputs = body.Examples ?? throw ApiProblem.BadRequest("'examples' is required", "missing_field");
         var examples = new List<HeadExample>(inputs.Count);
@@ -116,8 +115,7 @@ public static class TextClassifyEndpoints
     {
         app.MapPost("/v1/classify/text", async (HttpRequest request, HeadService service, ImageInputs imageInputs, IOptions<LimitsOptions> limits, CancellationToken ct) =>
             {
-                if (!RequestBody.IsJson(request)) throw ApiProblem.UnsupportedMediaType($"send application/json, not '{request.ContentType ?? "no Content-Type"}'");
-                var body = await RequestBody.ReadJsonAsync<TextClassifyRequest>(request, limits.Value.MaxRequestBodyBytes, ct);
+                        var body = await RequestBody.ReadJsonOnlyAsync<TextClassifyRequest>(request, limits.Value.MaxRequestBodyBytes, ct);
                 if (body.Head is null) throw ApiProblem.BadRequest("'head' is required: fit one with POST /v1/heads (task text or pair)", "missing_head");
                 var head = service.Store.Get(body.Head);
                 if (head.Task is not (HeadTasks.Text or HeadTasks.Pair))

@@ -46,7 +46,7 @@ public static class QueryInput
             body = fromForm(fields);
             if (fields.File("image") is { } file) image = imageInputs.Decode(file.Data, "image");
         }
-        else throw ApiProblem.UnsupportedMediaType($"send application/json or multipart/form-data, not '{request.ContentType ?? "no Content-Type"}'");
+        else throw RequestBody.NotJsonOrForm(request);
 
         var text = select(body).Text;
         if (requireQuery && (image is null) == (text is null))

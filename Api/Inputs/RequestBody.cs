@@ -42,6 +42,13 @@ public static class RequestBody
         }
     }
 
+    /// <summary>For endpoints that take JSON only: any other content type is a 415 that says what to send.</summary>
+    public static Task<T> ReadJsonOnlyAsync<T>(HttpRequest request, long maxBytes, CancellationToken ct) =>
+        IsJson(request) ? ReadJsonAsync<T>(request, maxBytes, ct) : throw NotJsonOrForm(request, formAllowed: false);
+
+    public static ApiProblem NotJsonOrForm(HttpRequest request, bool formAllowed = true) =>
+        ApiProblem.UnsupportedMediaType($"send application/json{(formAllowed ? " or multipart/form-data" : "")}, not '{request.ContentType ?? "no Content-Type"}'");
+
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { AllowTrailingCommas = false };
 
     public static async Task<List<FormPart>> ReadMultipartAsync(HttpRequest request, long maxBytes, int maxParts, CancellationToken ct)

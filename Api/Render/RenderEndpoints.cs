@@ -90,7 +90,7 @@ public static class RenderEndpoints
             var file = parts.FirstOrDefault(p => p.FileName is not null || p.Name == "image");
             if (file is not null) image = imageInputs.Decode(file.Data, "image");
         }
-        else throw ApiProblem.UnsupportedMediaType($"send application/json or multipart/form-data, not '{request.ContentType ?? "no Content-Type"}'");
+        else throw RequestBody.NotJsonOrForm(request);
 
         var canvases = CanvasesFor(body.Profile, model);
         int chosen = (body.Text is null ? 0 : 1) + (body.Pair is null ? 0 : 1) + (body.Question is null && image is null ? 0 : 1);
