@@ -135,7 +135,6 @@ public static class CollectionEndpoints
 
         var texts = new List<(int Index, string Text)>();
         var items = new NewItem?[inputs.Count];
-        var images = new byte[]?[inputs.Count];
         for (int i = 0; i < inputs.Count; i++)
         {
             var input = inputs[i] ?? throw ApiProblem.BadRequest($"items[{i}] is null", "bad_item");
@@ -154,7 +153,6 @@ public static class CollectionEndpoints
             {
                 var bytes = await imageInputs.FetchBytesAsync(input.Image!, $"items[{i}].image", ct);
                 var decoded = imageInputs.Decode(bytes, $"items[{i}].image");
-                images[i] = bytes;
                 items[i] = new NewItem(input.Id, null, bytes, input.Metadata, (await embeddings.ImageAsync(decoded, ct)).Embedding);
             }
         }
