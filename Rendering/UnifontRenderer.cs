@@ -97,19 +97,26 @@ public sealed class UnifontRenderer
         return (a, Math.Min(b, GlyphSize) - a);
     }
 
-    /// <summary>Renders UTF-8 text into <paramref name="destination"/> (length <see cref="CanvasLength"/>).</summary>
-    public void Render(ReadOnlySpan<byte> utf8, Span<float> destination)
+    /// <summary>
+    /// Renders UTF-8 text into <paramref name="destination"/> (length <see cref="CanvasLength"/>); the stats come
+    /// from the same pass (what <see cref="Measure(ReadOnlySpan{byte})"/> would say, without laying out twice).
+    /// </summary>
+    public RenderStats Render(ReadOnlySpan<byte> utf8, Span<float> destination)
     {
         CheckLength(destination.Length, CanvasLength);
-        WithCodePoints(utf8, destination, static (self, cps, dst) => self.DrawFloat(cps, dst));
+        var (kept, drawn, lines) = WithCodePoints(utf8, destination, static (self, cps, dst) => self.DrawFloat(cps, dst));
+        return new RenderStats(CountCodePoints(utf8), kept, drawn, lines);
     }
 
     /// <summary>Renders .NET text; same result as rendering its UTF-8 encoding (a lone surrogate becomes U+FFFD).</summary>
-    public void Render(string text, Span<float> destination)
+    public RenderStats Render(string text, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(text);
         CheckLength(destination.Length, CanvasLength);
-        WithCodePoints(text.AsSpan(), destination, static (self, cps, dst) => self.DrawFloat(cps, dst));
+        var (kept, drawn, lines) = WithCodePoints(text.AsSpan(), destination, static (self, cps, dst) => self.DrawFloat(cps, dst));
+        int total = 0;
+        foreach (var _ in text.AsSpan().EnumerateRunes()) total++;
+        return new RenderStats(total, kept, drawn, lines);
     }
 
     /// <summary>The single-channel uint8 canvas, ImageSize x ImageSize, row-major.</summary>
@@ -253,49 +260,57 @@ public sealed class UnifontRenderer
 
     // ---- pixels ---------------------------------------------------------------------------------------------
 
-    private delegate void DrawAction<T>(UnifontRenderer self, Span<int> codePoints, Span<T> destination);
+    private delegate (int Drawn, int Lines) DrawAction<T>(UnifontRenderer self, Span<int> codePoints, Span<T> destination);
 
-    private void WithCodePoints<T>(ReadOnlySpan<byte> utf8, Span<T> destination, DrawAction<T> draw)
+    private (int Kept, int Drawn, int Lines) WithCodePoints<T>(ReadOnlySpan<byte> utf8, Span<T> destination, DrawAction<T> draw)
     {
         int max = Profile.MaxChars;
         int[]? rented = max > StackLimit ? ArrayPool<int>.Shared.Rent(max) : null;
         Span<int> cps = rented is null ? stackalloc int[max] : rented.AsSpan(0, max);
         int n = DecodeCodePoints(utf8, Profile.Lowercase, cps);
-        draw(this, cps[..n], destination);
+        var (drawn, lines) = draw(this, cps[..n], destination);
         if (rented is not null) ArrayPool<int>.Shared.Return(rented);
+        return (n, drawn, lines);
     }
 
-    private void WithCodePoints<T>(ReadOnlySpan<char> text, Span<T> destination, DrawAction<T> draw)
+    private (int Kept, int Drawn, int Lines) WithCodePoints<T>(ReadOnlySpan<char> text, Span<T> destination, DrawAction<T> draw)
     {
         int max = Profile.MaxChars;
         int[]? rented = max > StackLimit ? ArrayPool<int>.Shared.Rent(max) : null;
         Span<int> cps = rented is null ? stackalloc int[max] : rented.AsSpan(0, max);
         int n = DecodeCodePoints(text, Profile.Lowercase, cps);
-        draw(this, cps[..n], destination);
+        var (drawn, lines) = draw(this, cps[..n], destination);
         if (rented is not null) ArrayPool<int>.Shared.Return(rented);
+        return (n, drawn, lines);
     }
 
-    private void DrawGray(Span<int> codePoints, Span<byte> gray)
+    private (int, int) DrawGray(Span<int> codePoints, Span<byte> gray)
     {
         gray.Fill(Profile.Background);
-        DrawInk(codePoints, gray, default);
+        return DrawInk(codePoints, gray, default);
     }
 
-    private void DrawFloat(Span<int> codePoints, Span<float> canvas)
+    private (int, int) DrawFloat(Span<int> codePoints, Span<float> canvas)
     {
         // Every pixel is background or ink: fill with the background value (vectorised), then overwrite only ink
         // pixels. Equivalent to rendering uint8 and mapping through the v/255*2-1 table, but touches memory once.
         canvas.Fill(_backgroundValue);
-        DrawInk(codePoints, default, canvas);
+        return DrawInk(codePoints, default, canvas);
     }
 
-    /// <summary>Lays out and writes the ink pixels into exactly one of the targets (the other is empty).</summary>
-    private void DrawInk(Span<int> codePoints, Span<byte> gray, Span<float> canvas)
+    /// <summary>
+    /// Lays out and writes the ink pixels into exactly one of the targets (the other is empty); returns how many
+    /// characters landed on the visible lines and how many lines they used.
+    /// </summary>
+    private (int Drawn, int Lines) DrawInk(Span<int> codePoints, Span<byte> gray, Span<float> canvas)
     {
         var wrap = new LineWrapper(_size, ToSlots(codePoints), _maxLines);
+        int drawn = 0, lines = 0;
         foreach (int slot in codePoints)
         {
             if (!wrap.Next(WidthOf(slot), out int line, out int x)) break;
+            drawn++;
+            lines = line + 1;
             if (slot < 0) continue; // absent from the font: blank
             var m = _metrics[slot];
             if (m.Top > m.Bottom) continue; // no ink in the kept columns
@@ -305,6 +320,7 @@ public sealed class UnifontRenderer
             if (gray.IsEmpty) InkGlyph(rows, m, ref canvas[origin * 3], _size * 3, 3, _inkValue);
             else InkGlyph(rows, m, ref gray[origin], _size, 1, Profile.Ink);
         }
+        return (drawn, lines);
     }
 
     /// <summary>

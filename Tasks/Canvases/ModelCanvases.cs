@@ -51,8 +51,7 @@ public sealed class ModelCanvases
     public RenderReport RenderText(string text, Span<float> destination)
     {
         if (_shaped is not null) return _shaped.RenderText(text, destination);
-        _unifont!.Render(text, destination);
-        var stats = _unifont.Measure(text);
+        var stats = _unifont!.Render(text, destination);
         return new RenderReport(ProfileName, "text", Size,
             [new TextBlockReport(16, stats.Lines, stats.CodePoints, stats.Drawn, stats.CodePoints - stats.Drawn, ["GNU Unifont"], [], [], false)]);
     }

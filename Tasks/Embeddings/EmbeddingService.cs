@@ -31,9 +31,10 @@ public sealed class EmbeddingService(ServedModel model, InferenceGate gate, Embe
         var canvases = model.Canvases;
         var known = new Dictionary<string, float[]>(StringComparer.Ordinal);
         var missing = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var text in texts)
         {
-            if (known.ContainsKey(text) || missing.Contains(text)) continue;
+            if (!seen.Add(text)) continue;
             if (cache.TryGet(KeyOf(text), out var hit)) known[text] = hit;
             else missing.Add(text);
         }

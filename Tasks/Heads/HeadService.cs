@@ -50,7 +50,7 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
         var labels = spec.Examples.Select(e => e.Label!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (labels.Count < 2) throw new HeadException(400, "the examples have only one label; a head needs at least 2 classes");
         if (labels.Count > o.MaxClasses) throw new HeadException(400, $"{labels.Count:N0} classes; at most {o.MaxClasses:N0} (Heads:MaxClasses)");
-        if (!spec.Overwrite && store.List().Any(h => h.Name == spec.Name))
+        if (!spec.Overwrite && store.Exists(spec.Name))
             throw new HeadException(409, $"head '{spec.Name}' already exists; delete it first or fit with overwrite");
 
         if (!await _fitting.WaitAsync(0, ct)) throw new HeadException(429, "another head is being fitted; retry when it is done");

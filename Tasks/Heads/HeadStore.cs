@@ -65,6 +65,12 @@ public sealed partial class HeadStore
         return heads;
     }
 
+    public bool Exists(string name)
+    {
+        ValidateName(name);
+        return File.Exists(PathOf(name));
+    }
+
     /// <summary>The head, refused with 409 when it was fitted on another model.</summary>
     public Head Get(string name) => Load(name, requireSameModel: true);
 

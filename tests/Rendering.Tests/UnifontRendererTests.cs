@@ -283,4 +283,16 @@ public class UnifontRendererTests
         Assert.Equal((224, 16, 768, (byte)127, (byte)0, true, 1, 4),
             (p.ImageSize, p.FontSize, p.MaxChars, p.Background, p.Ink, p.Lowercase, p.Spacing, p.MinWidth));
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("short text")]
+    [InlineData("a text long enough to wrap onto a second line of the canvas, and then some more words")]
+    public void Render_reports_the_same_stats_as_Measure(string text)
+    {
+        var renderer = new UnifontRenderer(Font, new UnifontProfile { ImageSize = 64, MaxChars = 40 });
+        var stats = renderer.Render(text, new float[renderer.CanvasLength]);
+        Assert.Equal(renderer.Measure(text), stats);
+        Assert.Equal(renderer.Measure(Encoding.UTF8.GetBytes(text)), renderer.Render(Encoding.UTF8.GetBytes(text), new float[renderer.CanvasLength]));
+    }
 }
