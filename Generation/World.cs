@@ -23,8 +23,11 @@ public sealed record SceneObject(ShapeKind? Shape, ObjectColor? Color, int? Emoj
     public bool IsEmoji => Emoji is not null;
 }
 
-/// <summary>A scene and its ground truth: what the generator drew, as data.</summary>
-public sealed record Scene(int Size, BackgroundKind Background, IReadOnlyList<SceneObject> Objects)
+/// <summary>
+/// A scene and its ground truth: what the generator drew, as data. Background colours are ARGB; the noise seed and
+/// amplitude apply to <see cref="BackgroundKind.Noise"/>; <see cref="Blur"/> is a Gaussian sigma in pixels (0: none).
+/// </summary>
+public sealed record Scene(int Size, BackgroundKind Background, uint[] BackgroundColors, int NoiseSeed, int NoiseAmplitude, float Blur, IReadOnlyList<SceneObject> Objects)
 {
     /// <summary>
     /// a's relation to b, when it is unambiguous: the centres differ by more than the larger radius on that axis

@@ -41,4 +41,16 @@ public static class PixelValues
         }
         return table;
     }
+
+    /// <summary>Drops the alpha byte of opaque RGBA pixels: RGBA (4 bytes a pixel) to RGB (3 bytes a pixel).</summary>
+    public static void RgbaToRgb(ReadOnlySpan<byte> rgba, Span<byte> rgb)
+    {
+        if (rgba.Length / 4 * 3 != rgb.Length) throw new ArgumentException($"{rgba.Length / 4} RGBA pixels do not fill {rgb.Length} RGB bytes", nameof(rgb));
+        for (int i = 0, o = 0; o < rgb.Length; i += 4, o += 3)
+        {
+            rgb[o] = rgba[i];
+            rgb[o + 1] = rgba[i + 1];
+            rgb[o + 2] = rgba[i + 2];
+        }
+    }
 }

@@ -65,6 +65,13 @@ public sealed class ShapedRenderer
 
     public RenderReport RenderVqa(string question, DecodedImage image, Span<float> destination) => ToFloats(destination, rgba => RenderVqa(question, image, rgba));
 
+    /// <summary>Draws into an RGB byte canvas (Size x Size x 3): what the training data generator streams.</summary>
+    public RenderReport RenderTextRgb(string text, Span<byte> destination) => ToBytes(destination, rgba => RenderText(text, rgba));
+
+    public RenderReport RenderPairRgb(string first, string second, Span<byte> destination) => ToBytes(destination, rgba => RenderPair(first, second, rgba));
+
+    public RenderReport RenderVqaRgb(string question, DecodedImage image, Span<byte> destination) => ToBytes(destination, rgba => RenderVqa(question, image, rgba));
+
     private RenderReport RenderText(string text, SKBitmap target)
     {
         var block = TextBlock.Prepare(text, Profile.Text, _fonts);
@@ -152,6 +159,15 @@ public sealed class ShapedRenderer
             destination[o + 1] = table[px[i + 1]];
             destination[o + 2] = table[px[i + 2]];
         }
+        return report;
+    }
+
+    private RenderReport ToBytes(Span<byte> destination, Func<SKBitmap, RenderReport> render)
+    {
+        if (destination.Length != Size * Size * 3) throw new ArgumentException($"destination must hold {Size}x{Size}x3 bytes", nameof(destination));
+        var bitmap = Scratch();
+        var report = render(bitmap);
+        PixelValues.RgbaToRgb(bitmap.GetPixelSpan(), destination);
         return report;
     }
 

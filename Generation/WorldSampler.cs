@@ -1,0 +1,231 @@
+namespace VqaApi.Generation;
+
+/// <summary>A VQA item: a scene, a question about it, and the answer's class index in <see cref="Answers.All"/>.</summary>
+public sealed record VqaItem(Scene Scene, Question Question, int AnswerClass);
+
+/// <summary>A sentence-pair item: a premise (a whole-scene caption), a hypothesis, and its class.</summary>
+public sealed record PairItem(Scene Scene, SceneCaption Premise, Fact Hypothesis, PairLabel Label);
+
+/// <summary>
+/// The language-independent half of the generator: scenes, their captions as facts, balanced VQA questions and
+/// entailment pairs. Everything is drawn from the <see cref="Random"/> it is given, so one seed fixes one item.
+/// </summary>
+public sealed class WorldSampler
+{
+    /// <summary>
+    /// Attribute-object pairs held out of training entirely: one per colour, each with a different shape. The
+    /// novel-combinations split draws every scene with at least one of them.
+    /// </summary>
+    public static readonly IReadOnlySet<ObjectKind> NovelCombinations = new HashSet<ObjectKind>
+    {
+        ObjectKind.Of(ShapeKind.Star, ObjectColor.Red), ObjectKind.Of(ShapeKind.Heart, ObjectColor.Orange),
+        ObjectKind.Of(ShapeKind.Cross, ObjectColor.Yellow), ObjectKind.Of(ShapeKind.Circle, ObjectColor.Green),
+        ObjectKind.Of(ShapeKind.Triangle, ObjectColor.Blue), ObjectKind.Of(ShapeKind.Square, ObjectColor.Purple),
+        ObjectKind.Of(ShapeKind.Hexagon, ObjectColor.Pink), ObjectKind.Of(ShapeKind.Diamond, ObjectColor.Black),
+    };
+
+    private static readonly QuestionType[] QuestionTypes = Enum.GetValues<QuestionType>();
+    private readonly SceneSampler _scenes, _novel;
+    private readonly Dictionary<string, int> _answerIndex;
+
+    public WorldSampler(int size, int emojiCount)
+    {
+        _scenes = new SceneSampler(size, emojiCount, NovelCombinations);
+        _novel = new SceneSampler(size, emojiCount, new HashSet<ObjectKind>());
+        _answerIndex = Answers.All.Select((a, i) => (a, i)).ToDictionary(p => p.a, p => p.i);
+        Size = size;
+        EmojiCount = emojiCount;
+    }
+
+    public int Size { get; }
+    public int EmojiCount { get; }
+
+    public int AnswerClass(string answerId) => _answerIndex[answerId];
+
+    /// <summary>A scene of 1 to 8 random objects; in the novel split, at least one is a held-out combination.</summary>
+    public Scene RandomScene(Random random, bool novel = false)
+    {
+        int n = 1 + random.Next(SceneSampler.MaxObjects);
+        if (!novel) return _scenes.Build(random, [], n);
+        var held = NovelCombinations.ElementAt(random.Next(NovelCombinations.Count));
+        return _novel.Build(random, [held], n - 1);
+    }
+
+    /// <summary>
+    /// Every object, grouped by kind with its count, groups ordered left to right by their leftmost member;
+    /// optionally one unambiguous relation between two objects that are each unique in the scene.
+    /// </summary>
+    public static SceneCaption CaptionOf(Scene scene, Random random, bool withRelation)
+    {
+        var groups = scene.Objects.GroupBy(SceneSampler.ObjectKindOf)
+            .OrderBy(g => g.Min(o => o.X))
+            .Select(g => new CountFact(new ObjectQuery(g.Key.Shape, g.Key.Color, g.Key.Emoji), g.Count()))
+            .ToList();
+        return new SceneCaption(groups, withRelation ? RandomRelation(scene, random) : null);
+    }
+
+    /// <summary>A true relation between two objects that are each the only one of their kind, or null if none exists.</summary>
+    public static RelationFact? RandomRelation(Scene scene, Random random)
+    {
+        var unique = scene.Objects.Where(o => scene.Objects.Count(p => SceneSampler.ObjectKindOf(p) == SceneSampler.ObjectKindOf(o)) == 1).ToList();
+        var candidates = new List<RelationFact>();
+        foreach (var a in unique)
+            foreach (var b in unique)
+                if (!ReferenceEquals(a, b))
+                    foreach (var r in Scene.Relations(a, b)) candidates.Add(new RelationFact(ObjectQuery.Of(a), r, ObjectQuery.Of(b)));
+        return candidates.Count == 0 ? null : candidates[random.Next(candidates.Count)];
+    }
+
+    /// <summary>A single true statement about the scene: a count (sometimes by colour or shape alone, sometimes zero) or a relation.</summary>
+    public Fact RandomFact(Scene scene, Random random)
+    {
+        if (random.NextDouble() < 0.3 && RandomRelation(scene, random) is { } relation) return relation;
+        var q = RandomQuery(scene, random);
+        return new CountFact(q, scene.Objects.Count(q.Matches));
+    }
+
+    private ObjectQuery RandomQuery(Scene scene, Random random)
+    {
+        double u = random.NextDouble();
+        if (u < 0.1) return new ObjectQuery(); // all objects
+        var kind = u < 0.75 && scene.Objects.Count > 0
+            ? SceneSampler.ObjectKindOf(scene.Objects[random.Next(scene.Objects.Count)])
+            : _scenes.RandomKind(random);
+        if (kind.Emoji is not null) return new ObjectQuery(Emoji: kind.Emoji);
+        return random.Next(4) switch
+        {
+            0 => new ObjectQuery(Shape: kind.Shape),
+            1 => new ObjectQuery(Color: kind.Color),
+            _ => new ObjectQuery(kind.Shape, kind.Color),
+        };
+    }
+
+    /// <summary>
+    /// A VQA item with a balanced answer: the question type is uniform, then the answer is drawn uniformly among
+    /// that type's answers, and the scene is built to make it true (so no answer prior wins).
+    /// </summary>
+    public VqaItem RandomVqa(Random random)
+    {
+        var type = QuestionTypes[random.Next(QuestionTypes.Length)];
+        Scene scene;
+        Question question;
+        switch (type)
+        {
+            case QuestionType.Count:
+            {
+                int n = random.Next(Answers.MaxCount + 1);
+                var target = _scenes.RandomShape(random);
+                var subject = random.Next(3) switch
+                {
+                    0 => new ObjectQuery(Shape: target.Shape),
+                    1 => new ObjectQuery(Color: target.Color),
+                    _ => new ObjectQuery(target.Shape, target.Color),
+                };
+                // n objects matching the subject (of varied kinds when the subject is one attribute), the rest not matching.
+                var required = Enumerable.Range(0, n).Select(_ => _scenes.RandomShape(random, k => k.Matches(subject))).ToList();
+                int others = n == 0 ? 1 + random.Next(SceneSampler.MaxObjects) : random.Next(SceneSampler.MaxObjects - n + 1);
+                scene = BuildExact(random, required, others, k => !k.Matches(subject), subject, n);
+                question = new Question(type, subject, Answers.Count(n));
+                break;
+            }
+            case QuestionType.Color:
+            {
+                var color = (ObjectColor)random.Next(8);
+                var target = _scenes.RandomShape(random, k => k.Color == color);
+                var subject = new ObjectQuery(Shape: target.Shape);
+                scene = _scenes.Build(random, [target], random.Next(SceneSampler.MaxObjects), k => k.Shape != target.Shape);
+                question = new Question(type, subject, Answers.Color(color));
+                break;
+            }
+            case QuestionType.Shape:
+            {
+                var shape = (ShapeKind)random.Next(8);
+                var target = _scenes.RandomShape(random, k => k.Shape == shape);
+                var subject = new ObjectQuery(Color: target.Color);
+                scene = _scenes.Build(random, [target], random.Next(SceneSampler.MaxObjects), k => k.Color != target.Color);
+                question = new Question(type, subject, Answers.Shape(shape));
+                break;
+            }
+            case QuestionType.Exists:
+            {
+                bool yes = random.Next(2) == 0;
+                var target = _scenes.RandomKind(random);
+                var subject = new ObjectQuery(target.Shape, target.Color, target.Emoji);
+                // Near misses (same shape or same colour) make "no" answers need both attributes.
+                var required = new List<ObjectKind>();
+                if (yes) required.Add(target);
+                if (target.Emoji is null && random.Next(2) == 0) required.Add(_scenes.RandomShape(random, k => k != target && (k.Shape == target.Shape || k.Color == target.Color)));
+                scene = _scenes.Build(random, required, random.Next(SceneSampler.MaxObjects - required.Count + 1), k => k != target);
+                question = new Question(type, subject, yes ? Answers.Yes : Answers.No);
+                break;
+            }
+            default:
+            {
+                bool yes = random.Next(2) == 0;
+                for (int attempt = 0; ; attempt++)
+                {
+                    scene = _scenes.Build(random, [], 2 + random.Next(SceneSampler.MaxObjects - 1));
+                    if (RandomRelation(scene, random) is not { } fact) continue;
+                    // "No" asks the opposite of a relation that holds, so it is clearly false (not merely within the margin).
+                    var relation = yes ? fact.Relation : Opposite(fact.Relation);
+                    question = new Question(type, fact.A, yes ? Answers.Yes : Answers.No, relation, fact.B);
+                    break;
+                }
+                break;
+            }
+        }
+        return new VqaItem(scene, question, AnswerClass(question.AnswerId));
+    }
+
+    /// <summary>Builds until exactly <paramref name="n"/> objects match (an extra that finds no room is dropped, never a required one).</summary>
+    private Scene BuildExact(Random random, List<ObjectKind> required, int others, Func<ObjectKind, bool> allowed, ObjectQuery subject, int n)
+    {
+        var scene = _scenes.Build(random, required, others, allowed);
+        if (scene.Objects.Count(subject.Matches) != n) throw new InvalidOperationException("count question scene does not hold its answer");
+        return scene;
+    }
+
+    /// <summary>
+    /// An entailment pair. The premise is a whole-scene caption, a closed description of what is there, so counts
+    /// follow from it: a true count is entailed, a false one contradicted. Positions do not follow from a caption
+    /// without a relation, so a relation hypothesis is neutral unless the caption states that relation (or its converse).
+    /// </summary>
+    public PairItem RandomPair(Random random)
+    {
+        var label = (PairLabel)random.Next(3);
+        for (int attempt = 0; ; attempt++)
+        {
+            var scene = RandomScene(random);
+            if (label == PairLabel.Neutral)
+            {
+                if (RandomRelation(scene, random) is not { } r) continue;
+                return new PairItem(scene, CaptionOf(scene, random, withRelation: false), r with { Relation = random.Next(2) == 0 ? r.Relation : Opposite(r.Relation) }, label);
+            }
+            bool viaRelation = random.Next(3) == 0;
+            if (viaRelation)
+            {
+                var caption = CaptionOf(scene, random, withRelation: true);
+                if (caption.Relation is not { } stated) continue;
+                bool converse = random.Next(2) == 0;
+                var h = converse ? new RelationFact(stated.B, Opposite(stated.Relation), stated.A) : stated;
+                if (label == PairLabel.Contradiction) h = h with { Relation = Opposite(h.Relation) };
+                return new PairItem(scene, caption, h, label);
+            }
+            var premise = CaptionOf(scene, random, withRelation: random.Next(3) == 0);
+            var q = RandomQuery(scene, random);
+            int count = scene.Objects.Count(q.Matches);
+            if (label == PairLabel.Entailment) return new PairItem(scene, premise, new CountFact(q, count), label);
+            int wrong = Math.Min(Answers.MaxCount, count == 0 ? 1 + random.Next(3) : random.Next(2) == 0 ? 0 : count + (random.Next(2) == 0 && count > 1 ? -1 : 1));
+            if (wrong == count) continue;
+            return new PairItem(scene, premise, new CountFact(q, wrong), label);
+        }
+    }
+
+    public static Relation Opposite(Relation r) => r switch
+    {
+        Relation.LeftOf => Relation.RightOf,
+        Relation.RightOf => Relation.LeftOf,
+        Relation.Above => Relation.Below,
+        _ => Relation.Above,
+    };
+}
