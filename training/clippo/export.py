@@ -1,0 +1,181 @@
+"""big_vision checkpoint layout <-> the PyTorch model in model.py.
+
+`export_npz` writes `numpy.savez` of `params/img/...` and `params/t` with exactly the names and shapes of
+shared/clippo-reference.md, which `VqaApi convert` reads. `load_npz` reads such a file (a released CLIPPO
+checkpoint, or one of ours) back into a ClippoViT.
+"""
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+
+from .model import ClippoViT, MultiHeadAttention, MlpBlock, ViTConfig
+
+IMG = "params/img/"
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to("cpu", torch.float32).numpy()
+
+
+def _mha(prefix: str, m: MultiHeadAttention, out: Dict[str, np.ndarray]):
+    d = m.query.in_features
+    h, hd = m.heads, m.head_dim
+    for name in ("query", "key", "value"):
+        lin = getattr(m, name)
+        out[f"{prefix}/{name}/kernel"] = _np(lin.weight).T.reshape(d, h, hd)
+        out[f"{prefix}/{name}/bias"] = _np(lin.bias).reshape(h, hd)
+    out[f"{prefix}/out/kernel"] = _np(m.out.weight).T.reshape(h, hd, d)
+    out[f"{prefix}/out/bias"] = _np(m.out.bias)
+
+
+def _mlp(prefix: str, m: MlpBlock, out: Dict[str, np.ndarray]):
+    out[f"{prefix}/Dense_0/kernel"] = _np(m.fc1.weight).T
+    out[f"{prefix}/Dense_0/bias"] = _np(m.fc1.bias)
+    out[f"{prefix}/Dense_1/kernel"] = _np(m.fc2.weight).T
+    out[f"{prefix}/Dense_1/bias"] = _np(m.fc2.bias)
+
+
+def _ln(prefix: str, m: torch.nn.LayerNorm, out: Dict[str, np.ndarray]):
+    out[f"{prefix}/scale"] = _np(m.weight)
+    out[f"{prefix}/bias"] = _np(m.bias)
+
+
+def state_to_bigvision(model: ClippoViT) -> Dict[str, np.ndarray]:
+    """The model's parameters as a flat dict in big_vision's names and shapes (float32, C-contiguous)."""
+    out: Dict[str, np.ndarray] = {}
+    out[IMG + "embedding/kernel"] = _np(model.embedding.weight).transpose(2, 3, 1, 0)  # OIHW -> HWIO
+    out[IMG + "embedding/bias"] = _np(model.embedding.bias)
+    out[IMG + "pos_embedding"] = _np(model.pos_embedding)
+    for i, blk in enumerate(model.blocks):
+        p = f"{IMG}Transformer/encoderblock_{i}"
+        _ln(p + "/LayerNorm_0", blk.ln0, out)
+        _mha(p + "/MultiHeadDotProductAttention_0", blk.attn, out)
+        _ln(p + "/LayerNorm_1", blk.ln1, out)
+        _mlp(p + "/MlpBlock_0", blk.mlp, out)
+    _ln(IMG + "Transformer/encoder_norm", model.encoder_norm, out)
+    if model.map_head is not None:
+        out[IMG + "MAPHead_0/probe"] = _np(model.map_head.probe)
+        _mha(IMG + "MAPHead_0/MultiHeadDotProductAttention_0", model.map_head.attn, out)
+        _ln(IMG + "MAPHead_0/LayerNorm_0", model.map_head.ln, out)
+        _mlp(IMG + "MAPHead_0/MlpBlock_0", model.map_head.mlp, out)
+    out[IMG + "head/kernel"] = _np(model.head.weight).T
+    out[IMG + "head/bias"] = _np(model.head.bias)
+    out["params/t"] = _np(model.t).reshape(1)
+    return {k: np.ascontiguousarray(v) for k, v in out.items()}
+
+
+def _atomic_savez(path: str, arrays: Dict[str, np.ndarray]):
+    tmp = f"{path}.partial-{os.getpid()}"
+    with open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def export_npz(model: ClippoViT, path: str, fp16: bool = False) -> Dict[str, np.ndarray]:
+    """Write the big_vision-layout checkpoint (float32, or float16 with fp16=True); returns the arrays."""
+    arrays = state_to_bigvision(model)
+    if fp16:
+        arrays = {k: v.astype(np.float16) for k, v in arrays.items()}
+    _atomic_savez(path, arrays)
+    return arrays
+
+
+def export_heads(heads: Dict[str, torch.nn.Linear], path: str, input_scale: float = 1.0, meta: Optional[dict] = None):
+    """heads.npz: for each head NAME, `NAME/kernel` [in, out] and `NAME/bias` [out], applied to the
+    L2-normalised embedding: logits = embedding @ kernel + bias (the training-time input scale is folded in)."""
+    arrays: Dict[str, np.ndarray] = {}
+    for name, lin in heads.items():
+        arrays[f"{name}/kernel"] = np.ascontiguousarray(_np(lin.weight).T * input_scale)
+        arrays[f"{name}/bias"] = _np(lin.bias)
+    for k, v in (meta or {}).items():
+        arrays[f"meta/{k}"] = np.asarray(v)
+    _atomic_savez(path, arrays)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Import
+
+
+def _read_array(npz: np.lib.npyio.NpzFile, key: str) -> np.ndarray:
+    a = npz[key]
+    if a.dtype.kind == "V" and a.dtype.itemsize == 2:  # bfloat16 stored as |V2: upper half of a float32
+        a = (a.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
+    return a.astype(np.float32)
+
+
+def config_from_npz(path: str) -> ViTConfig:
+    """Infer width, depth, heads, MLP width, patch, image size, pooling and out dim from the shapes."""
+    with np.load(path) as z:
+        keys = set(z.files)
+        shapes = {k: z[k].shape for k in keys if k.startswith(IMG)}
+    p, _, _, d = shapes[IMG + "embedding/kernel"]
+    n = shapes[IMG + "pos_embedding"][1]
+    depth = 0
+    while f"{IMG}Transformer/encoderblock_{depth}/LayerNorm_0/scale" in shapes:
+        depth += 1
+    b0 = f"{IMG}Transformer/encoderblock_0"
+    heads = shapes[b0 + "/MultiHeadDotProductAttention_0/query/kernel"][1]
+    mlp = shapes[b0 + "/MlpBlock_0/Dense_0/kernel"][1]
+    side = int(round(n ** 0.5))
+    pool = "map" if IMG + "MAPHead_0/probe" in shapes else "gap"
+    if IMG + "head/kernel" not in shapes:
+        raise ValueError("checkpoints without a `head` Dense are not supported by the trainer")
+    out_dim = shapes[IMG + "head/kernel"][1]
+    return ViTConfig(width=d, depth=depth, heads=heads, mlp_dim=mlp, patch=p, image=side * p, out_dim=out_dim, pool=pool)
+
+
+@torch.no_grad()
+def load_npz(path: str, model: Optional[ClippoViT] = None) -> ClippoViT:
+    """Load a big_vision-layout checkpoint (float32/16/64 or bfloat16 arrays; `opt/` entries ignored)."""
+    if model is None:
+        model = ClippoViT(config_from_npz(path))
+    with np.load(path) as z:
+        def g(key):
+            return torch.from_numpy(_read_array(z, key))
+
+        def mha(prefix, m: MultiHeadAttention):
+            d = m.query.in_features
+            for name in ("query", "key", "value"):
+                getattr(m, name).weight.copy_(g(f"{prefix}/{name}/kernel").reshape(d, d).T)
+                getattr(m, name).bias.copy_(g(f"{prefix}/{name}/bias").reshape(d))
+            m.out.weight.copy_(g(f"{prefix}/out/kernel").reshape(d, d).T)
+            m.out.bias.copy_(g(f"{prefix}/out/bias"))
+
+        def mlp(prefix, m: MlpBlock):
+            m.fc1.weight.copy_(g(f"{prefix}/Dense_0/kernel").T)
+            m.fc1.bias.copy_(g(f"{prefix}/Dense_0/bias"))
+            m.fc2.weight.copy_(g(f"{prefix}/Dense_1/kernel").T)
+            m.fc2.bias.copy_(g(f"{prefix}/Dense_1/bias"))
+
+        def ln(prefix, m):
+            m.weight.copy_(g(prefix + "/scale"))
+            m.bias.copy_(g(prefix + "/bias"))
+
+        model.embedding.weight.copy_(g(IMG + "embedding/kernel").permute(3, 2, 0, 1))
+        model.embedding.bias.copy_(g(IMG + "embedding/bias"))
+        model.pos_embedding.copy_(g(IMG + "pos_embedding"))
+        for i, blk in enumerate(model.blocks):
+            p = f"{IMG}Transformer/encoderblock_{i}"
+            ln(p + "/LayerNorm_0", blk.ln0)
+            mha(p + "/MultiHeadDotProductAttention_0", blk.attn)
+            ln(p + "/LayerNorm_1", blk.ln1)
+            mlp(p + "/MlpBlock_0", blk.mlp)
+        ln(IMG + "Transformer/encoder_norm", model.encoder_norm)
+        if model.map_head is not None:
+            model.map_head.probe.copy_(g(IMG + "MAPHead_0/probe"))
+            mha(IMG + "MAPHead_0/MultiHeadDotProductAttention_0", model.map_head.attn)
+            ln(IMG + "MAPHead_0/LayerNorm_0", model.map_head.ln)
+            mlp(IMG + "MAPHead_0/MlpBlock_0", model.map_head.mlp)
+        model.head.weight.copy_(g(IMG + "head/kernel").T)
+        model.head.bias.copy_(g(IMG + "head/bias"))
+        if "params/t" in z.files:
+            model.t.copy_(g("params/t").reshape(1))
+    return model
