@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using System.Text.Unicode;
 
 namespace VqaApi.Generation;
 
@@ -20,7 +21,6 @@ public sealed class MoCatalog
 {
     public const uint Magic = 0x950412de;
     private const int HeaderSize = 28;
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly HashSet<string> AcceptedCharsets = new(StringComparer.OrdinalIgnoreCase)
         { "UTF-8", "UTF8", "US-ASCII", "ASCII", "ANSI_X3.4-1968" };
 
@@ -85,49 +85,10 @@ public sealed class MoCatalog
     /// <exception cref="InvalidDataException">the bytes are not a usable catalogue; the message says why.</exception>
     public static MoCatalog Parse(ReadOnlySpan<byte> data)
     {
-        if (data.Length < HeaderSize) throw new InvalidDataException($"truncated: {data.Length} bytes, shorter than the {HeaderSize}-byte header");
-        bool big;
-        if (BinaryPrimitives.ReadUInt32LittleEndian(data) == Magic) big = false;
-        else if (BinaryPrimitives.ReadUInt32BigEndian(data) == Magic) big = true;
-        else throw new InvalidDataException($"not a .mo file: magic 0x{BinaryPrimitives.ReadUInt32LittleEndian(data):x8}");
-
-        uint U32(ReadOnlySpan<byte> d, long at) =>
-            big ? BinaryPrimitives.ReadUInt32BigEndian(d.Slice((int)at, 4)) : BinaryPrimitives.ReadUInt32LittleEndian(d.Slice((int)at, 4));
-
-        var revision = U32(data, 4);
-        if (revision >> 16 > 1) throw new InvalidDataException($"unsupported major revision {revision >> 16}");
-        long count = U32(data, 8), originals = U32(data, 12), translations = U32(data, 16);
-        if (originals + count * 8 > data.Length) throw new InvalidDataException($"truncated: original strings table ({count} entries at {originals}) past the end ({data.Length} bytes)");
-        if (translations + count * 8 > data.Length) throw new InvalidDataException($"truncated: translated strings table ({count} entries at {translations}) past the end ({data.Length} bytes)");
-
-        Range Str(ReadOnlySpan<byte> d, long table, long i, string what)
-        {
-            long length = U32(d, table + i * 8), offset = U32(d, table + i * 8 + 4);
-            if (offset + length > d.Length) throw new InvalidDataException($"truncated: {what} string {i} ({length} bytes at {offset}) past the end ({d.Length} bytes)");
-            return new Range((int)offset, (int)(offset + length));
-        }
-
-        string? header = null;
-        var entries = new List<MoEntry>((int)count);
+        var index = Index(data);
+        var entries = new List<MoEntry>(index.Messages.Length);
         var invalid = 0;
-        var pending = new List<(Range Id, Range Str)>((int)count);
-        for (long i = 0; i < count; i++)
-        {
-            var id = Str(data, originals, i, "original");
-            var str = Str(data, translations, i, "translated");
-            if (data[id].Length == 0)
-            {
-                header = Decode(data[str]) ?? throw new InvalidDataException("the header is not valid UTF-8");
-                continue;
-            }
-            pending.Add((id, str));
-        }
-
-        var charset = header is null ? null : CharsetOf(header);
-        if (charset is not null && !AcceptedCharsets.Contains(charset))
-            throw new InvalidDataException($"unsupported charset {charset} (only UTF-8 is read)");
-
-        foreach (var (idRange, strRange) in pending)
+        foreach (var (idRange, strRange) in index.Messages)
         {
             var id = Decode(data[idRange]);
             var str = Decode(data[strRange]);
@@ -141,14 +102,60 @@ public sealed class MoCatalog
             if (id.Length == 0) continue; // a context with an empty msgid: nothing to translate
             entries.Add(new MoEntry(context, id, plural, str.Split('\0')));
         }
-        return new MoCatalog(entries, header, charset, big, invalid);
+        return new MoCatalog(entries, index.Header, index.Charset, index.BigEndian, invalid);
     }
 
-    private static string? Decode(ReadOnlySpan<byte> bytes)
+    /// <summary>The validated layout of a catalogue: header, charset, and where each message's msgid and msgstr bytes
+    /// lie (header entry excluded). Lets a caller decode only the messages it wants.</summary>
+    internal readonly record struct MoIndex(bool BigEndian, string? Header, string? Charset, (Range Id, Range Str)[] Messages);
+
+    /// <exception cref="InvalidDataException">the bytes are not a usable catalogue; the message says why.</exception>
+    internal static MoIndex Index(ReadOnlySpan<byte> data)
     {
-        try { return StrictUtf8.GetString(bytes); }
-        catch (DecoderFallbackException) { return null; }
+        if (data.Length < HeaderSize) throw new InvalidDataException($"truncated: {data.Length} bytes, shorter than the {HeaderSize}-byte header");
+        bool big;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(data) == Magic) big = false;
+        else if (BinaryPrimitives.ReadUInt32BigEndian(data) == Magic) big = true;
+        else throw new InvalidDataException($"not a .mo file: magic 0x{BinaryPrimitives.ReadUInt32LittleEndian(data):x8}");
+
+        var revision = U32(data, 4, big);
+        if (revision >> 16 > 1) throw new InvalidDataException($"unsupported major revision {revision >> 16}");
+        long count = U32(data, 8, big), originals = U32(data, 12, big), translations = U32(data, 16, big);
+        if (originals + count * 8 > data.Length) throw new InvalidDataException($"truncated: original strings table ({count} entries at {originals}) past the end ({data.Length} bytes)");
+        if (translations + count * 8 > data.Length) throw new InvalidDataException($"truncated: translated strings table ({count} entries at {translations}) past the end ({data.Length} bytes)");
+
+        string? header = null;
+        var messages = new List<(Range, Range)>((int)count);
+        for (long i = 0; i < count; i++)
+        {
+            var id = StringAt(data, originals + i * 8, big, i, "original");
+            var str = StringAt(data, translations + i * 8, big, i, "translated");
+            if (id.End.Value == id.Start.Value)
+            {
+                header = Decode(data[str]) ?? throw new InvalidDataException("the header is not valid UTF-8");
+                continue;
+            }
+            messages.Add((id, str));
+        }
+
+        var charset = header is null ? null : CharsetOf(header);
+        if (charset is not null && !AcceptedCharsets.Contains(charset))
+            throw new InvalidDataException($"unsupported charset {charset} (only UTF-8 is read)");
+        return new MoIndex(big, header, charset, messages.ToArray());
     }
+
+    private static uint U32(ReadOnlySpan<byte> data, long at, bool big) =>
+        big ? BinaryPrimitives.ReadUInt32BigEndian(data.Slice((int)at, 4)) : BinaryPrimitives.ReadUInt32LittleEndian(data.Slice((int)at, 4));
+
+    private static Range StringAt(ReadOnlySpan<byte> data, long entry, bool big, long i, string what)
+    {
+        long length = U32(data, entry, big), offset = U32(data, entry + 4, big);
+        if (offset + length > data.Length) throw new InvalidDataException($"truncated: {what} string {i} ({length} bytes at {offset}) past the end ({data.Length} bytes)");
+        return new Range((int)offset, (int)(offset + length));
+    }
+
+    /// <summary>The text of UTF-8 bytes, or null when they are not valid UTF-8.</summary>
+    internal static string? Decode(ReadOnlySpan<byte> bytes) => Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : null;
 
     /// <summary>The charset of a header's "Content-Type: text/plain; charset=X" line, or null.</summary>
     public static string? CharsetOf(string header)

@@ -122,26 +122,19 @@ public sealed partial class ParallelCorpus
             return c;
         });
 
-        var englishCache = new ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
+        var englishCache = new ConcurrentDictionary<ulong, (byte[] Raw, string? Clean)>();
         var results = new (List<(string Key, string Text)>? Kept, string? Skip, int Read, int Invalid)[files.Count];
         Parallel.For(0, files.Count, i =>
         {
             var f = files[i];
-            if (!MoCatalog.TryLoad(f.Path, out var catalog, out var reason))
+            try
             {
-                results[i] = (null, $"{f.Dir}/{domainList[f.Domain]}.mo: {reason}", 0, 0);
-                return;
+                results[i] = ReadCatalogue(File.ReadAllBytes(f.Path), englishCache);
             }
-            var kept = new List<(string, string)>();
-            foreach (var e in catalog!.Entries)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
             {
-                var key = englishCache.GetOrAdd(e.MsgId, static id => CleanEnglish(id));
-                if (key is null) continue;
-                var text = CleanTranslation(e.Translation);
-                if (text is null || string.Equals(text, key, StringComparison.OrdinalIgnoreCase)) continue;
-                kept.Add((key, text));
+                results[i] = (null, $"{f.Dir}/{domainList[f.Domain]}.mo: {ex.Message}", 0, 0);
             }
-            results[i] = (kept, null, catalog.Entries.Count, catalog.InvalidEntries);
         });
 
         // Merge in the sorted file order: the first text of a (language, key) wins.
@@ -195,6 +188,49 @@ public sealed partial class ParallelCorpus
         var stats = new ParallelCorpusStats(read, skipped.Count, skipped, entries, invalid, training.Count + heldOut.Count, heldOut.Count,
             translations, counts, clock.Elapsed);
         return new ParallelCorpus(languages, training, heldOut, stats);
+    }
+
+    /// <summary>The kept (key, translation) pairs of one catalogue. Only the messages whose English passes
+    /// <see cref="CleanEnglish"/> have their translation decoded; the English verdicts are cached by msgid bytes.</summary>
+    /// <exception cref="InvalidDataException">not a usable catalogue.</exception>
+    private static (List<(string Key, string Text)>? Kept, string? Skip, int Read, int Invalid) ReadCatalogue(
+        byte[] data, ConcurrentDictionary<ulong, (byte[] Raw, string? Clean)> englishCache)
+    {
+        var index = MoCatalog.Index(data);
+        var kept = new List<(string, string)>();
+        int read = 0, invalid = 0;
+        foreach (var (idRange, strRange) in index.Messages)
+        {
+            var id = data.AsSpan(idRange);
+            var eot = id.IndexOf((byte)4);
+            if (eot >= 0) id = id[(eot + 1)..]; // msgctxt
+            var nul = id.IndexOf((byte)0);
+            if (nul >= 0) id = id[..nul]; // plural msgid
+            if (id.IsEmpty) continue;
+            read++;
+
+            string? key;
+            var hash = XxHash3.HashToUInt64(id);
+            if (englishCache.TryGetValue(hash, out var cached) && id.SequenceEqual(cached.Raw)) key = cached.Clean;
+            else
+            {
+                var english = MoCatalog.Decode(id);
+                if (english is null) { invalid++; continue; }
+                key = CleanEnglish(english);
+                englishCache.TryAdd(hash, (id.ToArray(), key));
+            }
+            if (key is null) continue;
+
+            var str = data.AsSpan(strRange);
+            nul = str.IndexOf((byte)0);
+            if (nul >= 0) str = str[..nul]; // first plural form
+            var translation = MoCatalog.Decode(str);
+            if (translation is null) { invalid++; continue; }
+            var text = CleanTranslation(translation);
+            if (text is null || string.Equals(text, key, StringComparison.OrdinalIgnoreCase)) continue;
+            kept.Add((key, text));
+        }
+        return (kept, null, read, invalid);
     }
 
     /// <summary>The language code of a locale directory name ("pt_BR" → "pt-BR", "sr@latin" → "sr-Latn",
