@@ -1,0 +1,67 @@
+namespace VqaApi.Generation;
+
+/// <summary>
+/// Chinese (simplified): numeral + measure word 个 + colour + noun ("两个红色圆形": 两 before a measure word, 二 as a
+/// bare number); no inflection; lists with 、 and 和; questions with 几/多少, 什么, 吗.
+/// </summary>
+public sealed class Chinese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(catalog, lexicon)
+{
+    public override string Code => "zh";
+
+    protected override string SentenceSeparator => "";
+
+    private static readonly string[] s_shapes = ["圆形", "正方形", "三角形", "星形", "心形", "菱形", "六边形", "十字形"];
+    private static readonly string[] s_colors = ["红色", "橙色", "黄色", "绿色", "蓝色", "紫色", "粉色", "黑色"];
+    private static readonly string[] s_numbers = ["零", "一", "两", "三", "四", "五", "六", "七", "八"];
+
+    private string Np(ObjectQuery q)
+    {
+        if (q.Emoji is int e) return $"“{EmojiName(e)}”表情符号";
+        string noun = q.Shape is ShapeKind s ? s_shapes[(int)s] : "物体";
+        return q.Color is ObjectColor c ? s_colors[(int)c] + noun : noun;
+    }
+
+    private string Counted(ObjectQuery q, int n) => (n < s_numbers.Length ? s_numbers[n] : Digits(n)) + "个" + Np(q);
+
+    private string Located(Relation r, ObjectQuery b) => "在" + Np(b) + r switch
+    {
+        Relation.LeftOf => "的左边",
+        Relation.RightOf => "的右边",
+        Relation.Above => "的上方",
+        _ => "的下方",
+    };
+
+    private static string Join(IReadOnlyList<string> items) => JoinList(items, "、", "和");
+
+    protected override string CaptionList(IReadOnlyList<CountFact> groups, Random random)
+    {
+        var items = groups.Select(g => Counted(g.What, g.Count)).ToList();
+        return random.Next(2) == 0 ? Join(items) : string.Join("，", items);
+    }
+
+    protected override string CaptionSentence(IReadOnlyList<CountFact> groups, Random random)
+    {
+        string list = Join(groups.Select(g => Counted(g.What, g.Count)).ToList());
+        return Pick(random, $"图中有{list}。", $"画面里有{list}。", $"这张图片里有{list}。");
+    }
+
+    protected override string CountSentence(CountFact f, Random random) => f.Count switch
+    {
+        0 => Pick(random, $"图中没有{Np(f.What)}。", $"画面里没有{Np(f.What)}。"),
+        _ => Pick(random, $"图中有{Counted(f.What, f.Count)}。", $"画面里有{Counted(f.What, f.Count)}。"),
+    };
+
+    protected override string RelationSentence(RelationFact f, Random random) => $"{Np(f.A)}{Located(f.Relation, f.B)}。";
+
+    protected override string AskCount(ObjectQuery q, Random random) => Pick(random,
+        $"图中有几个{Np(q)}？", $"图中有多少个{Np(q)}？", $"画面里有几个{Np(q)}？");
+
+    protected override string AskColor(ObjectQuery q, Random random) => Pick(random, $"{Np(q)}是什么颜色的？", $"{Np(q)}是什么颜色？");
+
+    protected override string AskShape(ObjectQuery q, Random random) => Pick(random, $"{Np(q)}是什么形状的？", $"{Np(q)}是什么形状？");
+
+    protected override string AskExists(ObjectQuery q, Random random) => Pick(random, $"图中有{Np(q)}吗？", $"画面里有没有{Np(q)}？");
+
+    protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
+        $"{Np(a)}{Located(r, b)}吗？", $"{Np(a)}是不是{Located(r, b)}？");
+}

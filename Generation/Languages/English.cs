@@ -1,0 +1,96 @@
+namespace VqaApi.Generation;
+
+/// <summary>English: a/an by the next word's sound, -s/-es plurals, adjective before noun.</summary>
+public sealed class English(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(catalog, lexicon)
+{
+    public override string Code => "en";
+
+    private static readonly string[] s_shapes = ["circle", "square", "triangle", "star", "heart", "diamond", "hexagon", "cross"];
+    private static readonly string[] s_shapesPl = ["circles", "squares", "triangles", "stars", "hearts", "diamonds", "hexagons", "crosses"];
+    private static readonly string[] s_colors = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "black"];
+    private static readonly string[] s_numbers = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight"];
+
+    private static string Number(int n) => n < s_numbers.Length ? s_numbers[n] : Digits(n);
+
+    /// <summary>The phrase without determiner: "red circle", "red circles", "dog face", "“dog face” emoji".</summary>
+    private string Bare(ObjectQuery q, bool plural)
+    {
+        if (q.Emoji is int e) return plural ? $"“{EmojiName(e)}” emoji" : EmojiName(e);
+        string noun = q.Shape is ShapeKind s ? (plural ? s_shapesPl[(int)s] : s_shapes[(int)s]) : plural ? "objects" : "object";
+        return q.Color is ObjectColor c ? $"{s_colors[(int)c]} {noun}" : noun;
+    }
+
+    public static string IndefiniteArticle(string word)
+    {
+        string w = word.TrimStart('“', '"').ToLowerInvariant();
+        if (w.StartsWith("one", StringComparison.Ordinal) || w.StartsWith("uni", StringComparison.Ordinal) || w.StartsWith("use", StringComparison.Ordinal)
+            || w.StartsWith("usu", StringComparison.Ordinal) || w.StartsWith("eu", StringComparison.Ordinal) || w.StartsWith("ufo", StringComparison.Ordinal))
+            return "a";
+        if (w.StartsWith("hour", StringComparison.Ordinal) || w.StartsWith("honest", StringComparison.Ordinal)) return "an";
+        return w.Length > 0 && "aeiou".Contains(w[0]) ? "an" : "a";
+    }
+
+    private string Indefinite(ObjectQuery q)
+    {
+        string bare = Bare(q, false);
+        return $"{IndefiniteArticle(bare)} {bare}";
+    }
+
+    private string Definite(ObjectQuery q) => "the " + Bare(q, false);
+
+    /// <summary>"two red circles"; count 1 as "a red circle" or, with <paramref name="numeralOne"/>, "one red circle".</summary>
+    private string Counted(ObjectQuery q, int n, bool numeralOne) =>
+        n == 1 ? (numeralOne ? "one " + Bare(q, false) : Indefinite(q)) : $"{Number(n)} {Bare(q, true)}";
+
+    private static string RelationPhrase(Relation r, Random random) => r switch
+    {
+        Relation.LeftOf => Pick(random, "left of", "to the left of"),
+        Relation.RightOf => Pick(random, "right of", "to the right of"),
+        Relation.Above => Pick(random, "above", "over"),
+        _ => Pick(random, "below", "under"),
+    };
+
+    protected override string CaptionList(IReadOnlyList<CountFact> groups, Random random)
+    {
+        bool numeral = random.Next(2) == 1;
+        var items = groups.Select(g => Counted(g.What, g.Count, numeral)).ToList();
+        return numeral ? string.Join(", ", items) : JoinList(items, ", ", " and ");
+    }
+
+    protected override string CaptionSentence(IReadOnlyList<CountFact> groups, Random random)
+    {
+        string list = JoinList(groups.Select(g => Counted(g.What, g.Count, false)).ToList(), ", ", " and ");
+        string be = groups[0].Count == 1 ? "is" : "are";
+        return PickIndex(random, 3) switch
+        {
+            0 => $"There {be} {list}.",
+            1 => $"The picture shows {list}.",
+            _ => $"In this image there {be} {list}.",
+        };
+    }
+
+    protected override string CountSentence(CountFact f, Random random) => f.Count switch
+    {
+        0 => Pick(random, $"There is no {Bare(f.What, false)}.", $"There are no {Bare(f.What, true)}."),
+        1 => Pick(random, $"There is {Indefinite(f.What)}.", $"There is exactly one {Bare(f.What, false)}.", $"The picture shows {Indefinite(f.What)}."),
+        _ => Pick(random, $"There are {Counted(f.What, f.Count, false)}.", $"The picture shows {Counted(f.What, f.Count, false)}."),
+    };
+
+    protected override string RelationSentence(RelationFact f, Random random) =>
+        Capitalize($"{Definite(f.A)} is {RelationPhrase(f.Relation, random)} {Definite(f.B)}.");
+
+    protected override string AskCount(ObjectQuery q, Random random) => Pick(random,
+        $"How many {Bare(q, true)} are there?", $"How many {Bare(q, true)} are in the picture?", $"How many {Bare(q, true)} can you see?");
+
+    protected override string AskColor(ObjectQuery q, Random random) => Pick(random,
+        $"What colour is {Definite(q)}?", $"What is the colour of {Definite(q)}?", $"Which colour does {Definite(q)} have?");
+
+    protected override string AskShape(ObjectQuery q, Random random) => Pick(random,
+        $"What shape is {Definite(q)}?", $"What is the shape of {Definite(q)}?");
+
+    protected override string AskExists(ObjectQuery q, Random random) => Pick(random,
+        $"Is there {Indefinite(q)}?", $"Is there {Indefinite(q)} in the picture?", $"Can you see {Indefinite(q)}?");
+
+    protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) =>
+        Capitalize($"is {Definite(a)} {RelationPhrase(r, random)} {Definite(b)}?");
+}

@@ -1,0 +1,110 @@
+namespace VqaApi.Generation;
+
+/// <summary>
+/// French: gender and number agreement of adjectives (after the noun; "orange" invariable), un/une, le/la/l',
+/// du/de la/de l', aucun/aucune, "combien de/d'". Emoji are "l'emoji « nom »" (masculine).
+/// </summary>
+public sealed class French(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(catalog, lexicon)
+{
+    public override string Code => "fr";
+
+    private sealed record Noun(string Sg, string Pl, bool Feminine, bool Vowel);
+
+    private static readonly Noun[] s_shapes =
+    [
+        new("cercle", "cercles", false, false), new("carré", "carrés", false, false), new("triangle", "triangles", false, false),
+        new("étoile", "étoiles", true, true), new("cœur", "cœurs", false, false), new("losange", "losanges", false, false),
+        new("hexagone", "hexagones", false, true), new("croix", "croix", true, false),
+    ];
+    private static readonly Noun s_object = new("objet", "objets", false, true);
+    private static readonly Noun s_emoji = new("emoji", "emojis", false, true);
+
+    /// <summary>Masculine singular, feminine singular, masculine plural, feminine plural.</summary>
+    private static readonly string[][] s_colors =
+    [
+        ["rouge", "rouge", "rouges", "rouges"], ["orange", "orange", "orange", "orange"], ["jaune", "jaune", "jaunes", "jaunes"],
+        ["vert", "verte", "verts", "vertes"], ["bleu", "bleue", "bleus", "bleues"], ["violet", "violette", "violets", "violettes"],
+        ["rose", "rose", "roses", "roses"], ["noir", "noire", "noirs", "noires"],
+    ];
+
+    private static readonly string[] s_numbers = ["zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit"];
+
+    private Noun NounOf(ObjectQuery q) => q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : s_object;
+
+    /// <summary>"cercle rouge", "étoiles bleues", "emoji « tête de chien »".</summary>
+    private string Bare(ObjectQuery q, bool plural)
+    {
+        var n = NounOf(q);
+        string s = plural ? n.Pl : n.Sg;
+        if (q.Emoji is int e) return $"{s} « {EmojiName(e)} »";
+        if (q.Color is ObjectColor c) s += " " + s_colors[(int)c][(n.Feminine ? 1 : 0) + (plural ? 2 : 0)];
+        return s;
+    }
+
+    private string Indefinite(ObjectQuery q) => (NounOf(q).Feminine ? "une " : "un ") + Bare(q, false);
+
+    private string Definite(ObjectQuery q)
+    {
+        var n = NounOf(q);
+        return (n.Vowel ? "l'" : n.Feminine ? "la " : "le ") + Bare(q, false);
+    }
+
+    /// <summary>"de" + definite: "du cercle rouge", "de la croix", "de l'étoile".</summary>
+    private string OfDefinite(ObjectQuery q)
+    {
+        var n = NounOf(q);
+        return (n.Vowel ? "de l'" : n.Feminine ? "de la " : "du ") + Bare(q, false);
+    }
+
+    private string Counted(ObjectQuery q, int n) =>
+        n == 1 ? Indefinite(q) : $"{(n < s_numbers.Length ? s_numbers[n] : Digits(n))} {Bare(q, true)}";
+
+    private string Located(Relation r, ObjectQuery b) => r switch
+    {
+        Relation.LeftOf => "à gauche " + OfDefinite(b),
+        Relation.RightOf => "à droite " + OfDefinite(b),
+        Relation.Above => "au-dessus " + OfDefinite(b),
+        _ => "en dessous " + OfDefinite(b),
+    };
+
+    private string HowMany(ObjectQuery q) => (NounOf(q).Vowel ? "combien d'" : "combien de ") + Bare(q, true);
+
+    protected override string CaptionList(IReadOnlyList<CountFact> groups, Random random)
+    {
+        var items = groups.Select(g => Counted(g.What, g.Count)).ToList();
+        return random.Next(2) == 0 ? JoinList(items, ", ", " et ") : string.Join(", ", items);
+    }
+
+    protected override string CaptionSentence(IReadOnlyList<CountFact> groups, Random random)
+    {
+        string list = JoinList(groups.Select(g => Counted(g.What, g.Count)).ToList(), ", ", " et ");
+        return Pick(random, $"Il y a {list}.", $"L'image montre {list}.", $"On voit {list}.");
+    }
+
+    protected override string CountSentence(CountFact f, Random random) => f.Count switch
+    {
+        0 => Pick(random, $"Il n'y a {(NounOf(f.What).Feminine ? "aucune" : "aucun")} {Bare(f.What, false)}.",
+                          $"L'image ne contient {(NounOf(f.What).Feminine ? "aucune" : "aucun")} {Bare(f.What, false)}."),
+        1 => Pick(random, $"Il y a {Indefinite(f.What)}.", $"Il y a exactement {Indefinite(f.What)}."),
+        _ => Pick(random, $"Il y a {Counted(f.What, f.Count)}.", $"L'image montre {Counted(f.What, f.Count)}."),
+    };
+
+    protected override string RelationSentence(RelationFact f, Random random) => Capitalize(Pick(random,
+        $"{Definite(f.A)} est {Located(f.Relation, f.B)}.", $"{Definite(f.A)} se trouve {Located(f.Relation, f.B)}."));
+
+    protected override string AskCount(ObjectQuery q, Random random) => Capitalize(Pick(random,
+        $"{HowMany(q)} y a-t-il ?", $"{HowMany(q)} y a-t-il dans l'image ?", $"{HowMany(q)} voit-on ?"));
+
+    protected override string AskColor(ObjectQuery q, Random random) => Pick(random,
+        $"De quelle couleur est {Definite(q)} ?", $"Quelle est la couleur {OfDefinite(q)} ?");
+
+    protected override string AskShape(ObjectQuery q, Random random) => Pick(random,
+        $"Quelle est la forme {OfDefinite(q)} ?", $"Quelle forme a {Definite(q)} ?");
+
+    protected override string AskExists(ObjectQuery q, Random random) => Pick(random,
+        $"Y a-t-il {Indefinite(q)} ?", $"Est-ce qu'il y a {Indefinite(q)} dans l'image ?");
+
+    protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => PickIndex(random, 2) == 0
+        ? Capitalize($"{Definite(a)} est-{(NounOf(a).Feminine ? "elle" : "il")} {Located(r, b)} ?")
+        : $"Est-ce que {Definite(a)} est {Located(r, b)} ?";
+}

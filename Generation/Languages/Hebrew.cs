@@ -1,0 +1,110 @@
+namespace VqaApi.Generation;
+
+/// <summary>
+/// Hebrew: gender and number agreement of adjectives (after the noun, with ה on both when definite), numerals by
+/// gender (masculine שלושה… / feminine שלוש…, construct שני/שתי before the noun, אחד/אחת after it), ל + ה
+/// contracted ("לעיגול"), ו attached to the next word. Emoji are "אימוג'י "שם"" (masculine, invariable).
+/// </summary>
+public sealed class Hebrew(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(catalog, lexicon)
+{
+    public override string Code => "he";
+
+    private sealed record Noun(string Sg, string Pl, bool Feminine);
+
+    private static readonly Noun[] s_shapes =
+    [
+        new("עיגול", "עיגולים", false), new("ריבוע", "ריבועים", false), new("משולש", "משולשים", false), new("כוכב", "כוכבים", false),
+        new("לב", "לבבות", false), new("מעוין", "מעוינים", false), new("משושה", "משושים", false), new("צלב", "צלבים", false),
+    ];
+    /// <summary>Colour-only queries count shapes (feminine צורה); "what shape" asks about a פריט (item).</summary>
+    private static readonly Noun s_shape = new("צורה", "צורות", true);
+    private static readonly Noun s_item = new("פריט", "פריטים", false);
+    private static readonly Noun s_emoji = new("אימוג'י", "אימוג'י", false);
+
+    private static readonly string[] s_colorStems = ["אדומ", "כתומ", "צהוב", "ירוק", "כחול", "סגול", "ורוד", "שחור"];
+
+    private static readonly string[] s_numM = ["", "אחד", "שני", "שלושה", "ארבעה", "חמישה", "שישה", "שבעה", "שמונה"];
+    private static readonly string[] s_numF = ["", "אחת", "שתי", "שלוש", "ארבע", "חמש", "שש", "שבע", "שמונה"];
+
+    /// <summary>Masculine singular ends in final mem (אדום); other forms use the stem (אדומה, אדומים, אדומות).</summary>
+    private static string Adjective(ObjectColor c, bool fem, bool plural)
+    {
+        string stem = s_colorStems[(int)c];
+        if (!plural && !fem) return stem.EndsWith('מ') ? stem[..^1] + "ם" : stem;
+        return stem + (plural ? (fem ? "ות" : "ים") : "ה");
+    }
+
+    private static Noun NounOf(ObjectQuery q, bool item = false) =>
+        q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : q.Color is not null && !item ? s_shape : s_item;
+
+    private static bool Fem(ObjectQuery q, bool item = false) => NounOf(q, item).Feminine;
+
+    /// <summary>Indefinite or definite phrase; <paramref name="item"/> names a colour-only subject פריט instead of צורה.</summary>
+    private string Np(ObjectQuery q, bool plural, bool definite, bool item = false)
+    {
+        var n = NounOf(q, item);
+        string h = definite ? "ה" : "";
+        string noun = h + (plural ? n.Pl : n.Sg);
+        if (q.Emoji is int e) return $"{noun} \"{EmojiName(e)}\"";
+        return q.Color is ObjectColor c ? $"{noun} {h}{Adjective(c, n.Feminine, plural)}" : noun;
+    }
+
+    /// <summary>ל + definite phrase: the ה of the noun is absorbed ("לעיגול האדום").</summary>
+    private string ToDefinite(ObjectQuery q) => "ל" + Np(q, false, true)[1..];
+
+    private string Counted(ObjectQuery q, int n, bool withOne)
+    {
+        bool fem = Fem(q);
+        if (n == 1) return withOne ? $"{Np(q, false, false)} {(fem ? "אחת" : "אחד")}" : Np(q, false, false);
+        string num = n < s_numM.Length ? (fem ? s_numF : s_numM)[n] : Digits(n);
+        return $"{num} {Np(q, true, false)}";
+    }
+
+    private string Located(Relation r, ObjectQuery b) => r switch
+    {
+        Relation.LeftOf => "משמאל " + ToDefinite(b),
+        Relation.RightOf => "מימין " + ToDefinite(b),
+        Relation.Above => "מעל " + Np(b, false, true),
+        _ => "מתחת " + ToDefinite(b),
+    };
+
+    private static string Join(IReadOnlyList<string> items) => JoinList(items, ", ", " ו");
+
+    protected override string CaptionList(IReadOnlyList<CountFact> groups, Random random)
+    {
+        bool one = random.Next(2) == 1;
+        return Join(groups.Select(g => Counted(g.What, g.Count, one)).ToList());
+    }
+
+    protected override string CaptionSentence(IReadOnlyList<CountFact> groups, Random random)
+    {
+        string list = Join(groups.Select(g => Counted(g.What, g.Count, false)).ToList());
+        return Pick(random, $"בתמונה יש {list}.", $"בתמונה רואים {list}.");
+    }
+
+    protected override string CountSentence(CountFact f, Random random) => f.Count switch
+    {
+        0 => Pick(random, $"בתמונה אין {Np(f.What, true, false)}.", $"אין בתמונה אף {Np(f.What, false, false)}."),
+        _ => Pick(random, $"בתמונה יש {Counted(f.What, f.Count, true)}.", $"יש בתמונה {Counted(f.What, f.Count, true)}."),
+    };
+
+    protected override string RelationSentence(RelationFact f, Random random) => Pick(random,
+        $"{Np(f.A, false, true)} {Located(f.Relation, f.B)}.",
+        $"{Np(f.A, false, true)} {(Fem(f.A) ? "נמצאת" : "נמצא")} {Located(f.Relation, f.B)}.");
+
+    protected override string AskCount(ObjectQuery q, Random random) => Pick(random,
+        $"כמה {Np(q, true, false)} יש בתמונה?", $"כמה {Np(q, true, false)} רואים בתמונה?");
+
+    protected override string AskColor(ObjectQuery q, Random random) => Pick(random,
+        $"באיזה צבע {Np(q, false, true, item: true)}?", $"מה הצבע של {Np(q, false, true, item: true)}?");
+
+    protected override string AskShape(ObjectQuery q, Random random) => Pick(random,
+        $"מה הצורה של {Np(q, false, true, item: true)}?", $"איזו צורה יש ל{Np(q, false, true, item: true)[1..]}?");
+
+    protected override string AskExists(ObjectQuery q, Random random) => Pick(random,
+        $"האם יש בתמונה {Np(q, false, false)}?", $"יש בתמונה {Np(q, false, false)}?");
+
+    protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
+        $"האם {Np(a, false, true)} {Located(r, b)}?",
+        $"האם {Np(a, false, true)} {(Fem(a) ? "נמצאת" : "נמצא")} {Located(r, b)}?");
+}

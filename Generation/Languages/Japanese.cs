@@ -1,0 +1,66 @@
+namespace VqaApi.Generation;
+
+/// <summary>
+/// Japanese: colour adjective/の-noun before the noun (赤い円, 緑の円), counter つ with kanji numerals (一つ…八つ)
+/// after the noun and が ("赤い円が三つ"), は for the topic, ありますか for questions; no inflection of nouns.
+/// Emoji are 「名前」の絵文字.
+/// </summary>
+public sealed class Japanese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(catalog, lexicon)
+{
+    public override string Code => "ja";
+
+    protected override string SentenceSeparator => "";
+
+    private static readonly string[] s_shapes = ["円", "正方形", "三角形", "星", "ハート", "ひし形", "六角形", "十字"];
+    private static readonly string[] s_colors = ["赤い", "オレンジ色の", "黄色い", "緑の", "青い", "紫の", "ピンクの", "黒い"];
+    private static readonly string[] s_counts = ["ゼロ", "一つ", "二つ", "三つ", "四つ", "五つ", "六つ", "七つ", "八つ"];
+
+    private static string Count(int n) => n < s_counts.Length ? s_counts[n] : Digits(n) + "個";
+
+    private string Np(ObjectQuery q)
+    {
+        if (q.Emoji is int e) return $"「{EmojiName(e)}」の絵文字";
+        // colour-only: 図形 (figure, since only shapes have colours); nothing: 物体 (any object).
+        string noun = q.Shape is ShapeKind s ? s_shapes[(int)s] : q.Color is not null ? "図形" : "物体";
+        return q.Color is ObjectColor c ? s_colors[(int)c] + noun : noun;
+    }
+
+    private string Located(Relation r, ObjectQuery b) => Np(b) + r switch
+    {
+        Relation.LeftOf => "の左",
+        Relation.RightOf => "の右",
+        Relation.Above => "の上",
+        _ => "の下",
+    };
+
+    protected override string CaptionList(IReadOnlyList<CountFact> groups, Random random) =>
+        random.Next(2) == 0
+            ? string.Join("、", groups.Select(g => Np(g.What) + Count(g.Count)))
+            : string.Join("、", groups.Select(g => $"{Np(g.What)}が{Count(g.Count)}"));
+
+    protected override string CaptionSentence(IReadOnlyList<CountFact> groups, Random random)
+    {
+        string list = string.Join("、", groups.Select(g => $"{Np(g.What)}が{Count(g.Count)}"));
+        return Pick(random, $"{list}あります。", $"画像には{list}あります。");
+    }
+
+    protected override string CountSentence(CountFact f, Random random) => f.Count switch
+    {
+        0 => Pick(random, $"{Np(f.What)}はありません。", $"画像に{Np(f.What)}はありません。"),
+        _ => Pick(random, $"{Np(f.What)}が{Count(f.Count)}あります。", $"画像には{Np(f.What)}が{Count(f.Count)}あります。"),
+    };
+
+    protected override string RelationSentence(RelationFact f, Random random) => $"{Np(f.A)}は{Located(f.Relation, f.B)}にあります。";
+
+    protected override string AskCount(ObjectQuery q, Random random) => Pick(random,
+        $"{Np(q)}はいくつありますか？", $"画像に{Np(q)}はいくつありますか？", $"{Np(q)}は何個ありますか？");
+
+    protected override string AskColor(ObjectQuery q, Random random) => Pick(random, $"{Np(q)}は何色ですか？", $"{Np(q)}の色は何ですか？");
+
+    protected override string AskShape(ObjectQuery q, Random random) => Pick(random, $"{Np(q)}はどんな形ですか？", $"{Np(q)}の形は何ですか？");
+
+    protected override string AskExists(ObjectQuery q, Random random) => Pick(random, $"{Np(q)}はありますか？", $"画像に{Np(q)}はありますか？");
+
+    protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
+        $"{Np(a)}は{Located(r, b)}にありますか？", $"{Np(a)}は{Located(r, b)}側にありますか？");
+}

@@ -1,0 +1,94 @@
+namespace VqaApi.Generation;
+
+/// <summary>
+/// Korean: colour determiner before the noun (빨간 원), native numeral determiners with the counter 개 (한 개, 두 개,
+/// 세 개 …), particles chosen by the final syllable's batchim (이/가, 은/는, 와/과), formal -습니다 endings.
+/// Emoji are '이름' 이모지.
+/// </summary>
+public sealed class Korean(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(catalog, lexicon)
+{
+    public override string Code => "ko";
+
+    private static readonly string[] s_shapes = ["원", "정사각형", "삼각형", "별", "하트", "마름모", "육각형", "십자형"];
+    private static readonly string[] s_colors = ["빨간", "주황색", "노란", "초록색", "파란", "보라색", "분홍색", "검은"];
+    private static readonly string[] s_numbers = ["영", "한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟"];
+
+    /// <summary>True when the last Hangul syllable has a final consonant (batchim).</summary>
+    public static bool HasBatchim(string word)
+    {
+        for (int i = word.Length - 1; i >= 0; i--)
+        {
+            char ch = word[i];
+            if (ch is >= '\uAC00' and <= '\uD7A3') return (ch - 0xAC00) % 28 != 0;
+            if (char.IsLetterOrDigit(ch)) return false;
+        }
+        return false;
+    }
+
+    /// <summary>The word with the particle form its last syllable needs ("원이", "별은", "하트가").</summary>
+    public static string Josa(string word, string afterConsonant, string afterVowel) =>
+        word + (HasBatchim(word) ? afterConsonant : afterVowel);
+
+    private string Np(ObjectQuery q)
+    {
+        if (q.Emoji is int e) return $"'{EmojiName(e)}' 이모지";
+        string noun = q.Shape is ShapeKind s ? s_shapes[(int)s] : q.Color is not null ? "도형" : "물체";
+        return q.Color is ObjectColor c ? $"{s_colors[(int)c]} {noun}" : noun;
+    }
+
+    private static string Count(int n) => (n < s_numbers.Length ? s_numbers[n] : Digits(n)) + " 개";
+
+    private string Counted(ObjectQuery q, int n) => $"{Np(q)} {Count(n)}";
+
+    private string Located(Relation r, ObjectQuery b) => Np(b) + r switch
+    {
+        Relation.LeftOf => "의 왼쪽에",
+        Relation.RightOf => "의 오른쪽에",
+        Relation.Above => "의 위에",
+        _ => "의 아래에",
+    };
+
+    /// <summary>"A, B와 C": 와/과 on the item before the last.</summary>
+    private static string Join(IReadOnlyList<string> items)
+    {
+        if (items.Count == 1) return items[0];
+        var head = string.Join(", ", items.Take(items.Count - 1));
+        return Josa(head, "과", "와") + " " + items[^1];
+    }
+
+    protected override string CaptionList(IReadOnlyList<CountFact> groups, Random random)
+    {
+        var items = groups.Select(g => Counted(g.What, g.Count)).ToList();
+        return random.Next(2) == 0 ? Join(items) : string.Join(", ", items);
+    }
+
+    protected override string CaptionSentence(IReadOnlyList<CountFact> groups, Random random)
+    {
+        string list = Join(groups.Select(g => Counted(g.What, g.Count)).ToList());
+        return Pick(random, $"그림에 {Josa(list, "이", "가")} 있습니다.", $"그림에는 {Josa(list, "이", "가")} 있어요.");
+    }
+
+    protected override string CountSentence(CountFact f, Random random) => f.Count switch
+    {
+        0 => Pick(random, $"그림에 {Josa(Np(f.What), "은", "는")} 없습니다.", $"그림에는 {Josa(Np(f.What), "이", "가")} 없어요."),
+        _ => Pick(random, $"그림에 {Josa(Np(f.What), "이", "가")} {Count(f.Count)} 있습니다.", $"그림에는 {Josa(Np(f.What), "이", "가")} {Count(f.Count)} 있어요."),
+    };
+
+    protected override string RelationSentence(RelationFact f, Random random) => Pick(random,
+        $"{Josa(Np(f.A), "은", "는")} {Located(f.Relation, f.B)} 있습니다.", $"{Josa(Np(f.A), "은", "는")} {Located(f.Relation, f.B)} 있어요.");
+
+    protected override string AskCount(ObjectQuery q, Random random) => Pick(random,
+        $"그림에 {Josa(Np(q), "이", "가")} 몇 개 있습니까?", $"{Josa(Np(q), "은", "는")} 몇 개 있나요?");
+
+    protected override string AskColor(ObjectQuery q, Random random) => Pick(random,
+        $"{Josa(Np(q), "은", "는")} 무슨 색입니까?", $"{Np(q)}의 색은 무엇인가요?");
+
+    protected override string AskShape(ObjectQuery q, Random random) => Pick(random,
+        $"{Josa(Np(q), "은", "는")} 어떤 모양입니까?", $"{Np(q)}의 모양은 무엇인가요?");
+
+    protected override string AskExists(ObjectQuery q, Random random) => Pick(random,
+        $"그림에 {Josa(Np(q), "이", "가")} 있습니까?", $"{Josa(Np(q), "이", "가")} 있나요?");
+
+    protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
+        $"{Josa(Np(a), "은", "는")} {Located(r, b)} 있습니까?", $"{Josa(Np(a), "이", "가")} {Located(r, b)} 있나요?");
+}

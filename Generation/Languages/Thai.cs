@@ -1,0 +1,78 @@
+namespace VqaApi.Generation;
+
+/// <summary>
+/// Thai: noun + colour (สี…) + numeral + classifier (วงกลม…วง, ดาว/หัวใจ…ดวง, other figures…รูป, กากบาท…อัน,
+/// วัตถุ…ชิ้น, อีโมจิ…ตัว); no inflection; words run together, spaces between list items and clauses; questions
+/// with กี่/อะไร/ไหม/ใช่ไหม and no question mark.
+/// </summary>
+public sealed class Thai(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(catalog, lexicon)
+{
+    public override string Code => "th";
+
+    private static readonly (string Noun, string Classifier)[] s_shapes =
+    [
+        ("วงกลม", "วง"), ("สี่เหลี่ยมจัตุรัส", "รูป"), ("สามเหลี่ยม", "รูป"), ("ดาว", "ดวง"),
+        ("หัวใจ", "ดวง"), ("สี่เหลี่ยมขนมเปียกปูน", "รูป"), ("หกเหลี่ยม", "รูป"), ("กากบาท", "อัน"),
+    ];
+    private static readonly string[] s_colors = ["สีแดง", "สีส้ม", "สีเหลือง", "สีเขียว", "สีน้ำเงิน", "สีม่วง", "สีชมพู", "สีดำ"];
+    private static readonly string[] s_numbers = ["ศูนย์", "หนึ่ง", "สอง", "สาม", "สี่", "ห้า", "หก", "เจ็ด", "แปด"];
+
+    private string Np(ObjectQuery q)
+    {
+        if (q.Emoji is int e) return $"อีโมจิ “{EmojiName(e)}”";
+        string noun = q.Shape is ShapeKind s ? s_shapes[(int)s].Noun : "วัตถุ";
+        return q.Color is ObjectColor c ? noun + s_colors[(int)c] : noun;
+    }
+
+    private static string Classifier(ObjectQuery q) =>
+        q.Emoji is not null ? "ตัว" : q.Shape is ShapeKind s ? s_shapes[(int)s].Classifier : "ชิ้น";
+
+    /// <summary>"วงกลมสีแดงสามวง"; after a quoted emoji name a space keeps the numeral apart.</summary>
+    private string Counted(ObjectQuery q, int n)
+    {
+        string num = (n < s_numbers.Length ? s_numbers[n] : Digits(n)) + Classifier(q);
+        return q.Emoji is not null ? $"{Np(q)} {num}" : Np(q) + num;
+    }
+
+    private string Located(Relation r, ObjectQuery b) => r switch
+    {
+        Relation.LeftOf => "อยู่ทางซ้ายของ" + Np(b),
+        Relation.RightOf => "อยู่ทางขวาของ" + Np(b),
+        Relation.Above => "อยู่เหนือ" + Np(b),
+        _ => "อยู่ใต้" + Np(b),
+    };
+
+    private static string Join(IReadOnlyList<string> items) => JoinList(items, " ", " และ");
+
+    protected override string CaptionList(IReadOnlyList<CountFact> groups, Random random)
+    {
+        var items = groups.Select(g => Counted(g.What, g.Count)).ToList();
+        return random.Next(2) == 0 ? Join(items) : string.Join(" ", items);
+    }
+
+    protected override string CaptionSentence(IReadOnlyList<CountFact> groups, Random random)
+    {
+        string list = Join(groups.Select(g => Counted(g.What, g.Count)).ToList());
+        return Pick(random, "ในภาพมี" + list, "ภาพนี้มี" + list);
+    }
+
+    protected override string CountSentence(CountFact f, Random random) => f.Count switch
+    {
+        0 => Pick(random, "ในภาพไม่มี" + Np(f.What), "ภาพนี้ไม่มี" + Np(f.What)),
+        _ => Pick(random, "ในภาพมี" + Counted(f.What, f.Count), "ภาพนี้มี" + Counted(f.What, f.Count)),
+    };
+
+    protected override string RelationSentence(RelationFact f, Random random) => Np(f.A) + Located(f.Relation, f.B);
+
+    protected override string AskCount(ObjectQuery q, Random random) => Pick(random,
+        $"ในภาพมี{Np(q)}กี่{Classifier(q)}", $"{Np(q)}ในภาพมีกี่{Classifier(q)}");
+
+    protected override string AskColor(ObjectQuery q, Random random) => Pick(random, $"{Np(q)}เป็นสีอะไร", $"{Np(q)}มีสีอะไร");
+
+    protected override string AskShape(ObjectQuery q, Random random) => Pick(random, $"{Np(q)}เป็นรูปอะไร", $"{Np(q)}มีรูปร่างอะไร");
+
+    protected override string AskExists(ObjectQuery q, Random random) => Pick(random, $"ในภาพมี{Np(q)}ไหม", $"ในภาพมี{Np(q)}หรือไม่");
+
+    protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) =>
+        Np(a) + Located(r, b) + Pick(random, "ใช่ไหม", "หรือไม่");
+}
