@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Xunit.Abstractions;
 
 namespace VqaApi.Generation.Tests;
@@ -15,19 +14,18 @@ public class ParallelCorpusTests(ITestOutputHelper output)
     public void SystemCataloguesGiveManyLanguages()
     {
         if (!HaveSystemCatalogues) { output.WriteLine("no gettext catalogues under /usr/share/locale: skipped"); return; }
-        var clock = Stopwatch.StartNew();
-        var corpus = ParallelCorpus.Load();
-        clock.Stop();
+        var corpus = SystemCorpus.Value;
         var s = corpus.Stats;
         output.WriteLine($"{s.CataloguesRead} catalogues read, {s.CataloguesSkipped} skipped, {s.EntriesRead} entries, {s.InvalidEntries} invalid; " +
-                         $"{s.Keys} keys ({s.HeldOutKeys} held out), {s.Translations} translations, {corpus.Languages.Count} languages; {clock.ElapsedMilliseconds} ms");
+                         $"{s.Keys} keys ({s.HeldOutKeys} held out), {s.Translations} translations, {corpus.Languages.Count} languages; {s.LoadTime.TotalMilliseconds:F0} ms");
         foreach (var r in s.Skipped.Take(10)) output.WriteLine("skipped " + r);
         var rich = s.TranslationsPerLanguage.Where(kv => kv.Value >= 100).Select(kv => kv.Key).ToArray();
         output.WriteLine($"{rich.Length} languages with >= 100 translations");
         Assert.True(rich.Length >= 20, $"only {rich.Length} languages with 100 translations");
         foreach (var l in new[] { "de", "fr", "es", "ru", "ja", "zh" }) Assert.Contains(l, rich);
         Assert.Contains("en", corpus.Languages);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"loading took {clock.Elapsed}");
+        // A smoke bound only (about 2 s alone on 2 cores; tests run side by side).
+        Assert.True(s.LoadTime < TimeSpan.FromSeconds(30), $"loading took {s.LoadTime}");
 
         foreach (var (a, b) in corpus.Pairs("de", "fr", heldOut: false).Take(5)) output.WriteLine($"{a.Key} | {a.Text} | {b.Text}");
         Assert.True(corpus.Pairs("de", "fr", heldOut: false).Count() >= 100);
