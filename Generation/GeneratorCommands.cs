@@ -28,7 +28,50 @@ public static class GeneratorCommands
         new Option<int>("--emoji") { Description = "how many catalogue emoji scenes draw from (the first N)", DefaultValueFactory = _ => DefaultSceneEmoji },
         new Option<string?>("--parallel-file") { Description = "TSV of real parallel sentences (langA, textA, langB, textB), e.g. from `parallel-export`; none by default" });
 
-    public static IEnumerable<Command> All(Func<Func<int>, int> guarded) => [Stream(guarded), Shard(guarded), Preview(guarded)];
+    public static IEnumerable<Command> All(Func<Func<int>, int> guarded) => [Stream(guarded), Shard(guarded), Preview(guarded), ParallelExport(guarded)];
+
+    /// <summary>
+    /// Real parallel sentences from this machine's gettext catalogues, as the TSV `--parallel-file` reads: for each
+    /// message of the split, English against a few other languages and a pair of two non-English languages, up to
+    /// --max pairs, chosen with a fixed seed. The text carries its packages' licences: export it where you train,
+    /// never commit it.
+    /// </summary>
+    private static Command ParallelExport(Func<Func<int>, int> guarded)
+    {
+        var root = new Option<string>("--root") { Description = "locale folder holding LANG/LC_MESSAGES/*.mo", DefaultValueFactory = _ => ParallelCorpus.DefaultRoot };
+        var split = new Option<string>("--split") { Description = "train or heldout (messages are split by a hash of their English text)", DefaultValueFactory = _ => "train" };
+        var max = new Option<int>("--max") { Description = "most pairs written", DefaultValueFactory = _ => 60_000 };
+        var perMessage = new Option<int>("--per-message") { Description = "pairs drawn per message", DefaultValueFactory = _ => 8 };
+        var output = new Option<string>("--out") { Description = "TSV file to write", Required = true };
+        var command = new Command("parallel-export", "Write real parallel sentence pairs from the machine's translation catalogues as a TSV for --parallel-file")
+            { root, split, max, perMessage, output };
+        command.SetAction(parse => guarded(() =>
+        {
+            bool heldOut = ParseSplit(parse.GetValue(split)!) != Split.Train;
+            var corpus = ParallelCorpus.Load(parse.GetValue(root)!);
+            var random = new Random(20261126);
+            var pairs = new List<ParallelPair>();
+            foreach (var group in corpus.Pairs(heldOut))
+            {
+                var english = group.In("en");
+                var others = group.Sentences.Where(s => s.Language != "en").ToList();
+                if (others.Count == 0) continue;
+                for (int k = 0; k < parse.GetValue(perMessage); k++)
+                {
+                    var a = others[random.Next(others.Count)];
+                    var b = english is not null && k % 2 == 0 ? english : others[random.Next(others.Count)];
+                    if (a.Language == b.Language) continue;
+                    pairs.Add(random.Next(2) == 0 ? new ParallelPair(a.Language, a.Text, b.Language, b.Text) : new ParallelPair(b.Language, b.Text, a.Language, a.Text));
+                }
+            }
+            for (int i = pairs.Count - 1; i > 0; i--) { int j = random.Next(i + 1); (pairs[i], pairs[j]) = (pairs[j], pairs[i]); }
+            var kept = pairs.Take(parse.GetValue(max)).ToList();
+            ParallelFile.Write(parse.GetValue(output)!, kept);
+            Console.Error.WriteLine($"{kept.Count} pairs over {kept.SelectMany(p => new[] { p.LanguageA, p.LanguageB }).Distinct().Count()} languages -> {parse.GetValue(output)}");
+            return 0;
+        }));
+        return command;
+    }
 
     public static Split ParseSplit(string s) => s switch
     {
