@@ -29,7 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clippo.data import ShardLoader, StreamLoader, to_device, LoaderError  # noqa: E402
+from clippo.data import ShardFile, ShardLoader, StreamLoader, to_device, LoaderError  # noqa: E402
 from clippo.export import export_heads, export_npz, load_npz, config_from_npz  # noqa: E402
 from clippo.model import CONFIGS, ClippoViT, get_config  # noqa: E402
 
@@ -189,6 +189,8 @@ def main(argv=None):
     else:
         device = torch.device(args.device)
     cuda = device.type == "cuda"
+    if cuda and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
     if cuda:
         torch.cuda.set_device(device)
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -216,6 +218,12 @@ def main(argv=None):
         loader = ShardLoader(args.data, batch, pin_memory=cuda, shuffle=True, seed=args.seed)
     header = loader.header
     try:
+        if args.eval_data:  # check the held-out files now, not after the training
+            for path in args.eval_data:
+                h = ShardFile(path).header
+                if h.size != header.size or h.vqa_classes != header.vqa_classes or h.pair_classes != header.pair_classes:
+                    raise SystemExit(f"{path}: {h.size} px, {h.vqa_classes} VQA / {h.pair_classes} pair classes; the "
+                                     f"training stream has {header.size} px, {header.vqa_classes} / {header.pair_classes}")
         if args.init:
             cfg = config_from_npz(args.init)
         else:
@@ -269,9 +277,16 @@ def main(argv=None):
         collapse_hits, collapse_warned = 0, False
         first_loss = None
         last = {}
+        step_ema, t_step = None, t_train
         while not stop["flag"]:
-            elapsed = time.monotonic() - t_train
-            if sched.progress(step, elapsed) >= 1.0:
+            now = time.monotonic()
+            if step:
+                dt_step = now - t_step
+                step_ema = dt_step if step_ema is None else 0.9 * step_ema + 0.1 * dt_step
+            t_step = now
+            elapsed = now - t_train
+            # Stop when the next step would not finish inside the budget (steps are long on a CPU).
+            if sched.progress(step, elapsed + (step_ema or 0.0)) >= 1.0:
                 stop["why"] = "max steps" if args.max_steps and step >= args.max_steps else "time budget"
                 break
             lr = sched(step, elapsed)
@@ -370,7 +385,7 @@ def main(argv=None):
                "records": totals["records"], "contrast_pairs": totals["pairs"], "images": totals["images"],
                "pairs_per_s": round(totals["records"] / max(train_time, 1e-9), 1),
                "first_loss_contrast": first_loss, "last": last, "collapse_warned": collapse_warned}
-    deadline = T0 + args.time_budget - 8
+    deadline = T0 + args.time_budget - min(8.0, args.margin / 2)  # the rest of the margin is for export
     if args.eval_data:
         ev_loader = ShardLoader(args.eval_data, batch, pin_memory=cuda, shuffle=False)
         summary.update(evaluate(model, heads, ev_loader, device, autocast, args.head_scale, deadline, args.eval_count))

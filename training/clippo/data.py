@@ -389,11 +389,11 @@ class ShardFile:
 
 class ShardLoader:
     """Batches from shard files with the StreamLoader interface. shuffle=True cycles forever in a random
-    order (training from pre-generated data); shuffle=False reads each record once, in order, and the last
-    batch may be short (evaluation)."""
+    order (training from pre-generated data; a background thread fills the next buffers); shuffle=False
+    reads each record once, in order, and the last batch may be short (evaluation)."""
 
     def __init__(self, paths: Sequence[str], batch_size: int, pin_memory: bool = False, shuffle: bool = False,
-                 seed: int = 0):
+                 seed: int = 0, buffers: int = 3):
         self.files = [ShardFile(p) for p in paths]
         if not self.files:
             raise ValueError("no shard files")
@@ -402,17 +402,24 @@ class ShardLoader:
             if not f.header.compatible(self.header):
                 raise ValueError(f"{f.path}: header differs from {self.files[0].path}")
         self.index = [(i, j) for i, f in enumerate(self.files) for j in range(len(f))]
+        if not self.index:
+            raise ValueError("the shard files hold no records")
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.rng = np.random.default_rng(seed)
         self.pos = 0
         self.order = self._order()
-        self.pin = pin_memory
         self.pool: "queue.Queue[_Buffer]" = queue.Queue()
-        for _ in range(3):
+        for _ in range(buffers):
             b = _Buffer(batch_size, self.header.record_size, pin_memory)
             b.side = self.header.size
             self.pool.put(b)
+        self.stop = threading.Event()
+        self.ready: "queue.Queue" = queue.Queue()
+        self.thread = None
+        if shuffle:
+            self.thread = threading.Thread(target=self._prefetch, name="shard-prefetch", daemon=True)
+            self.thread.start()
 
     def __len__(self):
         return len(self.index)
@@ -423,14 +430,21 @@ class ShardLoader:
             self.rng.shuffle(o)
         return o
 
-    def next(self, timeout: float = 0) -> _Buffer:
+    def _fill(self) -> _Buffer:
         if self.pos >= len(self.order):
             if not self.shuffle:
                 raise StopIteration
             self.order, self.pos = self._order(), 0
         take = self.order[self.pos: self.pos + self.batch_size]
         self.pos += len(take)
-        buf = self.pool.get()
+        buf = None
+        while buf is None:
+            if self.stop.is_set():
+                return None
+            try:
+                buf = self.pool.get(timeout=0.2)
+            except queue.Empty:
+                pass
         if buf.event is not None:
             buf.event.synchronize()
             buf.event = None
@@ -439,6 +453,24 @@ class ShardLoader:
             buf.np[r] = self.files[fi].records[j]
         buf.rows = len(take)
         return buf
+
+    def _prefetch(self):
+        try:
+            while not self.stop.is_set():
+                buf = self._fill()
+                if buf is None:
+                    return
+                self.ready.put(buf)
+        except Exception as e:  # noqa: BLE001
+            self.ready.put(e)
+
+    def next(self, timeout: float = 300.0) -> _Buffer:
+        if self.thread is None:
+            return self._fill()
+        item = self.ready.get(timeout=timeout)
+        if isinstance(item, Exception):
+            raise LoaderError(f"shard reader: {item!r}")
+        return item
 
     def __iter__(self):
         while True:
@@ -452,4 +484,6 @@ class ShardLoader:
         self.pool.put(buf)
 
     def close(self):
-        pass
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(timeout=5)
