@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using VqaApi.Tasks.Conversion;
+
+namespace VqaApi.Api.Tests;
+
+/// <summary>
+/// The whole training loop on the CPU, as CI runs it: the real generator (vqa-generate) feeds the Python trainer
+/// (training/train.py, tiny config, 64 px) for about two minutes, the loss falls, the exported big_vision checkpoint
+/// converts, and the API serves the converted model. Needs Debian's python3-torch (installed by .ci/run).
+/// </summary>
+public class TrainingSmokeTests
+{
+    private const string Python = "/usr/bin/python3";
+
+    internal static string RepositoryRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "VqaApi.sln"))) return d.FullName;
+        throw new InvalidOperationException("the repository root (VqaApi.sln) is not above the test assembly");
+    }
+
+    private static (int Code, string Output) Run(string file, string arguments, string workingDirectory, int timeoutSeconds)
+    {
+        var start = new ProcessStartInfo(file, arguments) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeoutSeconds * 1000)) { p.Kill(entireProcessTree: true); throw new TimeoutException($"{file} {arguments} ran over {timeoutSeconds} s"); }
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    [Fact]
+    public async Task Tiny_model_trains_on_the_generator_stream_converts_and_is_served()
+    {
+        var repo = RepositoryRoot();
+        var (torchCode, torchOut) = Run(Python, "-c \"import torch, numpy; print(torch.__version__)\"", repo, 120);
+        Assert.True(torchCode == 0, "PyTorch is missing: apt-get install -y python3-torch python3-numpy libopenblas0-pthread (.ci/run does this)\n" + torchOut);
+
+        var generator = Path.Combine(AppContext.BaseDirectory, "vqa-generate.dll");
+        Assert.True(File.Exists(generator), $"{generator} is missing (Api.Tests references the generator project)");
+        var run = Path.Combine(Path.GetTempPath(), "vqaapi-train-smoke-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var command = $"dotnet {generator} stream --seed 1 --split train --size 64 --mix caption=4,text=2,vqa=3,pair=1";
+            var (code, output) = Run(Python,
+                $"training/train.py --config tiny --time-budget 150 --margin 20 --workers 1 --threads 1 --batch 32 --lr 1e-3 --log-every 10 --out {run} --generator \"{command}\"",
+                repo, 400);
+            Assert.True(code == 0, "training failed:\n" + output);
+
+            // The contrastive loss falls: the mean of the last five logged steps is below the first logged loss.
+            var steps = File.ReadLines(Path.Combine(run, "train_log.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+                .Where(e => e.TryGetProperty("step", out _) && e.TryGetProperty("loss_contrast", out _)).ToList();
+            Assert.True(steps.Count >= 8, $"only {steps.Count} logged steps:\n{output}");
+            double first = steps[0].GetProperty("loss_contrast").GetDouble();
+            double last = steps.TakeLast(5).Average(e => e.GetProperty("loss_contrast").GetDouble());
+            Assert.True(last < first - 0.1, $"contrastive loss did not fall: first {first:F3}, last five {last:F3}\n{output}");
+
+            var model = Path.Combine(run, "model");
+            var manifest = CheckpointConverter.Convert(Path.Combine(run, "ckpt.npz"), model, new ConvertOptions { Id = "smoke", RenderProfile = "shaped" }).Manifest;
+            Assert.Equal(64, manifest.Architecture.Width);
+
+            using var factory = new ModelFactory(model);
+            using var client = factory.CreateClient();
+            var answer = await client.PostAsJsonAsync("/v1/embed", new { texts = new[] { "two red circles", "zwei rote Kreise" } });
+            Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
+            var body = JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement;
+            var vectors = body.GetProperty("texts").EnumerateArray().ToList();
+            Assert.Equal(2, vectors.Count);
+            var v = vectors[0].GetProperty("embedding").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            Assert.Equal(manifest.Architecture.EmbeddingDim, v.Length);
+            Assert.InRange(Math.Sqrt(v.Sum(x => x * x)), 0.99, 1.01);
+        }
+        finally
+        {
+            try { Directory.Delete(run, true); } catch (IOException) { }
+        }
+    }
+
+    private sealed class ModelFactory(string path) : ApiFactory
+    {
+        protected override Dictionary<string, string?> Settings => new() { ["Model:Path"] = path };
+    }
+}
