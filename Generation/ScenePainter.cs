@@ -68,14 +68,29 @@ public sealed class ScenePainter
         else canvas.Clear(c1);
     }
 
-    /// <summary>Grain over the whole canvas (objects included), from the scene's own seed.</summary>
+    // Grain comes from one fixed table of uniform values in [-64, 64], read from a per-scene offset: drawing a
+    // random number per byte cost more than painting the whole scene.
+    private const int NoiseTableBits = 18;
+    private static readonly sbyte[] NoiseTable = MakeNoiseTable();
+
+    private static sbyte[] MakeNoiseTable()
+    {
+        var random = new Random(20261126);
+        var table = new sbyte[1 << NoiseTableBits];
+        for (int i = 0; i < table.Length; i++) table[i] = (sbyte)random.Next(-64, 65);
+        return table;
+    }
+
+    /// <summary>Grain over the whole canvas (objects included) of at most +-amplitude, from the scene's own seed.</summary>
     private static void AddNoise(Span<byte> rgb, int seed, int amplitude)
     {
-        var random = new Random(seed);
+        const int mask = (1 << NoiseTableBits) - 1;
+        int offset = seed & mask;
+        var table = NoiseTable;
         for (int i = 0; i < rgb.Length; i++)
         {
-            int v = rgb[i] + random.Next(-amplitude, amplitude + 1);
-            rgb[i] = (byte)Math.Clamp(v, 0, 255);
+            int v = rgb[i] + table[(offset + i) & mask] * amplitude / 64;
+            rgb[i] = (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
         }
     }
 

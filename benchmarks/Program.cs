@@ -25,11 +25,12 @@ try
     if (what is "all" or "unifont") Bench.Unifont(quick);
     if (what is "all" or "shaped") Bench.Shaped(quick);
     if (what is "all" or "tasks") await TaskBench.RunAsync(work, quick);
+    if (what is "all" or "generator") GeneratorBench.Run(quick);
     if (what is "vectors") VectorBench.Run(quick);
 }
 finally { Directory.Delete(work, true); }
 
-static class Bench
+static partial class Bench
 {
     static readonly VitArchitecture B16 = new(768, 12, 12, 3072, 16, 224, PoolType.Map, 768);
     static readonly VitArchitecture S16 = new(384, 12, 6, 1536, 16, 224, PoolType.Map, 384);
@@ -175,7 +176,7 @@ static class Bench
         }
     }
 
-    static double Rate(Action action, double seconds, int warmup = 200, int step = 100)
+    internal static double Rate(Action action, double seconds, int warmup = 200, int step = 100)
     {
         for (int i = 0; i < warmup; i++) action();
         long n = 0;

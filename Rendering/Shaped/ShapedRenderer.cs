@@ -206,7 +206,10 @@ public sealed class ShapedRenderer
             float w = image.Width * scale, h = image.Height * scale;
             dest = SKRect.Create(area.Left + (area.Width - w) / 2, area.Top + (area.Height - h) / 2, w, h);
         }
-        canvas.DrawImage(skImage, dest, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
+        // Mipmaps only where they matter: bilinear sampling alone is alias-free down to half size, and building the
+        // mipmap chain costs more than the rest of the canvas.
+        var mipmaps = dest.Width < image.Width * 0.5f || dest.Height < image.Height * 0.5f ? SKMipmapMode.Linear : SKMipmapMode.None;
+        canvas.DrawImage(skImage, dest, new SKSamplingOptions(SKFilterMode.Linear, mipmaps));
     }
 
     /// <summary>
