@@ -11,7 +11,6 @@ dotnet publish generator -c Release -r linux-x64 --self-contained -p:BundleFonts
   -p:PublishTrimmed=true -p:TrimMode=partial -p:TreatWarningsAsErrors=false -p:SuppressTrimAnalysisWarnings=true \
   -p:JsonSerializerIsReflectionEnabledByDefault=true -o dist/genpub
 tar -C dist -cJf dist/genpub.tar.xz genpub
+dist/genpub/vqa-generate parallel-export --out dist/parallel-train.tsv
 rm -rf dist/genpub
-dotnet generator/bin/Release/net10.0/vqa-generate.dll parallel-export --out dist/parallel-train.tsv 2>/dev/null \
-  || dotnet run -c Release --project generator -- parallel-export --out dist/parallel-train.tsv
 ls -la dist
