@@ -1,0 +1,97 @@
+using VqaApi.Generation;
+
+namespace VqaApi.Api.Eval;
+
+/// <summary>
+/// The generated data of the suite: scenes painted at the model's input size, facts and questions in every language,
+/// each item drawn from its own seeded random source (<see cref="ExampleGenerator.ExampleSeed"/>). Evaluation items
+/// come from <see cref="Split.HeldOut"/>, head-fitting items from <see cref="Split.Train"/>; each part of the suite
+/// uses its own block of indexes, so parts never share items.
+/// </summary>
+public sealed class EvalData
+{
+    public const long VqaBlock = 1_000_000, PairBlock = 2_000_000, ParaphraseBlock = 3_000_000, RetrievalBlock = 4_000_000,
+        FactBlock = 5_000_000, ZeroShotBlock = 6_000_000;
+
+    private readonly ulong _seed;
+
+    public EvalData(int imageSize, ulong seed, IReadOnlyList<string> languageCodes)
+    {
+        _seed = seed;
+        Size = imageSize;
+        SceneEmoji = new EmojiCatalog(EmojiCatalog.Default.Items.Take(GeneratorCommands.DefaultSceneEmoji).ToList());
+        var all = Languages.Create(SceneEmoji);
+        foreach (var code in languageCodes)
+            if (!all.Any(l => l.Code == code)) throw new ArgumentException($"unknown language '{code}': use some of {string.Join(",", Languages.Codes)}");
+        Selected = all.Where(l => languageCodes.Contains(l.Code)).ToList();
+        World = new WorldSampler(imageSize, SceneEmoji.Items.Count);
+        Painter = new ScenePainter(SceneEmoji);
+        Scenes = new SceneSampler(imageSize, SceneEmoji.Items.Count, new HashSet<ObjectKind>());
+    }
+
+    public int Size { get; }
+    public EmojiCatalog SceneEmoji { get; }
+    /// <summary>The core languages evaluated, in the format's order.</summary>
+    public IReadOnlyList<ILanguage> Selected { get; }
+    public WorldSampler World { get; }
+    public ScenePainter Painter { get; }
+    public SceneSampler Scenes { get; }
+
+    public Random Random(Split split, long block, long index) => new(ExampleGenerator.ExampleSeed(split, _seed, block + index));
+
+    /// <summary>The scene painted and PNG-encoded, as a client would upload it.</summary>
+    public byte[] Png(Scene scene)
+    {
+        var rgb = new byte[scene.Size * scene.Size * 3];
+        Painter.Paint(scene, rgb);
+        return GeneratorCommands.Png(rgb, scene.Size);
+    }
+
+    /// <summary>PNGs of many scenes, painted on all cores (painting is deterministic per scene).</summary>
+    public byte[][] Pngs(IReadOnlyList<Scene> scenes)
+    {
+        var result = new byte[scenes.Count][];
+        Parallel.For(0, scenes.Count, i => result[i] = Png(scenes[i]));
+        return result;
+    }
+
+    /// <summary>A statement as the generator says it: a caption (style 0 or 1) or a single sentence.</summary>
+    public static string Say(ILanguage language, Fact fact, Random random) =>
+        fact is SceneCaption c ? language.Caption(c, random.Next(2), random) : language.Statement(fact, random);
+
+    /// <summary>
+    /// A canonical key of what a fact says: equal keys mean the same claim (captions compared as multisets of groups,
+    /// relations written one way round), so retrieval counts an equivalent item as correct.
+    /// </summary>
+    public static string Key(Fact fact) => fact switch
+    {
+        CountFact c => $"{Key(c.What)}={c.Count}",
+        RelationFact { Relation: Relation.RightOf } r => Key(new RelationFact(r.B, Relation.LeftOf, r.A)),
+        RelationFact { Relation: Relation.Below } r => Key(new RelationFact(r.B, Relation.Above, r.A)),
+        RelationFact r => $"{Key(r.A)} {r.Relation} {Key(r.B)}",
+        SceneCaption s => string.Join(", ", s.Groups.Where(g => g.Count > 0).Select(Key).Order(StringComparer.Ordinal))
+                          + (s.Relation is { } rel ? "; " + Key(rel) : ""),
+        _ => throw new ArgumentException($"unknown fact {fact.GetType().Name}"),
+    };
+
+    private static string Key(ObjectQuery q) => $"{q.Shape}/{q.Color}/{q.Emoji}";
+
+    /// <summary>A fact for the text-to-text tasks: a whole-scene caption a quarter of the time, a single statement otherwise (as the generator's text pairs).</summary>
+    public Fact RandomTextFact(Random random)
+    {
+        var scene = World.RandomScene(random);
+        return random.Next(4) == 0 ? WorldSampler.CaptionOf(scene, random, withRelation: false) : World.RandomFact(scene, random);
+    }
+
+    /// <summary>The answer classes of each question type (what an input-blind guess within the type is right 1 in).</summary>
+    public static int AnswersOfType(QuestionType type) => type switch
+    {
+        QuestionType.Count => Answers.MaxCount + 1,
+        QuestionType.Color => Enum.GetValues<ObjectColor>().Length,
+        QuestionType.Shape => Enum.GetValues<ShapeKind>().Length,
+        _ => 2,
+    };
+
+    /// <summary>A scene with exactly one object: the emoji <paramref name="emoji"/>.</summary>
+    public Scene EmojiScene(int emoji, Random random) => Scenes.Build(random, [ObjectKind.OfEmoji(emoji)], 0);
+}

@@ -1,0 +1,42 @@
+namespace VqaApi.Api.Eval;
+
+/// <summary>What the suite measures and how much of it. <see cref="Full"/> and <see cref="QuickSizes"/> are the two presets.</summary>
+public sealed record EvalSettings
+{
+    /// <summary>Default eval seed; the data is always drawn from the held-out split, heads are fitted on the train split.</summary>
+    public const ulong DefaultSeed = 20_261_127;
+
+    public ulong Seed { get; init; } = DefaultSeed;
+    public bool Quick { get; init; }
+    /// <summary>Core languages evaluated (codes of the hand-written grammars).</summary>
+    public IReadOnlyList<string> Languages { get; init; } = VqaApi.Generation.Languages.Codes;
+    /// <summary>Scenes in the image/caption retrieval gallery (each captioned in every language).</summary>
+    public int Gallery { get; init; } = 1000;
+    public int VqaPerLanguage { get; init; } = 100;
+    /// <summary>Entailment items and paraphrase items per language.</summary>
+    public int PairsPerLanguage { get; init; } = 50;
+    public int ZeroShotPerLanguage { get; init; } = 50;
+    /// <summary>Other CLDR locales for zero-shot emoji classification, beyond the core languages.</summary>
+    public int ExtraLanguages { get; init; } = 8;
+    /// <summary>Facts in the cross-lingual text-to-text gallery.</summary>
+    public int Facts { get; init; } = 500;
+    /// <summary>Held-out real parallel sentences per language, at most.</summary>
+    public int Parallel { get; init; } = 500;
+    /// <summary>Train-split examples per head when the suite fits gen-vqa, gen-pair and gen-paraphrase.</summary>
+    public int FitExamples { get; init; } = 1500;
+    public int VqaHidden { get; init; } = 256;
+    public int PairHidden { get; init; } = 128;
+    public bool RefitHeads { get; init; }
+    /// <summary>Requests in flight at once (the encoder batches across them).</summary>
+    public int Concurrency { get; init; } = 8;
+    public string ParallelRoot { get; init; } = VqaApi.Generation.ParallelCorpus.DefaultRoot;
+
+    public static EvalSettings Full => new();
+
+    /// <summary>Small sizes for tests and smoke runs (a minute on a CPU with a small model).</summary>
+    public static EvalSettings QuickSizes => new()
+    {
+        Quick = true, Gallery = 48, VqaPerLanguage = 10, PairsPerLanguage = 10, ZeroShotPerLanguage = 10, ExtraLanguages = 2,
+        Facts = 48, Parallel = 48, FitExamples = 240, VqaHidden = 64, PairHidden = 32,
+    };
+}
