@@ -6,10 +6,12 @@ using VqaApi.Api.Hosting;
 namespace VqaApi.Api.Eval;
 
 /// <summary>An error answer of the API: the status and the ProblemDetails code and detail.</summary>
-public sealed class EvalApiException(int status, string? code, string message) : Exception(message)
+public sealed class EvalApiException(int status, string? code, string? detail, string message) : Exception(message)
 {
     public int Status { get; } = status;
     public string? Code { get; } = code;
+    /// <summary>The ProblemDetails detail: what the server says is wrong.</summary>
+    public string? Detail { get; } = detail;
     public bool LayoutNotSupported => Status == 400 && Code == "layout_not_supported";
 }
 
@@ -68,7 +70,7 @@ public sealed class EvalApi(HttpClient http, LimitsOptions limits, int concurren
                     if (problem.RootElement.TryGetProperty("detail", out var d)) detail = d.GetString();
                 }
                 catch (JsonException) { }
-                throw new EvalApiException((int)response.StatusCode, code, $"{message.Method} {message.RequestUri} answered {(int)response.StatusCode}: {detail}");
+                throw new EvalApiException((int)response.StatusCode, code, detail, $"{message.Method} {message.RequestUri} answered {(int)response.StatusCode}: {detail}");
             }
         }
         finally { _inFlight.Release(); }

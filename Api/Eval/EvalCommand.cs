@@ -69,6 +69,7 @@ public static class EvalCommand
     public static async Task<EvalResult> RunAsync(string modelDir, string? outDir, EvalSettings settings, string[] hostArgs,
         IReadOnlyDictionary<string, string?>? hostSettings, TextWriter log, CancellationToken ct)
     {
+        settings = settings.Validated();
         log.WriteLine($"[eval] starting the API on {modelDir} ...");
         await using var host = await EvalHost.StartAsync(modelDir, hostArgs, hostSettings, ct);
         log.WriteLine($"[eval] serving at {host.Address}");

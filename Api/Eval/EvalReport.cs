@@ -76,7 +76,7 @@ public sealed record EvalResult(
 
     private static string StatusText(string status) => status switch
     {
-        EvalSection.NotAvailable => "not available",
+        EvalSection.NotAvailable => "not available for this render profile",
         EvalSection.Skipped => "skipped",
         _ => "failed",
     };

@@ -33,6 +33,23 @@ public sealed record EvalSettings
 
     public static EvalSettings Full => new();
 
+    /// <summary>Refuses sizes the suite cannot use (each part draws its items from its own block of a million indexes).</summary>
+    public EvalSettings Validated()
+    {
+        static void Check(bool ok, string message) { if (!ok) throw new ArgumentException(message); }
+        Check(Languages.Count > 0, "--languages names no language");
+        Check(Gallery is >= 5 and <= 50_000, "--gallery must be 5..50000");
+        Check(VqaPerLanguage is >= 1 and <= 50_000, "--vqa-per-language must be 1..50000");
+        Check(PairsPerLanguage is >= 1 and <= 50_000, "--pairs-per-language must be 1..50000");
+        Check(ZeroShotPerLanguage is >= 1 and <= 50_000, "--zero-shot-per-language must be 1..50000");
+        Check(ExtraLanguages is >= 0 and <= 200, "--extra-languages must be 0..200");
+        Check(Facts is >= 5 and <= 50_000, "--facts must be 5..50000");
+        Check(Parallel is >= 10, "--parallel must be at least 10");
+        Check(FitExamples is >= 10 and <= 100_000, "--fit-examples must be 10..100000");
+        Check(Concurrency is >= 1 and <= 256, "--concurrency must be 1..256");
+        return this;
+    }
+
     /// <summary>Small sizes for tests and smoke runs (a minute on a CPU with a small model).</summary>
     public static EvalSettings QuickSizes => new()
     {
