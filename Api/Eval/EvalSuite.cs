@@ -116,7 +116,8 @@ public sealed class EvalSuite(EvalApi api, EvalSettings settings, TextWriter log
         var m = fitted.GetProperty("metrics");
         string note = $"head {name}: **fitted by this suite** ({(settings.RefitHeads ? "--refit-heads" : "the model had none")}) through POST /v1/heads on {list.Count:N0} " +
                       $"train-split examples, {(hidden > 0 ? $"hidden {hidden}" : "linear")}: train accuracy {m.GetProperty("trainAccuracy").GetDouble():P1}, " +
-                      $"validation accuracy {Accuracy(m)}, {m.GetProperty("seconds").GetDouble():F0} s";
+                      $"validation accuracy {Accuracy(m)}, {m.GetProperty("seconds").GetDouble():F0} s" +
+                      (task == "vqa" ? $" (the examples' images travel in that one request: the suite's own server accepts bodies up to {api.Limits.MaxRequestBodyBytes / (1 << 20):N0} MiB)" : "");
         _notes.Add(note);
         Log("  " + note.Replace("**", ""));
     }
