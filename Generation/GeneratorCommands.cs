@@ -173,6 +173,11 @@ public static class GeneratorCommands
                 generator.Render(e, a, b);
                 File.WriteAllBytes(Path.Combine(folder, $"{i:D4}-a.png"), Png(a, generator.Size));
                 if (e.Kind is ExampleKind.Caption or ExampleKind.TextPair) File.WriteAllBytes(Path.Combine(folder, $"{i:D4}-b.png"), Png(b, generator.Size));
+                if (e.Kind != ExampleKind.Caption && e.Scene is { } scene)
+                {
+                    generator.Painter.Paint(scene, b); // the scene alone, as a user would upload it
+                    File.WriteAllBytes(Path.Combine(folder, $"{i:D4}-scene.png"), Png(b, generator.Size));
+                }
                 log.WriteLine(JsonSerializer.Serialize(new
                 {
                     index = i, kind = e.Kind.ToString(), textA = e.TextA, textB = e.TextB, e.LanguageA, e.LanguageB,

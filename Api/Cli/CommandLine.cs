@@ -14,7 +14,7 @@ namespace VqaApi.Api.Cli;
 /// <summary>Command-line verbs of the service binary. Errors print one line naming the problem and exit 1.</summary>
 public static class CommandLine
 {
-    private static readonly string[] Verbs = ["convert", "embed", "render", "gallery", "fit-head", "index", "reembed", "eval", "serve", "--help", "-h", "-?", "--version"];
+    private static readonly string[] Verbs = ["convert", "embed", "render", "gallery", "fit-head", "index", "reembed", "eval", "generate", "serve", "--help", "-h", "-?", "--version"];
 
     public static bool IsVerb(string[] args) => args.Length > 0 && Verbs.Contains(args[0]) && args[0] != "serve";
 
@@ -32,6 +32,9 @@ public static class CommandLine
         root.Subcommands.Add(CollectionCommands.Index(Guarded));
         root.Subcommands.Add(CollectionCommands.Reembed(Guarded));
         root.Subcommands.Add(VqaApi.Api.Eval.EvalCommand.Create());
+        var generate = new Command("generate", "The training data generator (the same verbs as the stand-alone vqa-generate): stream, shard, preview, parallel-export");
+        foreach (var verb in VqaApi.Generation.GeneratorCommands.All(Guarded)) generate.Subcommands.Add(verb);
+        root.Subcommands.Add(generate);
         root.Subcommands.Add(new Command("serve", "Run the HTTP API (the default). Host arguments such as --urls follow."));
         return await root.Parse(args).InvokeAsync();
     }

@@ -138,4 +138,21 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("needs (N, 64, 64, 3)", error);
     }
+
+    [Fact]
+    public async Task Generate_writes_a_shard_in_the_documented_size_and_names_bad_options()
+    {
+        var shard = Path.Combine(_dir, "train.bin");
+        var (exit, error) = await Run("generate", "shard", "--count", "6", "--size", "64", "--seed", "3", "--out", shard);
+        Assert.True(exit == 0, error);
+        Assert.Equal(64 + 6 * (32 + 2 * 64 * 64 * 3), new FileInfo(shard).Length);
+        Assert.False(File.Exists(shard + ".partial"));
+
+        (exit, error) = await Run("generate", "shard", "--count", "6", "--split", "validation", "--out", shard);
+        Assert.Equal(1, exit);
+        Assert.Contains("unknown split 'validation'", error);
+        (exit, error) = await Run("generate", "shard", "--count", "6", "--mix", "photos=1", "--out", shard);
+        Assert.Equal(1, exit);
+        Assert.Contains("unknown kind 'photos'", error);
+    }
 }

@@ -45,17 +45,18 @@ public class TrainingSmokeTests
         {
             var command = $"dotnet {generator} stream --seed 1 --split train --size 64 --mix caption=4,text=2,vqa=3,pair=1";
             var (code, output) = Run(Python,
-                $"training/train.py --config tiny --time-budget 150 --margin 20 --workers 1 --threads 1 --batch 32 --lr 1e-3 --log-every 10 --out {run} --generator \"{command}\"",
+                $"training/train.py --config tiny --time-budget 150 --margin 20 --workers 1 --threads 1 --batch 32 --lr 3e-4 --warmup 20 --log-every 10 --out {run} --generator \"{command}\"",
                 repo, 400);
             Assert.True(code == 0, "training failed:\n" + output);
 
-            // The contrastive loss falls: the mean of the last five logged steps is below the first logged loss.
+            // The training loss (contrastive + VQA + pair heads) falls: the mean of the last five logged steps is
+            // clearly below the first logged loss. Accuracy is not asserted: two minutes on two cores teach little.
             var steps = File.ReadLines(Path.Combine(run, "train_log.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
-                .Where(e => e.TryGetProperty("step", out _) && e.TryGetProperty("loss_contrast", out _)).ToList();
+                .Where(e => e.TryGetProperty("step", out _) && e.TryGetProperty("loss", out _)).ToList();
             Assert.True(steps.Count >= 8, $"only {steps.Count} logged steps:\n{output}");
-            double first = steps[0].GetProperty("loss_contrast").GetDouble();
-            double last = steps.TakeLast(5).Average(e => e.GetProperty("loss_contrast").GetDouble());
-            Assert.True(last < first - 0.1, $"contrastive loss did not fall: first {first:F3}, last five {last:F3}\n{output}");
+            double first = steps[0].GetProperty("loss").GetDouble();
+            double last = steps.TakeLast(5).Average(e => e.GetProperty("loss").GetDouble());
+            Assert.True(last < first - 0.2, $"training loss did not fall: first {first:F3}, mean of the last five {last:F3}\n{output}");
 
             var model = Path.Combine(run, "model");
             var manifest = CheckpointConverter.Convert(Path.Combine(run, "ckpt.npz"), model, new ConvertOptions { Id = "smoke", RenderProfile = "shaped" }).Manifest;
