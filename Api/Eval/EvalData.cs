@@ -23,6 +23,7 @@ public sealed class EvalData
         var all = Languages.Create(SceneEmoji);
         foreach (var code in languageCodes)
             if (!all.Any(l => l.Code == code)) throw new ArgumentException($"unknown language '{code}': use some of {string.Join(",", Languages.Codes)}");
+        All = all;
         Selected = all.Where(l => languageCodes.Contains(l.Code)).ToList();
         World = new WorldSampler(imageSize, SceneEmoji.Items.Count);
         Painter = new ScenePainter(SceneEmoji);
@@ -31,6 +32,8 @@ public sealed class EvalData
 
     public int Size { get; }
     public EmojiCatalog SceneEmoji { get; }
+    /// <summary>All 12 core languages, in the format's order.</summary>
+    public IReadOnlyList<ILanguage> All { get; }
     /// <summary>The core languages evaluated, in the format's order.</summary>
     public IReadOnlyList<ILanguage> Selected { get; }
     public WorldSampler World { get; }

@@ -96,7 +96,8 @@ public sealed class EvalSuite(EvalApi api, EvalSettings settings, TextWriter log
     /// fitted through POST /v1/heads on train-split examples. Probes the layout first, so a profile that cannot draw
     /// it costs one small request.
     /// </summary>
-    private async Task EnsureHeadAsync(string name, string task, int hidden, Func<object> probe, Func<IReadOnlyList<object>> examples, CancellationToken ct)
+    private async Task EnsureHeadAsync(string name, string task, int hidden, Func<object> probe, Func<IReadOnlyList<object>> examples, CancellationToken ct,
+        Dictionary<string, Dictionary<string, string>>? labelNames = null)
     {
         await api.PostAsync("/v1/render", probe(), ct); // 400 layout_not_supported under the unifont profile
         var heads = await api.GetAsync("/v1/heads", ct);
@@ -112,6 +113,7 @@ public sealed class EvalSuite(EvalApi api, EvalSettings settings, TextWriter log
         var fitted = await api.PostAsync("/v1/heads", new
         {
             name, task, examples = list, hidden, validation_fraction = 0.1, seed = (int)(settings.Seed % int.MaxValue), overwrite = true,
+            label_names = labelNames,
         }, ct);
         var m = fitted.GetProperty("metrics");
         string note = $"head {name}: **fitted by this suite** ({(settings.RefitHeads ? "--refit-heads" : "the model had none")}) through POST /v1/heads on {list.Count:N0} " +
@@ -144,7 +146,9 @@ public sealed class EvalSuite(EvalApi api, EvalSettings settings, TextWriter log
                 }).ToList();
                 var pngs = _data.Pngs(items.Select(x => x.item.Scene).ToList());
                 return items.Select((x, i) => (object)new { label = x.item.Question.AnswerId, image = new { data = Convert.ToBase64String(pngs[i]) }, question = x.question }).ToList();
-            }, ct);
+            }, ct,
+            // Every answer id with its label in each language, so the head's answers can be shown to users.
+            Answers.All.ToDictionary(id => id, id => _data.All.ToDictionary(l => l.Code, l => l.AnswerLabel(id))));
 
         int n = settings.VqaPerLanguage;
         var items = _data.Selected.SelectMany(language => Enumerable.Range(0, n).Select(j =>

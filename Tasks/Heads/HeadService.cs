@@ -88,7 +88,9 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
         CheckInput(head.Task, input, "input", requireLabel: false);
         var embedding = (await EmbedAllAsync(head.Task, [input], ct))[0];
         var logits = head.Classifier.Logits(embedding).Select(v => (double)v).ToArray();
-        return ZeroShotClassifier.Rank(head.Labels.Select(l => l.Id).ToList(), logits, topK);
+        var names = head.Labels.Where(l => l.Names is { Count: > 0 }).ToDictionary(l => l.Id, l => l.Names!);
+        return ZeroShotClassifier.Rank(head.Labels.Select(l => l.Id).ToList(), logits, topK)
+            .Select(s => names.TryGetValue(s.Label, out var n) ? s with { Names = n } : s).ToList();
     }
 
     private static void CheckInput(string task, HeadExample e, string field, bool requireLabel)

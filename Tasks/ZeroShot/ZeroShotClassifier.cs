@@ -15,7 +15,9 @@ public sealed class TaskLimits
 }
 
 /// <summary>One candidate with its probability (softmax over candidates) and logit (temperature x cosine).</summary>
-public sealed record LabelScore(string Label, double Score, double Logit);
+/// <summary>One ranked label; <see cref="Names"/> are its display names per language where the head has them.</summary>
+public sealed record LabelScore(string Label, double Score, double Logit,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Names = null);
 
 public sealed record ZeroShotResult(IReadOnlyList<LabelScore> Labels, int PromptsEncoded, int PromptsTotal);
 
