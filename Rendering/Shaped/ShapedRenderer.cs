@@ -175,14 +175,8 @@ public sealed class ShapedRenderer
     {
         var bitmap = Scratch();
         var report = render(bitmap);
-        var px = bitmap.GetPixelSpan();
         var rgb = new byte[Size * Size * 3];
-        for (int i = 0, o = 0; o < rgb.Length; i += 4, o += 3)
-        {
-            rgb[o] = px[i];
-            rgb[o + 1] = px[i + 1];
-            rgb[o + 2] = px[i + 2];
-        }
+        PixelValues.RgbaToRgb(bitmap.GetPixelSpan(), rgb);
         return new ShapedCanvas(Size, rgb, report);
     }
 
