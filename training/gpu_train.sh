@@ -16,6 +16,7 @@ GEN=/tmp/genpub/vqa-generate
 # Same seed, same bytes: compare with the hash printed by the same command on the development machine.
 $GEN shard --count 200 --seed 5 --out /tmp/det.bin || exit 3
 sha256sum /tmp/det.bin
+$PY training/determinism_probe.py $GEN   # per kind and canvas; compare with docs/generator.md
 $GEN shard --count 1500 --seed 5 --threads 1 --out /tmp/speed.bin   # one core's throughput
 $GEN shard --count 1000 --seed 77 --split heldout --threads 8 --out /tmp/heldout.bin || exit 4
 PAR=""; [ -f dist/parallel-train.tsv ] && PAR="--parallel-file $PWD/dist/parallel-train.tsv"

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Same seed, same bytes? Prints one SHA-256 per (example kind, canvas) over small single-kind shards, so two
+machines' outputs can be compared part by part: scene pixels (kind 0, canvas A) apart from shaped text (kind 0
+canvas B, kind 1), the VQA layout (kind 2) and the pair layout (kind 3).
+  python3 training/determinism_probe.py GENERATOR_COMMAND...   e.g. /tmp/genpub/vqa-generate
+"""
+import hashlib
+import struct
+import subprocess
+import sys
+import tempfile
+import os
+
+HEADER, RECORD_HEADER = 64, 32
+
+
+def shard_hashes(generator, mix, count=50):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "probe.bin")
+        subprocess.run(generator + ["shard", "--count", str(count), "--seed", "5", "--mix", mix, "--out", path],
+                       check=True, stderr=subprocess.DEVNULL)
+        data = open(path, "rb").read()
+    size = struct.unpack_from("<I", data, 12)[0]
+    canvas = size * size * 3
+    record = RECORD_HEADER + 2 * canvas
+    a, b = hashlib.sha256(), hashlib.sha256()
+    for k in range((len(data) - HEADER) // record):
+        r = HEADER + k * record
+        a.update(data[r + RECORD_HEADER:r + RECORD_HEADER + canvas])
+        b.update(data[r + RECORD_HEADER + canvas:r + record])
+    return a.hexdigest()[:16], b.hexdigest()[:16]
+
+
+def main():
+    generator = sys.argv[1:] or ["dotnet", "generator/bin/Release/net10.0/vqa-generate.dll"]
+    for name, mix in [("caption: scene | text", "caption=1"), ("text pair: A | B", "text=1"),
+                      ("vqa layout | -", "vqa=1"), ("pair layout | -", "pair=1")]:
+        a, b = shard_hashes(generator, mix)
+        print(f"{name:24} {a} {b}")
+
+
+if __name__ == "__main__":
+    main()
