@@ -29,6 +29,13 @@ static class GeneratorBench
         Console.WriteLine("|---|---:|");
         Row("scene: sample only (no pixels)", Bench.Rate(() => world.RandomScene(random), seconds, 50, 20));
         Row("scene: paint", Bench.Rate(() => generator.Painter.Paint(scenes[k++ % 200], a), seconds, 50, 20));
+        // Where painting goes: the same scenes without blur, without noise, and shapes alone.
+        var noBlur = scenes.Select(s => s with { Blur = 0 }).ToArray();
+        var plain = noBlur.Select(s => s with { Background = s.Background == BackgroundKind.Noise ? BackgroundKind.Flat : s.Background }).ToArray();
+        var shapes = Enumerable.Range(0, 200).Select(i => new WorldSampler(224, 0).RandomScene(new Random(i)) with { Blur = 0, Background = BackgroundKind.Flat }).ToArray();
+        Row("scene: paint without blur", Bench.Rate(() => generator.Painter.Paint(noBlur[k++ % 200], a), seconds, 50, 20));
+        Row("scene: paint without blur or noise", Bench.Rate(() => generator.Painter.Paint(plain[k++ % 200], a), seconds, 50, 20));
+        Row("scene: paint shapes only (no emoji), without blur or noise", Bench.Rate(() => generator.Painter.Paint(shapes[k++ % 200], a), seconds, 50, 20));
         Row("caption text: sample only", Bench.Rate(() => generator.Languages[k % 12].Caption(WorldSampler.CaptionOf(scenes[k++ % 200], random, false), 1, random), seconds, 50, 20));
         Row("caption text: render (12 languages)", Bench.Rate(() => renderer.RenderTextRgb(captions[k++ % 200], a), seconds, 50, 20));
         Row("VQA layout: render", Bench.Rate(() => renderer.RenderVqaRgb("How many red circles are there?", image, a), seconds, 50, 20));
