@@ -171,12 +171,12 @@ public static class GeneratorCommands
                 var a = new byte[canvas];
                 var b = new byte[canvas];
                 generator.Render(e, a, b);
-                File.WriteAllBytes(Path.Combine(folder, $"{i:D4}-a.png"), Png(a, generator.Size));
-                if (e.Kind is ExampleKind.Caption or ExampleKind.TextPair) File.WriteAllBytes(Path.Combine(folder, $"{i:D4}-b.png"), Png(b, generator.Size));
+                File.WriteAllBytes(Path.Combine(folder, $"{i:D4}-a.png"), CanvasPng.EncodeRgb(a, generator.Size));
+                if (e.Kind is ExampleKind.Caption or ExampleKind.TextPair) File.WriteAllBytes(Path.Combine(folder, $"{i:D4}-b.png"), CanvasPng.EncodeRgb(b, generator.Size));
                 if (e.Kind != ExampleKind.Caption && e.Scene is { } scene)
                 {
                     generator.Painter.Paint(scene, b); // the scene alone, as a user would upload it
-                    File.WriteAllBytes(Path.Combine(folder, $"{i:D4}-scene.png"), Png(b, generator.Size));
+                    File.WriteAllBytes(Path.Combine(folder, $"{i:D4}-scene.png"), CanvasPng.EncodeRgb(b, generator.Size));
                 }
                 log.WriteLine(JsonSerializer.Serialize(new
                 {
@@ -191,12 +191,6 @@ public static class GeneratorCommands
         return command;
     }
 
-    public static byte[] Png(ReadOnlySpan<byte> rgb, int size)
-    {
-        var floats = new float[rgb.Length];
-        PixelValues.NormalizeAll(rgb, floats);
-        return CanvasPng.Encode(floats, size, size);
-    }
 }
 
 /// <summary>Real parallel sentences as a TSV file: languageA, textA, languageB, textB per line (tabs and newlines never occur inside texts).</summary>

@@ -21,27 +21,23 @@ public sealed class SceneSampler(int size, int emojiCount, IReadOnlySet<ObjectKi
     public IReadOnlySet<ObjectKind> Forbidden { get; } = forbidden;
 
     /// <summary>A random object kind: a shape 70% of the time, an emoji otherwise (never a forbidden kind).</summary>
-    public ObjectKind RandomKind(Random random, Func<ObjectKind, bool>? allowed = null)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            var k = EmojiCount > 0 && random.NextDouble() < 0.3
-                ? ObjectKind.OfEmoji(random.Next(EmojiCount))
-                : ObjectKind.Of((ShapeKind)random.Next(8), (ObjectColor)random.Next(8));
-            if (!Forbidden.Contains(k) && (allowed is null || allowed(k))) return k;
-            if (attempt > 10_000) throw new InvalidOperationException("no object kind satisfies the constraints");
-        }
-    }
+    public ObjectKind RandomKind(Random random, Func<ObjectKind, bool>? allowed = null) =>
+        Draw(random, allowed, r => EmojiCount > 0 && r.NextDouble() < 0.3 ? ObjectKind.OfEmoji(r.Next(EmojiCount)) : RandomShapeKind(r));
 
     /// <summary>A shape kind (never an emoji) that satisfies the constraint.</summary>
-    public ObjectKind RandomShape(Random random, Func<ObjectKind, bool>? allowed = null)
+    public ObjectKind RandomShape(Random random, Func<ObjectKind, bool>? allowed = null) => Draw(random, allowed, RandomShapeKind);
+
+    private static ObjectKind RandomShapeKind(Random r) => ObjectKind.Of((ShapeKind)r.Next(8), (ObjectColor)r.Next(8));
+
+    /// <summary>Draws candidates until one is allowed and not forbidden.</summary>
+    private ObjectKind Draw(Random random, Func<ObjectKind, bool>? allowed, Func<Random, ObjectKind> candidate)
     {
-        for (int attempt = 0; ; attempt++)
+        for (int attempt = 0; attempt <= 10_000; attempt++)
         {
-            var k = ObjectKind.Of((ShapeKind)random.Next(8), (ObjectColor)random.Next(8));
+            var k = candidate(random);
             if (!Forbidden.Contains(k) && (allowed is null || allowed(k))) return k;
-            if (attempt > 10_000) throw new InvalidOperationException("no shape satisfies the constraints");
         }
+        throw new InvalidOperationException("no object kind satisfies the constraints");
     }
 
     /// <summary>
@@ -52,8 +48,8 @@ public sealed class SceneSampler(int size, int emojiCount, IReadOnlySet<ObjectKi
     {
         if (required.Count > MaxObjects) throw new ArgumentException($"at most {MaxObjects} objects fit a scene", nameof(required));
         extra = Math.Min(extra, MaxObjects - required.Count);
-        var kinds = new List<ObjectKind>(required);
-        for (int i = 0; i < extra; i++) kinds.Add(RandomKind(random, extraAllowed));
+        var kinds = required.Select(k => (Kind: k, Required: true)).ToList();
+        for (int i = 0; i < extra; i++) kinds.Add((RandomKind(random, extraAllowed), false));
         // Shuffle so required objects are not always drawn first (underneath).
         for (int i = kinds.Count - 1; i > 0; i--) { int j = random.Next(i + 1); (kinds[i], kinds[j]) = (kinds[j], kinds[i]); }
 
@@ -62,9 +58,8 @@ public sealed class SceneSampler(int size, int emojiCount, IReadOnlySet<ObjectKi
             float shrink = attempt < 20 ? 1f : 0.75f;
             var placed = new List<SceneObject>();
             bool ok = true;
-            foreach (var k in kinds)
+            foreach (var (k, isRequired) in kinds)
             {
-                bool isRequired = required.Contains(k) && placed.Count(p => ObjectKindOf(p) == k) < required.Count(r => r == k);
                 var size = random.NextDouble() < 0.5 ? ObjectSize.Small : ObjectSize.Large;
                 float r = Size * (size == ObjectSize.Small ? 0.06f : 0.10f) * (0.92f + 0.16f * (float)random.NextDouble()) * shrink;
                 if (k.Emoji is not null) r *= 1.1f;

@@ -27,6 +27,24 @@ public static class CanvasPng
         return EncodePng(bitmap);
     }
 
+    /// <summary>Encodes a size x size x 3 uint8 RGB canvas (e.g. a generated scene) as an RGB PNG.</summary>
+    public static byte[] EncodeRgb(ReadOnlySpan<byte> rgb, int size)
+    {
+        if (size <= 0 || rgb.Length != (long)size * size * 3)
+            throw new ArgumentException($"expected {size} x {size} x 3 bytes, got {rgb.Length}", nameof(rgb));
+
+        using var bitmap = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        var pixels = bitmap.GetPixelSpan();
+        for (int i = 0, o = 0; i < rgb.Length; i += 3, o += 4)
+        {
+            pixels[o] = rgb[i];
+            pixels[o + 1] = rgb[i + 1];
+            pixels[o + 2] = rgb[i + 2];
+            pixels[o + 3] = 255;
+        }
+        return EncodePng(bitmap);
+    }
+
     /// <summary>Encodes a size x size single-channel uint8 image (e.g. <see cref="UnifontRenderer.RenderGray(ReadOnlySpan{byte})"/>).</summary>
     public static byte[] EncodeGray(ReadOnlySpan<byte> gray, int size)
     {

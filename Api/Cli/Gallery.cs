@@ -82,9 +82,8 @@ public static class Gallery
             canvas.DrawCircle(250, 60, 30, red);
             canvas.DrawRect(210, 120, 70, 60, blue);
         }
-        var px = bitmap.GetPixelSpan();
         var rgb = new byte[w * h * 3];
-        for (int i = 0, o = 0; o < rgb.Length; i += 4, o += 3) { rgb[o] = px[i]; rgb[o + 1] = px[i + 1]; rgb[o + 2] = px[i + 2]; }
+        PixelValues.RgbaToRgb(bitmap.GetPixelSpan(), rgb);
         return new DecodedImage(w, h, rgb, "png", 1);
     }
 }

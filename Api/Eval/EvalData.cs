@@ -1,3 +1,4 @@
+using VqaApi.Rendering;
 using VqaApi.Generation;
 
 namespace VqaApi.Api.Eval;
@@ -47,7 +48,7 @@ public sealed class EvalData
     {
         var rgb = new byte[scene.Size * scene.Size * 3];
         Painter.Paint(scene, rgb);
-        return GeneratorCommands.Png(rgb, scene.Size);
+        return CanvasPng.EncodeRgb(rgb, scene.Size);
     }
 
     /// <summary>PNGs of many scenes, painted on all cores (painting is deterministic per scene).</summary>
