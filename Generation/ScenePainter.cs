@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using SkiaSharp;
 using VqaApi.Rendering;
 using VqaApi.Rendering.Shaped;
@@ -37,75 +39,89 @@ public sealed class ScenePainter
 
     [ThreadStatic] private static SKBitmap? _scratch;
 
+    /// <summary>An emoji glyph drawn once at one pixel size, with the pixel of its ink box's centre.</summary>
+    private sealed record Sprite(SKImage Image, int CentreX, int CentreY);
+
+    // Emoji are drawn from sprites rendered once per (emoji, whole pixel size): rasterising a colour glyph means
+    // decoding its PNG from the font and rescaling it, which cost more than the rest of a scene together.
+    private readonly ConcurrentDictionary<(int Emoji, int Size), Sprite> _sprites = new();
+
+    /// <summary>The emoji's font size for an object of this radius: the glyph's em square spans the diameter.</summary>
+    public static int EmojiPixelSize(float radius) => Math.Max(4, (int)MathF.Round(radius * 2f));
+
+    private Sprite SpriteOf(int emoji, int size) => _sprites.GetOrAdd((emoji, size), key =>
+    {
+        if (_emojiFace is null) throw new InvalidOperationException("the emoji font (Noto Color Emoji) is not loaded");
+        using var font = new SKFont(_emojiFace, key.Size);
+        using var paint = new SKPaint { IsAntialias = true, Color = SKColors.Black };
+        var text = _emoji.Items[key.Emoji].Text;
+        font.MeasureText(text, out var bounds, paint);
+        const int margin = 2;
+        int left = (int)MathF.Floor(bounds.Left) - margin, top = (int)MathF.Floor(bounds.Top) - margin;
+        int width = (int)MathF.Ceiling(bounds.Right) + margin - left, height = (int)MathF.Ceiling(bounds.Bottom) + margin - top;
+        using var bitmap = new SKBitmap(new SKImageInfo(Math.Max(1, width), Math.Max(1, height), SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColors.Transparent);
+            canvas.DrawText(text, -left, -top, font, paint);
+        }
+        // The ink box's centre, relative to the sprite's top-left corner, rounded to a whole pixel.
+        return new Sprite(SKImage.FromBitmap(bitmap), (int)MathF.Round(bounds.MidX - left), (int)MathF.Round(bounds.MidY - top));
+    });
+
     /// <summary>Paints the scene into an RGB byte canvas of Size x Size x 3.</summary>
     public void Paint(Scene scene, Span<byte> rgb)
     {
         if (rgb.Length != scene.Size * scene.Size * 3) throw new ArgumentException($"destination must hold {scene.Size}x{scene.Size}x3 bytes", nameof(rgb));
         var bitmap = _scratch is { } b && b.Width == scene.Size ? b : (_scratch = new SKBitmap(new SKImageInfo(scene.Size, scene.Size, SKColorType.Rgba8888, SKAlphaType.Premul)));
+        FillBackground(bitmap.GetPixelSpan(), scene);
         using (var canvas = new SKCanvas(bitmap))
         {
-            DrawBackground(canvas, scene);
             using var paint = new SKPaint { IsAntialias = true };
-            using var layerPaint = scene.Blur > 0 ? new SKPaint { ImageFilter = SKImageFilter.CreateBlur(scene.Blur, scene.Blur) } : null;
-            if (layerPaint is not null) canvas.SaveLayer(layerPaint);
             foreach (var o in scene.Objects) DrawObject(canvas, paint, o);
-            if (layerPaint is not null) canvas.Restore();
             canvas.Flush();
         }
         PixelValues.RgbaToRgb(bitmap.GetPixelSpan(), rgb);
-        if (scene.Background == BackgroundKind.Noise) AddNoise(rgb, scene.NoiseSeed, scene.NoiseAmplitude);
+        // Blur covers the background too: flat and linear-gradient backgrounds are unchanged by it away from the
+        // edges, and grain comes after it.
+        if (scene.Blur > 0) PixelEffects.Blur(rgb, scene.Size, scene.Blur);
+        if (scene.Background == BackgroundKind.Noise) PixelEffects.AddNoise(rgb, scene.NoiseSeed, scene.NoiseAmplitude);
     }
 
-    private static void DrawBackground(SKCanvas canvas, Scene scene)
+    /// <summary>
+    /// Flat, or a linear gradient from the top-left corner (first colour) to the bottom-right (second), written
+    /// straight into the RGBA pixels in integers: every pixel on one anti-diagonal x + y shares a colour, so each row
+    /// is a slice of one table.
+    /// </summary>
+    private static void FillBackground(Span<byte> rgba, Scene scene)
     {
         var (c1, c2) = (new SKColor(scene.BackgroundColors[0]), new SKColor(scene.BackgroundColors[1]));
-        if (scene.Background == BackgroundKind.Gradient)
+        var pixels = MemoryMarshal.Cast<byte, uint>(rgba);
+        int size = scene.Size;
+        if (scene.Background != BackgroundKind.Gradient) { pixels.Fill(Rgba(c1.Red, c1.Green, c1.Blue)); return; }
+        // Pixel (x, y) samples the gradient at its centre: t = (x + y + 1) / (2 * size).
+        var diagonal = new uint[2 * size - 1];
+        int span = 2 * size;
+        for (int d = 0; d < diagonal.Length; d++)
         {
-            using var shader = SKShader.CreateLinearGradient(new SKPoint(0, 0), new SKPoint(scene.Size, scene.Size), [c1, c2], SKShaderTileMode.Clamp);
-            using var p = new SKPaint { Shader = shader };
-            canvas.DrawRect(0, 0, scene.Size, scene.Size, p);
+            int t = d + 1;
+            diagonal[d] = Rgba(Mix(c1.Red, c2.Red), Mix(c1.Green, c2.Green), Mix(c1.Blue, c2.Blue));
+            byte Mix(byte a, byte b) => (byte)((a * (span - t) + b * t + size) / span);
         }
-        else canvas.Clear(c1);
+        for (int y = 0; y < size; y++) diagonal.AsSpan(y, size).CopyTo(pixels.Slice(y * size, size));
     }
 
-    // Grain comes from one fixed table of uniform values in [-64, 64], read from a per-scene offset: drawing a
-    // random number per byte cost more than painting the whole scene.
-    private const int NoiseTableBits = 18;
-    private static readonly sbyte[] NoiseTable = MakeNoiseTable();
-
-    private static sbyte[] MakeNoiseTable()
-    {
-        var random = new Random(20261126);
-        var table = new sbyte[1 << NoiseTableBits];
-        for (int i = 0; i < table.Length; i++) table[i] = (sbyte)random.Next(-64, 65);
-        return table;
-    }
-
-    /// <summary>Grain over the whole canvas (objects included) of at most +-amplitude, from the scene's own seed.</summary>
-    private static void AddNoise(Span<byte> rgb, int seed, int amplitude)
-    {
-        const int mask = (1 << NoiseTableBits) - 1;
-        int offset = seed & mask;
-        var table = NoiseTable;
-        for (int i = 0; i < rgb.Length; i++)
-        {
-            int v = rgb[i] + table[(offset + i) & mask] * amplitude / 64;
-            rgb[i] = (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
-        }
-    }
+    private static uint Rgba(byte r, byte g, byte b) => BitConverter.IsLittleEndian
+        ? r | (uint)g << 8 | (uint)b << 16 | 0xFF000000u
+        : (uint)r << 24 | (uint)g << 16 | (uint)b << 8 | 0xFFu;
 
     private void DrawObject(SKCanvas canvas, SKPaint paint, SceneObject o)
     {
         if (o.Emoji is int e)
         {
-            if (_emojiFace is null) throw new InvalidOperationException("the emoji font (Noto Color Emoji) is not loaded");
-            using var font = new SKFont(_emojiFace, o.Radius * 2f);
-            paint.Style = SKPaintStyle.Fill;
-            paint.Color = SKColors.Black;
-            // Centre the glyph's ink box on the object's centre.
-            var text = _emoji.Items[e].Text;
-            font.MeasureText(text, out var bounds, paint);
-            canvas.DrawText(text, o.X - bounds.MidX, o.Y - bounds.MidY, font, paint);
+            // Centre the glyph's ink box on the object's centre, at a whole pixel.
+            var sprite = SpriteOf(e, EmojiPixelSize(o.Radius));
+            canvas.DrawImage(sprite.Image, MathF.Round(o.X) - sprite.CentreX, MathF.Round(o.Y) - sprite.CentreY);
             return;
         }
         using var path = ShapePath(o.Shape!.Value, o.X, o.Y, o.Radius);

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace VqaApi.Rendering;
 
 /// <summary>The model's input range: a uint8 value v becomes <c>v / 255 * 2 - 1</c> in float32.</summary>
@@ -46,11 +49,45 @@ public static class PixelValues
     public static void RgbaToRgb(ReadOnlySpan<byte> rgba, Span<byte> rgb)
     {
         if (rgba.Length / 4 * 3 != rgb.Length) throw new ArgumentException($"{rgba.Length / 4} RGBA pixels do not fill {rgb.Length} RGB bytes", nameof(rgb));
-        for (int i = 0, o = 0; o < rgb.Length; i += 4, o += 3)
+        int i = 0, o = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            // Four pixels at a time: 16 bytes in, 12 out (the 16-byte store's last 4 are overwritten by the next one).
+            var pack = Vector128.Create((byte)0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 0, 0, 0, 0);
+            ref byte source = ref MemoryMarshal.GetReference(rgba);
+            ref byte target = ref MemoryMarshal.GetReference(rgb);
+            for (; o + 16 <= rgb.Length; i += 16, o += 12)
+                Vector128.Shuffle(Vector128.LoadUnsafe(ref source, (nuint)i), pack).StoreUnsafe(ref target, (nuint)o);
+        }
+        for (; o < rgb.Length; i += 4, o += 3)
         {
             rgb[o] = rgba[i];
             rgb[o + 1] = rgba[i + 1];
             rgb[o + 2] = rgba[i + 2];
+        }
+    }
+
+    /// <summary>RGB (3 bytes a pixel) to opaque RGBA (4 bytes a pixel, alpha 255).</summary>
+    public static void RgbToRgba(ReadOnlySpan<byte> rgb, Span<byte> rgba)
+    {
+        if (rgba.Length / 4 * 3 != rgb.Length) throw new ArgumentException($"{rgb.Length / 3} RGB pixels do not fill {rgba.Length} RGBA bytes", nameof(rgba));
+        int i = 0, o = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            // Four pixels at a time: a 16-byte load of which 12 bytes are used, so the last pixels go the scalar way.
+            var spread = Vector128.Create((byte)0, 1, 2, 0x80, 3, 4, 5, 0x80, 6, 7, 8, 0x80, 9, 10, 11, 0x80);
+            var alpha = Vector128.Create(0xFF000000u).AsByte();
+            ref byte source = ref MemoryMarshal.GetReference(rgb);
+            ref byte target = ref MemoryMarshal.GetReference(rgba);
+            for (; i + 16 <= rgb.Length; i += 12, o += 16)
+                (Vector128.Shuffle(Vector128.LoadUnsafe(ref source, (nuint)i), spread) | alpha).StoreUnsafe(ref target, (nuint)o);
+        }
+        for (; i < rgb.Length; i += 3, o += 4)
+        {
+            rgba[o] = rgb[i];
+            rgba[o + 1] = rgb[i + 1];
+            rgba[o + 2] = rgb[i + 2];
+            rgba[o + 3] = 255;
         }
     }
 }

@@ -1,6 +1,8 @@
 using System.Text;
 using HarfBuzzSharp;
+using System.Globalization;
 using Icu;
+using Breaks = ICU4N.Text.BreakIterator;
 using Buffer = HarfBuzzSharp.Buffer;
 
 namespace VqaApi.Rendering.Shaped;
@@ -15,9 +17,13 @@ public sealed record ShapedRun(int Start, int End, FontFace Font, int Level, Sha
 }
 
 /// <summary>
-/// One paragraph (no line breaks inside), fully shaped: bidi levels (UAX #9, via ICU), grapheme clusters,
+/// One paragraph (no line breaks inside), fully shaped: bidi levels (UAX #9, via the system's ICU), grapheme clusters,
 /// font fallback per cluster, runs split by level, script and font, HarfBuzz shaping per run, advances per
-/// UTF-16 index and the UAX #14 line-break opportunities (ICU: dictionary breaks for Thai, every ideograph in CJK).
+/// UTF-16 index and the UAX #14 line-break opportunities (dictionary breaks for Thai, every ideograph in CJK).
+/// Grapheme clusters and line breaks come from ICU4N, whose rules and dictionaries ship inside the NuGet package,
+/// not from the system's ICU: those rules change between ICU releases (ICU 60 and 72 disagree on 6% of the
+/// generator's sentences), so taking them from the machine would make the same text render differently on two
+/// machines. Bidi levels have been stable across ICU releases for the scripts we draw and stay on icu.net.
 /// </summary>
 public sealed class ShapedParagraph
 {
@@ -48,14 +54,14 @@ public sealed class ShapedParagraph
         }
     }
 
-    [ThreadStatic] private static BreakIterator? _lineBreaks;
-    [ThreadStatic] private static BreakIterator? _graphemes;
+    [ThreadStatic] private static Breaks? _lineBreaks;
+    [ThreadStatic] private static Breaks? _graphemes;
 
     public static ShapedParagraph Shape(string text, FontCatalog fonts)
     {
         EnsureIcu();
-        var graphemes = _graphemes ??= BreakIterator.CreateCharacterInstance(new Locale("en"));
-        var lineBreaks = _lineBreaks ??= BreakIterator.CreateLineInstance(new Locale("en"));
+        var graphemes = _graphemes ??= Breaks.GetCharacterInstance(CultureInfo.InvariantCulture);
+        var lineBreaks = _lineBreaks ??= Breaks.GetLineInstance(CultureInfo.InvariantCulture);
 
         int[] clusters = Boundaries(graphemes, text);
         int[] breaks = Boundaries(lineBreaks, text);
@@ -119,12 +125,12 @@ public sealed class ShapedParagraph
         };
     }
 
-    private static int[] Boundaries(BreakIterator iterator, string text)
+    private static int[] Boundaries(Breaks iterator, string text)
     {
         if (text.Length == 0) return [0];
         iterator.SetText(text);
         var list = new List<int>();
-        foreach (var b in iterator.Boundaries) list.Add(b);
+        for (int b = iterator.First(); b != Breaks.Done; b = iterator.Next()) list.Add(b);
         if (list.Count == 0 || list[0] != 0) list.Insert(0, 0);
         if (list[^1] != text.Length) list.Add(text.Length);
         return list.ToArray();

@@ -146,6 +146,16 @@ public sealed class ShapedRenderer
         return _scratch = new SKBitmap(new SKImageInfo(Size, Size, SKColorType.Rgba8888, SKAlphaType.Premul));
     }
 
+    // The question's image as RGBA, per thread, reused while images keep their size (the generator's always do).
+    [ThreadStatic] private static SKBitmap? _imageScratch;
+
+    private static SKBitmap ImageScratch(int width, int height)
+    {
+        if (_imageScratch is { } b && b.Width == width && b.Height == height) return b;
+        _imageScratch?.Dispose();
+        return _imageScratch = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+    }
+
     private RenderReport ToFloats(Span<float> destination, Func<SKBitmap, RenderReport> render)
     {
         if (destination.Length != Size * Size * 3) throw new ArgumentException($"destination must hold {Size}x{Size}x3 floats", nameof(destination));
@@ -183,16 +193,9 @@ public sealed class ShapedRenderer
     private void DrawImage(SKCanvas canvas, DecodedImage image, SKRect area)
     {
         if (area.Height < 1) return;
-        using var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        var px = bitmap.GetPixelSpan();
-        for (int i = 0, o = 0; i < image.Rgb.Length; i += 3, o += 4)
-        {
-            px[o] = image.Rgb[i];
-            px[o + 1] = image.Rgb[i + 1];
-            px[o + 2] = image.Rgb[i + 2];
-            px[o + 3] = 255;
-        }
-        using var skImage = SKImage.FromBitmap(bitmap);
+        var bitmap = ImageScratch(image.Width, image.Height);
+        PixelValues.RgbToRgba(image.Rgb, bitmap.GetPixelSpan());
+        using var skImage = SKImage.FromPixels(bitmap.Info, bitmap.GetPixels(), bitmap.RowBytes);
         var dest = area;
         if (Profile.Vqa.KeepAspectRatio)
         {

@@ -66,6 +66,30 @@ public class SceneTests
         Assert.True(checkedObjects > 300, $"only {checkedObjects} objects were checkable");
     }
 
+    [Theory]
+    [InlineData(0, 112.3f, 80.7f, 13.1f)]
+    [InlineData(57, 40f, 150.5f, 23.9f)]
+    [InlineData(119, 190.6f, 30.2f, 18f)]
+    public void Emoji_ink_is_centred_on_the_object_and_spans_about_its_diameter(int emoji, float x, float y, float r)
+    {
+        var o = new SceneObject(null, null, emoji, ObjectSize.Large, x, y, r);
+        var scene = new Scene(224, BackgroundKind.Flat, [0xFFFFFFFFu, 0xFFFFFFFFu], 0, 0, 0f, [o]);
+        var rgb = new byte[224 * 224 * 3];
+        Painter.Paint(scene, rgb);
+        int minX = 224, maxX = -1, minY = 224, maxY = -1;
+        for (int py = 0; py < 224; py++)
+            for (int px = 0; px < 224; px++)
+            {
+                int i = (py * 224 + px) * 3;
+                if (rgb[i] + rgb[i + 1] + rgb[i + 2] > 3 * 240) continue; // background and faint edges
+                (minX, maxX, minY, maxY) = (Math.Min(minX, px), Math.Max(maxX, px), Math.Min(minY, py), Math.Max(maxY, py));
+            }
+        Assert.True(maxX >= 0, "no emoji ink drawn");
+        Assert.InRange((minX + maxX + 1) / 2f, x - 2.5f, x + 2.5f);
+        Assert.InRange((minY + maxY + 1) / 2f, y - 2.5f, y + 2.5f);
+        Assert.InRange(Math.Max(maxX - minX, maxY - minY) + 1, 1.2f * r, 2.4f * r);
+    }
+
     [Fact]
     public void Scenes_hold_one_to_eight_objects_inside_the_canvas_and_never_a_held_out_combination()
     {
