@@ -17,8 +17,13 @@ HEADER, RECORD_HEADER = 64, 32
 def shard_hashes(generator, mix, count=50):
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "probe.bin")
-        subprocess.run(generator + ["shard", "--count", str(count), "--seed", "5", "--mix", mix, "--out", path],
-                       check=True, stderr=subprocess.DEVNULL)
+        # PROBE_RETRIES: reruns of a generator killed by a signal (user-mode QEMU crashes now and then).
+        for attempt in range(int(os.environ.get("PROBE_RETRIES", "1"))):
+            done = subprocess.run(generator + ["shard", "--count", str(count), "--seed", "5", "--mix", mix, "--out", path],
+                                  stderr=subprocess.DEVNULL)
+            if done.returncode >= 0:
+                break
+        done.check_returncode()
         data = open(path, "rb").read()
     size = struct.unpack_from("<I", data, 12)[0]
     canvas = size * size * 3

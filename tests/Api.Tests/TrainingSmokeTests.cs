@@ -38,7 +38,10 @@ public class TrainingSmokeTests
         var (torchCode, torchOut) = Run(Python, "-c \"import torch, numpy; print(torch.__version__)\"", repo, 120);
         Assert.True(torchCode == 0, "PyTorch is missing: apt-get install -y python3-torch python3-numpy libopenblas0-pthread (.ci/run does this)\n" + torchOut);
 
-        var generator = Path.Combine(AppContext.BaseDirectory, "vqa-generate.dll");
+        // The generator's own build output: in this folder the test host's ASP.NET framework has displaced
+        // packages the stand-alone generator needs (Microsoft.Extensions.Caching.*, for ICU4N).
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var generator = Path.Combine(repo, "generator", "bin", configuration, "net10.0", "vqa-generate.dll");
         Assert.True(File.Exists(generator), $"{generator} is missing (Api.Tests references the generator project)");
         var run = Path.Combine(Path.GetTempPath(), "vqaapi-train-smoke-" + Guid.NewGuid().ToString("N"));
         try
