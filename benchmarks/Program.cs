@@ -13,6 +13,7 @@ using VqaApi.Tasks.Models;
 
 // Benchmarks print tables; they assert nothing. Usage:
 //   dotnet run -c Release --project benchmarks -- [all|encoder|torch|unifont|shaped|tasks] [--quick]
+//   dotnet run -c Release --project benchmarks -- vectors [--sizes 10000,100000,1000000] [--data random,rank32] [--hnsw f32,f16] [--threads N] [--build-minutes M] [--embeddings N] [--quick]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 bool quick = args.Contains("--quick");
@@ -26,7 +27,7 @@ try
     if (what is "all" or "shaped") Bench.Shaped(quick);
     if (what is "all" or "tasks") await TaskBench.RunAsync(work, quick);
     if (what is "all" or "generator") GeneratorBench.Run(quick);
-    if (what is "vectors") VectorBench.Run(quick);
+    if (what is "vectors") await VectorBench.RunAsync(args, quick);
 }
 finally { Directory.Delete(work, true); }
 

@@ -1,11 +1,23 @@
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using Cloud.Unum.USearch;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using VqaApi.Tasks.Embeddings;
+using VqaApi.Tasks.Encoders;
+using VqaApi.Tasks.Inference;
+using VqaApi.Tasks.Models;
 using VqaApi.Tasks.Retrieval;
 
 /// <summary>
 /// Exact vs HNSW vector search on 768-d normalised vectors: uniformly random ones (the worst case for HNSW: distances
 /// concentrate and there is no structure to exploit) and, closer to real embeddings, ones that lie on a random 32-dimensional
-/// subspace ("rank 32"). Not part of "all": the 1M case takes long.
+/// subspace ("rank 32"). Not part of "all": the 1M case takes long. Options (after "vectors"):
+/// <c>--sizes 10000,100000,1000000</c>, <c>--data random,rank32</c>, <c>--hnsw f32,f16</c> (HNSW storage precisions),
+/// <c>--threads N</c> (HNSW build threads, default one per core), <c>--build-minutes M</c> (cap per HNSW build),
+/// <c>--expansions 64,128,256,512</c>, <c>--quick</c> (10k only); <c>--embeddings N</c> adds N real text embeddings of the
+/// bundled model (<c>--model DIR</c>, default models/clippo-ti16-gen): UI messages of the installed packages' translation
+/// catalogues in many languages, queried with held-out messages; <c>--sizes 0</c> runs only those.
 /// </summary>
 static class VectorBench
 {
@@ -13,113 +25,247 @@ static class VectorBench
     const int K = 10;
     const int QueryCount = 200;
     const int Rank = 32;
+    /// <summary>Vectors generated into one reused buffer and handed to the index per step (1M vectors are never held outside it).</summary>
+    const int StepRows = 4096;
     /// <summary>Maps the rank-32 data into 768 dimensions (fixed, seeded).</summary>
     static readonly float[] Basis = MakeBasis();
-    /// <summary>An HNSW build that takes longer stops, and the table says how far it got.</summary>
-    static readonly TimeSpan BuildBudget = TimeSpan.FromMinutes(15);
 
-    public static void Run(bool quick)
+    sealed record Settings(int[] Sizes, bool[] LowRank, bool[] HnswFloat16, int Threads, TimeSpan BuildBudget, int[] Expansions,
+        int EmbeddingTexts, string Model);
+
+    sealed record BuildRow(int N, string Data, string Index, int Built, double Seconds, double ManagedMb, double WorkingSetMb, double? NativeMb, string Note);
+
+    /// <summary>One search measurement; Expansion 0 = exact.</summary>
+    sealed record SearchRow(int N, string Data, string Index, int Built, int Expansion, double P50, double P99, double Qps, double? Recall);
+
+    public static async Task RunAsync(string[] args, bool quick)
     {
-        var sizes = quick ? new[] { 10_000, 50_000 } : new[] { 10_000, 100_000, 1_000_000 };
+        var s = Parse(args, quick);
         Console.WriteLine();
         Console.WriteLine($"## Vector search, {Dims}-d normalised float32 vectors (seeded, generated on the fly), k = {K}, {QueryCount} queries, {Environment.ProcessorCount} cores");
         Console.WriteLine($"Data \"random\": components uniform in [-1, 1), normalised (the worst case for HNSW). Data \"rank {Rank}\": a random linear map of " +
-                          $"{Rank}-d random vectors into {Dims}-d, normalised (low intrinsic dimension, like real embeddings); exact and HNSW float32 only. " +
-                          "Queries are further vectors of the same kind.");
-        Console.WriteLine($"USearch {USearchCapabilities.Version()} (SIMD available: {USearchCapabilities.HardwareAccelerationAvailable()}), HNSW connectivity 16, expansion add 128. " +
-                          $"Exact search is single-threaded below 50,000 vectors and uses all cores above. HNSW builds add one vector at a time (Upsert holds the write lock) " +
-                          $"and stop after {BuildBudget.TotalMinutes:F0} min. Memory: managed = GC.GetTotalMemory delta, working set = Process.WorkingSet64 delta " +
-                          "(managed + native; freed native memory is not always returned to the OS, so later rows can read low).");
-        var build = new List<string>();
-        var search = new List<string>();
-        foreach (int n in sizes)
-        {
-            RunSize(n, lowRank: false, build, search);
-            RunSize(n, lowRank: true, build, search);
-        }
+                          $"{Rank}-d random vectors into {Dims}-d, normalised (low intrinsic dimension, like real embeddings). Queries are further vectors of the same kind. " +
+                          "Exact float32 is the ground truth; exact float16 is measured on the random data only.");
+        Console.WriteLine($"USearch {USearchCapabilities.Version()} (SIMD available: {USearchCapabilities.HardwareAccelerationAvailable()}), HNSW connectivity 16, expansion add 128, " +
+                          $"built with HnswIndex.UpsertMany from {s.Threads} thread(s) in steps of {StepRows:N0} vectors (generation not timed), each build capped at " +
+                          $"{s.BuildBudget.TotalMinutes:F0} min. Exact search is single-threaded below 50,000 vectors and uses all cores above; searches are timed one query at a time. " +
+                          "Memory: managed = GC heap delta, native = USearch's own report, working set = Process.WorkingSet64 delta (freed native memory is not always " +
+                          "returned to the OS, so later rows can read low).");
+        var builds = new List<BuildRow>();
+        var searches = new List<SearchRow>();
+        var total = Stopwatch.StartNew();
+        foreach (int n in s.Sizes)
+            foreach (bool lowRank in s.LowRank)
+                RunSize(n, lowRank, s, builds, searches);
+        if (s.EmbeddingTexts > 0) await RunEmbeddingsAsync(s, builds, searches);
 
         Console.WriteLine();
-        Console.WriteLine("| N | data | index | vectors built | build s | vectors/s | managed MB | working set MB | MB per 1k vectors (working set) |");
-        Console.WriteLine("|---:|---|---|---:|---:|---:|---:|---:|---:|");
-        foreach (var row in build) Console.WriteLine(row);
+        Console.WriteLine($"Run took {total.Elapsed.TotalMinutes:F1} min; peak working set {PeakWorkingSetMb():N0} MB.");
         Console.WriteLine();
-        Console.WriteLine($"| N | data | index | search expansion | p50 ms | p99 ms | queries/s (one thread) | recall@{K} vs exact |");
-        Console.WriteLine("|---:|---|---|---:|---:|---:|---:|---:|");
-        foreach (var row in search) Console.WriteLine(row);
+        Console.WriteLine("| data | index | N | vectors built | build s | vectors/s | managed MB | native MB | working set MB | bytes per vector |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in builds.OrderBy(r => r.Data).ThenBy(r => r.Index).ThenBy(r => r.N)) Console.WriteLine(Format(r));
+        Console.WriteLine();
+        Console.WriteLine($"| data | index | N | search expansion | p50 ms | p99 ms | queries/s (one thread) | recall@{K} vs exact |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in searches.OrderBy(r => r.Data).ThenBy(r => r.Index).ThenBy(r => r.Expansion).ThenBy(r => r.N)) Console.WriteLine(Format(r));
+        Console.WriteLine();
+        Console.WriteLine($"Goal (HNSW p99 < 10 ms with recall@{K} >= 0.95): per size, the smallest measured search expansion reaching recall 0.95, and its p99.");
+        Console.WriteLine();
+        Console.WriteLine($"| data | index | N | vectors built | expansion | recall@{K} | p99 ms | goal met |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---|");
+        foreach (var group in searches.Where(r => r.Expansion > 0).GroupBy(r => (r.Data, r.Index, r.N)).OrderBy(g => g.Key.Data).ThenBy(g => g.Key.Index).ThenBy(g => g.Key.N))
+        {
+            var first = group.OrderBy(r => r.Expansion).FirstOrDefault(r => r.Recall >= 0.95);
+            var best = group.MaxBy(r => r.Recall)!;
+            string built = group.First().Built == group.Key.N ? $"{group.Key.N:N0}" : $"{group.First().Built:N0} of {group.Key.N:N0}";
+            Console.WriteLine(first is null
+                ? $"| {group.Key.Data} | {group.Key.Index} | {group.Key.N:N0} | {built} | none (best {best.Expansion}) | {best.Recall:F3} | {best.P99:F2} | no: recall |"
+                : $"| {group.Key.Data} | {group.Key.Index} | {group.Key.N:N0} | {built} | {first.Expansion} | {first.Recall:F3} | {first.P99:F2} | {(first.P99 < 10 ? "yes" : "no: p99")}{(first.Built < first.N ? " (partial build)" : "")} |");
+        }
     }
 
-    static void RunSize(int n, bool lowRank, List<string> buildRows, List<string> searchRows)
+    static Settings Parse(string[] args, bool quick)
     {
-        var queries = Enumerable.Range(0, QueryCount).Select(i => Vector(seed: 2, i, lowRank)).ToArray();
-        string data = lowRank ? $"rank {Rank}" : "random";
-        var indexes = new List<IVectorIndex>();
-        try
+        string? Value(string name)
         {
-            // Exact float32 first: its answers are the ground truth for recall.
-            var exact = Build(n, lowRank, data, new ExactIndex(Dims), "exact float32", TimeSpan.MaxValue, buildRows, out _);
-            indexes.Add(exact);
-            var truth = Measure(n, data, exact, "exact float32", "-", queries, null, searchRows);
+            int i = Array.IndexOf(args, name);
+            if (i < 0) return null;
+            if (i + 1 >= args.Length) throw new ArgumentException($"{name} needs a value");
+            return args[i + 1];
+        }
+        static string[] List(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var sizes = Value("--sizes") is { } sz ? List(sz).Select(x => int.Parse(x.Replace("_", ""))).ToArray()
+            : quick ? [10_000] : [10_000, 100_000, 1_000_000];
+        var data = (Value("--data") is { } d ? List(d) : ["random", "rank32"]).Select(x => x switch
+        {
+            "random" => false,
+            "rank32" => true,
+            _ => throw new ArgumentException($"--data takes random and/or rank32, not '{x}'"),
+        }).ToArray();
+        var hnsw = (Value("--hnsw") is { } h ? List(h) : ["f32", "f16"]).Select(x => x switch
+        {
+            "f32" => false,
+            "f16" => true,
+            _ => throw new ArgumentException($"--hnsw takes f32 and/or f16, not '{x}'"),
+        }).ToArray();
+        int threads = Value("--threads") is { } t ? int.Parse(t) : Environment.ProcessorCount;
+        double minutes = Value("--build-minutes") is { } m ? double.Parse(m) : quick ? 5 : 45;
+        var expansions = Value("--expansions") is { } e ? List(e).Select(int.Parse).ToArray() : quick ? [64, 256] : [64, 128, 256, 512];
+        int texts = Value("--embeddings") is { } t2 ? int.Parse(t2) : 0;
+        string model = Value("--model") ?? "models/clippo-ti16-gen";
+        sizes = sizes.Where(x => x > 0).ToArray();
+        if (sizes.Any(x => x < K) || threads < 1 || minutes <= 0 || expansions.Any(x => x < 1) || texts < 0)
+            throw new ArgumentException("sizes must be at least 10 (or 0: none), threads and expansions at least 1, build minutes positive");
+        return new Settings(sizes, data, hnsw, threads, TimeSpan.FromMinutes(minutes), expansions, texts, model);
+    }
 
-            if (!lowRank)
-            {
-                var exact16 = Build(n, lowRank, data, new ExactIndex(Dims, float16: true), "exact float16", TimeSpan.MaxValue, buildRows, out _);
-                indexes.Add(exact16);
-                Measure(n, data, exact16, "exact float16", "-", queries, truth, searchRows);
-            }
+    static void RunSize(int n, bool lowRank, Settings s, List<BuildRow> builds, List<SearchRow> searches)
+    {
+        var queries = new float[QueryCount][];
+        for (int i = 0; i < QueryCount; i++) { queries[i] = new float[Dims]; Vector(seed: 2, i, queries[i], lowRank); }
+        string data = lowRank ? $"rank {Rank}" : "random";
 
-            foreach (bool f16 in lowRank ? new[] { false } : new[] { false, true })
+        // Exact float32 first: its answers are the ground truth for recall. It stays until the HNSW rows are done, for the
+        // truth over a partial build; every other index is disposed after its rows, so one HNSW index at a time sits beside it.
+        using var exact = new ExactIndex(Dims);
+        builds.Add(BuildExact(n, lowRank, data, exact, "exact float32"));
+        var truth = Measure(n, n, data, exact, "exact float32", 0, queries, null, searches);
+
+        if (!lowRank)
+        {
+            using var exact16 = new ExactIndex(Dims, float16: true);
+            builds.Add(BuildExact(n, lowRank, data, exact16, "exact float16"));
+            Measure(n, n, data, exact16, "exact float16", 0, queries, truth, searches);
+        }
+
+        foreach (bool f16 in s.HnswFloat16)
+        {
+            string name = f16 ? "HNSW float16" : "HNSW float32";
+            using var hnsw = new HnswIndex(Dims, f16);
+            var row = BuildHnsw(n, lowRank, data, hnsw, name, s);
+            builds.Add(row);
+            // Partial build: recall against the exact answer over the vectors it holds.
+            var hnswTruth = row.Built == n ? truth : queries.Select(q => exact.Search(q, K, key => key < row.Built).Select(h => h.Key).ToArray()).ToArray();
+            foreach (int ef in s.Expansions)
             {
-                string name = f16 ? "HNSW float16" : "HNSW float32";
-                var hnsw = Build(n, lowRank, data, new HnswIndex(Dims, f16), name, BuildBudget, buildRows, out int built);
-                indexes.Add(hnsw);
-                var hnswTruth = truth;
-                if (built < n)
-                {
-                    // Partial build: recall against the exact answer over the vectors it holds.
-                    hnswTruth = queries.Select(q => exact.Search(q, K, key => key < built).Select(h => h.Key).ToArray()).ToArray();
-                    name += $" (first {built:N0})";
-                }
-                foreach (int ef in new[] { 64, 256 })
-                {
-                    hnsw.ExpansionSearch = ef;
-                    Measure(n, data, hnsw, name, ef.ToString(), queries, hnswTruth, searchRows);
-                }
+                hnsw.ExpansionSearch = ef;
+                Measure(n, row.Built, data, hnsw, name, ef, queries, hnswTruth, searches);
             }
         }
-        finally
+        GC.Collect();
+    }
+
+    /// <summary>Real embeddings: texts of the parallel corpus (UI messages in many languages) encoded by the model, the
+    /// items from the training split and the queries from the held-out split, exact vs HNSW as for the synthetic data.</summary>
+    static async Task RunEmbeddingsAsync(Settings s, List<BuildRow> builds, List<SearchRow> searches)
+    {
+        var clock = Stopwatch.StartNew();
+        var corpus = VqaApi.Generation.ParallelCorpus.Load();
+        static IEnumerable<string> Texts(IEnumerable<VqaApi.Generation.ParallelGroup> groups) =>
+            groups.SelectMany(g => g.Sentences).Select(x => x.Text).Distinct(StringComparer.Ordinal);
+        var items = Texts(corpus.Pairs(heldOut: false)).Take(s.EmbeddingTexts).ToList();
+        var queryTexts = Texts(corpus.Pairs(heldOut: true)).Take(QueryCount).ToList();
+        if (items.Count < K || queryTexts.Count < QueryCount)
         {
-            foreach (var index in indexes) index.Dispose();
-            GC.Collect();
+            Console.WriteLine($"Real embeddings skipped: the translation catalogues under {VqaApi.Generation.ParallelCorpus.DefaultRoot} give only {items.Count} texts.");
+            return;
+        }
+        await using var model = ServedModel.Open(Options.Create(new ModelOptions { Path = s.Model, CreatePlaceholderIfMissing = false }),
+            Options.Create(new EncoderOptions { UseCuda = false, MaxBatch = 32, MaxQueuedCanvases = 4096 }), NullLogger<ServedModel>.Instance);
+        var embeddings = new EmbeddingService(model, new InferenceGate(Options.Create(new InferenceOptions { TimeoutSeconds = 3600, MaxQueuedRequests = 1000 })),
+            new EmbeddingCache(1));
+        var vectors = new List<float[]>(items.Count);
+        foreach (var chunk in items.Chunk(256)) vectors.AddRange((await embeddings.TextsAsync(chunk, default)).Vectors);
+        var queries = (await embeddings.TextsAsync(queryTexts, default)).Vectors;
+        int dims = vectors[0].Length, n = vectors.Count;
+        string data = $"embeddings ({model.Manifest.Id}, {dims}-d)";
+        Console.WriteLine($"Data \"{data}\": {n:N0} texts from {corpus.Languages.Count} languages of the installed translation catalogues (training split), " +
+                          $"{QueryCount} held-out texts as queries, embedded by the model in {clock.Elapsed.TotalSeconds:F0} s on this machine.");
+        var rows = new float[n * dims];
+        for (int i = 0; i < n; i++) vectors[i].CopyTo(rows, i * dims);
+
+        using var exact = new ExactIndex(dims);
+        var (managed0, ws0) = Memory();
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < n; i++) exact.Upsert(i, rows.AsSpan(i * dims, dims));
+        sw.Stop();
+        var (managed1, ws1) = Memory();
+        builds.Add(new BuildRow(n, data, "exact float32", n, sw.Elapsed.TotalSeconds, Mb(managed1 - managed0), Mb(ws1 - ws0), null, ""));
+        var truth = Measure(n, n, data, exact, "exact float32", 0, queries, null, searches);
+        foreach (bool f16 in s.HnswFloat16)
+        {
+            string name = f16 ? "HNSW float16" : "HNSW float32";
+            using var hnsw = new HnswIndex(dims, f16);
+            (managed0, ws0) = Memory();
+            sw.Restart();
+            hnsw.UpsertMany(Enumerable.Range(0, n).Select(i => (long)i).ToArray(), rows, s.Threads);
+            sw.Stop();
+            (managed1, ws1) = Memory();
+            var row = new BuildRow(n, data, name, n, sw.Elapsed.TotalSeconds, Mb(managed1 - managed0), Mb(ws1 - ws0), Mb(hnsw.NativeMemoryUsage), "");
+            builds.Add(row);
+            Console.Error.WriteLine($"[vectors] {Format(row)}");
+            foreach (int ef in s.Expansions)
+            {
+                hnsw.ExpansionSearch = ef;
+                Measure(n, n, data, hnsw, name, ef, queries, truth, searches);
+            }
         }
     }
 
-    static T Build<T>(int n, bool lowRank, string data, T index, string name, TimeSpan budget, List<string> rows, out int built) where T : IVectorIndex
+    static BuildRow BuildExact(int n, bool lowRank, string data, ExactIndex index, string name)
     {
         var (managed0, ws0) = Memory();
-        var vector = new float[Dims];
+        var rows = new float[StepRows * Dims];
         var sw = new Stopwatch();
-        var wall = Stopwatch.StartNew();
-        built = 0;
-        for (int i = 0; i < n; i++)
+        for (int start = 0; start < n; start += StepRows)
         {
-            Vector(seed: 1, i, vector, lowRank); // generated outside the timed part
+            int count = Math.Min(StepRows, n - start);
+            Generate(seed: 1, start, count, rows, lowRank);
             sw.Start();
-            index.Upsert(i, vector);
+            for (int i = 0; i < count; i++) index.Upsert(start + i, rows.AsSpan(i * Dims, Dims));
             sw.Stop();
-            built++;
-            if ((i & 1023) == 1023 && wall.Elapsed > budget) break;
         }
         var (managed1, ws1) = Memory();
-        double wsMb = (ws1 - ws0) / 1048576.0;
-        string count = built == n ? $"{n:N0}" : $"{built:N0} of {n:N0} (stopped at {budget.TotalMinutes:F0} min)";
-        rows.Add($"| {n:N0} | {data} | {name} | {count} | {sw.Elapsed.TotalSeconds:F1} | {built / sw.Elapsed.TotalSeconds:N0} | " +
-                 $"{(managed1 - managed0) / 1048576.0:F0} | {wsMb:F0} | {wsMb / (built / 1000.0):F2} |");
-        Console.Error.WriteLine($"[vectors] {n:N0} {data} {name}: built {built:N0} in {sw.Elapsed.TotalSeconds:F1} s");
-        return index;
+        var row = new BuildRow(n, data, name, n, sw.Elapsed.TotalSeconds, Mb(managed1 - managed0), Mb(ws1 - ws0), null, "");
+        Console.Error.WriteLine($"[vectors] {Format(row)}");
+        return row;
+    }
+
+    static BuildRow BuildHnsw(int n, bool lowRank, string data, HnswIndex index, string name, Settings s)
+    {
+        var (managed0, ws0) = Memory();
+        var rows = new float[StepRows * Dims];
+        var keys = new long[StepRows];
+        var sw = new Stopwatch();
+        var wall = Stopwatch.StartNew();
+        var cpu0 = CpuTime();
+        int built = 0, reported = 0;
+        while (built < n && wall.Elapsed < s.BuildBudget)
+        {
+            int count = Math.Min(StepRows, n - built);
+            Generate(seed: 1, built, count, rows, lowRank);
+            for (int i = 0; i < count; i++) keys[i] = built + i;
+            sw.Start();
+            index.UpsertMany(keys.AsSpan(0, count), rows.AsSpan(0, count * Dims), s.Threads);
+            sw.Stop();
+            built += count;
+            if (built - reported >= Math.Max(n / 10, StepRows) || built == n)
+            {
+                reported = built;
+                Console.Error.WriteLine($"[vectors] {n:N0} {data} {name}: {built:N0} built in {sw.Elapsed.TotalSeconds:F0} s ({built / sw.Elapsed.TotalSeconds:N0}/s, " +
+                                        $"{(CpuTime() - cpu0).TotalSeconds / wall.Elapsed.TotalSeconds:F2} cores busy)");
+            }
+        }
+        var (managed1, ws1) = Memory();
+        string note = built == n ? "" : $" (stopped at {s.BuildBudget.TotalMinutes:F0} min)";
+        var row = new BuildRow(n, data, name, built, sw.Elapsed.TotalSeconds, Mb(managed1 - managed0), Mb(ws1 - ws0), Mb(index.NativeMemoryUsage), note);
+        Console.Error.WriteLine($"[vectors] {Format(row)}");
+        return row;
     }
 
     /// <summary>Times one query at a time; returns each query's top-k keys.</summary>
-    static long[][] Measure(int n, string data, IVectorIndex index, string name, string ef, float[][] queries, long[][]? truth, List<string> rows)
+    static long[][] Measure(int n, int built, string data, IVectorIndex index, string name, int ef, float[][] queries, long[][]? truth, List<SearchRow> rows)
     {
         for (int i = 0; i < 5; i++) index.Search(queries[i], K); // warm-up
         var times = new List<double>(queries.Length);
@@ -127,19 +273,30 @@ static class VectorBench
         double recall = 0;
         for (int q = 0; q < queries.Length; q++)
         {
-            var sw = Stopwatch.StartNew();
+            long t0 = Stopwatch.GetTimestamp();
             var hits = index.Search(queries[q], K);
-            times.Add(sw.Elapsed.TotalMilliseconds);
+            times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
             keys[q] = hits.Select(h => h.Key).ToArray();
             if (truth is not null) recall += truth[q].Length == 0 ? 1 : (double)keys[q].Intersect(truth[q]).Count() / truth[q].Length;
         }
         times.Sort();
-        double p50 = Percentile(times, 0.5), p99 = Percentile(times, 0.99);
-        string recallText = truth is null ? "1 (ground truth)" : $"{recall / queries.Length:F3}";
-        rows.Add($"| {n:N0} | {data} | {name} | {ef} | {p50:F3} | {p99:F3} | {1000 * queries.Length / times.Sum():N0} | {recallText} |");
-        Console.Error.WriteLine($"[vectors] {n:N0} {data} {name} ef {ef}: p50 {p50:F3} ms, recall {recallText}");
+        var row = new SearchRow(n, data, name, built, ef, Percentile(times, 0.5), Percentile(times, 0.99), 1000 * queries.Length / times.Sum(),
+            truth is null ? null : recall / queries.Length);
+        rows.Add(row);
+        Console.Error.WriteLine($"[vectors] {Format(row)}");
         return keys;
     }
+
+    static string Format(BuildRow r) =>
+        $"| {r.Data} | {r.Index} | {r.N:N0} | {(r.Built == r.N ? $"{r.N:N0}" : $"{r.Built:N0}{r.Note}")} | {r.Seconds:F1} | {r.Built / r.Seconds:N0} | " +
+        $"{r.ManagedMb:F0} | {(r.NativeMb is { } nat ? $"{nat:F0}" : "-")} | {r.WorkingSetMb:F0} | " +
+        $"{(r.NativeMb is { } native ? native : Math.Max(r.ManagedMb, 0)) * 1048576 / r.Built:N0} |";
+
+    static string Format(SearchRow r) =>
+        $"| {r.Data} | {r.Index}{(r.Built < r.N ? $" (first {r.Built:N0})" : "")} | {r.N:N0} | {(r.Expansion == 0 ? "-" : r.Expansion.ToString())} | " +
+        $"{r.P50:F3} | {r.P99:F3} | {r.Qps:N0} | {(r.Recall is { } x ? x.ToString("F3") : "1 (ground truth)")} |";
+
+    static double Mb(long bytes) => bytes / 1048576.0;
 
     static (long Managed, long WorkingSet) Memory()
     {
@@ -151,28 +308,36 @@ static class VectorBench
         return (managed, process.WorkingSet64);
     }
 
-    static float[] Vector(int seed, int index, bool lowRank)
+    static TimeSpan CpuTime()
     {
-        var v = new float[Dims];
-        Vector(seed, index, v, lowRank);
-        return v;
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
     }
+
+    static double PeakWorkingSetMb()
+    {
+        using var process = Process.GetCurrentProcess();
+        return Mb(process.PeakWorkingSet64);
+    }
+
+    /// <summary>Vectors first .. first + count - 1 of a seeded stream into <paramref name="rows"/>, on all cores.</summary>
+    static void Generate(int seed, int first, int count, float[] rows, bool lowRank) =>
+        Parallel.For(0, count, i => Vector(seed, first + i, rows.AsSpan(i * Dims, Dims), lowRank));
 
     /// <summary>Vector number <paramref name="index"/> of a seeded stream, generated on the fly (SplitMix64 per vector,
     /// components uniform in [-1, 1), then L2-normalised), so 1M vectors never need to be held outside the index.
     /// With <paramref name="lowRank"/>, a 32-d vector drawn that way is mapped into 768-d by <see cref="Basis"/>.</summary>
-    static void Vector(int seed, int index, float[] v, bool lowRank)
+    static void Vector(int seed, int index, Span<float> v, bool lowRank)
     {
         if (lowRank)
         {
             Span<float> z = stackalloc float[Rank];
             Uniform(seed, index, z);
             for (int i = 0; i < v.Length; i++)
-                v[i] = System.Numerics.Tensors.TensorPrimitives.Dot(Basis.AsSpan(i * Rank, Rank), z);
+                v[i] = TensorPrimitives.Dot(Basis.AsSpan(i * Rank, Rank), z);
         }
         else Uniform(seed, index, v);
-        float inv = 1 / System.Numerics.Tensors.TensorPrimitives.Norm(v);
-        for (int i = 0; i < v.Length; i++) v[i] *= inv;
+        TensorPrimitives.Multiply(v, 1 / TensorPrimitives.Norm(v), v);
     }
 
     static float[] MakeBasis()

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 
@@ -27,6 +28,9 @@ public sealed class CollectionOptions
     /// <summary>HNSW vectors as float16.</summary>
     public bool HnswFloat16 { get; set; }
     [Range(1, 10_000)] public int HnswExpansionSearch { get; set; } = 128;
+    /// <summary>Threads that insert into the HNSW index while it is built or catches up in the background (off the request
+    /// path; at most <see cref="HnswIndex.MaxAddThreads"/> are used). Default: one per processor.</summary>
+    [Range(1, 1024)] public int HnswBuildThreads { get; set; } = Environment.ProcessorCount;
 }
 
 /// <summary>What a collection was created for: the model and render profile its embeddings come from.</summary>
@@ -362,25 +366,48 @@ public sealed class Collection : IDisposable
         _hnswWork.Writer.TryWrite((key, add));
     }
 
-    /// <summary>Adds and removes HNSW entries off the request path; the backlog is searched exactly meanwhile.</summary>
+    /// <summary>Work items the background worker takes per step (a snapshot, which saves the index, waits at most one step).</summary>
+    private const int HnswStepItems = 4096;
+
+    /// <summary>Adds and removes HNSW entries off the request path, a step of queued work at a time, inserting with
+    /// HnswBuildThreads threads; the backlog is searched exactly meanwhile.</summary>
     private async Task HnswLoop()
     {
         var reader = _hnswWork.Reader;
+        var adds = new List<long>(HnswStepItems);
+        var keys = new List<long>(HnswStepItems);
+        var inStep = new HashSet<long>(HnswStepItems);
+        float[] rows = [];
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             lock (_hnswLock)
             {
-                while (reader.TryRead(out var work))
+                if (_hnsw is not { } hnsw) return;
+                adds.Clear();
+                keys.Clear();
+                inStep.Clear();
+                // Keys are sequence numbers, never reused: a remove in this step is of a key added earlier, or of one
+                // added in this step whose item is already gone from _byKey (then the add below skips it). So removes go first.
+                while (adds.Count < HnswStepItems && reader.TryRead(out var work))
                 {
-                    if (_hnsw is not { } hnsw) return;
-                    if (!work.Add) { hnsw.Remove(work.Key); continue; }
-                    CollectionItem? item;
-                    _lock.EnterReadLock();
-                    try { item = _byKey.GetValueOrDefault(work.Key); }
-                    finally { _lock.ExitReadLock(); }
-                    if (item is not null) hnsw.Upsert(item.Key, item.Vector);
-                    _hnswBacklog.TryRemove(work.Key, out _);
+                    if (work.Add) adds.Add(work.Key);
+                    else hnsw.Remove(work.Key);
                 }
+                if (rows.Length < adds.Count * Info.Dimensions) rows = new float[adds.Count * Info.Dimensions];
+                _lock.EnterReadLock();
+                try
+                {
+                    foreach (long key in adds)
+                        if (_byKey.TryGetValue(key, out var item) && inStep.Add(key))
+                        {
+                            item.Vector.CopyTo(rows.AsSpan(keys.Count * Info.Dimensions));
+                            keys.Add(key);
+                        }
+                }
+                finally { _lock.ExitReadLock(); }
+                hnsw.UpsertMany(CollectionsMarshal.AsSpan(keys), rows.AsSpan(0, keys.Count * Info.Dimensions), _options.HnswBuildThreads);
+                foreach (long key in adds) _hnswBacklog.TryRemove(key, out _);
+                if (!reader.TryPeek(out _)) rows = []; // caught up: do not keep a step's buffer per idle collection
             }
         }
     }

@@ -14,9 +14,11 @@ namespace VqaApi.Tasks.Retrieval;
 /// <para>
 /// Calls go straight to the C library shipped in the package (the same functions its managed <c>USearchIndex</c> calls),
 /// because the managed wrapper has no way to change the search expansion, no span-based add/search, and reserves
-/// capacity one vector at a time. Thread-safety: USearch allows concurrent searches only up to the number of thread
-/// contexts reserved in the index, and growing the capacity must not overlap anything; so searches take a read lock and
-/// one of <see cref="SearchContexts"/> slots, and Upsert/Remove/ExpansionSearch take the write lock.
+/// capacity one vector at a time. Thread-safety: USearch allows concurrent native calls (searches and adds together) only
+/// up to the number of thread contexts reserved in the index, and growing the capacity must not overlap anything; so every
+/// native search or add holds one of <see cref="NativeContexts"/> slots, searches take a read lock, Upsert/Remove/ExpansionSearch
+/// take the write lock, and <see cref="UpsertMany"/> inserts new keys from several threads under the upgradeable read lock
+/// (searches go on; other writers and saves wait).
 /// </para>
 /// <para>
 /// USearch cannot enumerate keys and reserves key <c>ulong.MaxValue</c> (= -1L) as its "free slot" marker, so this class keeps a
@@ -33,11 +35,18 @@ public sealed class HnswIndex : IVectorIndex
     const int FilterOversample = 4;
     const int MinFilterCandidates = 64;
 
-    /// <summary>Concurrent native searches allowed (USearch thread contexts reserved in the index).</summary>
-    internal static readonly int SearchContexts = Math.Max(16, 2 * Environment.ProcessorCount);
+    /// <summary>Concurrent native calls allowed, searches and bulk-add workers together (USearch thread contexts reserved in
+    /// the index; a call without a free context would index past USearch's per-thread buffers).</summary>
+    internal static readonly int NativeContexts = Math.Max(16, 2 * Environment.ProcessorCount);
+    /// <summary>Rows a bulk upsert inserts per step: the upgradeable lock is let go between steps, so a waiting writer (and the
+    /// searches queued behind it) waits at most one step, and Count/Contains see the progress.</summary>
+    const int BulkStepRows = 2048;
+
+    /// <summary>Most threads one <see cref="UpsertMany"/> uses: half of the native contexts, so that searches always find one.</summary>
+    public static int MaxAddThreads => NativeContexts / 2;
 
     readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
-    readonly SemaphoreSlim _searchSlots = new(SearchContexts, SearchContexts);
+    readonly SemaphoreSlim _contexts = new(NativeContexts, NativeContexts);
     readonly HashSet<long> _keys = new();
     readonly USearchHandle _handle;
     readonly int _dimensions;
@@ -96,7 +105,7 @@ public sealed class HnswIndex : IVectorIndex
     }
 
     /// <summary>Bytes USearch reports for the graph and its vectors (not counting this class's key set).</summary>
-    internal long NativeMemoryUsage
+    public long NativeMemoryUsage
     {
         get
         {
@@ -115,38 +124,155 @@ public sealed class HnswIndex : IVectorIndex
     void Reserve(long capacity)
     {
         USearchNative.Reserve(_handle, capacity);
-        USearchNative.ChangeThreadsSearch(_handle, SearchContexts);
+        USearchNative.ChangeThreadsSearch(_handle, NativeContexts);
     }
 
-    public unsafe void Upsert(long key, ReadOnlySpan<float> vector)
+    public void Upsert(long key, ReadOnlySpan<float> vector)
     {
         VectorIndexShared.CheckVector(vector, _dimensions, nameof(vector));
         _lock.EnterWriteLock();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (key == ReservedKey)
-            {
-                var copy = vector.ToArray();
-                if (_float16)
-                    for (int i = 0; i < copy.Length; i++) copy[i] = (float)(Half)copy[i]; // same precision as the graph's vectors
-                _reservedKeyVector = copy;
-                return;
-            }
-            // USearch refuses duplicate keys: replacing is remove + add (the freed node is reused by the add).
-            if (_keys.Contains(key))
-            {
-                USearchNative.Remove(_handle, key);
-                _keys.Remove(key);
-            }
-            long size = _keys.Count;
-            long capacity = USearchNative.Capacity(_handle);
-            if (size + 1 > capacity) Reserve(Math.Max(size + 1, capacity * 2));
-            fixed (float* p = vector)
-                USearchNative.Add(_handle, key, p);
-            _keys.Add(key);
+            UpsertExclusive(key, vector);
         }
         finally { _lock.ExitWriteLock(); }
+    }
+
+    /// <summary>One upsert; the caller holds the write lock.</summary>
+    unsafe void UpsertExclusive(long key, ReadOnlySpan<float> vector)
+    {
+        if (key == ReservedKey)
+        {
+            var copy = vector.ToArray();
+            if (_float16)
+                for (int i = 0; i < copy.Length; i++) copy[i] = (float)(Half)copy[i]; // same precision as the graph's vectors
+            _reservedKeyVector = copy;
+            return;
+        }
+        // USearch refuses duplicate keys: replacing is remove + add (the freed node is reused by the add).
+        if (_keys.Contains(key))
+        {
+            USearchNative.Remove(_handle, key);
+            _keys.Remove(key);
+        }
+        EnsureCapacity(_keys.Count + 1L);
+        fixed (float* p = vector)
+            USearchNative.Add(_handle, key, p);
+        _keys.Add(key);
+    }
+
+    /// <summary>Grows the capacity (doubling) to hold at least <paramref name="size"/> vectors; the caller holds the write lock.</summary>
+    void EnsureCapacity(long size)
+    {
+        long capacity = USearchNative.Capacity(_handle);
+        if (size > capacity) Reserve(Math.Max(size, capacity * 2));
+    }
+
+    /// <summary>
+    /// Adds or replaces many vectors: <paramref name="keys"/>[i] gets row i of <paramref name="vectors"/> (row-major,
+    /// keys.Length x Dimensions; keys distinct). Keys not yet in the index are inserted by up to <paramref name="threads"/>
+    /// threads at once (at most <see cref="MaxAddThreads"/>), in steps of a few thousand rows; keys already present, and key -1,
+    /// are replaced one at a time under the write lock as <see cref="Upsert"/> does. Searches run meanwhile and may already
+    /// return a key of the current step before Count and Contains include it. If an insertion fails, the rows inserted
+    /// before it stay and the error is thrown.
+    /// </summary>
+    public void UpsertMany(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        if ((long)keys.Length * _dimensions != vectors.Length)
+            throw new ArgumentException($"{vectors.Length} values are not {keys.Length} vectors of {_dimensions} dimensions.", nameof(vectors));
+        var distinct = new HashSet<long>(keys.Length);
+        foreach (long key in keys)
+            if (!distinct.Add(key)) throw new ArgumentException($"Key {key} appears more than once; a bulk upsert takes distinct keys.", nameof(keys));
+        for (int start = 0; start < keys.Length; start += BulkStepRows)
+        {
+            int rows = Math.Min(BulkStepRows, keys.Length - start);
+            UpsertStep(keys.Slice(start, rows), vectors.Slice(start * _dimensions, rows * _dimensions), threads);
+        }
+    }
+
+    unsafe void UpsertStep(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, int threads)
+    {
+        _lock.EnterUpgradeableReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            // Classified under this step's lock: no other writer can add or remove a key until it ends.
+            var fresh = new List<int>(keys.Length);
+            List<int>? present = null;
+            for (int i = 0; i < keys.Length; i++)
+            {
+                if (keys[i] == ReservedKey || _keys.Contains(keys[i])) (present ??= []).Add(i);
+                else fresh.Add(i);
+            }
+            long needed = (long)_keys.Count + fresh.Count;
+            if (present is not null || needed > USearchNative.Capacity(_handle))
+            {
+                _lock.EnterWriteLock();
+                try
+                {
+                    if (present is not null)
+                        foreach (int i in present) UpsertExclusive(keys[i], vectors.Slice(i * _dimensions, _dimensions));
+                    EnsureCapacity((long)_keys.Count + fresh.Count);
+                }
+                finally { _lock.ExitWriteLock(); }
+            }
+            if (fresh.Count == 0) return;
+
+            var freshKeys = new long[fresh.Count];
+            for (int j = 0; j < fresh.Count; j++) freshKeys[j] = keys[fresh[j]];
+            var added = new bool[fresh.Count];
+            Exception? error;
+            fixed (float* rows = vectors)
+                error = AddConcurrently(freshKeys, fresh, (nint)rows, added, Math.Min(threads, MaxAddThreads));
+
+            // Only now do Count, Contains and the exact fallback see the new keys.
+            _lock.EnterWriteLock();
+            try
+            {
+                for (int j = 0; j < freshKeys.Length; j++)
+                    if (added[j]) _keys.Add(freshKeys[j]);
+            }
+            finally { _lock.ExitWriteLock(); }
+            if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
+        finally { _lock.ExitUpgradeableReadLock(); }
+    }
+
+    /// <summary>
+    /// Native adds of new keys from <paramref name="threads"/> threads (this one and threads - 1 started here), each holding a
+    /// native context for its run; capacity was reserved beforehand. Returns the first error (the others stop at it).
+    /// </summary>
+    unsafe Exception? AddConcurrently(long[] keys, List<int> rowOf, nint rows, bool[] added, int threads)
+    {
+        int next = -1;
+        Exception? error = null;
+        void Work()
+        {
+            _contexts.Wait();
+            try
+            {
+                int j;
+                while (Volatile.Read(ref error) is null && (j = Interlocked.Increment(ref next)) < keys.Length)
+                {
+                    USearchNative.Add(_handle, keys[j], (float*)rows + (long)rowOf[j] * _dimensions);
+                    added[j] = true;
+                }
+            }
+            catch (Exception e) { Interlocked.CompareExchange(ref error, e, null); }
+            finally { _contexts.Release(); }
+        }
+        // Dedicated threads: minutes of native work would hold thread-pool threads hostage.
+        var helpers = new Thread[Math.Max(0, Math.Min(threads, keys.Length) - 1)];
+        for (int t = 0; t < helpers.Length; t++)
+        {
+            helpers[t] = new Thread(Work) { IsBackground = true, Name = "hnsw-add" };
+            helpers[t].Start();
+        }
+        Work();
+        foreach (var helper in helpers) helper.Join();
+        return error;
     }
 
     public bool Remove(long key)
@@ -224,7 +350,7 @@ public sealed class HnswIndex : IVectorIndex
         try
         {
             int found;
-            _searchSlots.Wait();
+            _contexts.Wait();
             try
             {
                 fixed (float* q = query)
@@ -232,7 +358,7 @@ public sealed class HnswIndex : IVectorIndex
                 fixed (float* dp = distances)
                     found = USearchNative.Search(_handle, q, wanted, kp, dp);
             }
-            finally { _searchSlots.Release(); }
+            finally { _contexts.Release(); }
 
             int accepted = 0;
             bool reachedMinScore = false;

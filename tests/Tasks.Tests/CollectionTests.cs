@@ -180,6 +180,58 @@ public sealed class CollectionHnswTests : IDisposable
             agree += reopened.Search(queries[q], 5, float.NegativeInfinity, null).Select(h => h.Item.Id).Intersect(expected[q]).Count();
         Assert.True(agree >= 0.95 * 5 * queries.Count, $"{agree} of {5 * queries.Count} results agree after reload");
     }
+
+    [Fact]
+    public async Task The_background_build_inserts_with_several_threads_and_agrees_with_exact_search()
+    {
+        const int n = 5000, d = 16;
+        var options = new CollectionOptions { HnswThreshold = 500, HnswBuildThreads = 3, SnapshotEveryRecords = 1_000_000 };
+        var rng = new Random(8);
+        var live = new Dictionary<string, float[]>();
+        using var c = Collection.Create(_tmp.File("p"), new CollectionInfo("p", "m", "p", d, DateTimeOffset.UtcNow), options);
+        for (int i = 0; i < n; i += 250)
+        {
+            var batch = Enumerable.Range(i, 250).Select(k => new NewItem($"id{k}", null, null, null, Random(rng, d))).ToList();
+            c.Upsert(batch, upsert: false);
+            foreach (var item in batch) live[item.Id] = item.Vector;
+        }
+        // Replacements and deletes while the worker is still catching up.
+        var replaced = Enumerable.Range(0, 100).Select(k => new NewItem($"id{k}", null, null, null, Random(rng, d))).ToList();
+        c.Upsert(replaced, upsert: true);
+        foreach (var item in replaced) live[item.Id] = item.Vector;
+        for (int k = 100; k < 150; k++) { Assert.True(c.Delete($"id{k}")); live.Remove($"id{k}"); }
+
+        for (int wait = 0; wait < 1200 && !c.HnswReady; wait++) await Task.Delay(50);
+        Assert.True(c.HnswReady, "the background worker caught up");
+        Assert.Equal(n - 50, c.Count);
+
+        double recall = 0;
+        var queries = Enumerable.Range(0, 30).Select(_ => Random(rng, d)).ToList();
+        foreach (var q in queries)
+        {
+            var truth = live.OrderByDescending(e => e.Value.Zip(q, (a, b) => (double)a * b).Sum()).Take(10).Select(e => e.Key).ToHashSet();
+            var got = c.Search(q, 10, float.NegativeInfinity, null);
+            Assert.Equal(10, got.Count);
+            Assert.DoesNotContain(got, h => int.Parse(h.Item.Id[2..]) is >= 100 and < 150);
+            recall += got.Count(h => truth.Contains(h.Item.Id)) / 10.0;
+        }
+        Assert.True(recall / queries.Count >= 0.95, $"recall@10 {recall / queries.Count:F3}");
+        // Replaced items answer to their new vectors.
+        int self = replaced.Count(item => c.Search(item.Vector, 1, float.NegativeInfinity, null)[0].Item.Id == item.Id);
+        Assert.True(self >= 98, $"{self} of 100 replaced items found by their new vector");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-2)]
+    public void Hnsw_build_threads_must_be_positive_and_default_to_the_processor_count(int threads)
+    {
+        var bad = new CollectionOptions { HnswBuildThreads = threads };
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        Assert.False(System.ComponentModel.DataAnnotations.Validator.TryValidateObject(bad, new(bad), results, validateAllProperties: true));
+        Assert.Contains(results, r => r.MemberNames.Contains(nameof(CollectionOptions.HnswBuildThreads)));
+        Assert.Equal(Environment.ProcessorCount, new CollectionOptions().HnswBuildThreads);
+    }
 }
 
 /// <summary>A full disk: the write that does not fit fails cleanly (507), and everything stored before stays.</summary>

@@ -451,4 +451,141 @@ public sealed class VectorIndexTests : IDisposable
         var probe = index.Search(data[1000].Vector, 2);
         Assert.Equal(new long[] { 0, 1000 }, probe.Select(h => h.Key).Order());
     }
+
+    /// <summary>Vectors on a random <paramref name="rank"/>-dimensional subspace, normalised (low intrinsic dimension, as embeddings have).</summary>
+    static List<(long Key, float[] Vector)> LowRank(int n, int dims, int rank, int seed, long keyOffset = 0)
+    {
+        var rng = new Random(seed);
+        var basis = Enumerable.Range(0, rank).Select(_ => RandomUnit(rng, dims)).ToArray();
+        return Enumerable.Range(0, n).Select(i =>
+        {
+            var z = RandomUnit(rng, rank);
+            var v = new float[dims];
+            for (int r = 0; r < rank; r++)
+                for (int d = 0; d < dims; d++) v[d] += z[r] * basis[r][d];
+            float inv = 1 / MathF.Sqrt(v.Sum(x => x * x));
+            for (int d = 0; d < dims; d++) v[d] *= inv;
+            return (keyOffset + i, v);
+        }).ToList();
+    }
+
+    static (long[] Keys, float[] Rows) Rows(IReadOnlyList<(long Key, float[] Vector)> data)
+    {
+        int dims = data[0].Vector.Length;
+        var rows = new float[data.Count * dims];
+        for (int i = 0; i < data.Count; i++) data[i].Vector.CopyTo(rows, i * dims);
+        return (data.Select(d => d.Key).ToArray(), rows);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Hnsw_built_by_parallel_bulk_upsert_agrees_with_exact_search(bool float16)
+    {
+        const int dims = 48;
+        var data = LowRank(6000, dims, rank: 8, seed: 31);
+        var (keys, rows) = Rows(data);
+        using var hnsw = new HnswIndex(dims, float16);
+        hnsw.UpsertMany(keys, rows, threads: 4); // more threads than this machine's cores: the interleaving is real
+        Assert.Equal(data.Count, hnsw.Count);
+        Assert.All(data, d => Assert.True(hnsw.Contains(d.Key)));
+        Assert.False(hnsw.Contains(data.Count));
+
+        double recall = 0;
+        // Same subspace as the data (the same seed draws the same basis first), further points.
+        var queries = LowRank(6050, dims, rank: 8, seed: 31).Skip(6000).ToList();
+        foreach (var (_, q) in queries)
+        {
+            var truth = BruteForce(data, q, 10).Select(e => e.Key);
+            var got = hnsw.Search(q, 10);
+            Assert.Equal(10, got.Count);
+            recall += Recall(got, truth);
+        }
+        recall /= queries.Count;
+        Assert.True(recall >= 0.95, $"recall@10 {recall:F3} of the parallel-built index");
+        // Stored vectors find themselves (an approximate index may miss the odd one).
+        int self = data.Take(300).Count(d => hnsw.Search(d.Vector, 1)[0].Key == d.Key);
+        Assert.True(self >= 297, $"{self} of 300 vectors found themselves");
+    }
+
+    [Fact]
+    public void Bulk_upsert_replaces_existing_keys_and_handles_key_minus_one()
+    {
+        const int dims = 16;
+        var first = Data(500, dims, seed: 32);
+        using var hnsw = new HnswIndex(dims);
+        var (keys, rows) = Rows(first);
+        hnsw.UpsertMany(keys, rows, threads: 2);
+        // Half of the keys again with new vectors, 300 new keys, and key -1.
+        var second = Data(250, dims, seed: 33).Concat(Data(300, dims, seed: 34, keyOffset: 500)).Append((-1L, RandomUnit(new Random(35), dims))).ToList();
+        (keys, rows) = Rows(second);
+        hnsw.UpsertMany(keys, rows, threads: 3);
+        Assert.Equal(801, hnsw.Count);
+        Assert.True(hnsw.Contains(-1));
+        // Asking for every key scores each one exactly: each holds its newest vector.
+        foreach (var (key, v) in second.Take(20).Concat(second.TakeLast(20)))
+            Assert.Equal(1f, hnsw.Search(v, 801).Single(h => h.Key == key).Score, 1e-4);
+        var old = hnsw.Search(first[0].Vector, 801);
+        Assert.True(old.Single(h => h.Key == 0).Score < 0.9f, "key 0 no longer holds its first vector");
+        Assert.Equal(1f, hnsw.Search(first[499].Vector, 801).Single(h => h.Key == 499).Score, 1e-4);
+    }
+
+    [Fact]
+    public void Bulk_upsert_rejects_bad_arguments_and_leaves_the_index_unchanged()
+    {
+        using var hnsw = new HnswIndex(4);
+        Assert.Throws<ArgumentException>(() => hnsw.UpsertMany([1, 2], new float[7], threads: 2));
+        Assert.Throws<ArgumentException>(() => hnsw.UpsertMany([1, 1], new float[8], threads: 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => hnsw.UpsertMany([1], new float[4], threads: 0));
+        Assert.Equal(0, hnsw.Count);
+        hnsw.UpsertMany([], [], threads: 2);
+        Assert.Equal(0, hnsw.Count);
+        hnsw.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => hnsw.UpsertMany([1], [1, 0, 0, 0], threads: 2));
+    }
+
+    [Fact]
+    public async Task Searches_while_bulk_adding_never_throw_and_see_every_committed_key()
+    {
+        const int dims = 32;
+        var data = LowRank(12_000, dims, rank: 8, seed: 36);
+        using var hnsw = new HnswIndex(dims);
+        var (keys, rows) = Rows(data);
+        hnsw.UpsertMany(keys.AsSpan(0, 500), rows.AsSpan(0, 500 * dims), threads: 2);
+        int searches = 0, selfChecks = 0, selfFound = 0;
+        using var done = new CancellationTokenSource();
+        var searchers = Enumerable.Range(0, 3).Select(t => Task.Factory.StartNew(() =>
+        {
+            int i = t;
+            while (!done.IsCancellationRequested)
+            {
+                var (key, v) = data[i++ * 37 % data.Count];
+                bool committed = hnsw.Contains(key);
+                var hits = i % 4 == 0 ? hnsw.Search(v, 10, k => k % 2 == 0) : hnsw.Search(v, 10);
+                Assert.Equal(10, hits.Count);
+                for (int j = 1; j < hits.Count; j++) Assert.True(hits[j - 1].Score >= hits[j].Score);
+                // A key committed before the search is found by its own vector (unfiltered searches; approximately).
+                if (committed && i % 4 != 0)
+                {
+                    Interlocked.Increment(ref selfChecks);
+                    if (hits.Any(h => h.Key == key)) Interlocked.Increment(ref selfFound);
+                }
+                _ = hnsw.Count;
+                Interlocked.Increment(ref searches);
+            }
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref searches) >= 10, TimeSpan.FromSeconds(30)));
+        int before = Volatile.Read(ref searches);
+
+        hnsw.UpsertMany(keys.AsSpan(500), rows.AsSpan(500 * dims), threads: 2);
+        int during = Volatile.Read(ref searches) - before;
+        done.Cancel();
+        await Task.WhenAll(searchers);
+
+        Assert.True(during > 0, "searches ran while the bulk add did");
+        Assert.True(selfFound >= 0.99 * selfChecks, $"{selfFound} of {selfChecks} committed keys found by their own vector");
+        Assert.Equal(data.Count, hnsw.Count);
+        Assert.All(data, d => Assert.True(hnsw.Contains(d.Key)));
+        Assert.Equal(data.Count, hnsw.Search(data[0].Vector, 20_000).Count);
+    }
 }
