@@ -13,7 +13,7 @@ using VqaApi.Tasks.Models;
 
 // Benchmarks print tables; they assert nothing. Usage:
 //   dotnet run -c Release --project benchmarks -- [all|encoder|torch|unifont|shaped|tasks] [--quick]
-//   dotnet run -c Release --project benchmarks -- vectors [--sizes 10000,100000,1000000] [--data random,rank32] [--hnsw f32,f16] [--threads N] [--build-minutes M] [--embeddings N] [--quick]
+//   dotnet run -c Release --project benchmarks -- vectors [--sizes 10000,100000,1000000] [--data random,rank32] [--hnsw f32,f16] [--threads N] [--build-minutes M] [--expansions 64,128] [--embeddings N] [--quick]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 bool quick = args.Contains("--quick");
