@@ -59,7 +59,7 @@ public sealed class ScenePainter
         const int margin = 2;
         int left = (int)MathF.Floor(bounds.Left) - margin, top = (int)MathF.Floor(bounds.Top) - margin;
         int width = (int)MathF.Ceiling(bounds.Right) + margin - left, height = (int)MathF.Ceiling(bounds.Bottom) + margin - top;
-        using var bitmap = new SKBitmap(new SKImageInfo(Math.Max(1, width), Math.Max(1, height), SKColorType.Rgba8888, SKAlphaType.Premul));
+        using var bitmap = new SKBitmap(new SKImageInfo(Math.Max(1, width), Math.Max(1, height), SKColorType.Bgra8888, SKAlphaType.Premul));
         using (var canvas = new SKCanvas(bitmap))
         {
             canvas.Clear(SKColors.Transparent);
@@ -73,7 +73,7 @@ public sealed class ScenePainter
     public void Paint(Scene scene, Span<byte> rgb)
     {
         if (rgb.Length != scene.Size * scene.Size * 3) throw new ArgumentException($"destination must hold {scene.Size}x{scene.Size}x3 bytes", nameof(rgb));
-        var bitmap = _scratch is { } b && b.Width == scene.Size ? b : (_scratch = new SKBitmap(new SKImageInfo(scene.Size, scene.Size, SKColorType.Rgba8888, SKAlphaType.Premul)));
+        var bitmap = _scratch is { } b && b.Width == scene.Size ? b : (_scratch = new SKBitmap(new SKImageInfo(scene.Size, scene.Size, SKColorType.Bgra8888, SKAlphaType.Premul)));
         FillBackground(bitmap.GetPixelSpan(), scene);
         using (var canvas = new SKCanvas(bitmap))
         {
@@ -81,7 +81,7 @@ public sealed class ScenePainter
             foreach (var o in scene.Objects) DrawObject(canvas, paint, o);
             canvas.Flush();
         }
-        PixelValues.RgbaToRgb(bitmap.GetPixelSpan(), rgb);
+        PixelValues.BgraToRgb(bitmap.GetPixelSpan(), rgb);
         // Blur covers the background too: flat and linear-gradient backgrounds are unchanged by it away from the
         // edges, and grain comes after it.
         if (scene.Blur > 0) PixelEffects.Blur(rgb, scene.Size, scene.Blur);
@@ -90,30 +90,31 @@ public sealed class ScenePainter
 
     /// <summary>
     /// Flat, or a linear gradient from the top-left corner (first colour) to the bottom-right (second), written
-    /// straight into the RGBA pixels in integers: every pixel on one anti-diagonal x + y shares a colour, so each row
+    /// straight into the BGRA pixels in integers: every pixel on one anti-diagonal x + y shares a colour, so each row
     /// is a slice of one table.
     /// </summary>
-    private static void FillBackground(Span<byte> rgba, Scene scene)
+    private static void FillBackground(Span<byte> bgra, Scene scene)
     {
         var (c1, c2) = (new SKColor(scene.BackgroundColors[0]), new SKColor(scene.BackgroundColors[1]));
-        var pixels = MemoryMarshal.Cast<byte, uint>(rgba);
+        var pixels = MemoryMarshal.Cast<byte, uint>(bgra);
         int size = scene.Size;
-        if (scene.Background != BackgroundKind.Gradient) { pixels.Fill(Rgba(c1.Red, c1.Green, c1.Blue)); return; }
+        if (scene.Background != BackgroundKind.Gradient) { pixels.Fill(Bgra(c1.Red, c1.Green, c1.Blue)); return; }
         // Pixel (x, y) samples the gradient at its centre: t = (x + y + 1) / (2 * size).
         var diagonal = new uint[2 * size - 1];
         int span = 2 * size;
         for (int d = 0; d < diagonal.Length; d++)
         {
             int t = d + 1;
-            diagonal[d] = Rgba(Mix(c1.Red, c2.Red), Mix(c1.Green, c2.Green), Mix(c1.Blue, c2.Blue));
+            diagonal[d] = Bgra(Mix(c1.Red, c2.Red), Mix(c1.Green, c2.Green), Mix(c1.Blue, c2.Blue));
             byte Mix(byte a, byte b) => (byte)((a * (span - t) + b * t + size) / span);
         }
         for (int y = 0; y < size; y++) diagonal.AsSpan(y, size).CopyTo(pixels.Slice(y * size, size));
     }
 
-    private static uint Rgba(byte r, byte g, byte b) => BitConverter.IsLittleEndian
-        ? r | (uint)g << 8 | (uint)b << 16 | 0xFF000000u
-        : (uint)r << 24 | (uint)g << 16 | (uint)b << 8 | 0xFFu;
+    /// <summary>An opaque pixel as Skia's Bgra8888 stores it: bytes B, G, R, A in memory.</summary>
+    private static uint Bgra(byte r, byte g, byte b) => BitConverter.IsLittleEndian
+        ? b | (uint)g << 8 | (uint)r << 16 | 0xFF000000u
+        : (uint)b << 24 | (uint)g << 16 | (uint)r << 8 | 0xFFu;
 
     private void DrawObject(SKCanvas canvas, SKPaint paint, SceneObject o)
     {
@@ -142,9 +143,9 @@ public sealed class ScenePainter
         {
             case ShapeKind.Circle: p.AddCircle(x, y, r); break;
             case ShapeKind.Square: p.AddRect(SKRect.Create(x - 0.75f * r, y - 0.75f * r, 1.5f * r, 1.5f * r)); break;
-            case ShapeKind.Triangle: Polygon(p, x, y + 0.2f * r, 1.1f * r, 3, -90, 1); break;
-            case ShapeKind.Star: Polygon(p, x, y + 0.05f * r, r, 5, -90, 0.45f); break;
-            case ShapeKind.Hexagon: Polygon(p, x, y, r, 6, 0, 1); break;
+            case ShapeKind.Triangle: Polygon(p, x, y + 0.2f * r, 1.1f * r, TriangleVertices, 1); break;
+            case ShapeKind.Star: Polygon(p, x, y + 0.05f * r, r, StarVertices, 0.45f); break;
+            case ShapeKind.Hexagon: Polygon(p, x, y, r, HexagonVertices, 1); break;
             case ShapeKind.Diamond:
                 p.MoveTo(x, y - r); p.LineTo(x + 0.65f * r, y); p.LineTo(x, y + r); p.LineTo(x - 0.65f * r, y); p.Close();
                 break;
@@ -166,15 +167,26 @@ public sealed class ScenePainter
         return p;
     }
 
-    /// <summary>A regular polygon (inner = 1) or star (inner = ratio of the inner radius) with n points.</summary>
-    private static void Polygon(SKPath p, float x, float y, float r, int n, float startDegrees, float inner)
+    // Unit vectors of the vertices as float32 constants, so no machine's libm enters the pixels: (cos a, sin a) for
+    // a = start + 360° i / n, as (float)Math.Cos / Math.Sin give them (a test checks each against them).
+    public static readonly (float Cos, float Sin)[] TriangleVertices = // start -90°, 3 points
+        [(6.12323426e-17f, -1f), (0.866025388f, 0.5f), (-0.866025388f, 0.5f)];
+    public static readonly (float Cos, float Sin)[] StarVertices = // start -90°, 10 points (outer, inner, ...)
+    [
+        (6.12323426e-17f, -1f), (0.587785244f, -0.809017003f), (0.95105654f, -0.309017003f), (0.95105654f, 0.309017003f),
+        (0.587785244f, 0.809017003f), (6.12323426e-17f, 1f), (-0.587785244f, 0.809017003f), (-0.95105654f, 0.309017003f),
+        (-0.95105654f, -0.309017003f), (-0.587785244f, -0.809017003f),
+    ];
+    public static readonly (float Cos, float Sin)[] HexagonVertices = // start 0°, 6 points
+        [(1f, 0f), (0.5f, 0.866025388f), (-0.5f, 0.866025388f), (-1f, 1.22464685e-16f), (-0.5f, -0.866025388f), (0.5f, -0.866025388f)];
+
+    /// <summary>A regular polygon (inner = 1) or star (odd vertices at <paramref name="inner"/> times the radius).</summary>
+    private static void Polygon(SKPath p, float x, float y, float r, (float Cos, float Sin)[] vertices, float inner)
     {
-        int points = inner < 1 ? 2 * n : n;
-        for (int i = 0; i < points; i++)
+        for (int i = 0; i < vertices.Length; i++)
         {
-            double angle = (startDegrees + 360.0 * i / points) * Math.PI / 180;
             float radius = inner < 1 && i % 2 == 1 ? r * inner : r;
-            float px = x + radius * (float)Math.Cos(angle), py = y + radius * (float)Math.Sin(angle);
+            float px = x + radius * vertices[i].Cos, py = y + radius * vertices[i].Sin;
             if (i == 0) p.MoveTo(px, py); else p.LineTo(px, py);
         }
         p.Close();

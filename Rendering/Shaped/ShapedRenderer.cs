@@ -114,16 +114,20 @@ public sealed class ShapedRenderer
         var block = TextBlock.Prepare(question, Profile.Text, _fonts);
         int m = Profile.Margin;
         float maxBand = Size * Profile.Vqa.MaxBandFraction;
-        return Draw(target, "vqa", canvas =>
+        int imageTop = Size;
+        var report = Draw(target, "vqa", canvas =>
         {
             var (size, lines, _) = block.Fit(Profile.Text, Size - 2 * m, maxBand - 2 * m);
             float band = MathF.Ceiling(Math.Min(maxBand, lines.Count * size * Profile.Text.LineHeight + 2 * m));
             using (var paint = new SKPaint { Color = _band })
                 canvas.DrawRect(new SKRect(0, 0, Size, band), paint);
             DrawLines(canvas, lines, size, new SKRect(m, m, Size - m, band - m));
-            DrawImage(canvas, image, new SKRect(0, band, Size, Size));
+            imageTop = (int)band;
             return [block.Report(size, lines)];
         });
+        // The image goes straight into the pixels, below the band the canvas has drawn and flushed.
+        DrawImage(target, image, imageTop);
+        return report;
     }
 
     private RenderReport Draw(SKBitmap target, string layout, Func<SKCanvas, TextBlockReport[]> draw)
@@ -143,17 +147,7 @@ public sealed class ShapedRenderer
     {
         if (_scratch is { } b && b.Width == Size) return b;
         _scratch?.Dispose();
-        return _scratch = new SKBitmap(new SKImageInfo(Size, Size, SKColorType.Rgba8888, SKAlphaType.Premul));
-    }
-
-    // The question's image as RGBA, per thread, reused while images keep their size (the generator's always do).
-    [ThreadStatic] private static SKBitmap? _imageScratch;
-
-    private static SKBitmap ImageScratch(int width, int height)
-    {
-        if (_imageScratch is { } b && b.Width == width && b.Height == height) return b;
-        _imageScratch?.Dispose();
-        return _imageScratch = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        return _scratch = new SKBitmap(new SKImageInfo(Size, Size, SKColorType.Bgra8888, SKAlphaType.Premul));
     }
 
     private RenderReport ToFloats(Span<float> destination, Func<SKBitmap, RenderReport> render)
@@ -165,9 +159,9 @@ public sealed class ShapedRenderer
         var table = PixelValues.Lookup;
         for (int i = 0, o = 0; o < destination.Length; i += 4, o += 3)
         {
-            destination[o] = table[px[i]];
+            destination[o] = table[px[i + 2]]; // BGRA
             destination[o + 1] = table[px[i + 1]];
-            destination[o + 2] = table[px[i + 2]];
+            destination[o + 2] = table[px[i]];
         }
         return report;
     }
@@ -177,7 +171,7 @@ public sealed class ShapedRenderer
         if (destination.Length != Size * Size * 3) throw new ArgumentException($"destination must hold {Size}x{Size}x3 bytes", nameof(destination));
         var bitmap = Scratch();
         var report = render(bitmap);
-        PixelValues.RgbaToRgb(bitmap.GetPixelSpan(), destination);
+        PixelValues.BgraToRgb(bitmap.GetPixelSpan(), destination);
         return report;
     }
 
@@ -186,27 +180,28 @@ public sealed class ShapedRenderer
         var bitmap = Scratch();
         var report = render(bitmap);
         var rgb = new byte[Size * Size * 3];
-        PixelValues.RgbaToRgb(bitmap.GetPixelSpan(), rgb);
+        PixelValues.BgraToRgb(bitmap.GetPixelSpan(), rgb);
         return new ShapedCanvas(Size, rgb, report);
     }
 
-    private void DrawImage(SKCanvas canvas, DecodedImage image, SKRect area)
+    /// <summary>
+    /// The image in the area from row <paramref name="top"/> to the bottom: scaled to fit with its aspect ratio kept
+    /// and centred (whole pixels), or stretched over the area, by <see cref="ImageScaler"/>.
+    /// </summary>
+    private void DrawImage(SKBitmap target, DecodedImage image, int top)
     {
-        if (area.Height < 1) return;
-        var bitmap = ImageScratch(image.Width, image.Height);
-        PixelValues.RgbToRgba(image.Rgb, bitmap.GetPixelSpan());
-        using var skImage = SKImage.FromPixels(bitmap.Info, bitmap.GetPixels(), bitmap.RowBytes);
-        var dest = area;
+        int areaHeight = Size - top;
+        if (areaHeight < 1) return;
+        int left = 0, width = Size, height = areaHeight;
         if (Profile.Vqa.KeepAspectRatio)
         {
-            float scale = Math.Min(area.Width / image.Width, area.Height / image.Height);
-            float w = image.Width * scale, h = image.Height * scale;
-            dest = SKRect.Create(area.Left + (area.Width - w) / 2, area.Top + (area.Height - h) / 2, w, h);
+            double scale = Math.Min((double)Size / image.Width, (double)areaHeight / image.Height);
+            width = Math.Clamp((int)Math.Round(image.Width * scale), 1, Size);
+            height = Math.Clamp((int)Math.Round(image.Height * scale), 1, areaHeight);
+            left = (Size - width) / 2;
+            top += (areaHeight - height) / 2;
         }
-        // Mipmaps only where they matter: bilinear sampling alone is alias-free down to half size, and building the
-        // mipmap chain costs more than the rest of the canvas.
-        var mipmaps = dest.Width < image.Width * 0.5f || dest.Height < image.Height * 0.5f ? SKMipmapMode.Linear : SKMipmapMode.None;
-        canvas.DrawImage(skImage, dest, new SKSamplingOptions(SKFilterMode.Linear, mipmaps));
+        ImageScaler.ScaleInto(image.Rgb, image.Width, image.Height, target.GetPixelSpan(), Size, Size, left, top, width, height, PixelOrder.Bgra);
     }
 
     /// <summary>

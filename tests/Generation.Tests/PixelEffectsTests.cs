@@ -118,4 +118,20 @@ public class PixelEffectsTests
         PixelEffects.AddNoise(b, 2, 30);
         Assert.NotEqual(a, b);
     }
+
+    [Theory]
+    [InlineData(-90, 3)]
+    [InlineData(-90, 10)]
+    [InlineData(0, 6)]
+    public void Polygon_vertex_constants_are_the_unit_vectors_they_stand_for(int startDegrees, int points)
+    {
+        var table = points switch { 3 => ScenePainter.TriangleVertices, 10 => ScenePainter.StarVertices, _ => ScenePainter.HexagonVertices };
+        Assert.Equal(points, table.Length);
+        for (int i = 0; i < points; i++)
+        {
+            double angle = (startDegrees + 360.0 * i / points) * Math.PI / 180;
+            Assert.Equal(Math.Cos(angle), table[i].Cos, 1e-7);
+            Assert.Equal(Math.Sin(angle), table[i].Sin, 1e-7);
+        }
+    }
 }
