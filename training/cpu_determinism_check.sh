@@ -14,6 +14,8 @@ printf '#!/bin/sh\nexec qemu-x86_64 -cpu "$QCPU" %s %s "$@"\n' "$(command -v dot
 chmod +x "$work/emulated"
 python3 training/determinism_probe.py dotnet "$GEN" | tee "$work/native"
 status=0
+if cmp -s "$work/native" training/probe-hashes.txt; then echo "native: same as training/probe-hashes.txt"
+else echo "native: DIFFERENT from training/probe-hashes.txt (pixels changed: on purpose? then commit the new hashes)"; status=1; fi
 for cpu in "${@:-Nehalem Haswell}"; do
   for c in $cpu; do
     echo "== $c (emulated)"

@@ -16,7 +16,9 @@ GEN=/tmp/genpub/vqa-generate
 # Same seed, same bytes: compare with the hash printed by the same command on the development machine.
 $GEN shard --count 200 --seed 5 --out /tmp/det.bin || exit 3
 sha256sum /tmp/det.bin
-$PY training/determinism_probe.py $GEN   # per kind and canvas; compare with docs/generator.md
+# Per kind and canvas, against the hashes the development machine committed (training/probe-hashes.txt).
+$PY training/determinism_probe.py $GEN > /tmp/probe.txt; cat /tmp/probe.txt
+if cmp -s /tmp/probe.txt training/probe-hashes.txt; then echo "probe: same bytes as training/probe-hashes.txt"; else echo "probe: DIFFERENT from training/probe-hashes.txt"; fi
 $GEN shard --count 1500 --seed 5 --threads 1 --out /tmp/speed.bin   # one core's throughput
 $GEN shard --count 1000 --seed 77 --split heldout --threads 8 --out /tmp/heldout.bin || exit 4
 PAR=""; [ -f dist/parallel-train.tsv ] && PAR="--parallel-file $PWD/dist/parallel-train.tsv"

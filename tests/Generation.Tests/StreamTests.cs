@@ -79,4 +79,40 @@ public class StreamTests
         Assert.Throws<FormatException>(() => ExampleMix.Parse("caption=-1"));
         Assert.Throws<FormatException>(() => ExampleMix.Parse("caption=0"));
     }
+
+    /// <summary>
+    /// Same seed, same bytes on any machine: the per-kind hashes of training/determinism_probe.py (50-example
+    /// single-kind shards, seed 5, canvas A and canvas B hashed apart), computed in process, must equal the ones
+    /// committed in training/probe-hashes.txt. They were made on the development machine and reproduced there under
+    /// emulated Nehalem and Haswell CPUs (training/cpu_determinism_check.sh); a CI machine running this test is one
+    /// more machine. A change that moves pixels on purpose commits the new hashes with it.
+    /// </summary>
+    [Fact]
+    public void Probe_hashes_are_the_committed_ones()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "VqaApi.sln"))) root = root.Parent;
+        Assert.NotNull(root);
+        var committed = File.ReadAllLines(Path.Combine(root.FullName, "training", "probe-hashes.txt")).Where(l => l.Length > 0).ToArray();
+        var g = Generator();
+        int canvas = 224 * 224 * 3, record = ExampleStream.RecordBytes(224);
+        var lines = new List<string>();
+        foreach (var (name, mix) in new[] { ("caption: scene | text", "caption=1"), ("text pair: A | B", "text=1"), ("vqa layout | -", "vqa=1"), ("pair layout | -", "pair=1") })
+        {
+            using var ms = new MemoryStream();
+            ExampleStream.Write(g, Split.Train, 5, ExampleMix.Parse(mix), ms, 0, 1, 50, threads: 2, header: true);
+            var data = ms.ToArray();
+            using var a = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            using var b = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            for (int k = 0; k < 50; k++)
+            {
+                int r = ExampleStream.HeaderBytes + k * record;
+                a.AppendData(data, r + record - 2 * canvas, canvas);
+                b.AppendData(data, r + record - canvas, canvas);
+            }
+            string Hex(IncrementalHash h) => Convert.ToHexStringLower(h.GetHashAndReset())[..16];
+            lines.Add($"{name,-24} {Hex(a)} {Hex(b)}");
+        }
+        Assert.Equal(committed, lines);
+    }
 }
