@@ -21,16 +21,30 @@ public static class CollectionCommands
         var images = new Option<string?>("--images") { Description = "folder of images (ids are their relative paths)" };
         var texts = new Option<string?>("--texts") { Description = "JSONL file: {\"id\": ..., \"text\": ..., \"metadata\": {...}} per line" };
         var batch = new Option<int>("--batch") { Description = "items embedded and written per step", DefaultValueFactory = _ => 64 };
-        var command = new Command("index", "Bulk-load a collection from a folder of images or a JSONL file of texts; resumable (ids already stored are skipped)")
-            { collection, model, root, images, texts, batch };
+        var noWait = new Option<bool>("--no-wait-index")
+        {
+            Description = "exit without waiting for the background HNSW index to take in every item: what was built is saved, and the rest is added at the next start",
+        };
+        var threshold = new Option<int>("--hnsw-threshold")
+        {
+            Description = "items from which the collection has an HNSW index (Collections:HnswThreshold; give the service's value)",
+            DefaultValueFactory = _ => new CollectionOptions().HnswThreshold,
+        };
+        var command = new Command("index", "Bulk-load a collection from a folder of images or a JSONL file of texts; resumable (ids already stored are skipped). " +
+                                           "At the end it waits until the HNSW index holds every item, unless --no-wait-index")
+            { collection, model, root, images, texts, batch, noWait, threshold };
         command.SetAction(parse => guarded(() =>
         {
             var imageFolder = parse.GetValue(images);
             var textFile = parse.GetValue(texts);
             if ((imageFolder is null) == (textFile is null)) throw new ArgumentException("give exactly one of --images or --texts");
             int step = Math.Clamp(parse.GetValue(batch), 1, 4096);
+            bool wait = !parse.GetValue(noWait);
+            if (parse.GetValue(threshold) < 0) throw new ArgumentException("--hnsw-threshold must not be negative");
+            // Without waiting, closing stops the index build after its current step (and saves it as far as it got).
+            var options = new CollectionOptions { Root = parse.GetValue(root)!, HnswThreshold = parse.GetValue(threshold), HnswShutdownWaitSeconds = wait ? 30 : 0 };
             using var tools = HeadTooling.Open(parse.GetValue(model)!);
-            using var store = new CollectionStore(Options.Create(new CollectionOptions { Root = parse.GetValue(root)! }), NullLogger<CollectionStore>.Instance);
+            using var store = new CollectionStore(Options.Create(options), NullLogger<CollectionStore>.Instance);
             var m = tools.Embeddings.Model;
             var (target, _) = store.Create(parse.GetValue(collection)!, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim);
 
@@ -64,6 +78,13 @@ public static class CollectionCommands
                 progress.Advance(chunk.Count);
             }
             progress.Done();
+            if (target.UsesHnsw)
+            {
+                if (wait) WaitForIndex(target);
+                else if (target.HnswPending > 0)
+                    Console.Error.WriteLine($"HNSW index: {target.HnswPending:N0} of {target.Count:N0} items not added yet (--no-wait-index); " +
+                                            "what was built is saved, the rest is added when the collection is next opened (searches find them meanwhile)");
+            }
             Console.WriteLine($"collection '{target.Info.Name}': {target.Count} items ({todo.Count} added, {skipped} already there) for model {target.Info.Model}");
             return 0;
         }));
@@ -105,6 +126,7 @@ public static class CollectionCommands
                     target.Upsert(batch, upsert: true);
                     progress.Advance(chunk.Length);
                 }
+                WaitForIndex(target);
                 target.Snapshot();
             }
             progress.Done();
@@ -113,6 +135,17 @@ public static class CollectionCommands
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Waits until the collection's background HNSW index holds every item, with a progress line on standard error.</summary>
+    private static void WaitForIndex(Collection target)
+    {
+        if (!target.UsesHnsw) return;
+        var clock = Stopwatch.StartNew();
+        int total = target.Count;
+        target.WaitForHnsw(pending =>
+            Console.Error.Write($"\rHNSW index: {total - pending:N0}/{total:N0} items added, {pending:N0} to go, {clock.Elapsed:mm\\:ss} "), TimeSpan.FromSeconds(1));
+        Console.Error.WriteLine($"\rHNSW index: all {total:N0} items added ({clock.Elapsed.TotalSeconds:F1} s)                ");
     }
 
     private static JsonElement? Meta(CollectionItem item) => item.Metadata.ValueKind == JsonValueKind.Undefined ? null : item.Metadata;

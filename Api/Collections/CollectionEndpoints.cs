@@ -34,10 +34,11 @@ public sealed record AddItemsRequest
 public sealed record AddItemsResponse(int Added, int Replaced, long Sequence,
     [property: Description("Items are searchable as soon as the response arrives.")] bool Searchable, int Count);
 
-public sealed record ItemView(string Id, string? Text, bool HasImage, JsonElement? Metadata, long Sequence, float[]? Embedding)
+public sealed record ItemView(string Id, string? Text, bool HasImage, JsonElement? Metadata, long Sequence,
+    [property: Description("The stored embedding (with ?embedding=true); float16-rounded when the service stores vectors as float16 (Collections:Float16).")] float[]? Embedding)
 {
-    public static ItemView Of(CollectionItem i, bool withEmbedding) =>
-        new(i.Id, i.Text, i.ImageSha256 is not null, i.Metadata.ValueKind == JsonValueKind.Undefined ? null : i.Metadata, i.Sequence, withEmbedding ? i.Vector : null);
+    public static ItemView Of(CollectionItem i, float[]? embedding = null) =>
+        new(i.Id, i.Text, i.ImageSha256 is not null, i.Metadata.ValueKind == JsonValueKind.Undefined ? null : i.Metadata, i.Sequence, embedding);
 }
 
 public sealed record ItemPage(IReadOnlyList<ItemView> Items, [property: Description("Pass as 'after' for the next page; null at the end.")] string? Next);
@@ -88,12 +89,18 @@ public static class CollectionEndpoints
             {
                 int n = Math.Clamp(limit ?? 100, 1, 1000);
                 var items = store.Get(name).List(n + 1, after);
-                return TypedResults.Ok(new ItemPage(items.Take(n).Select(i => ItemView.Of(i, false)).ToList(), items.Count > n ? items[n - 1].Id : null));
+                return TypedResults.Ok(new ItemPage(items.Take(n).Select(i => ItemView.Of(i)).ToList(), items.Count > n ? items[n - 1].Id : null));
             })
             .WithName("ListItems").WithSummary("Items in id order, paged with 'after'").ProducesProblem(404);
         group.MapGet("/{name}/items/{id}", (string name, string id, bool? embedding, CollectionStore store) =>
-                store.Get(name).Get(id) is { } item ? Results.Ok(ItemView.Of(item, embedding == true))
-                    : throw new CollectionException(404, $"collection '{name}' has no item '{id}'"))
+            {
+                var collection = store.Get(name);
+                // The embedding is read from the collection's index (items do not keep a copy), together with the item.
+                var view = embedding == true
+                    ? collection.GetWithVector(id) is { } found ? ItemView.Of(found.Item, found.Vector) : null
+                    : collection.Get(id) is { } item ? ItemView.Of(item) : null;
+                return view is not null ? Results.Ok(view) : throw new CollectionException(404, $"collection '{name}' has no item '{id}'");
+            })
             .WithName("GetItem").WithSummary("One item (?embedding=true to include its vector)").Produces<ItemView>().ProducesProblem(404);
         group.MapDelete("/{name}/items/{id}", (string name, string id, CollectionStore store) =>
                 store.Get(name).Delete(id) ? Results.NoContent() : throw new CollectionException(404, $"collection '{name}' has no item '{id}'"))
@@ -183,7 +190,7 @@ public static class CollectionEndpoints
 
         float[] query;
         if (body.Embedding is { } given) query = Normalised(given, collection.Info.Dimensions, "embedding");
-        else if (body.Id is { } id) query = (collection.Get(id) ?? throw new CollectionException(404, $"collection '{name}' has no item '{id}'")).Vector;
+        else if (body.Id is { } id) query = collection.GetVector(id) ?? throw new CollectionException(404, $"collection '{name}' has no item '{id}'");
         else
         {
             RequireServedModel(collection, embeddings);

@@ -307,10 +307,35 @@ public sealed class HnswIndex : IVectorIndex
         finally { _lock.ExitReadLock(); }
     }
 
-    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, Func<long, bool>? filter = null, float minScore = float.NegativeInfinity)
+    /// <summary>The keys in the index (a copy).</summary>
+    public long[] Keys()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var keys = new long[_keys.Count + (_reservedKeyVector is null ? 0 : 1)];
+            _keys.CopyTo(keys);
+            if (_reservedKeyVector is not null) keys[^1] = ReservedKey;
+            return keys;
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, Func<long, bool>? filter = null, float minScore = float.NegativeInfinity) =>
+        Search(query, k, filter, minScore, expansion: 0);
+
+    /// <summary>
+    /// <see cref="Search(ReadOnlySpan{float}, int, Func{long, bool}?, float)"/> with this query's search expansion raised to
+    /// <paramref name="expansion"/> (values up to <see cref="ExpansionSearch"/> change nothing). USearch searches with
+    /// max(index expansion, candidates asked for), so the graph is asked for that many candidates: no index-wide setting
+    /// changes, so no lock is taken and concurrent searches keep their own expansion.
+    /// </summary>
+    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, Func<long, bool>? filter, float minScore, int expansion)
     {
         VectorIndexShared.CheckVector(query, _dimensions, nameof(query));
         VectorIndexShared.CheckK(k);
+        ArgumentOutOfRangeException.ThrowIfNegative(expansion);
         _lock.EnterReadLock();
         try
         {
@@ -320,7 +345,7 @@ public sealed class HnswIndex : IVectorIndex
             if (k == 0 || total == 0) return [];
             var top = new TopK(Math.Min(k, total));
 
-            if (inGraph > 0 && !GraphSearch(query, k, filter, minScore, inGraph, top))
+            if (inGraph > 0 && !GraphSearch(query, k, filter, minScore, inGraph, expansion, top))
             {
                 // The graph could not vouch for the answer (selective filter, or too few results came back):
                 // score every passing key exactly.
@@ -341,9 +366,10 @@ public sealed class HnswIndex : IVectorIndex
     /// One graph search (oversampled when filtering). Adds the accepted hits to <paramref name="top"/> and returns whether they
     /// can stand as the answer: k hits passed, or the candidates reached below minScore, or the whole graph came back.
     /// </summary>
-    unsafe bool GraphSearch(ReadOnlySpan<float> query, int k, Func<long, bool>? filter, float minScore, int inGraph, TopK top)
+    unsafe bool GraphSearch(ReadOnlySpan<float> query, int k, Func<long, bool>? filter, float minScore, int inGraph, int expansion, TopK top)
     {
         long wantedLong = filter is null ? k : Math.Max((long)k * FilterOversample, k + MinFilterCandidates);
+        if (expansion > _expansionSearch) wantedLong = Math.Max(wantedLong, expansion); // USearch's expansion is max(index setting, asked for)
         int wanted = (int)Math.Min(wantedLong, inGraph);
         var keys = ArrayPool<ulong>.Shared.Rent(wanted);
         var distances = ArrayPool<float>.Shared.Rent(wanted);
@@ -367,6 +393,7 @@ public sealed class HnswIndex : IVectorIndex
             {
                 float score = 1f - distances[i]; // inner-product distance is 1 - dot
                 if (score < minScore) { reachedMinScore = true; break; } // results come best first
+                if (accepted >= k && !top.MayAccept(score)) break; // results come best first: nothing further can enter
                 long key = (long)keys[i];
                 if (filter is not null && !filter(key)) continue;
                 top.Add(key, score);

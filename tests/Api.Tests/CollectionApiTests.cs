@@ -48,7 +48,13 @@ public sealed class CollectionApiTests(CollectionFactory factory) : IClassFixtur
         Assert.Equal("img", byImage.GetProperty("results")[0].GetProperty("id").GetString());
         var byId = await Json(await _client.PostAsJsonAsync("/v1/collections/docs/search", new { id = "t4", top_k = 1 }));
         Assert.Equal("t4", byId.GetProperty("results")[0].GetProperty("id").GetString());
+        await Json(await _client.PostAsJsonAsync("/v1/collections/docs/search", new { id = "nope", top_k = 1 }), HttpStatusCode.NotFound);
+        // The embedding is read back from the collection's index (items keep no copy of it), and only when asked for.
+        Assert.Equal(JsonValueKind.Null, (await Json(await _client.GetAsync("/v1/collections/docs/items/t1"))).GetProperty("embedding").ValueKind);
         var stored = await Json(await _client.GetAsync("/v1/collections/docs/items/t1?embedding=true"));
+        Assert.Equal(32, stored.GetProperty("embedding").GetArrayLength());
+        Assert.Equal(1.0, Math.Sqrt(stored.GetProperty("embedding").EnumerateArray().Sum(x => x.GetDouble() * x.GetDouble())), 4);
+        await Json(await _client.GetAsync("/v1/collections/docs/items/nope?embedding=true"), HttpStatusCode.NotFound);
         var byEmbedding = await Json(await _client.PostAsJsonAsync("/v1/collections/docs/search", new { embedding = stored.GetProperty("embedding"), top_k = 1 }));
         Assert.Equal("t1", byEmbedding.GetProperty("results")[0].GetProperty("id").GetString());
 
@@ -97,5 +103,29 @@ public sealed class CollectionApiTests(CollectionFactory factory) : IClassFixtur
         var response = await client.PostAsJsonAsync("/v1/collections/foreign/search", new { text = "x" });
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Contains("reembed", await response.Content.ReadAsStringAsync());
+    }
+}
+
+/// <summary>Collections:HnswExpansionSearch is checked when the service starts: 0 (automatic) or 1 to 10,000.</summary>
+public sealed class CollectionOptionsStartupTests
+{
+    private sealed class BadExpansionFactory : ApiFactory
+    {
+        protected override Dictionary<string, string?> Settings => new()
+        {
+            ["Collections:Root"] = Path.Combine(Path.GetTempPath(), "vqaapi-bad-options-" + Guid.NewGuid().ToString("N")),
+            ["Collections:HnswExpansionSearch"] = "-5",
+        };
+    }
+
+    [Fact]
+    public void A_negative_search_expansion_stops_the_service_at_start_up()
+    {
+        using var factory = new BadExpansionFactory();
+        var error = Record.Exception(() => factory.CreateClient());
+        Assert.NotNull(error);
+        var validation = error as Microsoft.Extensions.Options.OptionsValidationException
+                         ?? Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(error.InnerException ?? error);
+        Assert.Contains("HnswExpansionSearch", string.Join(" ", validation.Failures));
     }
 }

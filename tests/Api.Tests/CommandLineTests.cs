@@ -116,8 +116,42 @@ public sealed class CommandLineTests : IDisposable
             Assert.Equal("model-b", c.Info.Model);
             var t7 = c.Get("t7")!;
             Assert.Equal(7, t7.Metadata.GetProperty("n").GetInt32());
-            Assert.Equal("t7", c.Search(t7.Vector, 1, float.NegativeInfinity, null)[0].Item.Id);
+            Assert.Equal("t7", c.Search(c.GetVector("t7"), 1, float.NegativeInfinity, null)[0].Item.Id);
         }
+    }
+
+    [Fact]
+    public async Task Index_waits_until_the_hnsw_index_holds_every_item_unless_told_not_to()
+    {
+        var model = Path.Combine(_dir, "m");
+        var ckpt = Path.Combine(_dir, "m.npz");
+        RandomCheckpoint.Save(ckpt, RandomCheckpoint.CreateParameters(ApiFactory.Architecture, 6));
+        Assert.Equal(0, (await Run("convert", ckpt, model, "--id", "model-h")).Exit);
+        var root = Path.Combine(_dir, "collections");
+        var first = Path.Combine(_dir, "first.jsonl");
+        File.WriteAllLines(first, Enumerable.Range(0, 40).Select(i => $"{{\"id\": \"a{i}\", \"text\": \"phrase number {i}\"}}"));
+        var second = Path.Combine(_dir, "second.jsonl");
+        File.WriteAllLines(second, Enumerable.Range(0, 20).Select(i => $"{{\"id\": \"b{i}\", \"text\": \"another phrase {i}\"}}"));
+        var index = Path.Combine(root, "h", VqaApi.Tasks.Retrieval.Collection.HnswFile);
+
+        var (exit, error) = await Run("index", "--collection", "h", "--model", model, "--root", root, "--texts", first, "--hnsw-threshold", "10");
+        Assert.True(exit == 0, error);
+        Assert.Contains("HNSW index: all 40 items added", error);
+        using (var saved = VqaApi.Tasks.Retrieval.HnswIndex.Load(index)) Assert.Equal(40, saved.Count); // complete on disk at exit
+
+        (exit, error) = await Run("index", "--collection", "h", "--model", model, "--root", root, "--texts", second, "--hnsw-threshold", "10", "--no-wait-index");
+        Assert.True(exit == 0, error);
+        Assert.DoesNotContain("HNSW index: all", error);
+        using (var saved = VqaApi.Tasks.Retrieval.HnswIndex.Load(index)) Assert.InRange(saved.Count, 40, 60); // as far as it got
+
+        // The next opening tops the index up from the stored vectors.
+        var options = Microsoft.Extensions.Options.Options.Create(new VqaApi.Tasks.Retrieval.CollectionOptions { Root = root, HnswThreshold = 10 });
+        using var store = new VqaApi.Tasks.Retrieval.CollectionStore(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<VqaApi.Tasks.Retrieval.CollectionStore>.Instance);
+        var c = store.Get("h");
+        c.WaitForHnsw(null, TimeSpan.FromMilliseconds(20));
+        Assert.True(c.HnswReady);
+        Assert.Equal(60, c.Count);
+        Assert.Equal("b3", c.Search(c.GetVector("b3"), 1, float.NegativeInfinity, null)[0].Item.Id);
     }
 
     [Fact]

@@ -26,12 +26,12 @@ public sealed class DurabilityTests : IDisposable
         return port;
     }
 
-    private (Process Process, HttpClient Client) Start()
+    private (Process Process, HttpClient Client) Start(int snapshotEvery)
     {
         int port = FreePort();
         var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "VqaApi.dll"), "--urls", $"http://127.0.0.1:{port}",
             $"--Model:Path={Path.Combine(_dir, "model")}", "--Model:CreatePlaceholderIfMissing=false", $"--Collections:Root={Path.Combine(_dir, "collections")}",
-            "--Encoder:UseCuda=false", "--Logging:LogLevel:Default=Warning"])
+            $"--Collections:SnapshotEveryRecords={snapshotEvery}", "--Encoder:UseCuda=false", "--Logging:LogLevel:Default=Warning"])
         { WorkingDirectory = AppContext.BaseDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         var process = Process.Start(psi)!;
         process.OutputDataReceived += (_, _) => { };
@@ -56,11 +56,13 @@ public sealed class DurabilityTests : IDisposable
         return Enumerable.Range(0, 32).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
     }
 
-    [Fact]
-    public async Task Every_acknowledged_write_survives_kill_minus_9()
+    [Theory]
+    [InlineData(50_000)] // the default: no snapshot in 1.5 s of writes
+    [InlineData(60)] // a new log segment and a background snapshot every 20 requests or so: the kill lands anywhere in them
+    public async Task Every_acknowledged_write_survives_kill_minus_9(int snapshotEvery)
     {
         CheckpointConverter.Convert(RandomCheckpoint.Create(ApiFactory.Architecture, 5), "t.npz", Path.Combine(_dir, "model"), new ConvertOptions { Id = "kill-test" });
-        var (process, client) = Start();
+        var (process, client) = Start(snapshotEvery);
         var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         try
         {
@@ -91,7 +93,10 @@ public sealed class DurabilityTests : IDisposable
         finally { if (!process.HasExited) process.Kill(true); }
         Assert.True(acknowledged.Count > 30, $"only {acknowledged.Count} writes were acknowledged before the kill");
 
-        (process, client) = Start();
+        var folder = Path.Combine(_dir, "collections", "stream");
+        bool snapshotted = File.Exists(Path.Combine(folder, VqaApi.Tasks.Retrieval.Collection.SnapshotFile));
+        if (snapshotEvery < 1000) Assert.True(snapshotted, $"no snapshot was written before the kill ({acknowledged.Count} items acknowledged)");
+        (process, client) = Start(snapshotEvery);
         try
         {
             var info = await client.GetFromJsonAsync<JsonElement>("/v1/collections/stream");

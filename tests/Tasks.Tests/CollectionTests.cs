@@ -45,7 +45,7 @@ public sealed class CollectionTests : IDisposable
     {
         using (var c = New())
             for (int i = 0; i < 5; i++) c.Upsert([new NewItem($"id{i}", null, null, null, V(1, i, 0, 0))], upsert: false);
-        var log = Path.Combine(_tmp.File("c"), Collection.LogFile);
+        var log = Collection.LogSegments(_tmp.File("c"))[^1].Path;
         var bytes = File.ReadAllBytes(log);
         // Cut the last record short, as a crash during its write would.
         File.WriteAllBytes(log, bytes[..(bytes.Length - 9)]);
@@ -63,7 +63,7 @@ public sealed class CollectionTests : IDisposable
     {
         using (var c = New())
             for (int i = 0; i < 3; i++) c.Upsert([new NewItem($"id{i}", null, null, null, V(1, i, 0, 0))], upsert: false);
-        var log = Path.Combine(_tmp.File("c"), Collection.LogFile);
+        var log = Collection.LogSegments(_tmp.File("c"))[^1].Path;
         var bytes = File.ReadAllBytes(log);
         bytes[^3] ^= 0xFF; // flip bits inside the last record's vector
         File.WriteAllBytes(log, bytes);
@@ -72,17 +72,25 @@ public sealed class CollectionTests : IDisposable
     }
 
     [Fact]
-    public void Snapshots_empty_the_log_and_keep_everything()
+    public void Snapshots_delete_the_log_segments_they_cover_and_keep_everything()
     {
         var options = new CollectionOptions { SnapshotEveryRecords = 10 };
+        var dir = _tmp.File("c");
         using (var c = New(options: options))
         {
-            for (int i = 0; i < 25; i++) c.Upsert([new NewItem($"id{i}", $"t{i}", null, null, V(1, i, 0, 0))], upsert: false);
+            for (int i = 0; i < 25; i++)
+            {
+                c.Upsert([new NewItem($"id{i}", $"t{i}", null, null, V(1, i, 0, 0))], upsert: false);
+                c.WaitForBackgroundSnapshot(); // so that the snapshots start at exactly 10 and 20 records
+            }
             c.Delete("id3");
+            Assert.Equal(0, c.SnapshotFailures);
         }
-        var dir = _tmp.File("c");
         Assert.True(File.Exists(Path.Combine(dir, Collection.SnapshotFile)));
-        Assert.True(new FileInfo(Path.Combine(dir, Collection.LogFile)).Length < 6 * 60, "the log holds only what came after the last snapshot");
+        Assert.False(File.Exists(Path.Combine(dir, Collection.SnapshotFile + ".tmp")));
+        // Segments 1 (records 1-10) and 2 (11-20) went with the snapshots; segment 3 holds the 6 records since.
+        Assert.Equal([3], Collection.LogSegments(dir).Select(s => s.Number));
+        Assert.True(new FileInfo(Collection.LogSegments(dir)[0].Path).Length < 6 * 60, "the log holds only what came after the last snapshot");
         using var reopened = Collection.Open(dir, options);
         Assert.Equal(24, reopened.Count);
         Assert.Null(reopened.Get("id3"));
@@ -259,10 +267,12 @@ public sealed class CollectionDiskFullTests : IDisposable
         if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed: {p.StandardError.ReadToEnd()}");
     }
 
-    [Fact]
-    public void The_failed_write_leaves_the_stored_data_intact()
+    [Theory]
+    [InlineData(1_000_000)]
+    [InlineData(50)] // new log segments and background snapshots while the disk fills up
+    public void The_failed_write_leaves_the_stored_data_intact(int snapshotEvery)
     {
-        var options = new CollectionOptions { SnapshotEveryRecords = 1_000_000 };
+        var options = new CollectionOptions { SnapshotEveryRecords = snapshotEvery };
         var dir = Path.Combine(_mount, "c");
         int stored = 0;
         CollectionException? full = null;
@@ -282,9 +292,13 @@ public sealed class CollectionDiskFullTests : IDisposable
             Assert.Equal(507, full!.Status);
             Assert.Equal(stored, c.Count);
             Assert.Null(c.Get($"id{stored}"));
+            c.WaitForBackgroundSnapshot();
+            if (snapshotEvery < 1000) Assert.True(c.SnapshotFailures > 0 || File.Exists(Path.Combine(dir, Collection.SnapshotFile)));
         }
+        Assert.False(File.Exists(Path.Combine(dir, Collection.SnapshotFile + ".tmp")), "a failed snapshot leaves no temporary file");
         using var reopened = Collection.Open(dir, options);
         Assert.Equal(stored, reopened.Count);
         Assert.False(reopened.RecoveredTornRecord, "the failed write was cut back, not left torn");
+        Assert.Equal(Enumerable.Range(0, stored).Select(i => $"id{i}").Order(StringComparer.Ordinal), reopened.All().Select(i => i.Id).Order(StringComparer.Ordinal));
     }
 }
