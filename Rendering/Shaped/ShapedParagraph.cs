@@ -1,7 +1,6 @@
 using System.Text;
 using HarfBuzzSharp;
 using System.Globalization;
-using Icu;
 using Breaks = ICU4N.Text.BreakIterator;
 using Buffer = HarfBuzzSharp.Buffer;
 
@@ -17,13 +16,13 @@ public sealed record ShapedRun(int Start, int End, FontFace Font, int Level, Sha
 }
 
 /// <summary>
-/// One paragraph (no line breaks inside), fully shaped: bidi levels (UAX #9, via the system's ICU), grapheme clusters,
-/// font fallback per cluster, runs split by level, script and font, HarfBuzz shaping per run, advances per
+/// One paragraph (no line breaks inside), fully shaped: bidi levels (UAX #9, <see cref="BidiLevels"/>), grapheme
+/// clusters, font fallback per cluster, runs split by level, script and font, HarfBuzz shaping per run, advances per
 /// UTF-16 index and the UAX #14 line-break opportunities (dictionary breaks for Thai, every ideograph in CJK).
-/// Grapheme clusters and line breaks come from ICU4N, whose rules and dictionaries ship inside the NuGet package,
-/// not from the system's ICU: those rules change between ICU releases (ICU 60 and 72 disagree on 6% of the
-/// generator's sentences), so taking them from the machine would make the same text render differently on two
-/// machines. Bidi levels have been stable across ICU releases for the scripts we draw and stay on icu.net.
+/// Nothing here comes from the machine's ICU: grapheme clusters and line breaks come from ICU4N, whose rules and
+/// dictionaries ship inside the NuGet package (ICU 60 and 72 disagree on 6% of the generator's sentences, so taking
+/// them from the machine would make the same text render differently on two machines), and bidi levels from our
+/// own UAX #9 over ICU4N's character data, checked to give the levels ICU 72 gave.
 /// </summary>
 public sealed class ShapedParagraph
 {
@@ -42,40 +41,19 @@ public sealed class ShapedParagraph
 
     public bool RightToLeft => (ParagraphLevel & 1) == 1;
 
-    private static readonly object IcuInit = new();
-    private static bool _icuReady;
-
-    private static void EnsureIcu()
-    {
-        if (_icuReady) return;
-        lock (IcuInit)
-        {
-            if (!_icuReady) { Wrapper.Init(); _icuReady = true; }
-        }
-    }
-
     [ThreadStatic] private static Breaks? _lineBreaks;
     [ThreadStatic] private static Breaks? _graphemes;
 
     public static ShapedParagraph Shape(string text, FontCatalog fonts)
     {
-        EnsureIcu();
         var graphemes = _graphemes ??= Breaks.GetCharacterInstance(CultureInfo.InvariantCulture);
         var lineBreaks = _lineBreaks ??= Breaks.GetLineInstance(CultureInfo.InvariantCulture);
 
         int[] clusters = Boundaries(graphemes, text);
         int[] breaks = Boundaries(lineBreaks, text);
 
-        byte paragraphLevel;
-        byte[] levels;
-        if (text.Length == 0) { paragraphLevel = 0; levels = []; }
-        else
-        {
-            using var bidi = new BiDi();
-            bidi.SetPara(text, 0xFE /* UBIDI_DEFAULT_LTR: from the first strong character */, null);
-            paragraphLevel = bidi.GetParaLevel();
-            levels = bidi.GetLevels().ToArray();
-        }
+        // Paragraph level from the first strong character (ICU's UBIDI_DEFAULT_LTR).
+        byte[] levels = BidiLevels.Resolve(text, out byte paragraphLevel);
 
         var lastResort = new HashSet<int>();
         var missing = new HashSet<int>();
