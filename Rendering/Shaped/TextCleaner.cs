@@ -1,11 +1,10 @@
-using System.Globalization;
 using System.Text;
 
 namespace VqaApi.Rendering.Shaped;
 
 /// <summary>
 /// Prepares text for shaping: cut to a bounded number of code points first (so hostile input costs bounded
-/// work), lone surrogates to U+FFFD, NFC, CR LF and CR to LF, tab to space, other control characters and the
+/// work), lone surrogates to U+FFFD, NFC (ICU4N's, the same on every machine and in every globalization mode), CR LF and CR to LF, tab to space, other control characters and the
 /// bidi embedding, override and isolate controls removed (bidi is resolved from the characters themselves).
 /// </summary>
 public static class TextCleaner
@@ -43,7 +42,11 @@ public static class TextCleaner
             sb.Append(rune.ToString());
         }
         var cleaned = sb.ToString();
-        return cleaned.IsNormalized(NormalizationForm.FormC) ? cleaned : cleaned.Normalize(NormalizationForm.FormC);
+        // NFC from ICU4N's data (Unicode 10, inside the package), not string.Normalize: that goes through the machine's
+        // ICU in the API and does nothing for non-ASCII text under the generator's invariant globalization, so the
+        // same sentence could be drawn differently in training and in serving, and on two machines.
+        var nfc = ICU4N.Text.Normalizer2.NFCInstance;
+        return nfc.IsNormalized(cleaned) ? cleaned : nfc.Normalize(cleaned);
     }
 
     /// <summary>Controls (other than LF, handled above) and the explicit bidi formatting characters.</summary>

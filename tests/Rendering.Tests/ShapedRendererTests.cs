@@ -188,6 +188,10 @@ public class ShapedRendererTests
     {
         Assert.Equal("a b\nc", TextCleaner.Clean("a\tb\r\nc\u0007\u202E", 100, out _, out _));
         Assert.Equal("\u00E9", TextCleaner.Clean("e\u0301", 100, out _, out _)); // NFC: e + combining acute -> é
+        // NFC beyond Latin, from ICU4N's data: Hangul jamo compose to a syllable; Devanagari QA (a composition
+        // exclusion) decomposes to KA + NUKTA and stays so.
+        Assert.Equal("\uAC00", TextCleaner.Clean("\u1100\u1161", 100, out _, out _));
+        Assert.Equal("\u0915\u093C", TextCleaner.Clean("\u0958", 100, out _, out _));
         var canvas = Renderer.RenderText("first\nsecond");
         Assert.Equal(2, canvas.Report.Blocks[0].Lines);
     }
