@@ -21,10 +21,10 @@ using VqaApi.Tasks.Retrieval;
 /// </summary>
 static class VectorBench
 {
-    const int Dims = 768;
+    internal const int Dims = 768;
     const int K = 10;
     const int QueryCount = 200;
-    const int Rank = 32;
+    internal const int Rank = 32;
     /// <summary>Vectors generated into one reused buffer and handed to the index per step (1M vectors are never held outside it).</summary>
     const int StepRows = 4096;
     /// <summary>Maps the rank-32 data into 768 dimensions (fixed, seeded).</summary>
@@ -327,7 +327,7 @@ static class VectorBench
     /// <summary>Vector number <paramref name="index"/> of a seeded stream, generated on the fly (SplitMix64 per vector,
     /// components uniform in [-1, 1), then L2-normalised), so 1M vectors never need to be held outside the index.
     /// With <paramref name="lowRank"/>, a 32-d vector drawn that way is mapped into 768-d by <see cref="Basis"/>.</summary>
-    static void Vector(int seed, int index, Span<float> v, bool lowRank)
+    internal static void Vector(int seed, int index, Span<float> v, bool lowRank)
     {
         if (lowRank)
         {
@@ -365,5 +365,5 @@ static class VectorBench
         return z ^ (z >> 31);
     }
 
-    static double Percentile(List<double> sorted, double q) => sorted[Math.Min(sorted.Count - 1, Math.Max(0, (int)Math.Ceiling(q * sorted.Count) - 1))];
+    internal static double Percentile(List<double> sorted, double q) => sorted[Math.Min(sorted.Count - 1, Math.Max(0, (int)Math.Ceiling(q * sorted.Count) - 1))];
 }

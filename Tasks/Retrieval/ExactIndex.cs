@@ -53,30 +53,83 @@ public sealed class ExactIndex : IVectorIndex
     /// <summary>The largest number of rows one contiguous array can hold for these dimensions.</summary>
     int MaxRows => Array.MaxLength / _dimensions;
 
+    /// <summary>Rows the storage holds before it has to grow.</summary>
+    internal int Capacity
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try { return _keys.Length; }
+            finally { _lock.ExitReadLock(); }
+        }
+    }
+
+    /// <summary>Test hook: called by <see cref="Reserve"/> after the copy, before the swap (searches may run meanwhile).</summary>
+    internal Action? ReserveCopied { get; set; }
+
     void Allocate(int rows)
     {
+        var (f32, f16, keys) = Copy(rows);
+        (_f32, _f16, _keys) = (f32, f16, keys);
+    }
+
+    /// <summary>New storage for <paramref name="rows"/> rows holding the stored ones. Reads the storage only: the caller holds
+    /// a lock that keeps writers out.</summary>
+    (float[]? F32, Half[]? F16, long[] Keys) Copy(int rows)
+    {
         long elements = (long)rows * _dimensions;
+        var keys = new long[rows];
+        _keys.AsSpan(0, Math.Min(_count, rows)).CopyTo(keys);
         if (_float16)
         {
             var data = new Half[elements];
             if (_f16 is not null) _f16.AsSpan(0, _count * _dimensions).CopyTo(data);
-            _f16 = data;
+            return (null, data, keys);
         }
         else
         {
             var data = new float[elements];
             if (_f32 is not null) _f32.AsSpan(0, _count * _dimensions).CopyTo(data);
-            _f32 = data;
+            return (data, null, keys);
         }
-        Array.Resize(ref _keys, rows);
+    }
+
+    /// <summary>The capacity to grow to for <paramref name="rows"/> rows (doubling), or 0 when the storage holds them already.</summary>
+    int GrowTarget(int rows)
+    {
+        if (rows <= _keys.Length) return 0;
+        if (rows > MaxRows) throw new InvalidOperationException($"ExactIndex cannot hold more than {MaxRows:N0} vectors of {_dimensions} dimensions.");
+        long grown = Math.Max((long)_keys.Length * 2, InitialCapacity);
+        return (int)Math.Clamp(grown, rows, MaxRows);
     }
 
     void EnsureCapacity(int rows)
     {
-        if (rows <= _keys.Length) return;
-        if (rows > MaxRows) throw new InvalidOperationException($"ExactIndex cannot hold more than {MaxRows:N0} vectors of {_dimensions} dimensions.");
-        long grown = Math.Max((long)_keys.Length * 2, InitialCapacity);
-        Allocate((int)Math.Clamp(grown, rows, MaxRows));
+        if (GrowTarget(rows) is > 0 and var target) Allocate(target);
+    }
+
+    /// <summary>
+    /// Grows the storage (doubling) so that it holds at least <paramref name="rows"/> vectors without blocking searches: the
+    /// stored vectors are copied under the upgradeable read lock (searches go on, writers wait), and only the swap to the new
+    /// arrays takes the write lock. <see cref="Upsert"/> grows the storage too, but under the write lock, so every search waits
+    /// for the copy (hundreds of MB for a large index: seconds on a machine where fresh memory is slow to touch). A caller
+    /// about to add rows calls this first.
+    /// </summary>
+    public void Reserve(int rows)
+    {
+        _lock.EnterUpgradeableReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int target = GrowTarget(rows);
+            if (target == 0) return;
+            var (f32, f16, keys) = Copy(target); // no writer can enter while this thread holds the upgradeable lock
+            ReserveCopied?.Invoke();
+            _lock.EnterWriteLock();
+            try { (_f32, _f16, _keys) = (f32, f16, keys); }
+            finally { _lock.ExitWriteLock(); }
+        }
+        finally { _lock.ExitUpgradeableReadLock(); }
     }
 
     public void Upsert(long key, ReadOnlySpan<float> vector)

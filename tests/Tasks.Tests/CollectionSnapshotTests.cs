@@ -54,7 +54,11 @@ public sealed class CollectionSnapshotTests : IDisposable
                 if (e == CollectionEvent.SnapshotEnded) ended.Set();
             };
             for (int b = 0; b < 10; b++) // the 10th batch reaches 1,000 records and starts the snapshot
+            {
+                Assert.False(c.SnapshotRunning);
                 c.Upsert(Enumerable.Range(b * 100, 100).Select(i => new NewItem($"id{i}", null, null, null, Vector(i))).ToList(), upsert: false);
+            }
+            Assert.True(c.SnapshotRunning); // from the write that started it on
             for (int i = 0; i < 1000; i++) atCut[$"id{i}"] = Vector(i);
             Assert.True(writing.Wait(TimeSpan.FromSeconds(30)), "the snapshot did not start");
 
@@ -68,12 +72,14 @@ public sealed class CollectionSnapshotTests : IDisposable
             });
             await writes.WaitAsync(TimeSpan.FromSeconds(60)); // a TimeoutException here: the writes waited for the snapshot
             Assert.False(ended.IsSet, "the snapshot was still being written when the writes were acknowledged");
+            Assert.True(c.SnapshotRunning);
             Assert.Equal("new7", c.Search(Vector(10_007), 1, float.NegativeInfinity, null)[0].Item.Id);
             Assert.Equal(Vector(20_000), c.GetVector("id900"));
 
             release.Set();
             Assert.True(ended.Wait(TimeSpan.FromSeconds(60)));
             c.WaitForBackgroundSnapshot();
+            Assert.False(c.SnapshotRunning);
             Assert.Equal(0, c.SnapshotFailures);
         }
         foreach (var (id, v) in atCut) expected[id] = v;

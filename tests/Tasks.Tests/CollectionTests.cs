@@ -143,6 +143,57 @@ public sealed class CollectionTests : IDisposable
         await Task.WhenAll([.. writers, .. readers]);
         Assert.Equal(400, c.Count);
     }
+
+    [Fact]
+    public void Searches_run_while_a_write_grows_the_exact_index()
+    {
+        // The exact index grows by copying every vector into a larger array: seconds for a big collection. The write that
+        // needs it does the copy before taking the collection's write lock, so searches are not held up by it.
+        using var c = New(options: new CollectionOptions { Fsync = FsyncPolicy.OsBuffered });
+        int capacity = 0;
+        for (int i = 0; capacity == 0 || c.Count < capacity; i++)
+        {
+            c.Upsert([new NewItem($"a{i}", null, null, null, V(1, i % 7, i % 5, 1))], upsert: false);
+            capacity = c.ExactIndex.Capacity;
+        }
+        IReadOnlyList<SearchHit>? during = null;
+        int grown = 0;
+        c.ExactIndex.ReserveCopied = () =>
+        {
+            grown++;
+            var search = Task.Run(() => c.Search(V(1, 0, 0, 1), 3, float.NegativeInfinity, null));
+            Assert.True(search.Wait(TimeSpan.FromSeconds(30)), "a search waited for the exact index to grow");
+            during = search.Result;
+        };
+        c.Upsert([new NewItem("b", null, null, null, V(-1, 0, 0, 0))], upsert: false); // one more than the capacity
+        c.ExactIndex.ReserveCopied = null;
+        Assert.Equal(1, grown);
+        Assert.NotNull(during);
+        Assert.Equal(3, during.Count);
+        Assert.True(c.ExactIndex.Capacity > capacity);
+        Assert.Equal("b", c.Search(V(-1, 0, 0, 0), 1, float.NegativeInfinity, null)[0].Item.Id);
+    }
+
+    [Fact]
+    public void Snapshots_and_hnsw_steps_run_off_the_thread_pool()
+    {
+        // Each is seconds of blocking work at scale. On pool threads, a snapshot and an HNSW step took both threads of the
+        // 2-core build machine's pool, and searches that split over cores (and requests) waited until the pool grew.
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<(CollectionEvent Event, bool OnPool)>();
+        using var c = New(options: new CollectionOptions { SnapshotEveryRecords = 100, HnswThreshold = 50, Fsync = FsyncPolicy.OsBuffered });
+        c.Hook = e =>
+        {
+            if (e is CollectionEvent.SnapshotWriting or CollectionEvent.HnswStep) seen.Enqueue((e, Thread.CurrentThread.IsThreadPoolThread));
+        };
+        for (int b = 0; b < 10; b++)
+            c.Upsert(Enumerable.Range(b * 20, 20).Select(i => new NewItem($"t{i}", null, null, null, V(1, i % 11, i % 13, i % 7 + 1))).ToList(), upsert: false);
+        c.WaitForBackgroundSnapshot();
+        c.WaitForHnsw(null, TimeSpan.FromMilliseconds(10));
+        Assert.True(SpinWait.SpinUntil(() => seen.Any(x => x.Event == CollectionEvent.HnswStep), TimeSpan.FromSeconds(30)), "no HNSW step");
+        Assert.Contains(seen, x => x.Event == CollectionEvent.SnapshotWriting);
+        Assert.All(seen, x => Assert.False(x.OnPool, $"{x.Event} ran on a thread-pool thread"));
+        Assert.Equal(200, c.Count);
+    }
 }
 
 public sealed class CollectionHnswTests : IDisposable

@@ -117,6 +117,44 @@ public sealed class VectorIndexTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Exact_reserve_grows_while_searches_run_and_keeps_every_vector(bool float16)
+    {
+        var data = Data(1000, 16, seed: 11);
+        using var index = Fill(new ExactIndex(16, float16), data);
+        var stored = data.ToDictionary(d => d.Key, d => { var v = new float[16]; Assert.True(index.TryGetVector(d.Key, v)); return v; });
+        var query = data[3].Vector;
+        var expected = index.Search(query, 10);
+        IReadOnlyList<VectorHit>? during = null;
+        index.ReserveCopied = () =>
+        {
+            // Copied, not yet swapped in: a search on another thread goes on (it would wait here if the copy held the write lock).
+            var search = Task.Run(() => index.Search(query, 10));
+            Assert.True(search.Wait(TimeSpan.FromSeconds(30)), "a search waited for Reserve's copy");
+            during = search.Result;
+        };
+        index.Reserve(5000);
+        index.ReserveCopied = null;
+        Assert.Equal(expected, during);
+        int capacity = index.Capacity;
+        Assert.True(capacity >= 5000, $"capacity {capacity}");
+        Assert.Equal(expected, index.Search(query, 10));
+        foreach (var (key, vector) in stored)
+        {
+            var got = new float[16];
+            Assert.True(index.TryGetVector(key, got));
+            Assert.Equal(vector, got);
+        }
+        // Adds up to the reserved capacity do not grow it again; a smaller reservation changes nothing.
+        Fill(index, Data(capacity - data.Count, 16, seed: 12, keyOffset: 10_000));
+        index.Reserve(10);
+        Assert.Equal(capacity, index.Capacity);
+        Assert.Equal(capacity, index.Count);
+        Assert.Equal(expected.Select(h => h.Key).Take(3), index.Search(query, 10, key => key < 10_000).Select(h => h.Key).Take(3));
+    }
+
     [Fact]
     public void Float16_exact_keeps_the_top_10_and_scores_within_1e_3()
     {
