@@ -88,13 +88,7 @@ static class IngestBench
 
     static Settings Parse(string[] args, bool quick)
     {
-        string? Value(string name)
-        {
-            int i = Array.IndexOf(args, name);
-            if (i < 0) return null;
-            if (i + 1 >= args.Length) throw new ArgumentException($"{name} needs a value");
-            return args[i + 1];
-        }
+        string? Value(string name) => Bench.OptionValue(args, name);
         static int Int(string v) => int.Parse(v.Replace("_", ""));
         int items = Value("--items") is { } n ? Int(n) : quick ? 10_000 : 100_000;
         int dims = Value("--dims") is { } d ? Int(d) : VectorBench.Dims;

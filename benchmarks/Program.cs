@@ -35,6 +35,15 @@ finally { Directory.Delete(work, true); }
 
 static partial class Bench
 {
+    /// <summary>The value after <paramref name="name"/> in the arguments, or null when the option is absent.</summary>
+    public static string? OptionValue(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        if (i < 0) return null;
+        if (i + 1 >= args.Length) throw new ArgumentException($"{name} needs a value");
+        return args[i + 1];
+    }
+
     static readonly VitArchitecture B16 = new(768, 12, 12, 3072, 16, 224, PoolType.Map, 768);
     static readonly VitArchitecture S16 = new(384, 12, 6, 1536, 16, 224, PoolType.Map, 384);
 

@@ -87,13 +87,7 @@ static class VectorBench
 
     static Settings Parse(string[] args, bool quick)
     {
-        string? Value(string name)
-        {
-            int i = Array.IndexOf(args, name);
-            if (i < 0) return null;
-            if (i + 1 >= args.Length) throw new ArgumentException($"{name} needs a value");
-            return args[i + 1];
-        }
+        string? Value(string name) => Bench.OptionValue(args, name);
         static string[] List(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var sizes = Value("--sizes") is { } sz ? List(sz).Select(x => int.Parse(x.Replace("_", ""))).ToArray()
             : quick ? [10_000] : [10_000, 100_000, 1_000_000];

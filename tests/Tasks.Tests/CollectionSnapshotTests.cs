@@ -259,13 +259,6 @@ public sealed class CollectionHnswLifecycleTests : IDisposable
     private readonly TempDir _tmp = new();
     public void Dispose() => _tmp.Dispose();
 
-    private static float[] Random(Random rng, int d)
-    {
-        var v = Enumerable.Range(0, d).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
-        float n = MathF.Sqrt(v.Sum(x => x * x));
-        return v.Select(x => x / n).ToArray();
-    }
-
     [Theory]
     [InlineData(0, 10, 1_000, 128)]
     [InlineData(0, 10, 199_999, 128)]
@@ -296,12 +289,12 @@ public sealed class CollectionHnswLifecycleTests : IDisposable
     {
         const int n = 4000, d = 48, k = 10;
         var rng = new Random(21);
-        var data = Enumerable.Range(0, n).Select(_ => Random(rng, d)).ToArray();
+        var data = Enumerable.Range(0, n).Select(_ => CollectionHnswTests.Random(rng, d)).ToArray();
         using var exact = new ExactIndex(d);
         using var hnsw = new HnswIndex(d, expansionSearch: 1);
         for (int i = 0; i < n; i++) { exact.Upsert(i, data[i]); hnsw.Upsert(i, data[i]); }
         double low = 0, high = 0;
-        var queries = Enumerable.Range(0, 50).Select(_ => Random(rng, d)).ToList();
+        var queries = Enumerable.Range(0, 50).Select(_ => CollectionHnswTests.Random(rng, d)).ToList();
         foreach (var q in queries)
         {
             var truth = exact.Search(q, k).Select(h => h.Key).ToHashSet();
@@ -328,7 +321,7 @@ public sealed class CollectionHnswLifecycleTests : IDisposable
         c.WaitForHnsw(pending.Add, TimeSpan.FromMilliseconds(10)); // no index yet: returns at once
         Assert.Empty(pending);
         for (int i = 0; i < 6000; i += 1000)
-            c.Upsert(Enumerable.Range(i, 1000).Select(k => new NewItem($"id{k}", null, null, null, Random(rng, d))).ToList(), upsert: false);
+            c.Upsert(Enumerable.Range(i, 1000).Select(k => new NewItem($"id{k}", null, null, null, CollectionHnswTests.Random(rng, d))).ToList(), upsert: false);
         c.WaitForHnsw(pending.Add, TimeSpan.FromMilliseconds(10));
         Assert.True(c.HnswReady);
         Assert.Equal(0, c.HnswPending);
@@ -342,7 +335,7 @@ public sealed class CollectionHnswLifecycleTests : IDisposable
         const int n = 10_000, d = 16;
         var rng = new Random(6);
         var dir = _tmp.File("half");
-        var vectors = Enumerable.Range(0, n).Select(_ => Random(rng, d)).ToArray();
+        var vectors = Enumerable.Range(0, n).Select(_ => CollectionHnswTests.Random(rng, d)).ToArray();
         var stepped = new ManualResetEventSlim();
         var go = new ManualResetEventSlim();
         var options = new CollectionOptions { HnswThreshold = 100, HnswShutdownWaitSeconds = 0, SnapshotEveryRecords = 1_000_000, Fsync = FsyncPolicy.OsBuffered };
@@ -377,7 +370,7 @@ public sealed class CollectionHnswLifecycleTests : IDisposable
         var options = new CollectionOptions { HnswThreshold = 100, SnapshotEveryRecords = 1_000_000, Fsync = FsyncPolicy.OsBuffered };
         var index = Path.Combine(dir, Collection.HnswFile);
         using (var c = Collection.Create(dir, new CollectionInfo("stale", "m", "p", d, DateTimeOffset.UtcNow), options))
-            c.Upsert(Enumerable.Range(0, n).Select(k => new NewItem($"id{k}", null, null, null, Random(rng, d))).ToList(), upsert: false);
+            c.Upsert(Enumerable.Range(0, n).Select(k => new NewItem($"id{k}", null, null, null, CollectionHnswTests.Random(rng, d))).ToList(), upsert: false);
         File.Copy(index, index + ".old");
         File.Copy(index + ".meta", index + ".meta.old");
         using (var c = Collection.Open(dir, options))

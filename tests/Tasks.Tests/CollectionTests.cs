@@ -201,7 +201,8 @@ public sealed class CollectionHnswTests : IDisposable
     private readonly TempDir _tmp = new();
     public void Dispose() => _tmp.Dispose();
 
-    private static float[] Random(Random rng, int d)
+    /// <summary>A random unit vector (also used by <see cref="CollectionHnswLifecycleTests"/>).</summary>
+    internal static float[] Random(Random rng, int d)
     {
         var v = Enumerable.Range(0, d).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
         float n = MathF.Sqrt(v.Sum(x => x * x));
