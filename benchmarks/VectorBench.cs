@@ -30,8 +30,14 @@ static class VectorBench
     /// <summary>Maps the rank-32 data into 768 dimensions (fixed, seeded).</summary>
     static readonly float[] Basis = MakeBasis();
 
+    /// <summary>How hard a data set is for any nearest-neighbour index, from exact answers (medians over the queries).
+    /// Relative contrast (He, Kumar and Chang, ICML 2012): mean distance from the query to the data over distance to its
+    /// k-th neighbour; near 1, the neighbours are barely closer than everything else. LID: the maximum-likelihood local
+    /// intrinsic dimensionality (Levina and Bickel, 2004) from the k nearest distances.</summary>
+    sealed record DifficultyRow(int N, string Data, double RelativeContrast, double Lid, double KthSimilarity, double MeanSimilarity);
+
     sealed record Settings(int[] Sizes, bool[] LowRank, bool[] HnswFloat16, int Threads, TimeSpan BuildBudget, int[] Expansions,
-        int EmbeddingTexts, string Model);
+        int EmbeddingTexts, string Model, int Connectivity, int ExpansionAdd);
 
     sealed record BuildRow(int N, string Data, string Index, int Built, double Seconds, double ManagedMb, double WorkingSetMb, double? NativeMb, string Note);
 
@@ -46,18 +52,19 @@ static class VectorBench
         Console.WriteLine($"Data \"random\": components uniform in [-1, 1), normalised (the worst case for HNSW). Data \"rank {Rank}\": a random linear map of " +
                           $"{Rank}-d random vectors into {Dims}-d, normalised (low intrinsic dimension, like real embeddings). Queries are further vectors of the same kind. " +
                           "Exact float32 is the ground truth; exact float16 is measured on the random data only.");
-        Console.WriteLine($"USearch {USearchCapabilities.Version()} (SIMD available: {USearchCapabilities.HardwareAccelerationAvailable()}), HNSW connectivity 16, expansion add 128, " +
+        Console.WriteLine($"USearch {USearchCapabilities.Version()} (SIMD available: {USearchCapabilities.HardwareAccelerationAvailable()}), HNSW connectivity {s.Connectivity}, expansion add {s.ExpansionAdd}, " +
                           $"built with HnswIndex.UpsertMany from {s.Threads} thread(s) in steps of {StepRows:N0} vectors (generation not timed), each build capped at " +
                           $"{s.BuildBudget.TotalMinutes:F0} min. Exact search is single-threaded below 50,000 vectors and uses all cores above; searches are timed one query at a time. " +
                           "Memory: managed = GC heap delta, native = USearch's own report, working set = Process.WorkingSet64 delta (freed native memory is not always " +
                           "returned to the OS, so later rows can read low).");
         var builds = new List<BuildRow>();
         var searches = new List<SearchRow>();
+        var difficulty = new List<DifficultyRow>();
         var total = Stopwatch.StartNew();
         foreach (int n in s.Sizes)
             foreach (bool lowRank in s.LowRank)
-                RunSize(n, lowRank, s, builds, searches);
-        if (s.EmbeddingTexts > 0) await RunEmbeddingsAsync(s, builds, searches);
+                RunSize(n, lowRank, s, builds, searches, difficulty);
+        if (s.EmbeddingTexts > 0) await RunEmbeddingsAsync(s, builds, searches, difficulty);
 
         Console.WriteLine();
         Console.WriteLine($"Run took {total.Elapsed.TotalMinutes:F1} min; peak working set {PeakWorkingSetMb():N0} MB.");
@@ -69,6 +76,16 @@ static class VectorBench
         Console.WriteLine($"| data | index | N | search expansion | p50 ms | p99 ms | queries/s (one thread) | recall@{K} vs exact |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var r in searches.OrderBy(r => r.Data).ThenBy(r => r.Index).ThenBy(r => r.Expansion).ThenBy(r => r.N)) Console.WriteLine(Format(r));
+        Console.WriteLine();
+        Console.WriteLine($"How hard each data set is for any index (exact answers, medians over the {QueryCount} queries): relative contrast = mean " +
+                          $"distance from a query to the data (2,000 stored vectors) / distance to its {K}th neighbour (He, Kumar and Chang 2012: near 1, " +
+                          $"the neighbours are barely closer than the rest, and graph or partition indexes must visit most of the data); LID = local " +
+                          $"intrinsic dimensionality, maximum-likelihood estimate from the {K} nearest distances (Levina and Bickel 2004).");
+        Console.WriteLine();
+        Console.WriteLine($"| data | N | relative contrast | LID | similarity of the {K}th neighbour | mean similarity to the data |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var r in difficulty.OrderBy(r => r.Data).ThenBy(r => r.N))
+            Console.WriteLine($"| {r.Data} | {r.N:N0} | {r.RelativeContrast:F3} | {r.Lid:F1} | {r.KthSimilarity:F3} | {r.MeanSimilarity:F3} |");
         Console.WriteLine();
         Console.WriteLine($"Goal (HNSW p99 < 10 ms with recall@{K} >= 0.95): per size, the smallest measured search expansion reaching recall 0.95, and its p99.");
         Console.WriteLine();
@@ -97,11 +114,11 @@ static class VectorBench
             "rank32" => true,
             _ => throw new ArgumentException($"--data takes random and/or rank32, not '{x}'"),
         }).ToArray();
-        var hnsw = (Value("--hnsw") is { } h ? List(h) : ["f32", "f16"]).Select(x => x switch
+        var hnsw = (Value("--hnsw") is { } h ? List(h) : ["f32", "f16"]).Where(x => x != "none").Select(x => x switch
         {
             "f32" => false,
             "f16" => true,
-            _ => throw new ArgumentException($"--hnsw takes f32 and/or f16, not '{x}'"),
+            _ => throw new ArgumentException($"--hnsw takes f32 and/or f16 (or none: exact indexes only), not '{x}'"),
         }).ToArray();
         int threads = Value("--threads") is { } t ? int.Parse(t) : Environment.ProcessorCount;
         double minutes = Value("--build-minutes") is { } m ? double.Parse(m) : quick ? 5 : 45;
@@ -109,12 +126,14 @@ static class VectorBench
         int texts = Value("--embeddings") is { } t2 ? int.Parse(t2) : 0;
         string model = Value("--model") ?? "models/clippo-ti16-gen";
         sizes = sizes.Where(x => x > 0).ToArray();
-        if (sizes.Any(x => x < K) || threads < 1 || minutes <= 0 || expansions.Any(x => x < 1) || texts < 0)
-            throw new ArgumentException("sizes must be at least 10 (or 0: none), threads and expansions at least 1, build minutes positive");
-        return new Settings(sizes, data, hnsw, threads, TimeSpan.FromMinutes(minutes), expansions, texts, model);
+        int connectivity = Value("--connectivity") is { } c ? int.Parse(c) : 16;
+        int expansionAdd = Value("--expansion-add") is { } ea ? int.Parse(ea) : 128;
+        if (sizes.Any(x => x < K) || threads < 1 || minutes <= 0 || expansions.Any(x => x < 1) || texts < 0 || connectivity < 2 || expansionAdd < 1)
+            throw new ArgumentException("sizes must be at least 10 (or 0: none), threads and expansions at least 1, build minutes positive, connectivity at least 2");
+        return new Settings(sizes, data, hnsw, threads, TimeSpan.FromMinutes(minutes), expansions, texts, model, connectivity, expansionAdd);
     }
 
-    static void RunSize(int n, bool lowRank, Settings s, List<BuildRow> builds, List<SearchRow> searches)
+    static void RunSize(int n, bool lowRank, Settings s, List<BuildRow> builds, List<SearchRow> searches, List<DifficultyRow> difficulty)
     {
         var queries = new float[QueryCount][];
         for (int i = 0; i < QueryCount; i++) { queries[i] = new float[Dims]; Vector(seed: 2, i, queries[i], lowRank); }
@@ -125,6 +144,9 @@ static class VectorBench
         using var exact = new ExactIndex(Dims);
         builds.Add(BuildExact(n, lowRank, data, exact, "exact float32"));
         var truth = Measure(n, n, data, exact, "exact float32", 0, queries, null, searches);
+        var sample = new float[Math.Min(n, 2000) * Dims];
+        Generate(seed: 1, 0, sample.Length / Dims, sample, lowRank);
+        difficulty.Add(Difficulty(n, data, exact, queries, sample, Dims));
 
         if (!lowRank)
         {
@@ -136,7 +158,7 @@ static class VectorBench
         foreach (bool f16 in s.HnswFloat16)
         {
             string name = f16 ? "HNSW float16" : "HNSW float32";
-            using var hnsw = new HnswIndex(Dims, f16);
+            using var hnsw = new HnswIndex(Dims, f16, s.Connectivity, s.ExpansionAdd);
             var row = BuildHnsw(n, lowRank, data, hnsw, name, s);
             builds.Add(row);
             // Partial build: recall against the exact answer over the vectors it holds.
@@ -152,7 +174,7 @@ static class VectorBench
 
     /// <summary>Real embeddings: texts of the parallel corpus (UI messages in many languages) encoded by the model, the
     /// items from the training split and the queries from the held-out split, exact vs HNSW as for the synthetic data.</summary>
-    static async Task RunEmbeddingsAsync(Settings s, List<BuildRow> builds, List<SearchRow> searches)
+    static async Task RunEmbeddingsAsync(Settings s, List<BuildRow> builds, List<SearchRow> searches, List<DifficultyRow> difficulty)
     {
         var clock = Stopwatch.StartNew();
         var corpus = VqaApi.Generation.ParallelCorpus.Load();
@@ -187,10 +209,11 @@ static class VectorBench
         var (managed1, ws1) = Memory();
         builds.Add(new BuildRow(n, data, "exact float32", n, sw.Elapsed.TotalSeconds, Mb(managed1 - managed0), Mb(ws1 - ws0), null, ""));
         var truth = Measure(n, n, data, exact, "exact float32", 0, queries, null, searches);
+        difficulty.Add(Difficulty(n, data, exact, queries.ToArray(), rows.AsSpan(0, Math.Min(n, 2000) * dims).ToArray(), dims));
         foreach (bool f16 in s.HnswFloat16)
         {
             string name = f16 ? "HNSW float16" : "HNSW float32";
-            using var hnsw = new HnswIndex(dims, f16);
+            using var hnsw = new HnswIndex(dims, f16, s.Connectivity, s.ExpansionAdd);
             (managed0, ws0) = Memory();
             sw.Restart();
             hnsw.UpsertMany(Enumerable.Range(0, n).Select(i => (long)i).ToArray(), rows, s.Threads);
@@ -255,6 +278,41 @@ static class VectorBench
         string note = built == n ? "" : $" (stopped at {s.BuildBudget.TotalMinutes:F0} min)";
         var row = new BuildRow(n, data, name, built, sw.Elapsed.TotalSeconds, Mb(managed1 - managed0), Mb(ws1 - ws0), Mb(index.NativeMemoryUsage), note);
         Console.Error.WriteLine($"[vectors] {Format(row)}");
+        return row;
+    }
+
+    /// <summary>Relative contrast and LID of a data set from its exact index (see <see cref="DifficultyRow"/>); distances are
+    /// Euclidean between unit vectors, sqrt(2 - 2 cos).</summary>
+    static DifficultyRow Difficulty(int n, string data, ExactIndex exact, float[][] queries, float[] sample, int dims)
+    {
+        static double Distance(double similarity) => Math.Sqrt(Math.Max(2 - 2 * similarity, 1e-12));
+        var contrast = new List<double>(queries.Length);
+        var lid = new List<double>(queries.Length);
+        var kth = new List<double>(queries.Length);
+        var mean = new List<double>(queries.Length);
+        int rows = sample.Length / dims;
+        foreach (var q in queries)
+        {
+            var hits = exact.Search(q, K);
+            double meanDistance = 0, meanSimilarity = 0;
+            for (int i = 0; i < rows; i++)
+            {
+                double sim = TensorPrimitives.Dot(q, sample.AsSpan(i * dims, dims));
+                meanDistance += Distance(sim);
+                meanSimilarity += sim;
+            }
+            meanDistance /= rows;
+            double dk = Distance(hits[^1].Score);
+            contrast.Add(meanDistance / dk);
+            double logs = 0;
+            for (int i = 0; i < hits.Count - 1; i++) logs += Math.Log(Distance(hits[i].Score) / dk);
+            lid.Add(logs < 0 ? -(hits.Count - 1) / logs : double.PositiveInfinity);
+            kth.Add(hits[^1].Score);
+            mean.Add(meanSimilarity / rows);
+        }
+        static double Median(List<double> x) { x.Sort(); return Percentile(x, 0.5); }
+        var row = new DifficultyRow(n, data, Median(contrast), Median(lid), Median(kth), Median(mean));
+        Console.Error.WriteLine($"[vectors] {n:N0} {data}: relative contrast {row.RelativeContrast:F3}, LID {row.Lid:F1}");
         return row;
     }
 

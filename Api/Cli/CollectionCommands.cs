@@ -17,7 +17,7 @@ public static class CollectionCommands
     {
         var collection = new Option<string>("--collection") { Description = "collection name (created for the model when missing)", Required = true };
         var model = new Option<string>("--model") { Description = "model directory", Required = true };
-        var root = new Option<string>("--root") { Description = "collections folder", DefaultValueFactory = _ => new CollectionOptions().Root };
+        var root = new Option<string?>("--root") { Description = "collections folder (default: Collections:Root of appsettings.json in the working folder, as the service reads it)" };
         var images = new Option<string?>("--images") { Description = "folder of images (ids are their relative paths)" };
         var texts = new Option<string?>("--texts") { Description = "JSONL file: {\"id\": ..., \"text\": ..., \"metadata\": {...}} per line" };
         var batch = new Option<int>("--batch") { Description = "items embedded and written per step", DefaultValueFactory = _ => 64 };
@@ -25,10 +25,9 @@ public static class CollectionCommands
         {
             Description = "exit without waiting for the background HNSW index to take in every item: what was built is saved, and the rest is added at the next start",
         };
-        var threshold = new Option<int>("--hnsw-threshold")
+        var threshold = new Option<int?>("--hnsw-threshold")
         {
-            Description = "items from which the collection has an HNSW index (Collections:HnswThreshold; give the service's value)",
-            DefaultValueFactory = _ => new CollectionOptions().HnswThreshold,
+            Description = "items from which the collection has an HNSW index (default: Collections:HnswThreshold, as the service reads it)",
         };
         var command = new Command("index", "Bulk-load a collection from a folder of images or a JSONL file of texts; resumable (ids already stored are skipped). " +
                                            "At the end it waits until the HNSW index holds every item, unless --no-wait-index")
@@ -41,8 +40,9 @@ public static class CollectionCommands
             int step = Math.Clamp(parse.GetValue(batch), 1, 4096);
             bool wait = !parse.GetValue(noWait);
             if (parse.GetValue(threshold) < 0) throw new ArgumentException("--hnsw-threshold must not be negative");
+            var options = CliCollectionOptions.Load(Environment.CurrentDirectory, parse.GetValue(root), parse.GetValue(threshold));
             // Without waiting, closing stops the index build after its current step (and saves it as far as it got).
-            var options = new CollectionOptions { Root = parse.GetValue(root)!, HnswThreshold = parse.GetValue(threshold), HnswShutdownWaitSeconds = wait ? 30 : 0 };
+            if (!wait) options.HnswShutdownWaitSeconds = 0;
             using var tools = HeadTooling.Open(parse.GetValue(model)!);
             using var store = new CollectionStore(Options.Create(options), NullLogger<CollectionStore>.Instance);
             var m = tools.Embeddings.Model;
@@ -95,12 +95,12 @@ public static class CollectionCommands
     {
         var collection = new Option<string>("--collection") { Description = "collection name", Required = true };
         var model = new Option<string>("--model") { Description = "the new model directory", Required = true };
-        var root = new Option<string>("--root") { Description = "collections folder", DefaultValueFactory = _ => new CollectionOptions().Root };
+        var root = new Option<string?>("--root") { Description = "collections folder (default: Collections:Root of appsettings.json in the working folder, as the service reads it)" };
         var command = new Command("reembed", "Re-embed every item of a collection (from its stored texts and images) for another model") { collection, model, root };
         command.SetAction(parse => guarded(() =>
         {
             using var tools = HeadTooling.Open(parse.GetValue(model)!);
-            var options = new CollectionOptions { Root = parse.GetValue(root)! };
+            var options = CliCollectionOptions.Load(Environment.CurrentDirectory, parse.GetValue(root));
             using var store = new CollectionStore(Options.Create(options), NullLogger<CollectionStore>.Instance);
             var source = store.Get(parse.GetValue(collection)!);
             var items = source.All();

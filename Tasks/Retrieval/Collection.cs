@@ -120,10 +120,14 @@ public sealed class Collection : IDisposable
     private readonly Lock _writer = new();
     private long _sequence;
     private int _sinceSnapshot;
-    // The background snapshot: it writes the items captured at sequence _snapshotCut. An item among them that is replaced or
-    // deleted before the writer has read its vector leaves a copy of the vector in _retained (both guarded by _lock).
+    // The background snapshot: it writes the items captured at sequence _snapshotCut, in key (= sequence) order, and has read
+    // the vectors of keys up to _snapshotRead. An item among the rest that is replaced or deleted before the snapshot has read
+    // its vector leaves a copy of the vector in _retained, dropped once read: at most one copy per item still to be written
+    // (all guarded by _lock; the snapshot thread changes _snapshotRead and _retained under the read lock, as nothing else
+    // reads them outside the write lock).
     private Task<Exception?>? _snapshotTask;
     private long _snapshotCut = -1;
+    private long _snapshotRead = -1;
     private readonly Dictionary<long, float[]> _retained = new();
     private readonly CancellationTokenSource _closing = new();
     private int _snapshotFailures;
@@ -144,6 +148,17 @@ public sealed class Collection : IDisposable
     /// <summary>A background snapshot is being written (from the write that started it until its task has ended, the HNSW
     /// index save at its end included). Read-only; for monitoring and benchmarks.</summary>
     public bool SnapshotRunning => Volatile.Read(ref _snapshotTask) is { IsCompleted: false };
+
+    /// <summary>Copies of replaced or deleted vectors the running snapshot has still to write (see <see cref="_retained"/>).</summary>
+    internal int RetainedVectors
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try { return _retained.Count; }
+            finally { _lock.ExitReadLock(); }
+        }
+    }
 
     /// <summary>Test hook: called at the points named by <see cref="CollectionEvent"/>, on the thread doing the work.</summary>
     internal Action<CollectionEvent>? Hook { get; set; }
@@ -250,7 +265,7 @@ public sealed class Collection : IDisposable
         if (_byId.Remove(record.Id, out var old))
         {
             _byKey.Remove(old.Key);
-            if (old.Key <= _snapshotCut)
+            if (old.Key <= _snapshotCut && old.Key > _snapshotRead)
             {
                 // The snapshot being written still needs this vector as it was at its cut.
                 var copy = new float[Info.Dimensions];
@@ -329,9 +344,8 @@ public sealed class Collection : IDisposable
     /// background snapshot. The caller holds the writer lock.</summary>
     private void WriteDurably(List<LogRecord> records)
     {
-        // Grow the exact index, if these records need it, before taking the write lock: the copy of every vector into a
-        // larger array takes long for a big collection (seconds at 65,536 x 768 on the build machine), and searches go on
-        // meanwhile; under the write lock only the swap to the new array is left. Only this writer adds rows. Done before
+        // Make room in the exact index, if these records need it, before taking the write lock (a new chunk of storage is
+        // allocated while searches go on; under the write lock only the swap is left). Only this writer adds rows. Done before
         // the log append, so that an index that cannot grow fails the write before anything is stored.
         _index.Reserve(_index.Count + records.Count);
         try { _log.Append(records); }
@@ -413,11 +427,12 @@ public sealed class Collection : IDisposable
                             var row = vectors.AsSpan(i * d, d);
                             if (!_index.TryGetVector(key, row))
                             {
-                                if (!_retained.TryGetValue(key, out var kept))
+                                if (!_retained.Remove(key, out var kept))
                                     throw new InvalidOperationException($"collection '{Info.Name}': the vector of key {key} is gone before the snapshot read it");
                                 kept.CopyTo(row);
                             }
                         }
+                        _snapshotRead = items[start + n - 1].Key;
                     }
                     finally { _lock.ExitReadLock(); }
                     for (int i = 0; i < n; i++)
@@ -463,6 +478,7 @@ public sealed class Collection : IDisposable
             try
             {
                 _snapshotCut = -1;
+                _snapshotRead = -1;
                 _retained.Clear();
             }
             finally { _lock.ExitWriteLock(); }

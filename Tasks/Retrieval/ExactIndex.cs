@@ -5,8 +5,11 @@ namespace VqaApi.Tasks.Retrieval;
 
 /// <summary>
 /// Brute-force vector index: every search scores every stored vector (SIMD dot products), so results are the true top-k.
-/// Vectors live in one contiguous row-major array (float32, or System.Half with <c>float16</c> to halve memory; scores are
-/// always computed in float32). Thread-safe: any number of concurrent searches; Upsert/Remove take a write lock.
+/// Vectors are stored row-major in fixed-size chunks (float32, or System.Half with <c>float16</c> to halve memory; scores are
+/// always computed in float32). Growing adds a chunk and never copies the stored vectors, so a write that needs room waits
+/// for one chunk's allocation (about 12 MB at 768 dimensions) however large the index is, and peak memory while growing is
+/// the index plus one chunk rather than twice the index. Only a small index (a single chunk) grows by doubling and copying.
+/// Thread-safe: any number of concurrent searches; Upsert/Remove take a write lock.
 /// </summary>
 public sealed class ExactIndex : IVectorIndex
 {
@@ -15,26 +18,43 @@ public sealed class ExactIndex : IVectorIndex
     const int InitialCapacity = 16;
     /// <summary>Rows converted from float16 to float32 at a time.</summary>
     const int HalfBlockRows = 64;
+    /// <summary>A full chunk holds about this many bytes of vectors (rounded down to a power-of-two row count).</summary>
+    const int ChunkTargetBytes = 16 << 20;
     static ReadOnlySpan<byte> Magic => "VQAEXCT1"u8;
     const int FormatVersion = 1;
+
+    /// <summary>One piece of storage: <see cref="Keys"/>.Length rows, their vectors in <see cref="F32"/> or <see cref="F16"/>.</summary>
+    sealed class Chunk(int rows, int dimensions, bool float16)
+    {
+        public readonly long[] Keys = new long[rows];
+        public readonly float[]? F32 = float16 ? null : new float[rows * dimensions];
+        public readonly Half[]? F16 = float16 ? new Half[rows * dimensions] : null;
+        public int Rows => Keys.Length;
+    }
 
     readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     readonly Dictionary<long, int> _slots = new();
     readonly int _dimensions;
     readonly bool _float16;
-    float[]? _f32;
-    Half[]? _f16;
-    long[] _keys;
+    /// <summary>log2 of the rows of a full chunk; row r lives in chunk r &gt;&gt; shift at r &amp; (full rows - 1).</summary>
+    readonly int _chunkShift;
+    /// <summary>Either one chunk of up to <see cref="ChunkRows"/> rows, or several chunks of exactly that many.</summary>
+    Chunk[] _chunks;
     int _count;
     bool _disposed;
 
-    public ExactIndex(int dimensions, bool float16 = false)
+    public ExactIndex(int dimensions, bool float16 = false) : this(dimensions, float16, chunkRows: 0) { }
+
+    /// <param name="chunkRows">Rows per full chunk, a power of two (tests use small ones); 0 picks about 16 MB a chunk.</param>
+    internal ExactIndex(int dimensions, bool float16, int chunkRows)
     {
         VectorIndexShared.CheckDimensions(dimensions);
         _dimensions = dimensions;
         _float16 = float16;
-        _keys = [];
-        Allocate(0);
+        long rowBytes = (long)dimensions * (float16 ? 2 : 4);
+        long rows = chunkRows > 0 ? chunkRows : Math.Max(HalfBlockRows, ChunkTargetBytes / rowBytes);
+        _chunkShift = Math.Min(System.Numerics.BitOperations.Log2((ulong)rows), System.Numerics.BitOperations.Log2((ulong)Math.Max(1, Array.MaxLength / dimensions)));
+        _chunks = [];
     }
 
     public int Dimensions => _dimensions;
@@ -50,8 +70,11 @@ public sealed class ExactIndex : IVectorIndex
         }
     }
 
-    /// <summary>The largest number of rows one contiguous array can hold for these dimensions.</summary>
-    int MaxRows => Array.MaxLength / _dimensions;
+    /// <summary>Rows in a full chunk.</summary>
+    internal int ChunkRows => 1 << _chunkShift;
+
+    /// <summary>The most rows the index can hold (rows are numbered by int).</summary>
+    int MaxRows => int.MaxValue / ChunkRows * ChunkRows;
 
     /// <summary>Rows the storage holds before it has to grow.</summary>
     internal int Capacity
@@ -59,61 +82,66 @@ public sealed class ExactIndex : IVectorIndex
         get
         {
             _lock.EnterReadLock();
-            try { return _keys.Length; }
+            try { return CapacityOf(_chunks); }
             finally { _lock.ExitReadLock(); }
         }
     }
 
-    /// <summary>Test hook: called by <see cref="Reserve"/> after the copy, before the swap (searches may run meanwhile).</summary>
-    internal Action? ReserveCopied { get; set; }
+    static int CapacityOf(Chunk[] chunks) => chunks.Length switch { 0 => 0, 1 => chunks[0].Rows, _ => chunks.Length * chunks[0].Rows };
 
-    void Allocate(int rows)
+    /// <summary>Test hook: called by <see cref="Reserve"/> after the new storage is ready, before the swap (searches may run
+    /// meanwhile).</summary>
+    internal Action? ReserveAllocated { get; set; }
+
+    /// <summary>The vector of a stored row (the caller holds a lock).</summary>
+    Span<float> RowF32(int row) => _chunks[row >> _chunkShift].F32.AsSpan((row & (ChunkRows - 1)) * _dimensions, _dimensions);
+    Span<Half> RowF16(int row) => _chunks[row >> _chunkShift].F16.AsSpan((row & (ChunkRows - 1)) * _dimensions, _dimensions);
+    ref long KeyAt(int row) => ref _chunks[row >> _chunkShift].Keys[row & (ChunkRows - 1)];
+
+    /// <summary>
+    /// Storage holding at least <paramref name="rows"/> rows with the stored ones in place, or null when the current storage
+    /// holds them already. Only reads the storage (the caller keeps writers out). Beyond one chunk, the stored chunks are
+    /// reused and only new ones are allocated; a single small chunk doubles (a copy of at most one chunk).
+    /// </summary>
+    Chunk[]? Grown(int rows)
     {
-        var (f32, f16, keys) = Copy(rows);
-        (_f32, _f16, _keys) = (f32, f16, keys);
+        int capacity = CapacityOf(_chunks);
+        if (rows <= capacity) return null;
+        if (rows > MaxRows) throw new InvalidOperationException($"ExactIndex cannot hold more than {MaxRows:N0} vectors.");
+        if (rows <= ChunkRows)
+        {
+            int target = (int)Math.Clamp(Math.Max((long)capacity * 2, InitialCapacity), rows, ChunkRows);
+            return [CopyOf(_chunks.Length == 0 ? null : _chunks[0], target)];
+        }
+        int chunks = (int)(((long)rows + ChunkRows - 1) >> _chunkShift);
+        var grown = new Chunk[chunks];
+        _chunks.CopyTo(grown, 0);
+        if (grown[0] is { } first && first.Rows < ChunkRows) grown[0] = CopyOf(first, ChunkRows);
+        for (int i = 0; i < chunks; i++) grown[i] ??= new Chunk(ChunkRows, _dimensions, _float16);
+        return grown;
     }
 
-    /// <summary>New storage for <paramref name="rows"/> rows holding the stored ones. Reads the storage only: the caller holds
-    /// a lock that keeps writers out.</summary>
-    (float[]? F32, Half[]? F16, long[] Keys) Copy(int rows)
+    /// <summary>A chunk of <paramref name="rows"/> rows holding the first <see cref="_count"/> rows of <paramref name="source"/>.</summary>
+    Chunk CopyOf(Chunk? source, int rows)
     {
-        long elements = (long)rows * _dimensions;
-        var keys = new long[rows];
-        _keys.AsSpan(0, Math.Min(_count, rows)).CopyTo(keys);
-        if (_float16)
-        {
-            var data = new Half[elements];
-            if (_f16 is not null) _f16.AsSpan(0, _count * _dimensions).CopyTo(data);
-            return (null, data, keys);
-        }
-        else
-        {
-            var data = new float[elements];
-            if (_f32 is not null) _f32.AsSpan(0, _count * _dimensions).CopyTo(data);
-            return (data, null, keys);
-        }
-    }
-
-    /// <summary>The capacity to grow to for <paramref name="rows"/> rows (doubling), or 0 when the storage holds them already.</summary>
-    int GrowTarget(int rows)
-    {
-        if (rows <= _keys.Length) return 0;
-        if (rows > MaxRows) throw new InvalidOperationException($"ExactIndex cannot hold more than {MaxRows:N0} vectors of {_dimensions} dimensions.");
-        long grown = Math.Max((long)_keys.Length * 2, InitialCapacity);
-        return (int)Math.Clamp(grown, rows, MaxRows);
+        var chunk = new Chunk(rows, _dimensions, _float16);
+        if (source is null) return chunk;
+        int n = Math.Min(Math.Min(_count, source.Rows), rows);
+        source.Keys.AsSpan(0, n).CopyTo(chunk.Keys);
+        if (_float16) source.F16.AsSpan(0, n * _dimensions).CopyTo(chunk.F16);
+        else source.F32.AsSpan(0, n * _dimensions).CopyTo(chunk.F32);
+        return chunk;
     }
 
     void EnsureCapacity(int rows)
     {
-        if (GrowTarget(rows) is > 0 and var target) Allocate(target);
+        if (Grown(rows) is { } grown) _chunks = grown;
     }
 
     /// <summary>
-    /// Grows the storage (doubling) so that it holds at least <paramref name="rows"/> vectors without blocking searches: the
-    /// stored vectors are copied under the upgradeable read lock (searches go on, writers wait), and only the swap to the new
-    /// arrays takes the write lock. <see cref="Upsert"/> grows the storage too, but under the write lock, so every search waits
-    /// for the copy (hundreds of MB for a large index: seconds on a machine where fresh memory is slow to touch). A caller
-    /// about to add rows calls this first.
+    /// Grows the storage so that it holds at least <paramref name="rows"/> vectors without blocking searches: new chunks are
+    /// allocated under the upgradeable read lock (searches go on, writers wait), and only the swap takes the write lock.
+    /// <see cref="Upsert"/> grows the storage too, under the write lock; a caller about to add many rows calls this first.
     /// </summary>
     public void Reserve(int rows)
     {
@@ -121,12 +149,10 @@ public sealed class ExactIndex : IVectorIndex
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            int target = GrowTarget(rows);
-            if (target == 0) return;
-            var (f32, f16, keys) = Copy(target); // no writer can enter while this thread holds the upgradeable lock
-            ReserveCopied?.Invoke();
+            if (Grown(rows) is not { } grown) return; // no writer can enter while this thread holds the upgradeable lock
+            ReserveAllocated?.Invoke();
             _lock.EnterWriteLock();
-            try { (_f32, _f16, _keys) = (f32, f16, keys); }
+            try { _chunks = grown; }
             finally { _lock.ExitWriteLock(); }
         }
         finally { _lock.ExitUpgradeableReadLock(); }
@@ -143,11 +169,11 @@ public sealed class ExactIndex : IVectorIndex
             {
                 EnsureCapacity(_count + 1);
                 slot = _count++;
-                _keys[slot] = key;
+                KeyAt(slot) = key;
                 _slots.Add(key, slot);
             }
-            if (_float16) TensorPrimitives.ConvertToHalf(vector, _f16.AsSpan(slot * _dimensions, _dimensions));
-            else vector.CopyTo(_f32.AsSpan(slot * _dimensions, _dimensions));
+            if (_float16) TensorPrimitives.ConvertToHalf(vector, RowF16(slot));
+            else vector.CopyTo(RowF32(slot));
         }
         finally { _lock.ExitWriteLock(); }
     }
@@ -162,18 +188,32 @@ public sealed class ExactIndex : IVectorIndex
             int last = --_count;
             if (slot != last)
             {
-                // Swap-with-last compaction keeps storage contiguous.
-                long moved = _keys[last];
-                _keys[slot] = moved;
+                // Swap-with-last compaction keeps the rows dense.
+                long moved = KeyAt(last);
+                KeyAt(slot) = moved;
                 _slots[moved] = slot;
-                if (_float16) _f16.AsSpan(last * _dimensions, _dimensions).CopyTo(_f16.AsSpan(slot * _dimensions, _dimensions));
-                else _f32.AsSpan(last * _dimensions, _dimensions).CopyTo(_f32.AsSpan(slot * _dimensions, _dimensions));
+                if (_float16) RowF16(last).CopyTo(RowF16(slot));
+                else RowF32(last).CopyTo(RowF32(slot));
             }
-            // Give memory back when the index shrank to a quarter of its capacity.
-            if (_keys.Length > InitialCapacity && _count <= _keys.Length / 4) Allocate(Math.Max(InitialCapacity, _keys.Length / 2));
+            Shrink();
             return true;
         }
         finally { _lock.ExitWriteLock(); }
+    }
+
+    /// <summary>Gives memory back when the index shrank to a quarter of its capacity: whole chunks beyond twice the rows in use
+    /// are dropped; a single chunk halves.</summary>
+    void Shrink()
+    {
+        int capacity = CapacityOf(_chunks);
+        if (capacity <= InitialCapacity || _count > capacity / 4) return;
+        if (_chunks.Length == 1)
+        {
+            _chunks = [CopyOf(_chunks[0], Math.Max(InitialCapacity, capacity / 2))];
+            return;
+        }
+        int keep = Math.Max(1, (int)(((2L * _count) + ChunkRows - 1) >> _chunkShift));
+        if (keep < _chunks.Length) _chunks = _chunks[..keep];
     }
 
     public bool Contains(long key)
@@ -195,8 +235,8 @@ public sealed class ExactIndex : IVectorIndex
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_slots.TryGetValue(key, out int slot)) return false;
-            if (_float16) TensorPrimitives.ConvertToSingle(_f16.AsSpan(slot * _dimensions, _dimensions), destination);
-            else _f32.AsSpan(slot * _dimensions, _dimensions).CopyTo(destination);
+            if (_float16) TensorPrimitives.ConvertToSingle(RowF16(slot), destination);
+            else RowF32(slot).CopyTo(destination);
             return true;
         }
         finally { _lock.ExitReadLock(); }
@@ -250,13 +290,27 @@ public sealed class ExactIndex : IVectorIndex
         finally { _lock.ExitReadLock(); }
     }
 
+    /// <summary>Scores rows [start, end), chunk by chunk.</summary>
     void ScanRange(ReadOnlySpan<float> query, int start, int end, TopK top, Func<long, bool>? filter, float minScore)
     {
-        int d = _dimensions;
-        var keys = _keys;
+        var chunks = _chunks;
+        int mask = ChunkRows - 1;
+        for (int row = start; row < end;)
+        {
+            var chunk = chunks[row >> _chunkShift];
+            int offset = row & mask, rows = Math.Min(end - row, chunk.Rows - offset);
+            ScanChunk(query, chunk, offset, rows, top, filter, minScore);
+            row += rows;
+        }
+    }
+
+    void ScanChunk(ReadOnlySpan<float> query, Chunk chunk, int start, int rows, TopK top, Func<long, bool>? filter, float minScore)
+    {
+        int d = _dimensions, end = start + rows;
+        var keys = chunk.Keys;
         if (!_float16)
         {
-            var data = _f32!;
+            var data = chunk.F32!;
             for (int row = start; row < end; row++)
             {
                 long key = keys[row];
@@ -267,19 +321,19 @@ public sealed class ExactIndex : IVectorIndex
             return;
         }
 
-        var half = _f16!;
-        int block = Math.Min(HalfBlockRows, end - start);
+        var half = chunk.F16!;
+        int block = Math.Min(HalfBlockRows, rows);
         var buffer = ArrayPool<float>.Shared.Rent(block * d);
         try
         {
             for (int row0 = start; row0 < end; row0 += block)
             {
-                int rows = Math.Min(block, end - row0);
+                int n = Math.Min(block, end - row0);
                 if (filter is null)
                 {
                     // Widen a block of rows at once (vectorised conversion), then score each row in float32.
-                    TensorPrimitives.ConvertToSingle(half.AsSpan(row0 * d, rows * d), buffer.AsSpan(0, rows * d));
-                    for (int r = 0; r < rows; r++)
+                    TensorPrimitives.ConvertToSingle(half.AsSpan(row0 * d, n * d), buffer.AsSpan(0, n * d));
+                    for (int r = 0; r < n; r++)
                     {
                         float score = TensorPrimitives.Dot(query, buffer.AsSpan(r * d, d));
                         if (score >= minScore && top.MayAccept(score)) top.Add(keys[row0 + r], score);
@@ -287,7 +341,7 @@ public sealed class ExactIndex : IVectorIndex
                 }
                 else
                 {
-                    for (int r = 0; r < rows; r++)
+                    for (int r = 0; r < n; r++)
                     {
                         long key = keys[row0 + r];
                         if (!filter(key)) continue;
@@ -299,6 +353,17 @@ public sealed class ExactIndex : IVectorIndex
             }
         }
         finally { ArrayPool<float>.Shared.Return(buffer); }
+    }
+
+    /// <summary>Calls <paramref name="segment"/> with (chunk, rows in use) for every chunk holding stored rows, in row order.</summary>
+    void ForEachSegment(Action<Chunk, int> segment)
+    {
+        for (int row = 0, i = 0; row < _count; i++)
+        {
+            int rows = Math.Min(_count - row, _chunks[i].Rows);
+            segment(_chunks[i], rows);
+            row += rows;
+        }
     }
 
     /// <summary>
@@ -322,10 +387,12 @@ public sealed class ExactIndex : IVectorIndex
                 w.WriteInt32(_float16 ? 1 : 0);
                 w.WriteInt32(0);
                 w.WriteInt64(_count);
-                w.WriteValues<long>(_keys.AsSpan(0, _count));
-                long values = (long)_count * _dimensions;
-                if (_float16) w.WriteValues<Half>(_f16.AsSpan(0, (int)values));
-                else w.WriteValues<float>(_f32.AsSpan(0, (int)values));
+                ForEachSegment((chunk, rows) => w.WriteValues<long>(chunk.Keys.AsSpan(0, rows)));
+                ForEachSegment((chunk, rows) =>
+                {
+                    if (_float16) w.WriteValues<Half>(chunk.F16.AsSpan(0, rows * _dimensions));
+                    else w.WriteValues<float>(chunk.F32.AsSpan(0, rows * _dimensions));
+                });
                 w.WriteChecksum();
             });
         }
@@ -349,22 +416,28 @@ public sealed class ExactIndex : IVectorIndex
         if (dimensions <= 0) throw r.Bad($"dimensions {dimensions} must be positive.");
         if ((flags & ~1) != 0) throw r.Bad($"unknown flags 0x{flags:x}.");
         bool float16 = (flags & 1) != 0;
-        if (count < 0 || count > Array.MaxLength / dimensions) throw r.Bad($"vector count {count} is out of range.");
+        var index = new ExactIndex(dimensions, float16);
+        if (count < 0 || count > index.MaxRows) throw r.Bad($"vector count {count} is out of range.");
         long expected = 32 + count * 8 + count * dimensions * (float16 ? 2L : 4L) + 8;
         if (stream.Length < expected) throw r.Bad($"the file is truncated ({stream.Length:N0} bytes, expected {expected:N0}).");
         if (stream.Length > expected) throw r.Bad($"the file has {stream.Length - expected:N0} unexpected trailing bytes.");
 
-        var index = new ExactIndex(dimensions, float16);
         int n = (int)count;
-        index.Allocate(Math.Max(n, InitialCapacity));
-        r.ReadValues<long>(index._keys.AsSpan(0, n));
-        if (float16) r.ReadValues<Half>(index._f16.AsSpan(0, n * dimensions));
-        else r.ReadValues<float>(index._f32.AsSpan(0, n * dimensions));
+        index.EnsureCapacity(Math.Max(n, InitialCapacity));
+        index._count = n;
+        index.ForEachSegment((chunk, rows) => r.ReadValues<long>(chunk.Keys.AsSpan(0, rows)));
+        index.ForEachSegment((chunk, rows) =>
+        {
+            if (float16) r.ReadValues<Half>(chunk.F16.AsSpan(0, rows * dimensions));
+            else r.ReadValues<float>(chunk.F32.AsSpan(0, rows * dimensions));
+        });
         r.VerifyChecksumAndEnd();
         index._slots.EnsureCapacity(n);
         for (int i = 0; i < n; i++)
-            if (!index._slots.TryAdd(index._keys[i], i)) throw r.Bad($"key {index._keys[i]} appears twice.");
-        index._count = n;
+        {
+            long key = index.KeyAt(i);
+            if (!index._slots.TryAdd(key, i)) throw r.Bad($"key {key} appears twice.");
+        }
         return index;
     }
 
@@ -376,9 +449,7 @@ public sealed class ExactIndex : IVectorIndex
         {
             if (_disposed) return;
             _disposed = true;
-            _f32 = null;
-            _f16 = null;
-            _keys = [];
+            _chunks = [];
             _slots.Clear();
             _count = 0;
         }

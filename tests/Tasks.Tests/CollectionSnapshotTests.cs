@@ -63,21 +63,25 @@ public sealed class CollectionSnapshotTests : IDisposable
             Assert.True(writing.Wait(TimeSpan.FromSeconds(30)), "the snapshot did not start");
 
             // The snapshot is stuck after its first batch of items. Writes go on: new items, and a replacement and a
-            // delete of items it has not read yet (their vectors as of the snapshot must still reach it).
+            // delete of items it has not read yet (their vectors as of the snapshot must still reach it, so the collection
+            // keeps a copy of each), and a replacement of one it has read (no copy needed).
             var writes = Task.Run(() =>
             {
                 for (int i = 0; i < 50; i++) c.Upsert([new NewItem($"new{i}", null, null, null, Vector(10_000 + i))], upsert: false);
                 c.Upsert([new NewItem("id900", null, null, null, Vector(20_000))], upsert: true);
                 Assert.True(c.Delete("id901"));
+                c.Upsert([new NewItem("id5", null, null, null, Vector(20_005))], upsert: true);
             });
             await writes.WaitAsync(TimeSpan.FromSeconds(60)); // a TimeoutException here: the writes waited for the snapshot
             Assert.False(ended.IsSet, "the snapshot was still being written when the writes were acknowledged");
             Assert.True(c.SnapshotRunning);
             Assert.Equal("new7", c.Search(Vector(10_007), 1, float.NegativeInfinity, null)[0].Item.Id);
             Assert.Equal(Vector(20_000), c.GetVector("id900"));
+            Assert.Equal(2, c.RetainedVectors); // id900 and id901; not id5, which the snapshot had written
 
             release.Set();
             Assert.True(ended.Wait(TimeSpan.FromSeconds(60)));
+            Assert.Equal(0, c.RetainedVectors);
             c.WaitForBackgroundSnapshot();
             Assert.False(c.SnapshotRunning);
             Assert.Equal(0, c.SnapshotFailures);
@@ -85,6 +89,7 @@ public sealed class CollectionSnapshotTests : IDisposable
         foreach (var (id, v) in atCut) expected[id] = v;
         for (int i = 0; i < 50; i++) expected[$"new{i}"] = Vector(10_000 + i);
         expected["id900"] = Vector(20_000);
+        expected["id5"] = Vector(20_005);
         expected.Remove("id901");
 
         // The snapshot alone is the collection as it was when the snapshot started.

@@ -158,7 +158,7 @@ public sealed class CollectionTests : IDisposable
         }
         IReadOnlyList<SearchHit>? during = null;
         int grown = 0;
-        c.ExactIndex.ReserveCopied = () =>
+        c.ExactIndex.ReserveAllocated = () =>
         {
             grown++;
             var search = Task.Run(() => c.Search(V(1, 0, 0, 1), 3, float.NegativeInfinity, null));
@@ -166,7 +166,7 @@ public sealed class CollectionTests : IDisposable
             during = search.Result;
         };
         c.Upsert([new NewItem("b", null, null, null, V(-1, 0, 0, 0))], upsert: false); // one more than the capacity
-        c.ExactIndex.ReserveCopied = null;
+        c.ExactIndex.ReserveAllocated = null;
         Assert.Equal(1, grown);
         Assert.NotNull(during);
         Assert.Equal(3, during.Count);

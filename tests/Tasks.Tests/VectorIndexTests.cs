@@ -128,7 +128,7 @@ public sealed class VectorIndexTests : IDisposable
         var query = data[3].Vector;
         var expected = index.Search(query, 10);
         IReadOnlyList<VectorHit>? during = null;
-        index.ReserveCopied = () =>
+        index.ReserveAllocated = () =>
         {
             // Copied, not yet swapped in: a search on another thread goes on (it would wait here if the copy held the write lock).
             var search = Task.Run(() => index.Search(query, 10));
@@ -136,7 +136,7 @@ public sealed class VectorIndexTests : IDisposable
             during = search.Result;
         };
         index.Reserve(5000);
-        index.ReserveCopied = null;
+        index.ReserveAllocated = null;
         Assert.Equal(expected, during);
         int capacity = index.Capacity;
         Assert.True(capacity >= 5000, $"capacity {capacity}");
@@ -153,6 +153,95 @@ public sealed class VectorIndexTests : IDisposable
         Assert.Equal(capacity, index.Capacity);
         Assert.Equal(capacity, index.Count);
         Assert.Equal(expected.Select(h => h.Key).Take(3), index.Search(query, 10, key => key < 10_000).Select(h => h.Key).Take(3));
+    }
+
+    [Fact]
+    public void Exact_growth_past_one_chunk_allocates_one_chunk_and_copies_nothing()
+    {
+        // 768 dimensions: a chunk is 4,096 rows (12 MB). Growing a 3-chunk index by one row used to copy all of it into an
+        // array twice as large (75 MB allocated, seconds at a million rows); now it allocates one more chunk.
+        const int dims = 768;
+        var data = Data(3 * 4096, dims, seed: 21);
+        using var index = Fill(new ExactIndex(dims), data);
+        Assert.Equal(4096, index.ChunkRows);
+        Assert.Equal(3 * 4096, index.Capacity);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        index.Reserve(index.Count + 1);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long chunkBytes = 4096L * dims * sizeof(float);
+        Assert.True(allocated < chunkBytes * 11 / 10, $"growing by one row allocated {allocated:N0} bytes; one chunk is {chunkBytes:N0}");
+        Assert.Equal(4 * 4096, index.Capacity);
+        var extra = Data(1, dims, seed: 22, keyOffset: 1_000_000);
+        Fill(index, extra);
+        var got = new float[dims];
+        foreach (var (key, vector) in data.Where((_, i) => i % 997 == 0).Concat(extra))
+        {
+            Assert.True(index.TryGetVector(key, got));
+            Assert.Equal(vector, got);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Exact_index_in_small_chunks_matches_brute_force_through_growth_removal_and_reload(bool float16)
+    {
+        // Chunks of 64 rows: 60,000 rows span 938 chunks and take the parallel search path; removals move rows across chunk
+        // boundaries and shrink the storage; a save and load keeps it all.
+        const int dims = 8;
+        var data = Data(60_000, dims, seed: 23);
+        using var index = Fill(new ExactIndex(dims, float16, chunkRows: 64), data);
+        Assert.Equal(64, index.ChunkRows);
+        var rng = new Random(24);
+        var queries = Enumerable.Range(0, 5).Select(_ => RandomUnit(rng, dims)).ToList();
+        void Check(ExactIndex idx, List<(long Key, float[] Vector)> stored)
+        {
+            // float16 keeps 3 significant digits: compare keys only where the brute-force scores are clearly apart.
+            foreach (var q in queries)
+            {
+                var truth = BruteForce(stored, q, 11);
+                var hits = idx.Search(q, 10);
+                Assert.Equal(10, hits.Count);
+                for (int i = 0; i < 10; i++)
+                {
+                    Assert.Equal(truth[i].Score, hits[i].Score, float16 ? 2e-3 : 1e-5);
+                    bool apart = (i == 0 || truth[i - 1].Score - truth[i].Score > 4e-3) && truth[i].Score - truth[i + 1].Score > 4e-3;
+                    if (!float16 || apart) Assert.Equal(truth[i].Key, hits[i].Key);
+                }
+                var filtered = idx.Search(q, 5, key => key % 3 == 0);
+                Assert.All(filtered, h => Assert.Equal(0, h.Key % 3));
+                Assert.Equal(BruteForce(stored, q, 5, key => key % 3 == 0).Select(t => t.Score), filtered.Select(h => (double)h.Score), new ToleranceComparer(float16 ? 2e-3 : 1e-5));
+            }
+        }
+        Check(index, data);
+
+        // Remove 90% (scattered): rows move from the end into the holes, and the storage shrinks chunk by chunk.
+        int capacity = index.Capacity;
+        var kept = data.Where(d => d.Key % 10 == 7).ToList();
+        foreach (var (key, _) in data) if (key % 10 != 7) Assert.True(index.Remove(key));
+        Assert.Equal(kept.Count, index.Count);
+        // Storage shrinks once rows fall to a quarter of it, to twice the rows: never more than 4x the rows (plus a chunk).
+        Assert.True(index.Capacity <= 4 * index.Count + 64, $"capacity {index.Capacity} (was {capacity}) for {index.Count} rows");
+        Assert.True(index.Capacity >= index.Count);
+        var got = new float[dims];
+        foreach (var (key, vector) in kept)
+        {
+            Assert.True(index.TryGetVector(key, got));
+            for (int i = 0; i < dims; i++) Assert.Equal(vector[i], got[i], float16 ? 1e-3 : 0);
+        }
+        Check(index, kept);
+
+        string path = Path.Combine(_dir, "chunks.exact");
+        index.Save(path);
+        using var loaded = ExactIndex.Load(path);
+        Assert.Equal(kept.Count, loaded.Count);
+        Check(loaded, kept);
+    }
+
+    sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+        public int GetHashCode(double obj) => 0;
     }
 
     [Fact]
