@@ -149,14 +149,15 @@ public sealed class Collection : IDisposable
     /// index save at its end included). Read-only; for monitoring and benchmarks.</summary>
     public bool SnapshotRunning => Volatile.Read(ref _snapshotTask) is { IsCompleted: false };
 
-    /// <summary>Copies of replaced or deleted vectors the running snapshot has still to write (see <see cref="_retained"/>).</summary>
+    /// <summary>Copies of replaced or deleted vectors the running snapshot has still to write (see <see cref="_retained"/>; the
+    /// write lock, as the snapshot thread changes it under the read lock). For tests.</summary>
     internal int RetainedVectors
     {
         get
         {
-            _lock.EnterReadLock();
+            _lock.EnterWriteLock();
             try { return _retained.Count; }
-            finally { _lock.ExitReadLock(); }
+            finally { _lock.ExitWriteLock(); }
         }
     }
 
