@@ -36,6 +36,10 @@ static class VectorBench
     /// intrinsic dimensionality (Levina and Bickel, 2004) from the k nearest distances.</summary>
     sealed record DifficultyRow(int N, string Data, double RelativeContrast, double Lid, double KthSimilarity, double MeanSimilarity);
 
+    /// <summary>Scoring a collection's HNSW backlog (items not in the graph yet) exactly, two ways: one scan of the whole
+    /// exact index with a membership test, or <see cref="ExactIndex.SearchAmong"/> over the backlog's keys.</summary>
+    sealed record BacklogRow(int N, string Data, int Backlog, double ScanP50, double ScanP99, double AmongP50, double AmongP99);
+
     sealed record Settings(int[] Sizes, bool[] LowRank, bool[] HnswFloat16, int Threads, TimeSpan BuildBudget, int[] Expansions,
         int EmbeddingTexts, string Model, int Connectivity, int ExpansionAdd);
 
@@ -60,10 +64,11 @@ static class VectorBench
         var builds = new List<BuildRow>();
         var searches = new List<SearchRow>();
         var difficulty = new List<DifficultyRow>();
+        var backlog = new List<BacklogRow>();
         var total = Stopwatch.StartNew();
         foreach (int n in s.Sizes)
             foreach (bool lowRank in s.LowRank)
-                RunSize(n, lowRank, s, builds, searches, difficulty);
+                RunSize(n, lowRank, s, builds, searches, difficulty, backlog);
         if (s.EmbeddingTexts > 0) await RunEmbeddingsAsync(s, builds, searches, difficulty);
 
         Console.WriteLine();
@@ -86,6 +91,16 @@ static class VectorBench
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
         foreach (var r in difficulty.OrderBy(r => r.Data).ThenBy(r => r.N))
             Console.WriteLine($"| {r.Data} | {r.N:N0} | {r.RelativeContrast:F3} | {r.Lid:F1} | {r.KthSimilarity:F3} | {r.MeanSimilarity:F3} |");
+        Console.WriteLine();
+        Console.WriteLine($"Exact scoring of an HNSW backlog (the items a collection has not added to its graph yet; every search scores them " +
+                          $"exactly beside the graph): one scan of the whole exact float32 index with a membership test (the collection's way for a " +
+                          $"backlog of 1/32 of the items or more), or ExactIndex.SearchAmong over the backlog's keys (its way below that). " +
+                          $"{BacklogQueries} queries, top {K}, times in ms.");
+        Console.WriteLine();
+        Console.WriteLine("| data | N | backlog | scan p50 | scan p99 | by key p50 | by key p99 | scan / by key (p50) |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in backlog.OrderBy(r => r.Data).ThenBy(r => r.N).ThenBy(r => r.Backlog))
+            Console.WriteLine($"| {r.Data} | {r.N:N0} | {r.Backlog:N0} | {r.ScanP50:F3} | {r.ScanP99:F3} | {r.AmongP50:F3} | {r.AmongP99:F3} | {r.ScanP50 / r.AmongP50:F1} |");
         Console.WriteLine();
         Console.WriteLine($"Goal (HNSW p99 < 10 ms with recall@{K} >= 0.95): per size, the smallest measured search expansion reaching recall 0.95, and its p99.");
         Console.WriteLine();
@@ -133,7 +148,8 @@ static class VectorBench
         return new Settings(sizes, data, hnsw, threads, TimeSpan.FromMinutes(minutes), expansions, texts, model, connectivity, expansionAdd);
     }
 
-    static void RunSize(int n, bool lowRank, Settings s, List<BuildRow> builds, List<SearchRow> searches, List<DifficultyRow> difficulty)
+    static void RunSize(int n, bool lowRank, Settings s, List<BuildRow> builds, List<SearchRow> searches, List<DifficultyRow> difficulty,
+        List<BacklogRow> backlog)
     {
         var queries = new float[QueryCount][];
         for (int i = 0; i < QueryCount; i++) { queries[i] = new float[Dims]; Vector(seed: 2, i, queries[i], lowRank); }
@@ -147,6 +163,7 @@ static class VectorBench
         var sample = new float[Math.Min(n, 2000) * Dims];
         Generate(seed: 1, 0, sample.Length / Dims, sample, lowRank);
         difficulty.Add(Difficulty(n, data, exact, queries, sample, Dims));
+        foreach (int pending in new[] { 256, 4096, n / 4 }.Where(b => b < n).Distinct()) backlog.Add(Backlog(n, data, exact, queries, pending));
 
         if (!lowRank)
         {
@@ -313,6 +330,37 @@ static class VectorBench
         static double Median(List<double> x) { x.Sort(); return Percentile(x, 0.5); }
         var row = new DifficultyRow(n, data, Median(contrast), Median(lid), Median(kth), Median(mean));
         Console.Error.WriteLine($"[vectors] {n:N0} {data}: relative contrast {row.RelativeContrast:F3}, LID {row.Lid:F1}");
+        return row;
+    }
+
+    const int BacklogQueries = 50;
+
+    /// <summary>The last <paramref name="pending"/> keys as the backlog (a collection's newest items), scored both ways; the
+    /// two answers must agree.</summary>
+    static BacklogRow Backlog(int n, string data, ExactIndex exact, float[][] queries, int pending)
+    {
+        var keys = Enumerable.Range(n - pending, pending).Select(i => (long)i).ToArray();
+        var set = new System.Collections.Concurrent.ConcurrentDictionary<long, byte>(keys.Select(k => KeyValuePair.Create(k, (byte)0)));
+        var scan = new List<double>(BacklogQueries);
+        var among = new List<double>(BacklogQueries);
+        for (int q = -3; q < BacklogQueries; q++) // three warm-up queries
+        {
+            var query = queries[Math.Max(q, 0)];
+            long t0 = Stopwatch.GetTimestamp();
+            var a = exact.Search(query, K, key => set.ContainsKey(key));
+            double scanMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            t0 = Stopwatch.GetTimestamp();
+            var b = exact.SearchAmong(query, K, set.Select(p => p.Key));
+            double amongMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            if (!a.SequenceEqual(b)) throw new InvalidOperationException($"backlog {pending}: the two ways disagree");
+            if (q < 0) continue;
+            scan.Add(scanMs);
+            among.Add(amongMs);
+        }
+        scan.Sort();
+        among.Sort();
+        var row = new BacklogRow(n, data, pending, Percentile(scan, 0.5), Percentile(scan, 0.99), Percentile(among, 0.5), Percentile(among, 0.99));
+        Console.Error.WriteLine($"[vectors] {n:N0} {data}, backlog {pending:N0}: scan p50 {row.ScanP50:F3} ms, by key p50 {row.AmongP50:F3} ms");
         return row;
     }
 

@@ -595,12 +595,25 @@ public sealed class Collection : IDisposable
                         throw new CollectionException(400, $"no item of collection '{Info.Name}' has the metadata field '{field}'");
             Func<long, bool>? pass = filter is null ? null : key => _byKey.TryGetValue(key, out var item) && filter.Matches(item.Metadata);
             if (_hnsw is not { } hnsw) return _index.Search(query, k, pass, minScore).Select(h => new SearchHit(_byKey[h.Key], h.Score)).ToList();
-            // HNSW for what it holds (stale keys of replaced or deleted items are skipped), exact for the backlog.
-            var hits = hnsw.Search(query, k, key => _byKey.ContainsKey(key) && !_hnswBacklog.ContainsKey(key) && (pass is null || pass(key)), minScore,
-                _options.HnswExpansionFor(k, _byId.Count)).ToList();
+            // Exact for the backlog, then HNSW for what it holds (stale keys of replaced or deleted items are skipped). In
+            // this order because the worker moves keys from the backlog into the graph meanwhile: no item is written while
+            // this read lock is held, and a key only ever leaves the backlog, so every item is scored by one or both (a key
+            // that moves between the two is found twice and kept once); the other order could miss it.
+            var hits = new List<VectorHit>();
             if (!_hnswBacklog.IsEmpty)
-                hits.AddRange(_index.Search(query, k, key => _hnswBacklog.ContainsKey(key) && (pass is null || pass(key)), minScore));
-            return hits.OrderByDescending(h => h.Score).ThenBy(h => h.Key).Take(k).Select(h => new SearchHit(_byKey[h.Key], h.Score)).ToList();
+            {
+                // Key by key while the backlog is a small part of the collection (the usual case, the last few writes), one
+                // scan of the exact index with a membership test when it is larger (an index being built or catching up: the
+                // scan reads memory in order, skips non-members with one lookup and splits over cores). The vector benchmark's
+                // backlog table puts the crossover at 2-13% of the items on 2 cores; at 1M items and 256 pending, by key is
+                // 64x faster (p50 0.023 vs 1.5 ms, p99 0.07 vs 2.2 ms).
+                hits.AddRange(_hnswBacklog.Count * 32 < _byKey.Count
+                    ? _index.SearchAmong(query, k, _hnswBacklog.Select(p => p.Key), pass, minScore)
+                    : _index.Search(query, k, key => _hnswBacklog.ContainsKey(key) && (pass is null || pass(key)), minScore));
+            }
+            hits.AddRange(hnsw.Search(query, k, key => _byKey.ContainsKey(key) && !_hnswBacklog.ContainsKey(key) && (pass is null || pass(key)), minScore,
+                _options.HnswExpansionFor(k, _byId.Count)));
+            return hits.OrderByDescending(h => h.Score).ThenBy(h => h.Key).DistinctBy(h => h.Key).Take(k).Select(h => new SearchHit(_byKey[h.Key], h.Score)).ToList();
         }
         finally { _lock.ExitReadLock(); }
     }

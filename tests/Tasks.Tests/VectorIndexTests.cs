@@ -238,6 +238,33 @@ public sealed class VectorIndexTests : IDisposable
         Check(loaded, kept);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Exact_search_among_keys_equals_a_search_filtered_to_them(bool float16)
+    {
+        const int dims = 24;
+        var data = Data(3000, dims, seed: 25);
+        using var index = Fill(new ExactIndex(dims, float16, chunkRows: 256), data);
+        var rng = new Random(26);
+        // A few hundred keys spread over the chunks, some not stored at all.
+        var among = data.Where((_, i) => i % 11 == 3).Select(d => d.Key).Concat([100_000, -5]).ToList();
+        var set = among.ToHashSet();
+        for (int q = 0; q < 10; q++)
+        {
+            var query = RandomUnit(rng, dims);
+            Func<long, bool>? filter = q % 2 == 0 ? null : key => key % 3 != 0;
+            float minScore = q % 3 == 0 ? 0.2f : float.NegativeInfinity;
+            var expected = index.Search(query, 10, key => set.Contains(key) && (filter is null || filter(key)), minScore);
+            var got = index.SearchAmong(query, 10, among, filter, minScore);
+            Assert.Equal(expected, got);
+            Assert.All(got, h => Assert.Contains(h.Key, set));
+        }
+        Assert.Empty(index.SearchAmong(RandomUnit(rng, dims), 10, [100_000, 200_000]));
+        Assert.Empty(index.SearchAmong(RandomUnit(rng, dims), 0, among));
+        Assert.Equal(2, index.SearchAmong(RandomUnit(rng, dims), 10, [data[0].Key, data[1].Key]).Count);
+    }
+
     sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
     {
         public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
