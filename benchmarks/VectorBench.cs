@@ -40,6 +40,10 @@ static class VectorBench
     /// exact index with a membership test, or <see cref="ExactIndex.SearchAmong"/> over the backlog's keys.</summary>
     sealed record BacklogRow(int N, string Data, int Backlog, double ScanP50, double ScanP99, double AmongP50, double AmongP99);
 
+    /// <summary>Searches with a filter that lets one key in <see cref="Modulus"/> through: the HNSW index (graph, falling back
+    /// to its own exact scan when the graph cannot vouch for k hits) against the exact index with the same filter.</summary>
+    sealed record FilterRow(int N, string Data, string Index, int Modulus, double HnswP50, double HnswP99, double Recall, double ExactP50, double ExactP99);
+
     sealed record Settings(int[] Sizes, bool[] LowRank, bool[] HnswFloat16, int Threads, TimeSpan BuildBudget, int[] Expansions,
         int EmbeddingTexts, string Model, int Connectivity, int ExpansionAdd);
 
@@ -65,10 +69,11 @@ static class VectorBench
         var searches = new List<SearchRow>();
         var difficulty = new List<DifficultyRow>();
         var backlog = new List<BacklogRow>();
+        var filtered = new List<FilterRow>();
         var total = Stopwatch.StartNew();
         foreach (int n in s.Sizes)
             foreach (bool lowRank in s.LowRank)
-                RunSize(n, lowRank, s, builds, searches, difficulty, backlog);
+                RunSize(n, lowRank, s, builds, searches, difficulty, backlog, filtered);
         if (s.EmbeddingTexts > 0) await RunEmbeddingsAsync(s, builds, searches, difficulty);
 
         Console.WriteLine();
@@ -101,6 +106,15 @@ static class VectorBench
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in backlog.OrderBy(r => r.Data).ThenBy(r => r.N).ThenBy(r => r.Backlog))
             Console.WriteLine($"| {r.Data} | {r.N:N0} | {r.Backlog:N0} | {r.ScanP50:F3} | {r.ScanP99:F3} | {r.AmongP50:F3} | {r.AmongP99:F3} | {r.ScanP50 / r.AmongP50:F1} |");
+        Console.WriteLine();
+        Console.WriteLine($"Filtered searches (top {K}, {FilterQueries} queries, times in ms): a filter letting one key in M through, HNSW at the " +
+                          "collections' automatic expansion (the graph is asked for more candidates when filtering; when fewer than k pass, the index " +
+                          "scores every passing key exactly from its own vectors) against the exact float32 index with the same filter; recall of HNSW against it.");
+        Console.WriteLine();
+        Console.WriteLine("| data | index | N | passing | HNSW p50 | HNSW p99 | recall@10 | exact p50 | exact p99 |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in filtered.OrderBy(r => r.Data).ThenBy(r => r.Index).ThenBy(r => r.N).ThenBy(r => r.Modulus))
+            Console.WriteLine($"| {r.Data} | {r.Index} | {r.N:N0} | 1 in {r.Modulus} | {r.HnswP50:F3} | {r.HnswP99:F3} | {r.Recall:F3} | {r.ExactP50:F3} | {r.ExactP99:F3} |");
         Console.WriteLine();
         Console.WriteLine($"Goal (HNSW p99 < 10 ms with recall@{K} >= 0.95): per size, the smallest measured search expansion reaching recall 0.95, and its p99.");
         Console.WriteLine();
@@ -149,7 +163,7 @@ static class VectorBench
     }
 
     static void RunSize(int n, bool lowRank, Settings s, List<BuildRow> builds, List<SearchRow> searches, List<DifficultyRow> difficulty,
-        List<BacklogRow> backlog)
+        List<BacklogRow> backlog, List<FilterRow> filtered)
     {
         var queries = new float[QueryCount][];
         for (int i = 0; i < QueryCount; i++) { queries[i] = new float[Dims]; Vector(seed: 2, i, queries[i], lowRank); }
@@ -184,6 +198,12 @@ static class VectorBench
             {
                 hnsw.ExpansionSearch = ef;
                 Measure(n, row.Built, data, hnsw, name, ef, queries, hnswTruth, searches);
+            }
+            if (row.Built == n)
+            {
+                hnsw.ExpansionSearch = 64;
+                foreach (int modulus in new[] { 2, 10, 100 })
+                    filtered.Add(Filtered(n, data, hnsw, name, exact, queries, modulus, new CollectionOptions().HnswExpansionFor(K, n)));
             }
         }
         GC.Collect();
@@ -334,6 +354,34 @@ static class VectorBench
     }
 
     const int BacklogQueries = 50;
+    const int FilterQueries = 50;
+
+    static FilterRow Filtered(int n, string data, HnswIndex hnsw, string name, ExactIndex exact, float[][] queries, int modulus, int expansion)
+    {
+        Func<long, bool> filter = key => key % modulus == 0;
+        var h = new List<double>(FilterQueries);
+        var e = new List<double>(FilterQueries);
+        double recall = 0;
+        for (int q = -3; q < FilterQueries; q++)
+        {
+            var query = queries[Math.Max(q, 0)];
+            long t0 = Stopwatch.GetTimestamp();
+            var truth = exact.Search(query, K, filter);
+            double exactMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            t0 = Stopwatch.GetTimestamp();
+            var got = hnsw.Search(query, K, filter, float.NegativeInfinity, expansion);
+            double hnswMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            if (q < 0) continue;
+            e.Add(exactMs);
+            h.Add(hnswMs);
+            recall += (double)got.Select(x => x.Key).Intersect(truth.Select(x => x.Key)).Count() / truth.Count;
+        }
+        h.Sort();
+        e.Sort();
+        var row = new FilterRow(n, data, name, modulus, Percentile(h, 0.5), Percentile(h, 0.99), recall / FilterQueries, Percentile(e, 0.5), Percentile(e, 0.99));
+        Console.Error.WriteLine($"[vectors] {n:N0} {data} {name}, 1 in {modulus} passing: HNSW p50 {row.HnswP50:F3} ms (recall {row.Recall:F3}), exact p50 {row.ExactP50:F3} ms");
+        return row;
+    }
 
     /// <summary>The last <paramref name="pending"/> keys as the backlog (a collection's newest items), scored both ways; the
     /// two answers must agree.</summary>

@@ -40,6 +40,12 @@ public sealed class CollectionOptions
     /// <summary>How long closing a collection lets the background HNSW build go on before stopping it after its current step.
     /// A stopped build is saved as far as it got and topped up from the stored vectors at the next start.</summary>
     [Range(0, 86_400)] public int HnswShutdownWaitSeconds { get; set; } = 30;
+    /// <summary>A filtered search of a collection with an HNSW index scores every passing item exactly, instead of searching the
+    /// graph, when fewer than this many items are expected to pass (estimated from a sample of 512 items; 0: always the graph).
+    /// Measured with the filters benchmark at 100k items (768-d, 2 cores): the graph search, which tests the filter during its
+    /// traversal, took 6, 16, 78 and 244 ms p50 at pass rates 1/2, 1/10, 1/100 and 1/1,000; the exact scan took 15, 5.5, 4.2
+    /// and 3.8 ms. They cross at about 22,000 passing items at 100k, and by the same fits about 40,000 at 1M.</summary>
+    [Range(0, int.MaxValue)] public int HnswFilterExactBelow { get; set; } = 25_000;
 
     public const int HnswAutoSmall = 128, HnswAutoLarge = 256, HnswAutoLargeFrom = 200_000;
 
@@ -595,6 +601,11 @@ public sealed class Collection : IDisposable
                         throw new CollectionException(400, $"no item of collection '{Info.Name}' has the metadata field '{field}'");
             Func<long, bool>? pass = filter is null ? null : key => _byKey.TryGetValue(key, out var item) && filter.Matches(item.Metadata);
             if (_hnsw is not { } hnsw) return _index.Search(query, k, pass, minScore).Select(h => new SearchHit(_byKey[h.Key], h.Score)).ToList();
+            // A selective filter: when few items are expected to pass, scoring every item that passes exactly (the exact index
+            // tests the filter before each dot product) is cheaper than a graph search that must walk past the rejected nodes,
+            // and it is exact (see CollectionOptions.HnswFilterExactBelow).
+            if (pass is not null && EstimatePassRate(pass) * _byKey.Count < _options.HnswFilterExactBelow)
+                return _index.Search(query, k, pass, minScore).Select(h => new SearchHit(_byKey[h.Key], h.Score)).ToList();
             // Exact for the backlog, then HNSW for what it holds (stale keys of replaced or deleted items are skipped). In
             // this order because the worker moves keys from the backlog into the graph meanwhile: no item is written while
             // this read lock is held, and a key only ever leaves the backlog, so every item is scored by one or both (a key
@@ -616,6 +627,21 @@ public sealed class Collection : IDisposable
             return hits.OrderByDescending(h => h.Score).ThenBy(h => h.Key).DistinctBy(h => h.Key).Take(k).Select(h => new SearchHit(_byKey[h.Key], h.Score)).ToList();
         }
         finally { _lock.ExitReadLock(); }
+    }
+
+    /// <summary>Items stored in the exact index whose filter outcome estimates a filter's pass rate.</summary>
+    private const int FilterSample = 512;
+
+
+    /// <summary>The share of a sample of stored items (spread evenly over the exact index) that pass; the caller holds the read lock.</summary>
+    private double EstimatePassRate(Func<long, bool> pass)
+    {
+        Span<long> sample = stackalloc long[FilterSample];
+        int n = _index.SampleKeys(sample);
+        if (n == 0) return 1;
+        int passed = 0;
+        foreach (long key in sample[..n]) if (pass(key)) passed++;
+        return (double)passed / n;
     }
 
     /// <summary>True once every live item is in the HNSW index (false before the threshold or while it catches up).</summary>

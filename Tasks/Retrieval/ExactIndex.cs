@@ -227,6 +227,21 @@ public sealed class ExactIndex : IVectorIndex
         finally { _lock.ExitReadLock(); }
     }
 
+    /// <summary>Keys of up to destination.Length stored rows spread evenly over the index (for estimates such as a filter's
+    /// pass rate); returns how many were written.</summary>
+    internal int SampleKeys(Span<long> destination)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int n = Math.Min(destination.Length, _count);
+            for (int i = 0; i < n; i++) destination[i] = KeyAt((int)((long)i * _count / n));
+            return n;
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
     /// <summary>Copies the stored vector of a key (float16 storage comes back widened); false when the key is absent.</summary>
     internal bool TryGetVector(long key, Span<float> destination)
     {

@@ -31,9 +31,6 @@ public sealed class HnswIndex : IVectorIndex
     const long ReservedKey = -1;
     static ReadOnlySpan<byte> MetaMagic => "VQAHNSW1"u8;
     const int MetaVersion = 1;
-    /// <summary>With a filter, ask the graph for this many times k candidates before falling back to an exact scan.</summary>
-    const int FilterOversample = 4;
-    const int MinFilterCandidates = 64;
 
     /// <summary>Concurrent native calls allowed, searches and bulk-add workers together (USearch thread contexts reserved in
     /// the index; a call without a free context would index past USearch's per-thread buffers).</summary>
@@ -330,6 +327,9 @@ public sealed class HnswIndex : IVectorIndex
     /// <paramref name="expansion"/> (values up to <see cref="ExpansionSearch"/> change nothing). USearch searches with
     /// max(index expansion, candidates asked for), so the graph is asked for that many candidates: no index-wide setting
     /// changes, so no lock is taken and concurrent searches keep their own expansion.
+    /// A filter is tested by USearch during the graph traversal (<see cref="USearchNative.FilteredSearch"/>): rejected nodes
+    /// still route the search, and it goes on until it has k accepted results or runs out of candidates; the more selective
+    /// the filter, the more of the graph it visits.
     /// </summary>
     public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, Func<long, bool>? filter, float minScore, int expansion)
     {
@@ -363,12 +363,12 @@ public sealed class HnswIndex : IVectorIndex
     }
 
     /// <summary>
-    /// One graph search (oversampled when filtering). Adds the accepted hits to <paramref name="top"/> and returns whether they
+    /// One graph search (the filter tested during the traversal). Adds the accepted hits to <paramref name="top"/> and returns whether they
     /// can stand as the answer: k hits passed, or the candidates reached below minScore, or the whole graph came back.
     /// </summary>
     unsafe bool GraphSearch(ReadOnlySpan<float> query, int k, Func<long, bool>? filter, float minScore, int inGraph, int expansion, TopK top)
     {
-        long wantedLong = filter is null ? k : Math.Max((long)k * FilterOversample, k + MinFilterCandidates);
+        long wantedLong = k;
         if (expansion > _expansionSearch) wantedLong = Math.Max(wantedLong, expansion); // USearch's expansion is max(index setting, asked for)
         int wanted = (int)Math.Min(wantedLong, inGraph);
         var keys = ArrayPool<ulong>.Shared.Rent(wanted);
@@ -382,7 +382,9 @@ public sealed class HnswIndex : IVectorIndex
                 fixed (float* q = query)
                 fixed (ulong* kp = keys)
                 fixed (float* dp = distances)
-                    found = USearchNative.Search(_handle, q, wanted, kp, dp);
+                    found = filter is null
+                        ? USearchNative.Search(_handle, q, wanted, kp, dp)
+                        : USearchNative.FilteredSearch(_handle, q, wanted, filter, kp, dp);
             }
             finally { _contexts.Release(); }
 
@@ -654,6 +656,41 @@ internal static unsafe partial class USearchNative
     public static void ChangeThreadsSearch(USearchHandle index, int threads) { nint e = 0; usearch_change_threads_search(index, (nuint)threads, ref e); Check(e); }
     public static void Add(USearchHandle index, long key, float* vector) { nint e = 0; usearch_add(index, (ulong)key, vector, ScalarKind.Float32, ref e); Check(e); }
     public static int Search(USearchHandle index, float* query, int count, ulong* keys, float* distances) { nint e = 0; var r = usearch_search(index, query, ScalarKind.Float32, (nuint)count, keys, distances, ref e); Check(e); return checked((int)r); }
+    /// <summary>A graph search that keeps only keys <paramref name="filter"/> accepts, tested by USearch during the traversal
+    /// (rejected nodes still route the search), so up to <paramref name="count"/> accepted results come back however selective
+    /// the filter is. The filter runs on this thread; an exception from it ends the search and is rethrown here.</summary>
+    public static int FilteredSearch(USearchHandle index, float* query, int count, Func<long, bool> filter, ulong* keys, float* distances)
+    {
+        var state = new FilterState(filter);
+        var handle = GCHandle.Alloc(state);
+        try
+        {
+            nint e = 0;
+            var r = usearch_filtered_search(index, query, ScalarKind.Float32, (nuint)count, &AcceptKey, (void*)GCHandle.ToIntPtr(handle), keys, distances, ref e);
+            if (state.Error is { } error) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            Check(e);
+            return checked((int)r);
+        }
+        finally { handle.Free(); }
+    }
+
+    sealed class FilterState(Func<long, bool> filter)
+    {
+        public readonly Func<long, bool> Filter = filter;
+        public Exception? Error;
+    }
+
+    /// <summary>Called by USearch for each candidate key. No exception may cross back into native code: the first one is kept
+    /// and every later candidate is rejected.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
+    static int AcceptKey(ulong key, void* state)
+    {
+        var s = (FilterState)GCHandle.FromIntPtr((nint)state).Target!;
+        if (s.Error is not null) return 0;
+        try { return s.Filter((long)key) ? 1 : 0; }
+        catch (Exception e) { s.Error = e; return 0; }
+    }
+
     public static bool Get(USearchHandle index, long key, float* vector) { nint e = 0; var r = usearch_get(index, (ulong)key, 1, vector, ScalarKind.Float32, ref e); Check(e); return r > 0; }
     public static bool Remove(USearchHandle index, long key) { nint e = 0; var r = usearch_remove(index, (ulong)key, ref e); Check(e); return r > 0; }
     public static void Save(USearchHandle index, string path) { nint e = 0; usearch_save(index, path, ref e); Check(e); }
@@ -673,6 +710,8 @@ internal static unsafe partial class USearchNative
     [LibraryImport(Library)] internal static partial void usearch_change_threads_search(USearchHandle index, nuint threads, ref nint error);
     [LibraryImport(Library)] internal static partial void usearch_add(USearchHandle index, ulong key, float* vector, ScalarKind kind, ref nint error);
     [LibraryImport(Library)] internal static partial nuint usearch_search(USearchHandle index, float* query, ScalarKind kind, nuint count, ulong* keys, float* distances, ref nint error);
+    [LibraryImport(Library)] internal static partial nuint usearch_filtered_search(USearchHandle index, float* query, ScalarKind kind, nuint count,
+        delegate* unmanaged[Cdecl]<ulong, void*, int> filter, void* filterState, ulong* keys, float* distances, ref nint error);
     [LibraryImport(Library)] internal static partial nuint usearch_get(USearchHandle index, ulong key, nuint count, float* vectors, ScalarKind kind, ref nint error);
     [LibraryImport(Library)] internal static partial nuint usearch_remove(USearchHandle index, ulong key, ref nint error);
 }

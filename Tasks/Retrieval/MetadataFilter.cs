@@ -33,7 +33,7 @@ public sealed class MetadataFilter
                 foreach (var op in value.EnumerateObject())
                     conditions.Add((p.Name, Operator(p.Name, op.Name, op.Value.Clone())));
             }
-            else conditions.Add((p.Name, v => JsonEquals(v, value)));
+            else conditions.Add((p.Name, Equal(value)));
         }
         return new MetadataFilter(conditions);
     }
@@ -42,20 +42,24 @@ public sealed class MetadataFilter
     {
         switch (op)
         {
-            case "$eq": return v => JsonEquals(v, operand);
+            case "$eq": return Equal(operand);
             case "$in":
                 if (operand.ValueKind != JsonValueKind.Array) throw new CollectionException(400, $"filter on '{field}': $in needs an array");
-                var options = operand.EnumerateArray().Select(o => o.Clone()).ToList();
-                return v => options.Any(o => JsonEquals(v, o));
+                var options = operand.EnumerateArray().Select(o => Equal(o.Clone())).ToArray();
+                return v =>
+                {
+                    foreach (var option in options) if (option(v)) return true;
+                    return false;
+                };
             case "$gt" or "$gte" or "$lt" or "$lte":
                 if (operand.ValueKind != JsonValueKind.Number) throw new CollectionException(400, $"filter on '{field}': {op} needs a number");
                 double bound = operand.GetDouble();
-                return v => v.ValueKind == JsonValueKind.Number && op switch
+                return op switch // chosen once here, not per item tested
                 {
-                    "$gt" => v.GetDouble() > bound,
-                    "$gte" => v.GetDouble() >= bound,
-                    "$lt" => v.GetDouble() < bound,
-                    _ => v.GetDouble() <= bound,
+                    "$gt" => v => v.ValueKind == JsonValueKind.Number && v.GetDouble() > bound,
+                    "$gte" => v => v.ValueKind == JsonValueKind.Number && v.GetDouble() >= bound,
+                    "$lt" => v => v.ValueKind == JsonValueKind.Number && v.GetDouble() < bound,
+                    _ => v => v.ValueKind == JsonValueKind.Number && v.GetDouble() <= bound,
                 };
             default: throw new CollectionException(400, $"filter on '{field}': unknown operator '{op}' (use $eq, $in, $gt, $gte, $lt, $lte)");
         }
@@ -69,12 +73,23 @@ public sealed class MetadataFilter
         return true;
     }
 
-    private static bool JsonEquals(JsonElement a, JsonElement b) => (a.ValueKind, b.ValueKind) switch
+    /// <summary>A test for equality with <paramref name="operand"/>: numbers by value, strings by their text (compared in place,
+    /// without allocating: a filtered search runs the test on up to every item), booleans and null by kind.</summary>
+    private static Func<JsonElement, bool> Equal(JsonElement operand)
     {
-        (JsonValueKind.Number, JsonValueKind.Number) => a.GetDouble() == b.GetDouble(),
-        (JsonValueKind.String, JsonValueKind.String) => a.GetString() == b.GetString(),
-        (JsonValueKind.True or JsonValueKind.False, JsonValueKind.True or JsonValueKind.False) => a.ValueKind == b.ValueKind,
-        (JsonValueKind.Null, JsonValueKind.Null) => true,
-        _ => false,
-    };
+        switch (operand.ValueKind)
+        {
+            case JsonValueKind.Number:
+                double number = operand.GetDouble();
+                return v => v.ValueKind == JsonValueKind.Number && v.GetDouble() == number;
+            case JsonValueKind.String:
+                string text = operand.GetString()!;
+                return v => v.ValueKind == JsonValueKind.String && v.ValueEquals(text);
+            case JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null:
+                var kind = operand.ValueKind;
+                return v => v.ValueKind == kind;
+            default:
+                return _ => false; // objects and arrays never equal a stored value, as before
+        }
+    }
 }

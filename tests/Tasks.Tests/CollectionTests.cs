@@ -129,6 +129,22 @@ public sealed class CollectionTests : IDisposable
     }
 
     [Fact]
+    public void String_filters_compare_text_not_json_spelling()
+    {
+        using var c = New();
+        c.Upsert([new NewItem("a", null, null, Meta("{\"city\": \"caf\\u00e9 \u4e1c\u4eac\"}"), V(1, 0, 0, 0)),
+                  new NewItem("b", null, null, Meta("{\"city\": \"cafe\"}"), V(0, 1, 0, 0)),
+                  new NewItem("c", null, null, Meta("{\"city\": 5}"), V(0, 0, 1, 0))], upsert: false);
+        string[] Ids(string filter) => c.Search(V(1, 1, 1, 0), 10, float.NegativeInfinity, MetadataFilter.Parse(Meta(filter))).Select(h => h.Item.Id).Order().ToArray();
+        // The stored value is escaped JSON, the filter's is not (and the other way round): equal text matches.
+        Assert.Equal(["a"], Ids("{\"city\": \"café 东京\"}"));
+        Assert.Equal(["a"], Ids("{\"city\": {\"$in\": [\"x\", \"caf\\u00e9 \\u4e1c\\u4eac\"]}}"));
+        Assert.Equal(["b"], Ids("{\"city\": \"cafe\"}"));
+        Assert.Equal(["c"], Ids("{\"city\": 5.0}"));
+        Assert.Empty(Ids("{\"city\": \"5\"}"));
+    }
+
+    [Fact]
     public async Task Concurrent_writes_and_searches_are_safe()
     {
         using var c = New(options: new CollectionOptions { SnapshotEveryRecords = 50, Fsync = FsyncPolicy.OsBuffered });
@@ -239,6 +255,44 @@ public sealed class CollectionHnswTests : IDisposable
         for (int q = 0; q < queries.Count; q++)
             agree += reopened.Search(queries[q], 5, float.NegativeInfinity, null).Select(h => h.Item.Id).Intersect(expected[q]).Count();
         Assert.True(agree >= 0.95 * 5 * queries.Count, $"{agree} of {5 * queries.Count} results agree after reload");
+    }
+
+    [Theory]
+    [InlineData(0)]          // every filtered search goes through the graph, which tests the filter during its traversal
+    [InlineData(1_000_000)]  // every filtered search scores the passing items exactly
+    public async Task Filtered_searches_agree_with_brute_force_on_the_graph_and_the_exact_path(int exactBelow)
+    {
+        const int n = 3000, d = 16;
+        var options = new CollectionOptions { HnswThreshold = 100, HnswFilterExactBelow = exactBelow, SnapshotEveryRecords = 1_000_000, Fsync = FsyncPolicy.OsBuffered };
+        var rng = new Random(12);
+        var vectors = Enumerable.Range(0, n).Select(_ => Random(rng, d)).ToList();
+        using var c = Collection.Create(_tmp.File("f"), new CollectionInfo("f", "m", "p", d, DateTimeOffset.UtcNow), options);
+        for (int i = 0; i < n; i += 500)
+            c.Upsert(Enumerable.Range(i, 500).Select(k => new NewItem($"id{k}", null, null, JsonDocument.Parse($"{{\"g\": {k % 100}}}").RootElement.Clone(), vectors[k])).ToList(), upsert: false);
+        for (int wait = 0; wait < 600 && !c.HnswReady; wait++) await Task.Delay(50);
+        Assert.True(c.HnswReady);
+        var cases = new (string Filter, Func<int, bool> Passes)[]
+        {
+            ("{\"g\": {\"$lt\": 50}}", k => k % 100 < 50),  // 1 in 2
+            ("{\"g\": {\"$lt\": 10}}", k => k % 100 < 10),  // 1 in 10
+            ("{\"g\": 7}", k => k % 100 == 7),             // 1 in 100
+        };
+        foreach (var (json, passes) in cases)
+        {
+            var filter = MetadataFilter.Parse(JsonDocument.Parse(json).RootElement);
+            double recall = 0;
+            for (int q = 0; q < 20; q++)
+            {
+                var query = Random(rng, d);
+                var truth = Enumerable.Range(0, n).Where(passes).OrderByDescending(k => vectors[k].Zip(query, (a, b) => (double)a * b).Sum()).Take(10).Select(k => $"id{k}").ToList();
+                var got = c.Search(query, 10, float.NegativeInfinity, filter);
+                Assert.Equal(10, got.Count);
+                Assert.All(got, h => Assert.True(passes(int.Parse(h.Item.Id[2..])), $"{h.Item.Id} does not pass {json}"));
+                if (exactBelow > 0) Assert.Equal(truth, got.Select(h => h.Item.Id)); // the exact path is exact
+                recall += got.Count(h => truth.Contains(h.Item.Id)) / 10.0;
+            }
+            Assert.True(recall / 20 >= 0.95, $"recall@10 {recall / 20:F3} with filter {json}");
+        }
     }
 
     [Fact]

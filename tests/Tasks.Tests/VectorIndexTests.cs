@@ -265,6 +265,38 @@ public sealed class VectorIndexTests : IDisposable
         Assert.Equal(2, index.SearchAmong(RandomUnit(rng, dims), 10, [data[0].Key, data[1].Key]).Count);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Hnsw_tests_a_filter_during_the_traversal(bool float16)
+    {
+        const int dims = 32;
+        var data = LowRank(5000, dims, rank: 8, seed: 27);
+        var (keys, rows) = Rows(data);
+        using var hnsw = new HnswIndex(dims, float16);
+        hnsw.UpsertMany(keys, rows, threads: 2);
+        var queries = LowRank(5040, dims, rank: 8, seed: 27).Skip(5000).ToList();
+        // 1 key in 50 passes: with the filter tested only after the graph search (as before), its 64 candidates held about one
+        // passing key and the index fell back to scanning every key.
+        Func<long, bool> filter = key => key % 50 == 3;
+        double recall = 0;
+        foreach (var (_, q) in queries)
+        {
+            var got = hnsw.Search(q, 10, filter, float.NegativeInfinity);
+            Assert.Equal(10, got.Count);
+            Assert.All(got, h => Assert.True(filter(h.Key)));
+            recall += Recall(got, BruteForce(data, q, 10, filter).Select(e => e.Key));
+        }
+        Assert.True(recall / queries.Count >= 0.95, $"recall@10 {recall / queries.Count:F3}");
+
+        // A filter that throws: the exception comes back to the caller (it must not cross into native code).
+        var e = Assert.Throws<InvalidOperationException>(() => hnsw.Search(queries[0].Vector, 10, key => throw new InvalidOperationException("filter failed"), float.NegativeInfinity));
+        Assert.Equal("filter failed", e.Message);
+        // Nothing passes: no results, and the index still answers afterwards.
+        Assert.Empty(hnsw.Search(queries[0].Vector, 10, _ => false, float.NegativeInfinity));
+        Assert.Equal(10, hnsw.Search(queries[0].Vector, 10).Count);
+    }
+
     sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
     {
         public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
