@@ -275,17 +275,17 @@ public sealed class ExactIndex : IVectorIndex
                 return top.ToSortedArray();
             }
 
-            // Parallel over contiguous chunks; each chunk keeps its own top-k and the results merge under a total
+            // Parallel over ranges of rows; each range keeps its own top-k and the results merge under a total
             // order (score, then key), so the answer does not depend on scheduling.
-            int chunks = Math.Min(Environment.ProcessorCount * 4, count / 8192);
-            var partial = new TopK[chunks];
+            int ranges = Math.Min(Environment.ProcessorCount * 4, count / 8192);
+            var partial = new TopK[ranges];
             var queryCopy = ArrayPool<float>.Shared.Rent(_dimensions);
             try
             {
                 query.CopyTo(queryCopy);
-                Parallel.For(0, chunks, c =>
+                Parallel.For(0, ranges, c =>
                 {
-                    int start = (int)((long)count * c / chunks), end = (int)((long)count * (c + 1) / chunks);
+                    int start = (int)((long)count * c / ranges), end = (int)((long)count * (c + 1) / ranges);
                     var local = new TopK(k);
                     ScanRange(queryCopy.AsSpan(0, _dimensions), start, end, local, filter, minScore);
                     partial[c] = local;
