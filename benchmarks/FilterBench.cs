@@ -18,14 +18,18 @@ static class FilterBench
     {
         int n = Bench.OptionValue(args, "--items") is { } v ? int.Parse(v.Replace("_", "")) : quick ? 20_000 : 100_000;
         int d = VectorBench.Dims;
+        // The collections' default, or 0 (every filtered search through the graph) or a huge value (every one exact).
+        int exactBelow = Bench.OptionValue(args, "--exact-below") is { } e ? int.Parse(e.Replace("_", "")) : new CollectionOptions().HnswFilterExactBelow;
         Console.WriteLine();
         Console.WriteLine($"## Filtered search: {n:N0} x {d}-d rank-{VectorBench.Rank} vectors in a collection, HNSW ready, top {K}, {Queries} queries, {Environment.ProcessorCount} cores");
         Console.WriteLine("Item i has metadata {\"lang\": one of 10 codes (i % 10), \"g\": i % 1000}. Recall against brute force over the items that pass (float32, computed here). " +
-                          "Times in ms, one query at a time, Collection.Search (the API's search minus HTTP and embedding).");
+                          "Times in ms, one query at a time, Collection.Search (the API's search minus HTTP and embedding). " +
+                          $"Collections:HnswFilterExactBelow = {exactBelow:N0} (--exact-below).");
         var dir = Directory.CreateTempSubdirectory("vqaapi-filterbench-").FullName;
         try
         {
-            var options = new CollectionOptions { Root = dir, Fsync = FsyncPolicy.OsBuffered, HnswThreshold = Math.Min(20_000, n), SnapshotEveryRecords = 100_000_000 };
+            var options = new CollectionOptions { Root = dir, Fsync = FsyncPolicy.OsBuffered, HnswThreshold = Math.Min(20_000, n), SnapshotEveryRecords = 100_000_000,
+                HnswFilterExactBelow = exactBelow };
             using var c = Collection.Create(Path.Combine(dir, "f"), new CollectionInfo("f", "m", "p", d, DateTimeOffset.UtcNow), options);
             var vectors = new float[(long)n * d];
             var clock = Stopwatch.StartNew();

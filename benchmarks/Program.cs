@@ -14,7 +14,7 @@ using VqaApi.Tasks.Models;
 // Benchmarks print tables; they assert nothing. Usage:
 //   dotnet run -c Release --project benchmarks -- [all|encoder|torch|unifont|shaped|tasks] [--quick]
 //   dotnet run -c Release --project benchmarks -- ingest [--items 100000] [--dims 768] [--batch 256] [--snapshot-every 20000] [--hnsw-threshold 20000] [--fsync always|os-buffered] [--data rank32|random] [--tail-seconds 3] [--no-compare] [--folder DIR] [--quick]
-//   dotnet run -c Release --project benchmarks -- filters [--items 100000] [--quick]
+//   dotnet run -c Release --project benchmarks -- filters [--items 100000] [--exact-below N] [--quick]
 //   dotnet run -c Release --project benchmarks -- vectors [--sizes 10000,100000,1000000] [--data random,rank32] [--hnsw f32,f16] [--threads N] [--build-minutes M] [--expansions 64,128] [--embeddings N] [--quick]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";

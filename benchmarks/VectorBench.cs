@@ -44,6 +44,10 @@ static class VectorBench
     /// to its own exact scan when the graph cannot vouch for k hits) against the exact index with the same filter.</summary>
     sealed record FilterRow(int N, string Data, string Index, int Modulus, double HnswP50, double HnswP99, double Recall, double ExactP50, double ExactP99);
 
+    /// <summary>How many of <see cref="SelfQueries"/> stored vectors, spread over the index, come back among their own k nearest
+    /// from an HNSW index built with <paramref name="Threads"/> threads (a graph whose nodes are all reachable finds all).</summary>
+    sealed record SelfRow(int N, string Data, string Index, int Threads, int Found);
+
     sealed record Settings(int[] Sizes, bool[] LowRank, bool[] HnswFloat16, int Threads, TimeSpan BuildBudget, int[] Expansions,
         int EmbeddingTexts, string Model, int Connectivity, int ExpansionAdd);
 
@@ -70,10 +74,11 @@ static class VectorBench
         var difficulty = new List<DifficultyRow>();
         var backlog = new List<BacklogRow>();
         var filtered = new List<FilterRow>();
+        var self = new List<SelfRow>();
         var total = Stopwatch.StartNew();
         foreach (int n in s.Sizes)
             foreach (bool lowRank in s.LowRank)
-                RunSize(n, lowRank, s, builds, searches, difficulty, backlog, filtered);
+                RunSize(n, lowRank, s, builds, searches, difficulty, backlog, filtered, self);
         if (s.EmbeddingTexts > 0) await RunEmbeddingsAsync(s, builds, searches, difficulty);
 
         Console.WriteLine();
@@ -107,8 +112,16 @@ static class VectorBench
         foreach (var r in backlog.OrderBy(r => r.Data).ThenBy(r => r.N).ThenBy(r => r.Backlog))
             Console.WriteLine($"| {r.Data} | {r.N:N0} | {r.Backlog:N0} | {r.ScanP50:F3} | {r.ScanP99:F3} | {r.AmongP50:F3} | {r.AmongP99:F3} | {r.ScanP50 / r.AmongP50:F1} |");
         Console.WriteLine();
+        Console.WriteLine($"Stored vectors that find themselves among their own {K} nearest (HNSW, expansion 64; {SelfQueries:N0} vectors spread " +
+                          "over the index; compare --threads 1 with more threads to see what the parallel build costs):");
+        Console.WriteLine();
+        Console.WriteLine("| data | index | N | build threads | found |");
+        Console.WriteLine("|---|---|---:|---:|---:|");
+        foreach (var r in self.OrderBy(r => r.Data).ThenBy(r => r.Index).ThenBy(r => r.N))
+            Console.WriteLine($"| {r.Data} | {r.Index} | {r.N:N0} | {r.Threads} | {r.Found:N0} of {Math.Min(SelfQueries, r.N):N0} |");
+        Console.WriteLine();
         Console.WriteLine($"Filtered searches (top {K}, {FilterQueries} queries, times in ms): a filter letting one key in M through, HNSW at the " +
-                          "collections' automatic expansion (the graph is asked for more candidates when filtering; when fewer than k pass, the index " +
+                          "collections' automatic expansion (USearch tests the filter during the traversal; when fewer than k come back, the index " +
                           "scores every passing key exactly from its own vectors) against the exact float32 index with the same filter; recall of HNSW against it.");
         Console.WriteLine();
         Console.WriteLine("| data | index | N | passing | HNSW p50 | HNSW p99 | recall@10 | exact p50 | exact p99 |");
@@ -163,7 +176,7 @@ static class VectorBench
     }
 
     static void RunSize(int n, bool lowRank, Settings s, List<BuildRow> builds, List<SearchRow> searches, List<DifficultyRow> difficulty,
-        List<BacklogRow> backlog, List<FilterRow> filtered)
+        List<BacklogRow> backlog, List<FilterRow> filtered, List<SelfRow> self)
     {
         var queries = new float[QueryCount][];
         for (int i = 0; i < QueryCount; i++) { queries[i] = new float[Dims]; Vector(seed: 2, i, queries[i], lowRank); }
@@ -202,6 +215,7 @@ static class VectorBench
             if (row.Built == n)
             {
                 hnsw.ExpansionSearch = 64;
+                self.Add(SelfFound(n, lowRank, data, hnsw, name, s.Threads));
                 foreach (int modulus in new[] { 2, 10, 100 })
                     filtered.Add(Filtered(n, data, hnsw, name, exact, queries, modulus, new CollectionOptions().HnswExpansionFor(K, n)));
             }
@@ -355,6 +369,21 @@ static class VectorBench
 
     const int BacklogQueries = 50;
     const int FilterQueries = 50;
+    const int SelfQueries = 1000;
+
+    static SelfRow SelfFound(int n, bool lowRank, string data, HnswIndex hnsw, string name, int threads)
+    {
+        int count = Math.Min(SelfQueries, n), found = 0;
+        var v = new float[Dims];
+        for (int j = 0; j < count; j++)
+        {
+            int i = (int)((long)j * n / count);
+            Vector(seed: 1, i, v, lowRank);
+            if (hnsw.Search(v, K).Any(h => h.Key == i)) found++;
+        }
+        Console.Error.WriteLine($"[vectors] {n:N0} {data} {name}, {threads} build thread(s): {found} of {count} stored vectors find themselves");
+        return new SelfRow(n, data, name, threads, found);
+    }
 
     static FilterRow Filtered(int n, string data, HnswIndex hnsw, string name, ExactIndex exact, float[][] queries, int modulus, int expansion)
     {

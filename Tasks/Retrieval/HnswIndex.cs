@@ -396,9 +396,7 @@ public sealed class HnswIndex : IVectorIndex
                 float score = 1f - distances[i]; // inner-product distance is 1 - dot
                 if (score < minScore) { reachedMinScore = true; break; } // results come best first
                 if (accepted >= k && !top.MayAccept(score)) break; // results come best first: nothing further can enter
-                long key = (long)keys[i];
-                if (filter is not null && !filter(key)) continue;
-                top.Add(key, score);
+                top.Add((long)keys[i], score); // a filter was tested by the traversal already
                 accepted++;
             }
             return accepted >= k || reachedMinScore || found >= inGraph;
