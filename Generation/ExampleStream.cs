@@ -40,6 +40,9 @@ public static class ExampleStream
         record[3] = example.QuestionType;
         BinaryPrimitives.WriteInt32LittleEndian(record[4..], example.Label);
         BinaryPrimitives.WriteInt64LittleEndian(record[8..], example.Index);
+        BinaryPrimitives.WriteUInt64LittleEndian(record[16..], example.ContentKey);
+        var attributes = example.Attributes;
+        (record[24], record[25], record[26], record[27]) = (attributes.Flags, attributes.Colors, attributes.Shapes, attributes.Objects);
         generator.Render(example, record.Slice(RecordHeaderBytes, canvas), record.Slice(RecordHeaderBytes + canvas, canvas));
     }
 
@@ -48,7 +51,8 @@ public static class ExampleStream
     /// rendering on <paramref name="threads"/> threads in order-preserving chunks. Returns how many were written.
     /// </summary>
     public static long Write(ExampleGenerator generator, Split split, ulong seed, ExampleMix mix, Stream output,
-        long first, long step, long? count, int threads, bool header, CancellationToken cancel = default, Action<long>? progress = null)
+        long first, long step, long? count, int threads, bool header, CancellationToken cancel = default, Action<long>? progress = null,
+        Action<Example>? onExample = null)
     {
         if (header) output.Write(Header(generator.Size, seed, split));
         int recordBytes = RecordBytes(generator.Size);
@@ -59,12 +63,15 @@ public static class ExampleStream
         {
             int n = (int)Math.Min(chunk, count is null ? chunk : count.Value - written);
             long baseIndex = written;
+            var examples = onExample is null ? null : new Example[n];
             Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i =>
             {
                 long index = first + (baseIndex + i) * step;
                 var example = generator.Sample(split, seed, index, mix);
                 WriteRecord(generator, example, buffer.AsSpan(i * recordBytes, recordBytes));
+                if (examples is not null) examples[i] = example;
             });
+            if (examples is not null) foreach (var e in examples) onExample!(e);
             try { output.Write(buffer, 0, n * recordBytes); }
             catch (IOException) { break; } // the reader went away (a closed pipe): stop quietly
             written += n;

@@ -14,7 +14,15 @@ public sealed record ParallelPair(string LanguageA, string TextA, string Languag
 /// One generated example before rendering: its kind, the scene (if any), the texts of canvases A and B, the
 /// languages and the label. <see cref="Render"/> turns it into the two canvases the stream carries.
 /// </summary>
-public sealed record Example(ExampleKind Kind, long Index, Scene? Scene, string? TextA, string? TextB, int LanguageA, int LanguageB, int Label, byte QuestionType);
+/// <remarks><see cref="ContentKey"/> is the hash of what the example says (<see cref="Generation.ContentKey"/>); 0 when unknown.</remarks>
+public sealed record Example(ExampleKind Kind, long Index, Scene? Scene, string? TextA, string? TextB, int LanguageA, int LanguageB, int Label, byte QuestionType, ulong ContentKey = 0)
+{
+    /// <summary>What the canvases show or name (<see cref="ContentAttributes"/>); none by default.</summary>
+    public ContentAttributes Attributes { get; init; }
+
+    /// <summary>The VQA question (kind <see cref="ExampleKind.Vqa"/> only), for metadata.</summary>
+    public Question? Question { get; init; }
+}
 
 /// <summary>How often each kind of example is drawn.</summary>
 public sealed record ExampleMix(double Caption, double TextPair, double Vqa, double Pair)
@@ -66,15 +74,21 @@ public sealed class ExampleGenerator
     private readonly ScenePainter _painter;
     private readonly ShapedRenderer _renderer;
     private readonly Dictionary<string, int> _languageIndex;
+    private readonly int[] _languageChoices;
 
-    public ExampleGenerator(ShapedRenderer renderer, IReadOnlyList<ILanguage> languages, EmojiCatalog emoji, IReadOnlyList<ParallelPair>? parallel = null)
+    public ExampleGenerator(ShapedRenderer renderer, IReadOnlyList<ILanguage> languages, EmojiCatalog emoji, IReadOnlyList<ParallelPair>? parallel = null,
+        WorldOptions? world = null)
     {
         _renderer = renderer;
         _languages = languages;
-        _parallel = parallel ?? [];
         _painter = new ScenePainter(emoji);
-        _world = new WorldSampler(renderer.Size, emoji.Items.Count);
+        _world = new WorldSampler(renderer.Size, emoji.Items.Count, world);
         _languageIndex = languages.Select((l, i) => (l.Code, i)).ToDictionary(p => p.Code, p => p.i);
+        var chosen = _world.Options.Languages;
+        _languageChoices = chosen is null ? [.. Enumerable.Range(0, languages.Count)]
+            : [.. chosen.Select(c => _languageIndex.TryGetValue(c, out var i) ? i : throw new ArgumentException($"language '{c}' is not one of the generator's"))];
+        // Real parallel sentences only between the chosen languages.
+        _parallel = chosen is null ? parallel ?? [] : (parallel ?? []).Where(p => chosen.Contains(p.LanguageA) && chosen.Contains(p.LanguageB)).ToList();
     }
 
     public WorldSampler World => _world;
@@ -97,38 +111,58 @@ public sealed class ExampleGenerator
     {
         var random = new Random(ExampleSeed(split, seed, index));
         var kind = mix.Pick(random);
-        int la = random.Next(_languages.Count);
+        int la = _languageChoices[random.Next(_languageChoices.Length)];
         var lang = _languages[la];
+        var styles = _world.Options.CaptionStyles;
         switch (kind)
         {
             case ExampleKind.Caption:
             {
                 var scene = _world.RandomScene(random, novel: split == Split.Novel);
-                int style = random.Next(3);
+                int style = styles[random.Next(styles.Count)];
+                if (style == WorldOptions.WordStyle)
+                {
+                    if (scene.Objects is [{ IsEmoji: false } only])
+                    {
+                        // One shape, named by its colour or its shape alone: the key is the word's meaning, the
+                        // attributes (the whole scene) are the image's only.
+                        string answer = random.Next(2) == 0 ? Answers.Color(only.Color!.Value) : Answers.Shape(only.Shape!.Value);
+                        var at = ContentAttributes.OfScene(scene);
+                        return new Example(kind, index, scene, null, lang.AnswerLabel(answer), -1, la, -1, 0, ContentKey.Hash("word: " + answer))
+                            { Attributes = at with { Flags = (byte)(at.Flags & ~ContentAttributes.OnB) } };
+                    }
+                    style = 0;
+                }
                 var caption = WorldSampler.CaptionOf(scene, random, withRelation: style == 2);
-                return new Example(kind, index, scene, null, lang.Caption(caption, style, random), -1, la, -1, 0);
+                return new Example(kind, index, scene, null, lang.Caption(caption, style, random), -1, la, -1, 0,
+                    ContentKey.Hash(ContentKey.Of(caption with { Relation = null }))) { Attributes = ContentAttributes.OfScene(scene) };
             }
             case ExampleKind.TextPair:
             {
                 if (_parallel.Count > 0 && random.Next(2) == 0)
                 {
-                    var p = _parallel[random.Next(_parallel.Count)];
-                    return new Example(kind, index, null, p.TextA, p.TextB, LanguageIndex(p.LanguageA), LanguageIndex(p.LanguageB), -1, 0);
+                    int pi = random.Next(_parallel.Count);
+                    var p = _parallel[pi];
+                    return new Example(kind, index, null, p.TextA, p.TextB, LanguageIndex(p.LanguageA), LanguageIndex(p.LanguageB), -1, 0,
+                        ContentKey.Hash($"parallel: {p.LanguageA} {p.TextA}"));
                 }
                 var scene = _world.RandomScene(random, novel: split == Split.Novel);
                 var fact = random.Next(4) == 0 ? WorldSampler.CaptionOf(scene, random, withRelation: false) : _world.RandomFact(scene, random);
-                int lb = random.Next(_languages.Count);
-                return new Example(kind, index, null, Say(lang, fact, random), Say(_languages[lb], fact, random), la, lb, -1, 0);
+                int lb = _languageChoices[random.Next(_languageChoices.Length)];
+                return new Example(kind, index, null, Say(lang, fact, random), Say(_languages[lb], fact, random), la, lb, -1, 0, ContentKey.Hash(ContentKey.Of(fact)))
+                    { Attributes = ContentAttributes.OfFact(fact) };
             }
             case ExampleKind.Vqa:
             {
                 var item = _world.RandomVqa(random);
-                return new Example(kind, index, item.Scene, lang.Ask(item.Question, random), null, la, 255, item.AnswerClass, (byte)item.Question.Type);
+                return new Example(kind, index, item.Scene, lang.Ask(item.Question, random), null, la, 255, item.AnswerClass, (byte)item.Question.Type,
+                    ContentKey.Hash(ContentKey.Of(item.Question))) { Question = item.Question, Attributes = ContentAttributes.OfImage(item.Scene) };
             }
             default:
             {
                 var item = _world.RandomPair(random);
-                return new Example(kind, index, item.Scene, lang.Caption(item.Premise, 1, random), lang.Statement(item.Hypothesis, random), la, la, (int)item.Label, 0);
+                return new Example(kind, index, item.Scene, lang.Caption(item.Premise, 1, random), lang.Statement(item.Hypothesis, random), la, la, (int)item.Label, 0,
+                    ContentKey.Hash($"{ContentKey.Of(item.Premise)} => {ContentKey.Of(item.Hypothesis)}: {item.Label}"));
             }
         }
     }

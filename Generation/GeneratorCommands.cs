@@ -14,9 +14,10 @@ public static class GeneratorCommands
 {
     public const int DefaultSceneEmoji = 120;
 
-    private sealed record Common(Option<ulong> Seed, Option<string> Split, Option<int> Size, Option<string> Mix, Option<int> Threads, Option<int> Emoji, Option<string?> ParallelFile)
+    private sealed record Common(Option<ulong> Seed, Option<string> Split, Option<int> Size, Option<string> Mix, Option<int> Threads, Option<int> Emoji, Option<string?> ParallelFile,
+        WorldOptionsCli World)
     {
-        public IEnumerable<Option> All => [Seed, Split, Size, Mix, Threads, Emoji, ParallelFile];
+        public IEnumerable<Option> All => [Seed, Split, Size, Mix, Threads, Emoji, ParallelFile, .. World.All];
     }
 
     private static Common Options() => new(
@@ -26,9 +27,64 @@ public static class GeneratorCommands
         new Option<string>("--mix") { Description = "relative weights of the example kinds", DefaultValueFactory = _ => "caption=4,text=2,vqa=3,pair=1" },
         new Option<int>("--threads") { Description = "rendering threads in this process", DefaultValueFactory = _ => 1 },
         new Option<int>("--emoji") { Description = "how many catalogue emoji scenes draw from (the first N)", DefaultValueFactory = _ => DefaultSceneEmoji },
-        new Option<string?>("--parallel-file") { Description = "TSV of real parallel sentences (langA, textA, langB, textB), e.g. from `parallel-export`; none by default" });
+        new Option<string?>("--parallel-file") { Description = "TSV of real parallel sentences (langA, textA, langB, textB), e.g. from `parallel-export`; none by default" },
+        new WorldOptionsCli());
 
-    public static IEnumerable<Command> All(Func<Func<int>, int> guarded) => [Stream(guarded), Shard(guarded), Preview(guarded), ParallelExport(guarded)];
+    public static IEnumerable<Command> All(Func<Func<int>, int> guarded) => [Stream(guarded), Shard(guarded), Preview(guarded), Words(guarded), ParallelExport(guarded)];
+
+    /// <summary>
+    /// The answer words (colour, shape, count, yes/no labels of <see cref="Answers.All"/>) of each language, each drawn
+    /// alone on a text canvas: what zero-shot classification over rendered words compares images with
+    /// (training/probe.py). Records are kind 1 with canvas B empty, the label the answer class, the language in A.
+    /// </summary>
+    private static Command Words(Func<Func<int>, int> guarded)
+    {
+        var size = new Option<int>("--size") { Description = "canvas size in pixels (the shaped profile shaped-SIZE)", DefaultValueFactory = _ => 224 };
+        var languages = new Option<string?>("--languages") { Description = "languages, e.g. en,de (default all 12)" };
+        var output = new Option<string>("--out") { Description = "the shard file to write", Required = true };
+        var meta = new Option<string?>("--meta") { Description = "also write one JSON line per record" };
+        var command = new Command("words", "Write every answer word of every language, one per text canvas, as a VQAGEN shard") { size, languages, output, meta };
+        command.SetAction(parse => guarded(() =>
+        {
+            int s = parse.GetValue(size);
+            if (s is < 64 or > 1024) throw new ArgumentException("--size must be 64..1024");
+            var all = Languages.Create(EmojiCatalog.Default);
+            var codes = parse.GetValue(languages) is { } l ? l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [.. Languages.Codes];
+            foreach (var c in codes) if (!Languages.Codes.Contains(c)) throw new ArgumentException($"unknown language '{c}': use some of {string.Join(",", Languages.Codes)}");
+            var renderer = new ShapedRenderer(ShapedProfile.ForImageSize(s));
+            var path = Path.GetFullPath(parse.GetValue(output)!);
+            int canvas = s * s * 3;
+            var record = new byte[ExampleStream.RecordBytes(s)];
+            using (var file = new FileStream(path + ".partial", FileMode.Create, FileAccess.Write))
+            using (var log = parse.GetValue(meta) is { } m ? new StreamWriter(m) : null)
+            {
+                file.Write(ExampleStream.Header(s, 0, Split.HeldOut));
+                long index = 0;
+                foreach (var code in codes)
+                {
+                    int li = Languages.Codes.IndexOf(code);
+                    var language = all[li];
+                    for (int c = 0; c < Answers.All.Count; c++)
+                    {
+                        string word = language.AnswerLabel(Answers.All[c]);
+                        var e = new Example(ExampleKind.TextPair, index++, null, word, null, li, 255, c, 0, ContentKey.Hash("answer: " + Answers.All[c]));
+                        Array.Clear(record);
+                        record[0] = (byte)e.Kind; record[1] = (byte)li; record[2] = 255;
+                        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(4), c);
+                        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(8), e.Index);
+                        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(record.AsSpan(16), e.ContentKey);
+                        renderer.RenderTextRgb(word, record.AsSpan(ExampleStream.RecordHeaderBytes, canvas));
+                        file.Write(record);
+                        log?.WriteLine(JsonSerializer.Serialize(new { index = e.Index, kind = e.Kind.ToString(), textA = word, languageA = li, language = code, label = c, answer = Answers.All[c] }));
+                    }
+                }
+            }
+            File.Move(path + ".partial", path, overwrite: true);
+            Console.Error.WriteLine($"{codes.Length * Answers.All.Count} word canvases ({codes.Length} languages) -> {path}");
+            return 0;
+        }));
+        return command;
+    }
 
     /// <summary>
     /// Real parallel sentences from this machine's gettext catalogues, as the TSV `--parallel-file` reads: for each
@@ -89,9 +145,9 @@ public static class GeneratorCommands
         int emoji = parse.GetValue(o.Emoji);
         if (emoji < 0 || emoji > catalog.Items.Count) throw new ArgumentException($"--emoji must be 0..{catalog.Items.Count}");
         var sceneEmoji = new EmojiCatalog(catalog.Items.Take(emoji).ToList());
-        var renderer = new ShapedRenderer(new ShapedProfile { Name = $"shaped-{size}", ImageSize = size });
+        var renderer = new ShapedRenderer(ShapedProfile.ForImageSize(size));
         var parallel = parse.GetValue(o.ParallelFile) is { } file ? ParallelFile.Read(file) : null;
-        return new ExampleGenerator(renderer, Languages.Create(sceneEmoji), sceneEmoji, parallel);
+        return new ExampleGenerator(renderer, Languages.Create(sceneEmoji), sceneEmoji, parallel, o.World.Read(parse));
     }
 
     private static Command Stream(Func<Func<int>, int> guarded)
@@ -99,21 +155,24 @@ public static class GeneratorCommands
         var o = Options();
         var worker = new Option<int>("--worker") { Description = "this process's worker number, 0..workers-1 (writes examples worker, worker+workers, ...)", DefaultValueFactory = _ => 0 };
         var workers = new Option<int>("--workers") { Description = "how many processes share the index space", DefaultValueFactory = _ => 1 };
+        var start = new Option<long>("--start") { Description = "index of the first example (a resumed training starts past what it has used)", DefaultValueFactory = _ => 0 };
         var count = new Option<long?>("--count") { Description = "stop after this many examples (default: never)" };
         var command = new Command("stream", "Write seeded examples to stdout in the VQAGEN format (docs/generator-format.md), forever or --count of them");
         foreach (var x in o.All) command.Options.Add(x);
         command.Options.Add(worker);
         command.Options.Add(workers);
+        command.Options.Add(start);
         command.Options.Add(count);
         command.SetAction(parse => guarded(() =>
         {
             int w = parse.GetValue(worker), n = parse.GetValue(workers);
             if (n < 1 || w < 0 || w >= n) throw new ArgumentException("--worker must be 0..workers-1");
+            if (parse.GetValue(start) < 0) throw new ArgumentException("--start must be at least 0");
             var generator = Create(parse, o);
             using var stdout = Console.OpenStandardOutput();
             using var buffered = new BufferedStream(stdout, 1 << 20);
             ExampleStream.Write(generator, ParseSplit(parse.GetValue(o.Split)!), parse.GetValue(o.Seed), ExampleMix.Parse(parse.GetValue(o.Mix)!),
-                buffered, w, n, parse.GetValue(count), parse.GetValue(o.Threads), header: true);
+                buffered, parse.GetValue(start) + w, n, parse.GetValue(count), parse.GetValue(o.Threads), header: true);
             return 0;
         }));
         return command;
@@ -125,11 +184,13 @@ public static class GeneratorCommands
         var count = new Option<long>("--count") { Description = "how many examples", Required = true };
         var start = new Option<long>("--start") { Description = "index of the first example", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "the shard file to write (written whole, then renamed into place)", Required = true };
+        var meta = new Option<string?>("--meta") { Description = "also write one JSON line per record (texts, languages, label, content key, scene objects, question) to this file" };
         var command = new Command("shard", "Write a finite shard of seeded examples to a file in the VQAGEN format");
         foreach (var x in o.All) command.Options.Add(x);
         command.Options.Add(count);
         command.Options.Add(start);
         command.Options.Add(output);
+        command.Options.Add(meta);
         command.SetAction(parse => guarded(() =>
         {
             long n = parse.GetValue(count);
@@ -138,10 +199,14 @@ public static class GeneratorCommands
             var path = Path.GetFullPath(parse.GetValue(output)!);
             var partial = path + ".partial";
             var clock = Stopwatch.StartNew();
+            var metaPath = parse.GetValue(meta) is { } m ? Path.GetFullPath(m) : null;
             using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            using (var metaWriter = metaPath is null ? null : new StreamWriter(metaPath + ".partial"))
                 ExampleStream.Write(generator, ParseSplit(parse.GetValue(o.Split)!), parse.GetValue(o.Seed), ExampleMix.Parse(parse.GetValue(o.Mix)!),
-                    file, parse.GetValue(start), 1, n, parse.GetValue(o.Threads), header: true);
+                    file, parse.GetValue(start), 1, n, parse.GetValue(o.Threads), header: true,
+                    onExample: metaWriter is null ? null : e => metaWriter.WriteLine(ExampleMeta.Json(generator, e)));
             File.Move(partial, path, overwrite: true);
+            if (metaPath is not null) File.Move(metaPath + ".partial", metaPath, overwrite: true);
             Console.Error.WriteLine($"{n} examples in {clock.Elapsed.TotalSeconds:F1} s ({n / clock.Elapsed.TotalSeconds:F0}/s) -> {path}");
             return 0;
         }));
@@ -178,12 +243,7 @@ public static class GeneratorCommands
                     generator.Painter.Paint(scene, b); // the scene alone, as a user would upload it
                     File.WriteAllBytes(Path.Combine(folder, $"{i:D4}-scene.png"), CanvasPng.EncodeRgb(b, generator.Size));
                 }
-                log.WriteLine(JsonSerializer.Serialize(new
-                {
-                    index = i, kind = e.Kind.ToString(), textA = e.TextA, textB = e.TextB, e.LanguageA, e.LanguageB,
-                    label = e.Kind == ExampleKind.Vqa ? Answers.All[e.Label] : e.Kind == ExampleKind.Pair ? ((PairLabel)e.Label).ToString() : null,
-                    objects = e.Scene?.Objects,
-                }));
+                log.WriteLine(ExampleMeta.Json(generator, e));
             }
             Console.WriteLine($"wrote {parse.GetValue(count)} examples to {folder}");
             return 0;
@@ -221,4 +281,39 @@ public static class ParallelFile
             w.Write($"{p.LanguageA}\t{Clean(p.TextA)}\t{p.LanguageB}\t{Clean(p.TextB)}\n");
         }
     }
+}
+
+/// <summary>One example as a JSON line (shard --meta, preview): what a probe or a person needs to know about a record.</summary>
+public static class ExampleMeta
+{
+    public static string Json(ExampleGenerator generator, Example e) => JsonSerializer.Serialize(new
+    {
+        index = e.Index,
+        kind = e.Kind.ToString(),
+        textA = e.TextA,
+        textB = e.TextB,
+        languageA = e.LanguageA,
+        languageB = e.LanguageB,
+        language = e.LanguageA is >= 0 and < 255 && e.LanguageA < generator.Languages.Count ? generator.Languages[e.LanguageA].Code
+                 : e.LanguageB is >= 0 and < 255 && e.LanguageB < generator.Languages.Count ? generator.Languages[e.LanguageB].Code : null,
+        label = e.Kind == ExampleKind.Vqa ? Answers.All[e.Label] : e.Kind == ExampleKind.Pair ? ((PairLabel)e.Label).ToString() : null,
+        labelIndex = e.Label,
+        questionType = e.Kind == ExampleKind.Vqa ? ((QuestionType)e.QuestionType).ToString().ToLowerInvariant() : null,
+        contentKey = e.ContentKey.ToString("x16", System.Globalization.CultureInfo.InvariantCulture),
+        objects = e.Scene?.Objects.Select(o => new
+        {
+            shape = o.Shape?.ToString().ToLowerInvariant(),
+            color = o.Color?.ToString().ToLowerInvariant(),
+            emoji = o.Emoji,
+            size = o.Size.ToString().ToLowerInvariant(),
+            x = o.X, y = o.Y, radius = o.Radius,
+        }),
+        question = e.Question is { } q ? new
+        {
+            type = q.Type.ToString().ToLowerInvariant(),
+            subject = new { shape = q.Subject.Shape?.ToString().ToLowerInvariant(), color = q.Subject.Color?.ToString().ToLowerInvariant(), emoji = q.Subject.Emoji },
+            relation = q.Relation?.ToString(),
+            answer = q.AnswerId,
+        } : null,
+    });
 }

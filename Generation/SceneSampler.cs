@@ -13,21 +13,23 @@ public readonly record struct ObjectKind(ShapeKind? Shape, ObjectColor? Color, i
 /// summed radii apart), random background, noise and blur. Attribute-object combinations in
 /// <see cref="Forbidden"/> are never drawn (the held-out "novel combinations").
 /// </summary>
-public sealed class SceneSampler(int size, int emojiCount, IReadOnlySet<ObjectKind> forbidden)
+public sealed class SceneSampler(int size, int emojiCount, IReadOnlySet<ObjectKind> forbidden, WorldOptions? world = null)
 {
     public const int MaxObjects = 8;
     public int Size { get; } = size;
     public int EmojiCount { get; } = emojiCount;
     public IReadOnlySet<ObjectKind> Forbidden { get; } = forbidden;
+    public WorldOptions World { get; } = world ?? WorldOptions.Full;
 
-    /// <summary>A random object kind: a shape 70% of the time, an emoji otherwise (never a forbidden kind).</summary>
+    /// <summary>A random object kind: an emoji with the world's emoji share (30% by default), a shape otherwise (never a forbidden kind).</summary>
     public ObjectKind RandomKind(Random random, Func<ObjectKind, bool>? allowed = null) =>
-        Draw(random, allowed, r => EmojiCount > 0 && r.NextDouble() < 0.3 ? ObjectKind.OfEmoji(r.Next(EmojiCount)) : RandomShapeKind(r));
+        Draw(random, allowed, r => EmojiCount > 0 && r.NextDouble() < World.EmojiShare ? ObjectKind.OfEmoji(r.Next(EmojiCount)) : RandomShapeKind(r));
 
     /// <summary>A shape kind (never an emoji) that satisfies the constraint.</summary>
     public ObjectKind RandomShape(Random random, Func<ObjectKind, bool>? allowed = null) => Draw(random, allowed, RandomShapeKind);
 
-    private static ObjectKind RandomShapeKind(Random r) => ObjectKind.Of((ShapeKind)r.Next(8), (ObjectColor)r.Next(8));
+    // Shape first, then colour: the same draws as before the world options, over the world's subsets.
+    private ObjectKind RandomShapeKind(Random r) => ObjectKind.Of(World.Shapes[r.Next(World.Shapes.Count)], World.Colors[r.Next(World.Colors.Count)]);
 
     /// <summary>Draws candidates until one is allowed and not forbidden.</summary>
     private ObjectKind Draw(Random random, Func<ObjectKind, bool>? allowed, Func<Random, ObjectKind> candidate)
@@ -61,7 +63,7 @@ public sealed class SceneSampler(int size, int emojiCount, IReadOnlySet<ObjectKi
             foreach (var (k, isRequired) in kinds)
             {
                 var size = random.NextDouble() < 0.5 ? ObjectSize.Small : ObjectSize.Large;
-                float r = Size * (size == ObjectSize.Small ? 0.06f : 0.10f) * (0.92f + 0.16f * (float)random.NextDouble()) * shrink;
+                float r = Size * (size == ObjectSize.Small ? 0.06f : 0.10f) * (0.92f + 0.16f * (float)random.NextDouble()) * shrink * World.ObjectScale;
                 if (k.Emoji is not null) r *= 1.1f;
                 SceneObject? o = null;
                 for (int tries = 0; tries < 60 && o is null; tries++)
@@ -76,8 +78,10 @@ public sealed class SceneSampler(int size, int emojiCount, IReadOnlySet<ObjectKi
             }
             if (!ok && attempt < 40) continue;
             if (!ok) throw new InvalidOperationException("required objects do not fit the canvas");
-            return new Scene(Size, (BackgroundKind)random.Next(3), BackgroundColors(random), random.Next(), 6 + random.Next(10),
+            var scene = new Scene(Size, (BackgroundKind)random.Next(3), BackgroundColors(random), random.Next(), 6 + random.Next(10),
                 random.NextDouble() < 0.3 ? 0.3f + 0.5f * (float)random.NextDouble() : 0f, placed);
+            // Plain scenes make the same draws and then drop the texture, so the objects stay where they would be.
+            return World.PlainScenes ? scene with { Background = BackgroundKind.Flat, NoiseAmplitude = 0, Blur = 0f } : scene;
         }
     }
 

@@ -24,14 +24,14 @@ public sealed class WorldSampler
         ObjectKind.Of(ShapeKind.Hexagon, ObjectColor.Pink), ObjectKind.Of(ShapeKind.Diamond, ObjectColor.Black),
     };
 
-    private static readonly QuestionType[] QuestionTypes = Enum.GetValues<QuestionType>();
     private readonly SceneSampler _scenes, _novel;
     private readonly Dictionary<string, int> _answerIndex;
 
-    public WorldSampler(int size, int emojiCount)
+    public WorldSampler(int size, int emojiCount, WorldOptions? options = null)
     {
-        _scenes = new SceneSampler(size, emojiCount, NovelCombinations);
-        _novel = new SceneSampler(size, emojiCount, new HashSet<ObjectKind>());
+        Options = (options ?? WorldOptions.Full).Validated();
+        _scenes = new SceneSampler(size, emojiCount, NovelCombinations, Options);
+        _novel = new SceneSampler(size, emojiCount, new HashSet<ObjectKind>(), Options);
         _answerIndex = Answers.All.Select((a, i) => (a, i)).ToDictionary(p => p.a, p => p.i);
         Size = size;
         EmojiCount = emojiCount;
@@ -39,13 +39,26 @@ public sealed class WorldSampler
 
     public int Size { get; }
     public int EmojiCount { get; }
+    /// <summary>The part of the world this sampler draws from (the whole world by default).</summary>
+    public WorldOptions Options { get; }
+
+    /// <summary>
+    /// How many extra objects to draw beside <paramref name="required"/> ones so that the scene holds between
+    /// <paramref name="atLeast"/> and the world's maximum: <c>lo + random.Next(hi - lo + 1)</c>, which for the full
+    /// world is the draw the generator always made.
+    /// </summary>
+    private int Extras(Random random, int required, int atLeast)
+    {
+        int lo = Math.Max(0, atLeast - required), hi = Math.Max(lo, Options.MaxObjects - required);
+        return lo + random.Next(hi - lo + 1);
+    }
 
     public int AnswerClass(string answerId) => _answerIndex[answerId];
 
-    /// <summary>A scene of 1 to 8 random objects; in the novel split, at least one is a held-out combination.</summary>
+    /// <summary>A scene of 1 to 8 random objects (the world's range); in the novel split, at least one is a held-out combination.</summary>
     public Scene RandomScene(Random random, bool novel = false)
     {
-        int n = 1 + random.Next(SceneSampler.MaxObjects);
+        int n = Options.MinObjects + random.Next(Options.MaxObjects - Options.MinObjects + 1);
         if (!novel) return _scenes.Build(random, [], n);
         var held = NovelCombinations.ElementAt(random.Next(NovelCombinations.Count));
         return _novel.Build(random, [held], n - 1);
@@ -106,14 +119,14 @@ public sealed class WorldSampler
     /// </summary>
     public VqaItem RandomVqa(Random random)
     {
-        var type = QuestionTypes[random.Next(QuestionTypes.Length)];
+        var type = Options.Questions[random.Next(Options.Questions.Count)];
         Scene scene;
         Question question;
         switch (type)
         {
             case QuestionType.Count:
             {
-                int n = random.Next(Answers.MaxCount + 1);
+                int n = random.Next(Options.MaxObjects + 1);
                 var target = _scenes.RandomShape(random);
                 var subject = random.Next(3) switch
                 {
@@ -123,26 +136,27 @@ public sealed class WorldSampler
                 };
                 // n objects matching the subject (of varied kinds when the subject is one attribute), the rest not matching.
                 var required = Enumerable.Range(0, n).Select(_ => _scenes.RandomShape(random, k => k.Matches(subject))).ToList();
-                int others = n == 0 ? 1 + random.Next(SceneSampler.MaxObjects) : random.Next(SceneSampler.MaxObjects - n + 1);
+                // A count of 0 still shows something (at least one other object); otherwise the scene stays in the world's range.
+                int others = Extras(random, n, n == 0 ? Math.Max(1, Options.MinObjects) : Options.MinObjects);
                 scene = BuildExact(random, required, others, k => !k.Matches(subject), subject, n);
                 question = new Question(type, subject, Answers.Count(n));
                 break;
             }
             case QuestionType.Color:
             {
-                var color = (ObjectColor)random.Next(8);
+                var color = Options.Colors[random.Next(Options.Colors.Count)];
                 var target = _scenes.RandomShape(random, k => k.Color == color);
                 var subject = new ObjectQuery(Shape: target.Shape);
-                scene = _scenes.Build(random, [target], random.Next(SceneSampler.MaxObjects), k => k.Shape != target.Shape);
+                scene = _scenes.Build(random, [target], Extras(random, 1, Options.MinObjects), k => k.Shape != target.Shape);
                 question = new Question(type, subject, Answers.Color(color));
                 break;
             }
             case QuestionType.Shape:
             {
-                var shape = (ShapeKind)random.Next(8);
+                var shape = Options.Shapes[random.Next(Options.Shapes.Count)];
                 var target = _scenes.RandomShape(random, k => k.Shape == shape);
                 var subject = new ObjectQuery(Color: target.Color);
-                scene = _scenes.Build(random, [target], random.Next(SceneSampler.MaxObjects), k => k.Color != target.Color);
+                scene = _scenes.Build(random, [target], Extras(random, 1, Options.MinObjects), k => k.Color != target.Color);
                 question = new Question(type, subject, Answers.Shape(shape));
                 break;
             }
@@ -154,8 +168,9 @@ public sealed class WorldSampler
                 // Near misses (same shape or same colour) make "no" answers need both attributes.
                 var required = new List<ObjectKind>();
                 if (yes) required.Add(target);
-                if (target.Emoji is null && random.Next(2) == 0) required.Add(_scenes.RandomShape(random, k => k != target && (k.Shape == target.Shape || k.Color == target.Color)));
-                scene = _scenes.Build(random, required, random.Next(SceneSampler.MaxObjects - required.Count + 1), k => k != target);
+                if (target.Emoji is null && random.Next(2) == 0 && required.Count < Options.MaxObjects) required.Add(_scenes.RandomShape(random, k => k != target && (k.Shape == target.Shape || k.Color == target.Color)));
+                // "No" scenes may be empty in the full world (as always); a curriculum's minimum applies above one object.
+                scene = _scenes.Build(random, required, Extras(random, required.Count, Options.MinObjects > 1 ? Options.MinObjects : 0), k => k != target);
                 question = new Question(type, subject, yes ? Answers.Yes : Answers.No);
                 break;
             }
@@ -164,7 +179,7 @@ public sealed class WorldSampler
                 bool yes = random.Next(2) == 0;
                 for (int attempt = 0; ; attempt++)
                 {
-                    scene = _scenes.Build(random, [], 2 + random.Next(SceneSampler.MaxObjects - 1));
+                    scene = _scenes.Build(random, [], Extras(random, 0, Math.Max(2, Options.MinObjects)));
                     if (RandomRelation(scene, random) is not { } fact) continue;
                     // "No" asks the opposite of a relation that holds, so it is clearly false (not merely within the margin).
                     var relation = yes ? fact.Relation : Opposite(fact.Relation);

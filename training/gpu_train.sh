@@ -11,7 +11,7 @@ mkdir -p "$OUT"
 exec > >(tee "$OUT/gpu_train.log") 2>&1
 date -u; nproc; nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 $PY -c "import tarfile; tarfile.open('dist/genpub.tar.xz').extractall('/tmp')" || exit 2
-ln -sfn "$PWD/fonts" /tmp/genpub/fonts
+[ -d /tmp/genpub/fonts ] || ln -sfn "$PWD/fonts" /tmp/genpub/fonts
 GEN=/tmp/genpub/vqa-generate
 # Same seed, same bytes: compare with the hash printed by the same command on the development machine.
 $GEN shard --count 200 --seed 5 --out /tmp/det.bin || exit 3

@@ -4,15 +4,18 @@
   python3 training/train.py --config ti16 --time-budget 480 --workers 14 --out runs/NAME \
       --generator "./vqa-generate stream --seed 1 --split train --size 224 --mix caption=4,text=2,vqa=3,pair=1"
 
-Objective: symmetric InfoNCE with a learned temperature over the batch's two-canvas records (kind 0 image +
-caption and kind 1 text + text, mixed in one contrastive batch), plus cross-entropy heads on the
-L2-normalised embedding for VQA (kind 2, answer classes from the stream header) and sentence pairs
-(kind 3). Writes OUT/ckpt.npz (big_vision layout, what `VqaApi convert` reads), OUT/heads.npz,
-OUT/train_log.jsonl and OUT/config.json. See training/README.md.
+Objective: symmetric InfoNCE (or the sigmoid loss of SigLIP) with a learned temperature over the batch's
+two-canvas records (kind 0 image + caption and kind 1 text + text, mixed in one contrastive batch; records with
+the same content key are not counted as negatives), plus cross-entropy heads (linear or one-hidden-layer MLP) on
+the L2-normalised embedding for VQA (kind 2, answer classes from the stream header) and sentence pairs (kind 3).
+Writes OUT/ckpt.npz (big_vision layout, what `VqaApi convert` reads), OUT/heads.npz (what `convert --heads`
+turns into the service's heads), OUT/state.pt (everything `--resume` needs to go on), OUT/train_log.jsonl and
+OUT/config.json. See training/README.md.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import inspect
 import json
 import math
@@ -31,7 +34,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clippo.data import ShardFile, ShardLoader, StreamLoader, to_device, LoaderError  # noqa: E402
 from clippo.export import export_heads, export_npz, load_npz, config_from_npz  # noqa: E402
-from clippo.model import CONFIGS, ClippoViT, get_config  # noqa: E402
+from clippo.model import CONFIGS, ClippoViT, ViTConfig, get_config  # noqa: E402
 
 T0 = time.monotonic()
 
@@ -39,7 +42,16 @@ T0 = time.monotonic()
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="tiny", choices=sorted(CONFIGS), help="model size")
+    ap.add_argument("--patch", type=int, default=None, help="override the config's patch size")
+    ap.add_argument("--pool", default=None, choices=("map", "gap"), help="override the config's pooling (MAP head or mean of tokens)")
     ap.add_argument("--out", required=True, help="run directory (created)")
+    ap.add_argument("--resume", help="go on from a run directory: its state.pt (weights, heads, optimizer, step, schedule and "
+                                     "stream position), or, where only the exported files are there (a GPU stage brought back "
+                                     "through the device's 16 MiB file limit), ckpt.npz or ckpt_fp16.npz + heads.npz + stage.json: "
+                                     "the same without the optimizer's moments, which --rewarm rebuilds; the model shape comes from it")
+    ap.add_argument("--rewarm", type=int, default=50, help="steps of linear learning-rate warm-up after a resume without optimizer state")
+    ap.add_argument("--stage", default=None, help="a name for this run in the stage history (config.json, state.pt)")
+    ap.add_argument("--save-every", type=float, default=0, help="also write state.pt every this many seconds (0 = at the end only)")
     src = ap.add_argument_group("data (one of)")
     src.add_argument("--generator", help="generator command, e.g. \"vqa-generate stream --seed 1 --split train "
                                          "--size 224 --mix caption=4,text=2,vqa=3,pair=1\"; "
@@ -52,14 +64,31 @@ def parse_args(argv=None):
     ap.add_argument("--batch", type=int, default=None, help="records per step (default 256 on CUDA, 32 on CPU)")
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--min-lr-frac", type=float, default=0.0, help="cosine decays to lr * this")
-    ap.add_argument("--warmup", type=int, default=200, help="warm-up steps (warm-up also ends at 10%% of the budget)")
-    ap.add_argument("--wd", type=float, default=1e-4, help="AdamW weight decay (kernels only)")
+    ap.add_argument("--warmup", type=int, default=200, help="warm-up steps (cosine: also ends at 10%% of the budget; "
+                                                             "constant/decay: counted in steps of the whole training, so a resumed run does not warm up again)")
+    ap.add_argument("--schedule", default="cosine", choices=("cosine", "constant", "decay"),
+                    help="cosine: warm-up then cosine over this run (one-run training); constant: warm-up once, then the peak "
+                         "(the middle stages); decay: the peak, then a cosine to lr * min-lr-frac over the last --decay-frac of this run (the last stage)")
+    ap.add_argument("--decay-frac", type=float, default=1.0, help="with --schedule decay: the share of this run's time that decays")
+    ap.add_argument("--wd", type=float, default=1e-4, help="AdamW weight decay (kernels only; PyTorch's form: each step shrinks by lr * wd)")
     ap.add_argument("--b2", type=float, default=0.95)
     ap.add_argument("--clip", type=float, default=1.0, help="gradient norm clip (0 = off)")
     ap.add_argument("--vqa-weight", type=float, default=1.0)
     ap.add_argument("--pair-weight", type=float, default=1.0)
     ap.add_argument("--head-lr-mult", type=float, default=10.0, help="learning-rate multiplier of the aux heads")
     ap.add_argument("--head-scale", type=float, default=1.0, help="aux heads see embedding * this (folded into heads.npz)")
+    ap.add_argument("--head-hidden", type=int, default=0, help="hidden width of the VQA and pair heads (0 = linear); "
+                                                                "a ReLU MLP, exported in the service's head format by `convert --heads`")
+    ap.add_argument("--loss", default="softmax", choices=("softmax", "sigmoid"), help="contrastive loss: symmetric InfoNCE or SigLIP's sigmoid")
+    ap.add_argument("--same-content", default="mask", choices=("mask", "positive", "off"),
+                    help="records with equal content keys: left out of each other's negatives (mask), counted as extra "
+                         "positives (positive), or treated as negatives like any other record (off)")
+    ap.add_argument("--fixed-temperature", action="store_true", help="keep the temperature at its initial value")
+    ap.add_argument("--attribute-weight", type=float, default=0.0,
+                    help="weight of the attribute loss: a training-only head predicts, from the embedding of each scene and "
+                         "text canvas, the colours and shapes it shows or names, whether an emoji does, and the object count "
+                         "(record header bytes 24..27). 0 = off")
+    ap.add_argument("--init-temperature", type=float, default=10.0, help="exp(t) at initialisation (a new model only)")
     ap.add_argument("--plain-patch-init", action="store_true", help="do not make the patch filters zero-mean at init")
     ap.add_argument("--init", help="start from a big_vision-layout .npz (ours or a released CLIPPO checkpoint)")
     ap.add_argument("--image", type=int, default=None, help="override the model image size (default: the stream's canvas size)")
@@ -90,25 +119,101 @@ class Logger:
         self.f.close()
 
 
-def contrastive_loss(za, zb, scale):
+def same_content(keys):
+    """[n, n] bool: records i != j that say the same thing (equal, non-zero content keys)."""
+    if keys is None:
+        return None
+    same = (keys[:, None] == keys[None, :]) & (keys[:, None] != 0)
+    same.fill_diagonal_(False)
+    return same if bool(same.any()) else None
+
+
+def contrastive_loss(za, zb, scale, bias=None, loss="softmax", same=None, same_mode="mask"):
+    """The contrastive loss over n pairs (za[i], zb[i]) and the similarity logits.
+
+    softmax: symmetric InfoNCE. sigmoid: SigLIP's pairwise loss, -log sigmoid(z * (scale * s + bias)) with z = +1 on
+    the diagonal and -1 elsewhere, summed over each row and averaged over rows. `same` marks off-diagonal pairs that
+    share content: left out (mask) or counted as positives (positive)."""
     sims = scale * (za @ zb.t())
-    target = torch.arange(za.shape[0], device=za.device)
-    loss = 0.5 * (F.cross_entropy(sims, target) + F.cross_entropy(sims.t(), target))
-    return loss, sims
+    n = za.shape[0]
+    eye = torch.eye(n, dtype=torch.bool, device=za.device)
+    if loss == "sigmoid":
+        logits = sims + bias
+        pos = eye | same if (same is not None and same_mode == "positive") else eye
+        z = pos.float() * 2 - 1
+        per = -F.logsigmoid(z * logits)
+        if same is not None and same_mode == "mask":
+            per = per.masked_fill(same, 0.0)
+        return per.sum() / n, sims
+    if same is None or same_mode == "off":
+        target = torch.arange(n, device=za.device)
+        return 0.5 * (F.cross_entropy(sims, target) + F.cross_entropy(sims.t(), target)), sims
+    if same_mode == "mask":
+        masked = sims.masked_fill(same, float("-inf"))
+        target = torch.arange(n, device=za.device)
+        return 0.5 * (F.cross_entropy(masked, target) + F.cross_entropy(masked.t(), target)), sims
+    pos = (eye | same).float()
+    tgt = pos / pos.sum(1, keepdim=True)
+    lr = -(tgt * F.log_softmax(sims, 1)).sum(1).mean()
+    lc = -(tgt * F.log_softmax(sims.t(), 1)).sum(1).mean()  # pos is symmetric
+    return 0.5 * (lr + lc), sims
 
 
-def make_optimizer(model, heads, args, device):
+ATTRIBUTE_OUTPUTS = 8 + 8 + 2 + 9  # colours, shapes, emoji yes/no, objects 0..8
+ATTRIBUTE_SCALE = 10.0  # the attribute head reads the unit embedding times this (logits start large enough to learn fast)
+
+
+def attribute_loss(logits, attrs):
+    """Softmax cross-entropies (shift-invariant, so no base rates to learn first): the colours present (target spread
+    evenly over them), the shapes present, emoji yes/no, and the object count where known. logits [m, 27] for the
+    canvases, attrs uint8 [m, 4] (flags, colour mask, shape mask, objects)."""
+    flags, colors, shapes, objects = (attrs[:, i].long() for i in range(4))
+    bits = torch.arange(8, device=attrs.device)
+    total, parts = logits.sum() * 0.0, 0
+    for mask, lo in ((colors, 0), (shapes, 8)):
+        target = ((mask[:, None] >> bits) & 1).float()
+        sel = target.sum(1) > 0
+        if bool(sel.any()):
+            t = target[sel] / target[sel].sum(1, keepdim=True)
+            total = total - (t * F.log_softmax(logits[sel, lo:lo + 8], 1)).sum(1).mean()
+            parts += 1
+    total = total + F.cross_entropy(logits[:, 16:18], ((flags & 4) > 0).long())
+    known = (flags & 8) > 0
+    if bool(known.any()):
+        total = total + F.cross_entropy(logits[known, 18:27], objects[known].clamp(max=8))
+    return total
+
+
+def make_head(e, classes, hidden):
+    if hidden and hidden > 0:
+        h = nn.Sequential(nn.Linear(e, hidden), nn.ReLU(), nn.Linear(hidden, classes))
+        nn.init.xavier_uniform_(h[0].weight)
+        nn.init.zeros_(h[0].bias)
+        nn.init.normal_(h[2].weight, std=0.01)
+        nn.init.zeros_(h[2].bias)
+        return h
+    lin = nn.Linear(e, classes)
+    nn.init.normal_(lin.weight, std=0.01)
+    nn.init.zeros_(lin.bias)
+    return lin
+
+
+def make_optimizer(model, heads, extra, args, device):
     """AdamW; weight decay on the encoder's kernels only. The aux heads get `--head-lr-mult` times the
     learning rate (and no decay) so their biases absorb the answer priors quickly: a slow head pulls every
-    embedding towards the most frequent answers' weights, which collapses the contrastive embedding."""
+    embedding towards the most frequent answers' weights, which collapses the contrastive embedding.
+    `extra` (the sigmoid loss's bias) learns with the encoder, without decay."""
     decay, no_decay = [], []
     for name, p in model.named_parameters():
+        if name == "t" and args.fixed_temperature:
+            p.requires_grad_(False)
+            continue
         if p.ndim >= 2 and name not in ("pos_embedding", "map_head.probe"):
             decay.append(p)
         else:
             no_decay.append(p)
     groups = [{"params": decay, "weight_decay": args.wd, "lr_mult": 1.0},
-              {"params": no_decay, "weight_decay": 0.0, "lr_mult": 1.0},
+              {"params": no_decay + list(extra), "weight_decay": 0.0, "lr_mult": 1.0},
               {"params": list(heads.parameters()), "weight_decay": 0.0, "lr_mult": args.head_lr_mult}]
     kw = dict(lr=args.lr, betas=(0.9, args.b2), eps=1e-8)
     if device.type == "cuda" and "fused" in inspect.signature(torch.optim.AdamW).parameters:
@@ -120,12 +225,18 @@ def make_optimizer(model, heads, args, device):
 
 
 class Schedule:
-    """Linear warm-up (ends after `warmup` steps or at 10% of the training time, whichever is first), then a
-    cosine decay over the *remaining wall-clock time* (or steps, with --max-steps, whichever runs out first)."""
+    """The learning rate.
 
-    def __init__(self, peak, warmup, train_seconds, max_steps, min_frac):
+    cosine: linear warm-up (ends after `warmup` steps or at 10% of the training time, whichever is first), then a
+    cosine decay over the *remaining wall-clock time* (or steps, with --max-steps, whichever runs out first).
+    constant: linear warm-up over the first `warmup` steps of the whole training (a resumed run past them does not
+    warm up again), then the peak. decay: as constant, then a cosine from the peak to peak * min_frac over the last
+    `decay_frac` of this run. A staged training runs constant stages and ends with one decay stage."""
+
+    def __init__(self, peak, warmup, train_seconds, max_steps, min_frac, mode="cosine", decay_frac=1.0, start_step=0):
         self.peak, self.warmup, self.seconds, self.max_steps, self.min_frac = peak, warmup, train_seconds, max_steps, min_frac
-        self.warm_end = None  # progress at the end of warm-up
+        self.mode, self.decay_frac, self.start_step = mode, decay_frac, start_step
+        self.warm_end = None  # progress at the end of warm-up (cosine)
 
     def progress(self, step, elapsed):
         p = elapsed / self.seconds
@@ -133,8 +244,20 @@ class Schedule:
             p = max(p, step / self.max_steps)
         return p
 
+    def warmed_up(self, step):
+        if self.mode == "cosine":
+            return self.warm_end is not None
+        return self.start_step + step >= self.warmup
+
     def __call__(self, step, elapsed):
         p = self.progress(step, elapsed)
+        if self.mode != "cosine":
+            g = self.start_step + step
+            w = min(1.0, (g + 1) / max(1, self.warmup))
+            if self.mode == "constant":
+                return self.peak * w
+            f = min(1.0, max(0.0, (p - (1 - self.decay_frac)) / max(1e-9, self.decay_frac)))
+            return self.peak * w * (self.min_frac + (1 - self.min_frac) * 0.5 * (1 + math.cos(math.pi * f)))
         if self.warm_end is None:
             w = max((step + 1) / max(1, self.warmup), p / 0.1)
             if w < 1:
@@ -144,12 +267,17 @@ class Schedule:
         return self.peak * (self.min_frac + (1 - self.min_frac) * 0.5 * (1 + math.cos(math.pi * f)))
 
 
+QTYPES = ("count", "color", "shape", "exists", "spatial")
+
+
 @torch.no_grad()
 def evaluate(model, heads, loader, device, autocast, head_scale, deadline, count):
-    """Retrieval R@1 (both directions) among the held-out kind-0 (caption) and kind-1 (text) pairs, and the
-    aux heads' accuracy. Stops early at `deadline` (monotonic seconds) and reports what it covered."""
+    """Retrieval R@1 (both directions) among the held-out kind-0 (caption) and kind-1 (text) pairs (a retrieved
+    record with the same content key counts as right), and the aux heads' accuracy, overall and per question type.
+    Stops early at `deadline` (monotonic seconds) and reports what it covered."""
     model.eval()
-    za, zb, kinds, hv, yv, hp, yp = [], [], [], [], [], [], []
+    heads.eval()
+    za, zb, kinds, keys, hv, yv, tv, hp, yp = [], [], [], [], [], [], [], [], []
     seen = 0
     for buf in loader:
         db = to_device(buf, device)
@@ -158,34 +286,105 @@ def evaluate(model, heads, loader, device, autocast, head_scale, deadline, count
             emb, _, _ = model(db.images)
         emb = emb.float()
         n, nv = db.n_pairs, db.n_vqa
-        za.append(emb[:n]); zb.append(emb[n:2 * n])
+        za.append(emb[:n]); zb.append(emb[n:2 * n]); keys.append(db.keys)
         kinds.append(torch.cat([torch.zeros(db.n_caption), torch.ones(n - db.n_caption)]))
         if "vqa" in heads and nv:
-            hv.append(heads["vqa"](emb[2 * n:2 * n + nv] * head_scale).argmax(-1)); yv.append(db.vqa_labels)
+            hv.append(heads["vqa"](emb[2 * n:2 * n + nv] * head_scale).argmax(-1)); yv.append(db.vqa_labels); tv.append(db.vqa_types)
         if "pair" in heads and db.n_nli:
             hp.append(heads["pair"](emb[2 * n + nv:] * head_scale).argmax(-1)); yp.append(db.pair_labels)
         seen += db.records
         if seen >= count or time.monotonic() > deadline:
             break
     model.train()
+    heads.train()
     res = {"eval_records": seen}
     if za:
-        za, zb, kinds = torch.cat(za), torch.cat(zb), torch.cat(kinds).to(za[0].device)
+        za, zb, kinds, keys = torch.cat(za), torch.cat(zb), torch.cat(kinds).to(za[0].device), torch.cat(keys)
         for name, sel in (("caption", kinds == 0), ("text", kinds == 1)):
-            a, b = za[sel], zb[sel]
+            a, b, k = za[sel], zb[sel], keys[sel]
             if len(a) >= 2:
                 s = a @ b.t()
-                t = torch.arange(len(a), device=s.device)
+                right = (k[:, None] == k[None, :]) & (k[:, None] != 0) | torch.eye(len(a), dtype=torch.bool, device=s.device)
+                idx = torch.arange(len(a), device=s.device)
                 res[f"eval_{name}_pairs"] = len(a)
-                res[f"eval_{name}_r1_a2b"] = (s.argmax(1) == t).float().mean().item()
-                res[f"eval_{name}_r1_b2a"] = (s.argmax(0) == t).float().mean().item()
+                res[f"eval_{name}_r1_a2b"] = right[idx, s.argmax(1)].float().mean().item()
+                res[f"eval_{name}_r1_b2a"] = right[s.argmax(0), idx].float().mean().item()
     if hv:
-        res["eval_vqa_acc"] = (torch.cat(hv) == torch.cat(yv)).float().mean().item()
-        res["eval_vqa_n"] = int(sum(len(x) for x in yv))
+        pred, gold, types = torch.cat(hv), torch.cat(yv), torch.cat(tv)
+        res["eval_vqa_acc"] = (pred == gold).float().mean().item()
+        res["eval_vqa_n"] = int(len(gold))
+        for t, name in enumerate(QTYPES):
+            sel = types == t
+            if bool(sel.any()):
+                res[f"eval_vqa_acc_{name}"] = (pred[sel] == gold[sel]).float().mean().item()
+                res[f"eval_vqa_n_{name}"] = int(sel.sum())
     if hp:
         res["eval_pair_acc"] = (torch.cat(hp) == torch.cat(yp)).float().mean().item()
         res["eval_pair_n"] = int(sum(len(x) for x in yp))
     return res
+
+
+def save_state(path, model, heads, opt, logit_bias, info):
+    """state.pt: everything a resumed run needs, written next to its final name and renamed into place."""
+    tmp = path + ".partial"
+    torch.save({"format": 1, "model": model.state_dict(), "heads": heads.state_dict(), "optimizer": opt.state_dict(),
+                "logit_bias": logit_bias.detach().cpu(), **info}, tmp)
+    os.replace(tmp, path)
+
+
+def write_stage_file(path, info, head_scale, logit_bias):
+    """stage.json: the counters and history a resume needs beside ckpt.npz and heads.npz (no tensors but the bias)."""
+    keep = {k: v for k, v in info.items() if k != "rng"}
+    keep.update({"format": 1, "head_input_scale": head_scale, "logit_bias": float(logit_bias.detach().cpu().reshape(-1)[0])})
+    tmp = path + ".partial"
+    with open(tmp, "w") as f:
+        json.dump(keep, f, indent=1, default=float)
+    os.replace(tmp, path)
+
+
+def load_light_state(folder):
+    """A resume from exported files: weights from the checkpoint, heads from heads.npz, counters from stage.json."""
+    with open(os.path.join(folder, "stage.json")) as f:
+        st = json.load(f)
+    ckpt = next((os.path.join(folder, n) for n in ("ckpt.npz", "ckpt_fp16.npz") if os.path.exists(os.path.join(folder, n))), None)
+    if ckpt is None or not os.path.exists(os.path.join(folder, "heads.npz")):
+        raise SystemExit(f"--resume: {folder} has stage.json but not ckpt.npz (or ckpt_fp16.npz) and heads.npz")
+    cfg = config_from_npz(ckpt)
+    model = ClippoViT(dataclasses.replace(cfg, center_patch_init=True))
+    load_npz(ckpt, model)
+    scale = float(st.get("head_input_scale", 1.0))
+    heads_sd = {}
+    with np.load(os.path.join(folder, "heads.npz")) as z:
+        for name in ("vqa", "pair"):
+            if f"{name}/kernel" not in z.files:
+                continue
+            if f"{name}/hidden/kernel" in z.files:
+                heads_sd[f"{name}.0.weight"] = torch.from_numpy(z[f"{name}/hidden/kernel"].T / scale).float()
+                heads_sd[f"{name}.0.bias"] = torch.from_numpy(z[f"{name}/hidden/bias"]).float()
+                heads_sd[f"{name}.2.weight"] = torch.from_numpy(z[f"{name}/kernel"].T.copy()).float()
+                heads_sd[f"{name}.2.bias"] = torch.from_numpy(z[f"{name}/bias"]).float()
+            else:
+                heads_sd[f"{name}.weight"] = torch.from_numpy(z[f"{name}/kernel"].T / scale).float()
+                heads_sd[f"{name}.bias"] = torch.from_numpy(z[f"{name}/bias"]).float()
+    st.update({"model": {k: v.float() for k, v in model.state_dict().items()}, "heads": heads_sd, "optimizer": None,
+               "logit_bias": torch.tensor([st.get("logit_bias", -10.0)]), "config": dataclasses.asdict(cfg), "light": ckpt})
+    return st
+
+
+def load_state(path):
+    if os.path.isdir(path) and not os.path.exists(os.path.join(path, "state.pt")) and os.path.exists(os.path.join(path, "stage.json")):
+        return load_light_state(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, "state.pt")
+    if not os.path.exists(path):
+        raise SystemExit(f"--resume: {path} does not exist (a run directory written by this trainer has state.pt, or stage.json with its checkpoint)")
+    try:
+        st = torch.load(path, map_location="cpu")
+    except Exception as e:  # noqa: BLE001
+        raise SystemExit(f"--resume: {path} is not a readable training state ({e})")
+    if not isinstance(st, dict) or st.get("format") != 1 or "model" not in st:
+        raise SystemExit(f"--resume: {path} is not a training state written by training/train.py")
+    return st
 
 
 def main(argv=None):
@@ -206,8 +405,10 @@ def main(argv=None):
         torch.set_num_threads(args.threads or os.cpu_count() or 1)
     batch = args.batch or (256 if cuda else 32)
     log_every = args.log_every or (50 if cuda else 5)
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
+    resume = load_state(args.resume) if args.resume else None
+    stage_no = len(resume.get("stages", [])) if resume else 0
+    torch.manual_seed(args.seed + 1000 * stage_no)
+    np.random.seed(args.seed + 1000 * stage_no)
 
     stop = {"flag": False, "why": None}
 
@@ -218,11 +419,12 @@ def main(argv=None):
     signal.signal(signal.SIGINT, on_signal)
 
     log = Logger(os.path.join(args.out, "train_log.jsonl"))
+    stream_start = int(resume.get("data_next_start") or 0) if resume else 0
     if args.generator:
         loader = StreamLoader(shlex.split(args.generator), args.workers, batch, pin_memory=cuda,
-                              log_dir=os.path.join(args.out, "generator_logs"))
+                              log_dir=os.path.join(args.out, "generator_logs"), start=stream_start)
     else:
-        loader = ShardLoader(args.data, batch, pin_memory=cuda, shuffle=True, seed=args.seed)
+        loader = ShardLoader(args.data, batch, pin_memory=cuda, shuffle=True, seed=args.seed + stage_no)
     header = loader.header
     try:
         if args.eval_data:  # check the held-out files now, not after the training
@@ -231,29 +433,53 @@ def main(argv=None):
                 if h.size != header.size or h.vqa_classes != header.vqa_classes or h.pair_classes != header.pair_classes:
                     raise SystemExit(f"{path}: {h.size} px, {h.vqa_classes} VQA / {h.pair_classes} pair classes; the "
                                      f"training stream has {header.size} px, {header.vqa_classes} / {header.pair_classes}")
-        if args.init:
+        head_hidden = args.head_hidden
+        if resume:
+            cfg = ViTConfig(**resume["config"])
+            head_hidden = int(resume.get("head_hidden", 0))
+            if args.head_hidden and args.head_hidden != head_hidden:
+                raise SystemExit(f"--head-hidden {args.head_hidden}: the resumed heads have hidden width {head_hidden}")
+            if (resume.get("vqa_classes"), resume.get("pair_classes")) != (header.vqa_classes, header.pair_classes):
+                raise SystemExit(f"the resumed heads have {resume.get('vqa_classes')} VQA / {resume.get('pair_classes')} pair classes; "
+                                 f"the stream has {header.vqa_classes} / {header.pair_classes}")
+        elif args.init:
             cfg = config_from_npz(args.init)
         else:
-            cfg = get_config(args.config, image=args.image or header.size, center_patch_init=not args.plain_patch_init)
+            cfg = get_config(args.config, image=args.image or header.size, center_patch_init=not args.plain_patch_init,
+                             patch=args.patch, pool=args.pool)
         if cfg.image != header.size:
             raise SystemExit(f"the model takes {cfg.image} px canvases, the stream has {header.size} px")
         model = ClippoViT(cfg)
-        if args.init:
+        if args.init and not resume:
             load_npz(args.init, model)
-        model.to(device).train()
+        if not args.init and not resume:
+            with torch.no_grad():
+                model.t.fill_(math.log(args.init_temperature))
         e = cfg.embed_dim
         heads = nn.ModuleDict()
         if header.vqa_classes:
-            heads["vqa"] = nn.Linear(e, header.vqa_classes)
+            heads["vqa"] = make_head(e, header.vqa_classes, head_hidden)
         if header.pair_classes:
-            heads["pair"] = nn.Linear(e, header.pair_classes)
-        for h in heads.values():
-            nn.init.normal_(h.weight, std=0.01)
-            nn.init.zeros_(h.bias)
-        heads.to(device)
-        opt = make_optimizer(model, heads, args, device)
+            heads["pair"] = make_head(e, header.pair_classes, head_hidden)
+        heads["attributes"] = make_head(e, ATTRIBUTE_OUTPUTS, 0)  # training only: not exported
+        # The sigmoid loss's learned bias (SigLIP's init -10); present whatever the loss, so a state resumes either way.
+        logit_bias = nn.Parameter(torch.full((1,), -10.0))
+        if resume:
+            model.load_state_dict(resume["model"])
+            heads.load_state_dict(resume["heads"], strict=resume.get("optimizer") is not None)
+            with torch.no_grad():
+                logit_bias.copy_(resume["logit_bias"])
+        model.to(device).train()
+        heads.to(device).train()
+        logit_bias.data = logit_bias.data.to(device)
+        opt = make_optimizer(model, heads, [logit_bias], args, device)
+        if resume and resume.get("optimizer") is not None:
+            opt.load_state_dict(resume["optimizer"])
+            # This run's own settings win over the saved hyperparameters (a later stage may change them).
+            for g, (wd, mult) in zip(opt.param_groups, ((args.wd, 1.0), (0.0, 1.0), (0.0, args.head_lr_mult))):
+                g["weight_decay"], g["lr_mult"], g["betas"] = wd, mult, (0.9, args.b2)
         fwd = torch.compile(model) if args.compile and hasattr(torch, "compile") else model
-        params = list(model.parameters()) + list(heads.parameters())
+        params = [p for p in list(model.parameters()) + list(heads.parameters()) + [logit_bias] if p.requires_grad]
 
         def autocast():
             if cuda:
@@ -263,28 +489,45 @@ def main(argv=None):
         train_seconds = args.time_budget - args.margin - (time.monotonic() - T0)
         if train_seconds <= 0:
             raise SystemExit(f"--time-budget {args.time_budget} leaves no training time after the {args.margin} s margin")
-        sched = Schedule(args.lr, args.warmup, train_seconds, args.max_steps, args.min_lr_frac)
+        g0 = int(resume.get("global_step", 0)) if resume else 0
+        sched = Schedule(args.lr, args.warmup, train_seconds, args.max_steps, args.min_lr_frac, args.schedule, args.decay_frac, g0)
+        history = list(resume.get("stages", [])) if resume else []
+        stage_name = args.stage or f"stage{len(history) + 1}"
         run_cfg = {
-            "model": cfg.to_dict(), "config_name": args.config, "parameters": model.num_params(),
+            "model": cfg.to_dict(), "config_name": args.config if not resume else resume.get("config_name", args.config),
+            "parameters": model.num_params(),
             "stream": {"size": header.size, "seed": header.seed, "split": header.split,
-                       "vqa_classes": header.vqa_classes, "pair_classes": header.pair_classes},
+                       "vqa_classes": header.vqa_classes, "pair_classes": header.pair_classes, "start": stream_start},
             "args": vars(args), "batch": batch, "device": str(device),
             "device_name": torch.cuda.get_device_name(device) if cuda else platform.processor() or platform.machine(),
-            "torch": torch.__version__, "head_input_scale": args.head_scale,
+            "torch": torch.__version__, "head_input_scale": args.head_scale, "head_hidden": head_hidden,
+            "stage": stage_name, "resumed_from": args.resume, "global_step_start": g0, "stages_before": history,
         }
         with open(os.path.join(args.out, "config.json"), "w") as f:
             json.dump(run_cfg, f, indent=2)
-        print(f"model {args.config}: {model.num_params() / 1e6:.2f}M parameters, {cfg.image} px, batch {batch} "
-              f"records, device {run_cfg['device_name']}, {train_seconds:.0f} s of training", flush=True)
+        print(f"model {run_cfg['config_name']}: {model.num_params() / 1e6:.2f}M parameters, {cfg.image} px, patch {cfg.patch}, batch {batch} "
+              f"records, device {run_cfg['device_name']}, {train_seconds:.0f} s of training"
+              + (f", resumed at step {g0} (stream from example {stream_start})" if resume else ""), flush=True)
 
         t_train = time.monotonic()
         step = 0
-        totals = {"records": 0, "pairs": 0, "images": 0}
+        totals = {"records": 0, "pairs": 0, "images": 0, "vqa": 0, "nli": 0}
+        g_totals = {k: int(resume.get("totals", {}).get(k, 0)) if resume else 0 for k in totals}
         win = {"records": 0, "pairs": 0, "images": 0, "t": t_train, "wait": 0.0}
         collapse_hits, collapse_warned = 0, False
         first_loss = None
         last = {}
         step_ema, t_step = None, t_train
+        last_save = t_train
+
+        def state_info(summary=None):
+            return {"config": cfg.to_dict(), "config_name": run_cfg["config_name"], "head_hidden": head_hidden,
+                    "vqa_classes": header.vqa_classes, "pair_classes": header.pair_classes,
+                    "global_step": g0 + step, "totals": {k: g_totals[k] + totals[k] for k in totals},
+                    "data_next_start": loader.next_start() if isinstance(loader, StreamLoader) else None,
+                    "stages": history + ([summary] if summary else []),
+                    "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state()}}
+
         while not stop["flag"]:
             now = time.monotonic()
             if step:
@@ -296,7 +539,12 @@ def main(argv=None):
             if sched.progress(step, elapsed + (step_ema or 0.0)) >= 1.0:
                 stop["why"] = "max steps" if args.max_steps and step >= args.max_steps else "time budget"
                 break
+            if args.save_every and now - last_save > args.save_every:
+                save_state(os.path.join(args.out, "state.pt"), model, heads, opt, logit_bias, state_info())
+                last_save = now
             lr = sched(step, elapsed)
+            if resume and resume.get("optimizer") is None and args.rewarm > 0:
+                lr *= min(1.0, (step + 1) / args.rewarm)  # fresh Adam moments: warm up again, briefly
             for g in opt.param_groups:
                 g["lr"] = lr * g["lr_mult"]
             tw = time.monotonic()
@@ -312,8 +560,9 @@ def main(argv=None):
             zero = emb.sum() * 0.0
             loss_c, loss_v, loss_p = zero, zero, zero
             sims = None
+            same = same_content(db.keys) if args.same_content != "off" and n >= 2 else None
             if n >= 2:
-                loss_c, sims = contrastive_loss(emb[:n], emb[n:2 * n], scale)
+                loss_c, sims = contrastive_loss(emb[:n], emb[n:2 * n], scale, logit_bias, args.loss, same, args.same_content)
             lv = lp = None
             if nv and "vqa" in heads:
                 lv = heads["vqa"](emb[2 * n:2 * n + nv] * args.head_scale)
@@ -321,7 +570,15 @@ def main(argv=None):
             if nn_ and "pair" in heads:
                 lp = heads["pair"](emb[2 * n + nv:] * args.head_scale)
                 loss_p = F.cross_entropy(lp, db.pair_labels)
-            loss = loss_c + args.vqa_weight * loss_v + args.pair_weight * loss_p
+            loss_a = zero
+            if args.attribute_weight > 0 and db.attributes is not None:
+                # Scene and text canvases of the contrastive records, and the scenes inside VQA canvases.
+                at, av = db.attributes, db.vqa_attributes
+                on_a, on_b, on_v = (at[:, 0] & 1) > 0, (at[:, 0] & 2) > 0, (av[:, 0] & 1) > 0
+                if bool(on_a.any()) or bool(on_b.any()) or bool(on_v.any()):
+                    z = torch.cat([emb[:n][on_a], emb[n:2 * n][on_b], emb[2 * n:2 * n + nv][on_v]])
+                    loss_a = attribute_loss(heads["attributes"](z * ATTRIBUTE_SCALE), torch.cat([at[on_a], at[on_b], av[on_v]]))
+            loss = loss_c + args.vqa_weight * loss_v + args.pair_weight * loss_p + args.attribute_weight * loss_a
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gnorm = torch.nn.utils.clip_grad_norm_(params, args.clip if args.clip > 0 else float("inf"))
@@ -330,18 +587,25 @@ def main(argv=None):
                 model.t.clamp_(max=math.log(100.0))
             step += 1
             totals["records"] += db.records; totals["pairs"] += n; totals["images"] += db.images.shape[0]
+            totals["vqa"] += nv; totals["nli"] += nn_
             win["records"] += db.records; win["pairs"] += n; win["images"] += db.images.shape[0]
             if step % log_every == 0 or step == 1:
                 with torch.no_grad():
-                    rec = {"step": step, "elapsed": round(time.monotonic() - T0, 2), "lr": lr,
+                    rec = {"step": step, "global_step": g0 + step, "elapsed": round(time.monotonic() - T0, 2), "lr": lr,
                            "loss": loss.item(), "loss_contrast": loss_c.item(), "loss_vqa": loss_v.item(),
-                           "loss_pair": loss_p.item(), "temperature": scale.item(), "grad_norm": float(gnorm),
-                           "batch_pairs": n, "ln_pairs": math.log(n) if n else 0.0}
+                           "loss_pair": loss_p.item(), "loss_attributes": loss_a.item(), "temperature": scale.item(), "grad_norm": float(gnorm),
+                           "batch_pairs": n, "ln_pairs": math.log(n) if n else 0.0,
+                           "same_content_pairs": int(same.sum()) // 2 if same is not None else 0}
+                    if args.loss == "sigmoid":
+                        rec["logit_bias"] = logit_bias.item()
                     if sims is not None:
                         t = torch.arange(n, device=sims.device)
-                        hit = (sims.argmax(1) == t) & (sims.argmax(0) == t)
-                        rec["acc_a2b"] = (sims.argmax(1) == t).float().mean().item()
-                        rec["acc_b2a"] = (sims.argmax(0) == t).float().mean().item()
+                        ok = torch.eye(n, dtype=torch.bool, device=sims.device)
+                        ok = ok | same if same is not None else ok
+                        a2b, b2a = ok[t, sims.argmax(1)], ok[sims.argmax(0), t]
+                        hit = a2b & b2a
+                        rec["acc_a2b"] = a2b.float().mean().item()
+                        rec["acc_b2a"] = b2a.float().mean().item()
                         nc = db.n_caption
                         if nc:
                             rec["acc_caption"] = hit[:nc].float().mean().item()
@@ -363,7 +627,7 @@ def main(argv=None):
                 if first_loss is None:
                     first_loss = rec["loss_contrast"]
                 # Collapse: the contrastive loss sits at ln(pairs) (every embedding the same) after warm-up.
-                if sched.warm_end is not None and n >= 8 and abs(rec["loss_contrast"] - rec["ln_pairs"]) < 0.005 * rec["ln_pairs"] \
+                if args.loss == "softmax" and sched.warmed_up(step) and n >= 8 and abs(rec["loss_contrast"] - rec["ln_pairs"]) < 0.005 * rec["ln_pairs"] \
                         and rec.get("mean_cos", 0) > 0.999:
                     collapse_hits += 1
                 else:
@@ -376,7 +640,7 @@ def main(argv=None):
                               f"lower --lr or keep --clip 1.0", flush=True)
                         collapse_warned = True
                 last = rec
-                log(rec, f"step {step:6d} {rec['elapsed']:7.1f}s lr {lr:.2e} loss {rec['loss']:.4f} "
+                log(rec, f"step {g0 + step:6d} {rec['elapsed']:7.1f}s lr {lr:.2e} loss {rec['loss']:.4f} "
                          f"(c {rec['loss_contrast']:.4f}/ln {rec['ln_pairs']:.2f} vqa {rec['loss_vqa']:.3f} "
                          f"pair {rec['loss_pair']:.3f}) T {rec['temperature']:.2f} "
                          f"acc {rec.get('acc_a2b', 0):.2f}/{rec.get('acc_b2a', 0):.2f} vqa {rec.get('acc_vqa', 0):.2f} "
@@ -388,22 +652,35 @@ def main(argv=None):
     finally:
         loader.close()  # kills the generator processes
 
-    summary = {"event": "end", "stop": stop["why"], "steps": step, "train_seconds": round(train_time, 1),
+    summary = {"event": "end", "stage": stage_name, "stop": stop["why"], "steps": step, "global_step": g0 + step,
+               "train_seconds": round(train_time, 1),
                "records": totals["records"], "contrast_pairs": totals["pairs"], "images": totals["images"],
                "pairs_per_s": round(totals["records"] / max(train_time, 1e-9), 1),
-               "first_loss_contrast": first_loss, "last": last, "collapse_warned": collapse_warned}
+               "first_loss_contrast": first_loss, "last": last, "collapse_warned": collapse_warned,
+               "generator": args.generator, "schedule": args.schedule, "lr": args.lr, "batch": batch}
     deadline = T0 + args.time_budget - min(8.0, args.margin / 2)  # the rest of the margin is for export
     if args.eval_data:
         ev_loader = ShardLoader(args.eval_data, batch, pin_memory=cuda, shuffle=False)
         summary.update(evaluate(model, heads, ev_loader, device, autocast, args.head_scale, deadline, args.eval_count))
+    save_state(os.path.join(args.out, "state.pt"), model, heads, opt, logit_bias, state_info(summary))
+    write_stage_file(os.path.join(args.out, "stage.json"), state_info(summary), args.head_scale, logit_bias)
     export_npz(model, os.path.join(args.out, "ckpt.npz"))
     if args.fp16_export:
         export_npz(model, os.path.join(args.out, "ckpt_fp16.npz"), fp16=True)
-    export_heads(dict(heads.items()), os.path.join(args.out, "heads.npz"), input_scale=args.head_scale,
-                 meta={"vqa_classes": header.vqa_classes, "pair_classes": header.pair_classes})
+    metrics = {"vqa_classes": header.vqa_classes, "pair_classes": header.pair_classes}
+    all_totals = {k: g_totals[k] + totals[k] for k in totals}
+    for key, kind, acc, loss_name in (("vqa", "vqa", "acc_vqa", "loss_vqa"), ("pair", "nli", "acc_pair", "loss_pair")):
+        # float64 [1] arrays: what `convert --heads` puts into the head file's metrics
+        for m, v in (("train_accuracy", last.get(acc)), ("train_loss", last.get(loss_name)), ("train_examples", all_totals[kind]),
+                     ("heldout_accuracy", summary.get(f"eval_{key}_acc")), ("heldout_examples", summary.get(f"eval_{key}_n")),
+                     ("seconds", train_time)):
+            if v is not None:
+                metrics[f"metric_{key}_{m}"] = np.asarray([float(v)], dtype=np.float64)
+    export_heads({k: v for k, v in heads.items() if k != "attributes"}, os.path.join(args.out, "heads.npz"), input_scale=args.head_scale, meta=metrics)
     summary["elapsed"] = round(time.monotonic() - T0, 1)
     log(summary, "end: " + json.dumps({k: v for k, v in summary.items() if k != "last"}))
     run_cfg["result"] = summary
+    run_cfg["stages"] = history + [summary]
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(run_cfg, f, indent=2)
     log.close()

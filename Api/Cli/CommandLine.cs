@@ -59,7 +59,8 @@ public static class CommandLine
         var overwrite = new Option<bool>("--overwrite") { Description = "replace an existing model directory" };
         var profile = new Option<string>("--profile") { Description = "render profile the model reads text with: unifont (official checkpoints) or shaped", DefaultValueFactory = _ => "unifont" };
         profile.AcceptOnlyFromAmong("unifont", "shaped");
-        var command = new Command("convert", "Convert a big_vision CLIPPO checkpoint into a model directory") { checkpoint, modelDir, fp16, id, overwrite, profile };
+        var heads = new Option<string?>("--heads") { Description = "the trainer's heads.npz: write its VQA and pair heads into the model as gen-vqa and gen-pair (needs --profile shaped)" };
+        var command = new Command("convert", "Convert a big_vision CLIPPO checkpoint into a model directory") { checkpoint, modelDir, fp16, id, overwrite, profile, heads };
         command.SetAction(parse => Guarded(() =>
         {
             var model = CheckpointConverter.Convert(parse.GetValue(checkpoint)!, parse.GetValue(modelDir)!, new ConvertOptions
@@ -72,6 +73,10 @@ public static class CommandLine
             Console.WriteLine($"  id {m.Id}; ViT width {a.Width}, depth {a.Depth}, heads {a.Heads}, mlp {a.MlpDim}, patch {a.PatchSize}, " +
                               $"image {a.ImageSize}, pool {a.Pool.ToString().ToLowerInvariant()}, out {a.EmbeddingDim}; {m.Parameters:N0} parameters");
             Console.WriteLine($"  weights {m.WeightsDType} (checkpoint stored {m.Source.StoredDType}); temperature exp(t) = {m.Temperature:G6}; sha256 {m.Source.Sha256}");
+            if (parse.GetValue(heads) is { } headsFile)
+                foreach (var h in TrainedHeads.Import(headsFile, model))
+                    Console.WriteLine($"  head {h.Name} ({h.Task}, {(h.Classifier.Hidden > 0 ? $"hidden {h.Classifier.Hidden}" : "linear")}, {h.Labels.Count} classes" +
+                                      (h.Metrics.ValidationAccuracy is { } acc ? $", held-out accuracy in training {acc:P1}" : "") + ")");
             return 0;
         }));
         return command;

@@ -22,15 +22,20 @@ public static class EvalCommand
         var refit = new Option<bool>("--refit-heads") { Description = "fit the gen-* heads again even when the model directory has them" };
         var languages = new Option<string?>("--languages") { Description = "comma-separated core languages (default: all 12)" };
         var concurrency = new Option<int>("--concurrency") { Description = "requests in flight", DefaultValueFactory = _ => 8 };
+        var world = new VqaApi.Generation.WorldOptionsCli(withLanguages: false);
         var command = new Command("eval", "Evaluate a model directory through the HTTP API (app started in process) on held-out generated data; " +
                                           "further --Section:Key=value arguments configure that app")
         {
             model, outDir, quick, gallery, vqa, pairs, zeroShot, extra, facts, parallel, fit, seed, refit, languages, concurrency,
         };
+        world.AddTo(command);
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parse, ct) =>
         {
             var b = parse.GetValue(quick) ? EvalSettings.QuickSizes : EvalSettings.Full;
+            VqaApi.Generation.WorldOptions worldOptions;
+            try { worldOptions = world.Read(parse); }
+            catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 1; }
             var settings = b with
             {
                 Gallery = parse.GetValue(gallery) ?? b.Gallery,
@@ -44,6 +49,7 @@ public static class EvalCommand
                 Seed = parse.GetValue(seed),
                 RefitHeads = parse.GetValue(refit),
                 Concurrency = parse.GetValue(concurrency),
+                World = worldOptions,
                 Languages = parse.GetValue(languages) is { } list
                     ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     : b.Languages,

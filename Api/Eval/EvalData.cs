@@ -16,8 +16,9 @@ public sealed class EvalData
 
     private readonly ulong _seed;
 
-    public EvalData(int imageSize, ulong seed, IReadOnlyList<string> languageCodes)
+    public EvalData(int imageSize, ulong seed, IReadOnlyList<string> languageCodes, WorldOptions? world = null)
     {
+        WorldOptions = world ?? WorldOptions.Full;
         _seed = seed;
         Size = imageSize;
         SceneEmoji = new EmojiCatalog(EmojiCatalog.Default.Items.Take(GeneratorCommands.DefaultSceneEmoji).ToList());
@@ -26,12 +27,14 @@ public sealed class EvalData
             if (!all.Any(l => l.Code == code)) throw new ArgumentException($"unknown language '{code}': use some of {string.Join(",", Languages.Codes)}");
         All = all;
         Selected = all.Where(l => languageCodes.Contains(l.Code)).ToList();
-        World = new WorldSampler(imageSize, SceneEmoji.Items.Count);
+        World = new WorldSampler(imageSize, SceneEmoji.Items.Count, WorldOptions);
         Painter = new ScenePainter(SceneEmoji);
-        Scenes = new SceneSampler(imageSize, SceneEmoji.Items.Count, new HashSet<ObjectKind>());
+        Scenes = new SceneSampler(imageSize, SceneEmoji.Items.Count, new HashSet<ObjectKind>(), WorldOptions);
     }
 
     public int Size { get; }
+    /// <summary>The part of the world the data is drawn from.</summary>
+    public WorldOptions WorldOptions { get; }
     public EmojiCatalog SceneEmoji { get; }
     /// <summary>All 12 core languages, in the format's order.</summary>
     public IReadOnlyList<ILanguage> All { get; }
@@ -63,22 +66,8 @@ public sealed class EvalData
     public static string Say(ILanguage language, Fact fact, Random random) =>
         fact is SceneCaption c ? language.Caption(c, random.Next(2), random) : language.Statement(fact, random);
 
-    /// <summary>
-    /// A canonical key of what a fact says: equal keys mean the same claim (captions compared as multisets of groups,
-    /// relations written one way round), so retrieval counts an equivalent item as correct.
-    /// </summary>
-    public static string Key(Fact fact) => fact switch
-    {
-        CountFact c => $"{Key(c.What)}={c.Count}",
-        RelationFact { Relation: Relation.RightOf } r => Key(new RelationFact(r.B, Relation.LeftOf, r.A)),
-        RelationFact { Relation: Relation.Below } r => Key(new RelationFact(r.B, Relation.Above, r.A)),
-        RelationFact r => $"{Key(r.A)} {r.Relation} {Key(r.B)}",
-        SceneCaption s => string.Join(", ", s.Groups.Where(g => g.Count > 0).Select(Key).Order(StringComparer.Ordinal))
-                          + (s.Relation is { } rel ? "; " + Key(rel) : ""),
-        _ => throw new ArgumentException($"unknown fact {fact.GetType().Name}"),
-    };
-
-    private static string Key(ObjectQuery q) => $"{q.Shape}/{q.Color}/{q.Emoji}";
+    /// <summary>A canonical key of what a fact says (<see cref="ContentKey.Of(Fact)"/>): equal keys mean the same claim.</summary>
+    public static string Key(Fact fact) => ContentKey.Of(fact);
 
     /// <summary>A fact for the text-to-text tasks: a whole-scene caption a quarter of the time, a single statement otherwise (as the generator's text pairs).</summary>
     public Fact RandomTextFact(Random random)
@@ -88,11 +77,11 @@ public sealed class EvalData
     }
 
     /// <summary>The answer classes of each question type (what an input-blind guess within the type is right 1 in).</summary>
-    public static int AnswersOfType(QuestionType type) => type switch
+    public int AnswersOfType(QuestionType type) => type switch
     {
-        QuestionType.Count => Answers.MaxCount + 1,
-        QuestionType.Color => Enum.GetValues<ObjectColor>().Length,
-        QuestionType.Shape => Enum.GetValues<ShapeKind>().Length,
+        QuestionType.Count => WorldOptions.MaxObjects + 1,
+        QuestionType.Color => WorldOptions.Colors.Count,
+        QuestionType.Shape => WorldOptions.Shapes.Count,
         _ => 2,
     };
 

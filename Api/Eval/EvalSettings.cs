@@ -30,6 +30,8 @@ public sealed record EvalSettings
     /// <summary>Requests in flight at once (the encoder batches across them).</summary>
     public int Concurrency { get; init; } = 8;
     public string ParallelRoot { get; init; } = VqaApi.Generation.ParallelCorpus.DefaultRoot;
+    /// <summary>The part of the generated world the data comes from (a curriculum stage's world; the full world by default).</summary>
+    public VqaApi.Generation.WorldOptions World { get; init; } = VqaApi.Generation.WorldOptions.Full;
 
     public static EvalSettings Full => new();
 

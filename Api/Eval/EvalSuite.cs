@@ -31,7 +31,8 @@ public sealed class EvalSuite(EvalApi api, EvalSettings settings, TextWriter log
         int size = model.GetProperty("input").GetProperty("height").GetInt32();
         string provider = model.GetProperty("executionProvider").GetString() ?? "?";
         Log($"model {id} ({profileKind}, {size} px, {provider}){(random ? ", randomly initialised" : "")}");
-        _data = new EvalData(size, settings.Seed, settings.Languages);
+        _data = new EvalData(size, settings.Seed, settings.Languages, settings.World);
+        if (!settings.World.IsFull) _notes.Add($"data from part of the generated world: {settings.World.Describe()}");
         if (random) _notes.Add("the model is randomly initialised: every number should be at its chance level");
 
         var sections = new List<EvalSection>
@@ -165,11 +166,11 @@ public sealed class EvalSuite(EvalApi api, EvalSettings settings, TextWriter log
         }, Progress("questions", items.Count), ct);
 
         var scored = items.Select((x, i) => (x.language, type: x.item.Question.Type, correct: answers[i] == x.item.Question.AnswerId ? 1.0 : 0.0,
-            chance: 1.0 / EvalData.AnswersOfType(x.item.Question.Type))).ToList();
+            chance: 1.0 / _data.AnswersOfType(x.item.Question.Type))).ToList();
         var metrics = new List<EvalMetric> { Mean("accuracy", "all", scored.Select(s => (s.correct, s.chance))) };
         metrics.AddRange(scored.GroupBy(s => s.language).Select(g => Mean("accuracy", g.Key, g.Select(s => (s.correct, s.chance)))));
         metrics.AddRange(scored.GroupBy(s => s.type).OrderBy(g => g.Key).Select(g => Mean("accuracy", $"type: {g.Key.ToString().ToLowerInvariant()}", g.Select(s => (s.correct, s.chance)))));
-        return (metrics, "Chance: a uniform guess among the answers of the question's type (count 1/9, colour and shape 1/8, yes/no 1/2); answers are balanced within each type.");
+        return (metrics, $"Chance: a uniform guess among the answers of the question's type (count 1/{_data.AnswersOfType(QuestionType.Count)}, colour 1/{_data.AnswersOfType(QuestionType.Color)}, shape 1/{_data.AnswersOfType(QuestionType.Shape)}, yes/no 1/2); answers are balanced within each type.");
     }
 
     private static EvalMetric Mean(string name, string group, IEnumerable<(double Correct, double Chance)> items)

@@ -67,6 +67,27 @@ public sealed record ShapedProfile
     public PairLayout Pair { get; init; } = new();
     public VqaLayout Vqa { get; init; } = new();
 
+    /// <summary>
+    /// The default profile for a canvas size. From 224 px up it is the profile every model so far was trained with
+    /// (margin 8, font 22 shrinking to 10, VQA band at most 40%). Smaller canvases (small models, CPU curricula) scale
+    /// margin and font sizes down and give the VQA question half the height, so a short caption or question still fits
+    /// at a size that can be read: at 64 px, margin 2, font 11 shrinking to 7.
+    /// </summary>
+    public static ShapedProfile ForImageSize(int size)
+    {
+        if (size >= 224) return new ShapedProfile { Name = $"shaped-{size}", ImageSize = size };
+        float font = Math.Clamp(MathF.Round(size * 0.17f), 8f, 22f);
+        return new ShapedProfile
+        {
+            Name = $"shaped-{size}",
+            ImageSize = size,
+            Margin = Math.Max(2, (int)MathF.Round(8f * size / 224f)),
+            Text = new TextStyle { FontSize = font, MinFontSize = Math.Min(font, Math.Clamp(MathF.Round(size * 0.11f), 6f, 10f)) },
+            Pair = new PairLayout { SeparatorThickness = size < 128 ? 1 : 2, Gap = Math.Max(2, (int)MathF.Round(6f * size / 224f)) },
+            Vqa = new VqaLayout { MaxBandFraction = 0.5f },
+        };
+    }
+
     public void Validate()
     {
         if (ImageSize is < 32 or > 4096) throw new ArgumentException($"profile '{Name}': image size must be 32..4096");

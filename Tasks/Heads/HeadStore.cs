@@ -31,10 +31,13 @@ public sealed partial class HeadStore
     private readonly HeadModel _model;
     private readonly ConcurrentDictionary<string, (DateTime Stamp, Head Head)> _cache = new(StringComparer.Ordinal);
 
-    public HeadStore(ServedModel model)
+    public HeadStore(ServedModel model) : this(model.Directory.Path, model.Manifest) { }
+
+    /// <summary>The heads of a model directory that is not being served (conversion, tools).</summary>
+    public HeadStore(string modelDirectory, ModelManifest manifest)
     {
-        _directory = Path.Combine(model.Directory.Path, "heads");
-        _model = ModelKey(model.Manifest);
+        _directory = Path.Combine(modelDirectory, "heads");
+        _model = ModelKey(manifest);
     }
 
     public HeadModel Model => _model;

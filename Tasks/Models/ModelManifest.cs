@@ -38,7 +38,7 @@ public sealed record RenderProfileSpec
     public static RenderProfileSpec ShapedDefault(int imageSize) => new()
     {
         Kind = ShapedKind,
-        Shaped = new ShapedProfile { Name = $"shaped-{imageSize}", ImageSize = imageSize },
+        Shaped = ShapedProfile.ForImageSize(imageSize),
     };
 
     /// <summary>A profile by name, at a model's input size: "unifont" (official) or "shaped".</summary>

@@ -48,7 +48,7 @@ public class TrainingSmokeTests
         {
             var command = $"dotnet {generator} stream --seed 1 --split train --size 64 --mix caption=4,text=2,vqa=3,pair=1";
             var (code, output) = Run(Python,
-                $"training/train.py --config tiny --time-budget 150 --margin 20 --workers 1 --threads 1 --batch 32 --lr 3e-4 --warmup 20 --log-every 10 --out {run} --generator \"{command}\"",
+                $"training/train.py --config tiny --time-budget 150 --margin 20 --workers 1 --threads 1 --batch 32 --lr 3e-4 --warmup 20 --log-every 10 --head-hidden 16 --attribute-weight 1 --out {run} --generator \"{command}\"",
                 repo, 400);
             Assert.True(code == 0, "training failed:\n" + output);
 
@@ -62,8 +62,13 @@ public class TrainingSmokeTests
             Assert.True(last < first - 0.2, $"training loss did not fall: first {first:F3}, mean of the last five {last:F3}\n{output}");
 
             var model = Path.Combine(run, "model");
-            var manifest = CheckpointConverter.Convert(Path.Combine(run, "ckpt.npz"), model, new ConvertOptions { Id = "smoke", RenderProfile = "shaped" }).Manifest;
+            var converted = CheckpointConverter.Convert(Path.Combine(run, "ckpt.npz"), model, new ConvertOptions { Id = "smoke", RenderProfile = "shaped" });
+            var manifest = converted.Manifest;
             Assert.Equal(64, manifest.Architecture.Width);
+            // The heads trained with the encoder (MLP, hidden 16) become the model's gen-vqa and gen-pair heads.
+            var heads = VqaApi.Api.Cli.TrainedHeads.Import(Path.Combine(run, "heads.npz"), converted);
+            Assert.Equal(2, heads.Count);
+            Assert.All(heads, h => Assert.Equal(16, h.Classifier.Hidden));
 
             using var factory = new ModelFactory(model);
             using var client = factory.CreateClient();
@@ -75,6 +80,18 @@ public class TrainingSmokeTests
             var v = vectors[0].GetProperty("embedding").EnumerateArray().Select(x => x.GetDouble()).ToArray();
             Assert.Equal(manifest.Architecture.EmbeddingDim, v.Length);
             Assert.InRange(Math.Sqrt(v.Sum(x => x * x)), 0.99, 1.01);
+
+            using var form = new MultipartFormDataContent
+            {
+                { new ByteArrayContent(File.ReadAllBytes(Path.Combine(repo, "docs", "tour", "scene.png"))), "image", "scene.png" },
+                { new StringContent("How many circles are there?"), "question" },
+                { new StringContent("gen-vqa"), "head" },
+            };
+            var vqa = await client.PostAsync("/v1/vqa", form);
+            var vqaBody = await vqa.Content.ReadAsStringAsync();
+            Assert.True(vqa.StatusCode == System.Net.HttpStatusCode.OK, vqaBody);
+            var best = JsonDocument.Parse(vqaBody).RootElement.GetProperty("answers")[0].GetProperty("label").GetString();
+            Assert.Contains(best, heads[0].Labels.Select(l => l.Id));
         }
         finally
         {

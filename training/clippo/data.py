@@ -133,6 +133,16 @@ class RecordView:
     def index(self) -> np.ndarray:
         return np.ascontiguousarray(self.raw[:, 8:16]).view("<u8").reshape(-1).copy()
 
+    @property
+    def attributes(self) -> np.ndarray:
+        """uint8 [n, 4]: flags, colour mask, shape mask, object count (docs/generator-format.md, bytes 24..27)."""
+        return self.raw[:, 24:28].copy()
+
+    @property
+    def key(self) -> np.ndarray:
+        """The content key (a hash of what the record says; 0 = none): equal keys mean the same content."""
+        return np.ascontiguousarray(self.raw[:, 16:24]).view("<u8").reshape(-1).copy()
+
 
 @dataclasses.dataclass
 class DeviceBatch:
@@ -151,6 +161,10 @@ class DeviceBatch:
     vqa_labels: torch.Tensor
     pair_labels: torch.Tensor
     records: int
+    keys: Optional[torch.Tensor] = None  # int64 content keys of the contrastive records (0 = none), on the device
+    vqa_types: Optional[torch.Tensor] = None  # question type of each VQA record, on the device
+    attributes: Optional[torch.Tensor] = None  # uint8 [n_pairs, 4] of the contrastive records (flags, colours, shapes, objects)
+    vqa_attributes: Optional[torch.Tensor] = None  # uint8 [n_vqa, 4]: the scenes inside the VQA canvases
 
 
 def to_device(buf: "_Buffer", device: torch.device, dtype=torch.float32) -> DeviceBatch:
@@ -159,6 +173,9 @@ def to_device(buf: "_Buffer", device: torch.device, dtype=torch.float32) -> Devi
     view = buf.records()
     kind = view.kind
     label = view.label
+    key = view.key.view(np.int64)
+    qtype = view.qtype
+    attrs = view.attributes
     rh = buf.np.shape[1] - 2 * _canvas_bytes(buf)
     size = _canvas_side(buf)
     # Keep captions first, text pairs after: only for the per-kind accuracy logs.
@@ -188,6 +205,10 @@ def to_device(buf: "_Buffer", device: torch.device, dtype=torch.float32) -> Devi
         vqa_labels=torch.from_numpy(label[vqa].astype(np.int64)).to(device, non_blocking=True),
         pair_labels=torch.from_numpy(label[nli].astype(np.int64)).to(device, non_blocking=True),
         records=buf.rows,
+        keys=torch.from_numpy(key[contrast].copy()).to(device, non_blocking=True),
+        vqa_types=torch.from_numpy(qtype[vqa].astype(np.int64)).to(device, non_blocking=True),
+        attributes=torch.from_numpy(attrs[contrast].copy()).to(device, non_blocking=True),
+        vqa_attributes=torch.from_numpy(attrs[vqa].copy()).to(device, non_blocking=True),
     )
 
 
@@ -206,16 +227,20 @@ class LoaderError(RuntimeError):
 class StreamLoader:
     """N generator processes -> reader threads -> batch buffers.
 
-    command: the generator command as a list (everything but `--worker k --workers N`, which are appended).
+    command: the generator command as a list (everything but `--worker k --workers N`, which are appended, and
+    `--start S` when start > 0: worker k then writes examples S + k, S + k + N, ...). `next_start()` is the first
+    index no worker has written yet, where a resumed training starts its stream.
     """
 
     def __init__(self, command: Sequence[str], workers: int, batch_size: int, pin_memory: bool = False,
                  buffers: int = 4, log_dir: Optional[str] = None, env: Optional[dict] = None,
-                 start_timeout: float = 120.0):
+                 start_timeout: float = 120.0, start: int = 0):
         if workers < 1:
             raise ValueError("workers must be >= 1")
         self.command = list(command)
         self.workers = workers
+        self.start = int(start)
+        self.per_worker = [0] * workers
         self.batch_size = batch_size
         self.procs: List[subprocess.Popen] = []
         self.threads: List[threading.Thread] = []
@@ -231,6 +256,8 @@ class StreamLoader:
         try:
             for k in range(workers):
                 cmd = self.command + ["--worker", str(k), "--workers", str(workers)]
+                if self.start:
+                    cmd += ["--start", str(self.start)]
                 if log_dir:
                     os.makedirs(log_dir, exist_ok=True)
                     err = open(os.path.join(log_dir, f"generator_{k}.log"), "wb")
@@ -313,6 +340,7 @@ class StreamLoader:
                                       f"exit code {p.poll()}){self._stderr_tail(k)}")
                         self.stop.set()
                     return
+                self.per_worker[k] += 1
                 with buf.lock:
                     buf.done += 1
                     full = buf.done == buf.rows
@@ -339,6 +367,10 @@ class StreamLoader:
 
     def release(self, buf: _Buffer):
         self.free.put(buf)
+
+    def next_start(self) -> int:
+        """The first example index none of the workers has written: start + workers * (most records one worker wrote)."""
+        return self.start + self.workers * max(self.per_worker)
 
     def close(self):
         self.stop.set()

@@ -88,13 +88,22 @@ def export_npz(model: ClippoViT, path: str, fp16: bool = False) -> Dict[str, np.
     return arrays
 
 
-def export_heads(heads: Dict[str, torch.nn.Linear], path: str, input_scale: float = 1.0, meta: Optional[dict] = None):
+def export_heads(heads: Dict[str, torch.nn.Module], path: str, input_scale: float = 1.0, meta: Optional[dict] = None):
     """heads.npz: for each head NAME, `NAME/kernel` [in, out] and `NAME/bias` [out], applied to the
-    L2-normalised embedding: logits = embedding @ kernel + bias (the training-time input scale is folded in)."""
+    L2-normalised embedding: logits = embedding @ kernel + bias (the training-time input scale is folded in).
+    An MLP head (Linear, ReLU, Linear) also has `NAME/hidden/kernel` [E, H] and `NAME/hidden/bias` [H]:
+    logits = relu(embedding @ hidden/kernel + hidden/bias) @ kernel + bias, the service's head format."""
     arrays: Dict[str, np.ndarray] = {}
-    for name, lin in heads.items():
-        arrays[f"{name}/kernel"] = np.ascontiguousarray(_np(lin.weight).T * input_scale)
-        arrays[f"{name}/bias"] = _np(lin.bias)
+    for name, head in heads.items():
+        if isinstance(head, torch.nn.Sequential):
+            first, last = head[0], head[-1]
+            arrays[f"{name}/hidden/kernel"] = np.ascontiguousarray(_np(first.weight).T * input_scale)
+            arrays[f"{name}/hidden/bias"] = _np(first.bias)
+            arrays[f"{name}/kernel"] = np.ascontiguousarray(_np(last.weight).T)
+            arrays[f"{name}/bias"] = _np(last.bias)
+        else:
+            arrays[f"{name}/kernel"] = np.ascontiguousarray(_np(head.weight).T * input_scale)
+            arrays[f"{name}/bias"] = _np(head.bias)
     for k, v in (meta or {}).items():
         arrays[f"meta/{k}"] = np.asarray(v)
     _atomic_savez(path, arrays)

@@ -46,6 +46,8 @@ class ViTConfig:
 CONFIGS = {
     # CI / smoke tests on a CPU: learns visibly in a couple of minutes on 2 cores.
     "tiny": ViTConfig(width=64, depth=2, heads=2, mlp_dim=256, patch=16),
+    # The CPU gate (training/cpu_gate.sh): 96 px canvases in 12 px patches (64 tokens), 4 blocks of width 128.
+    "mini": ViTConfig(width=128, depth=4, heads=4, mlp_dim=512, patch=12),
     "ti16": ViTConfig(width=192, depth=12, heads=3, mlp_dim=768, patch=16),
     "s16": ViTConfig(width=384, depth=12, heads=6, mlp_dim=1536, patch=16),
     "b16": ViTConfig(width=768, depth=12, heads=12, mlp_dim=3072, patch=16),

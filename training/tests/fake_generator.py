@@ -112,6 +112,7 @@ def main():
     ap.add_argument("--worker", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--count", type=int, default=0)
+    ap.add_argument("--start", type=int, default=0, help="index of the first example (worker k writes start + k, start + k + workers, ...)")
     ap.add_argument("--out")
     ap.add_argument("--fail-after", type=int, default=-1, help="test: exit with an error after this many records")
     a = ap.parse_args()
@@ -120,10 +121,10 @@ def main():
     mix = parse_mix(a.mix)
     out = open(a.out, "wb") if a.verb == "shard" else sys.stdout.buffer
     out.write(header)
-    i = a.worker
+    i = a.start + a.worker
     n = 0
     try:
-        while a.verb == "stream" or i < a.count:
+        while a.verb == "stream" or i < a.start + a.count:
             rng = np.random.default_rng([a.seed, split, i])
             kind = int(rng.choice(4, p=mix))
             A, B, _, lb, qt, label = example(kind, i, a.size, rng)

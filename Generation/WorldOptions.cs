@@ -1,0 +1,116 @@
+using System.Globalization;
+
+namespace VqaApi.Generation;
+
+/// <summary>
+/// Which part of the generated world examples are drawn from: a curriculum starts with one or two plain shapes in two
+/// languages and grows to <see cref="Full"/> (1 to 8 objects, 30% emoji, 8 shapes x 8 colours, 12 languages, three
+/// caption styles, five question types). The answer classes never change (<see cref="Answers.All"/>), so heads keep
+/// their shape from one stage to the next. The defaults give exactly the bytes the generator gave before these
+/// options existed: every random draw happens in the same order, only over the chosen subsets.
+/// </summary>
+public sealed record WorldOptions
+{
+    public static readonly IReadOnlyList<ShapeKind> AllShapes = Enum.GetValues<ShapeKind>();
+    public static readonly IReadOnlyList<ObjectColor> AllColors = Enum.GetValues<ObjectColor>();
+    public static readonly IReadOnlyList<QuestionType> AllQuestions = Enum.GetValues<QuestionType>();
+    /// <summary>
+    /// Caption styles by name: 0-2 in <see cref="ILanguage.Caption"/>'s numbering; 3 ("word") names one object's colour
+    /// or shape with the bare answer word ("red", "Kreis"), for scenes of one shape (others get a list caption), which is
+    /// what zero-shot classification over words compares images with.
+    /// </summary>
+    public static readonly IReadOnlyList<string> CaptionStyleNames = ["list", "sentence", "relation", "word"];
+    public const int WordStyle = 3;
+
+    public static WorldOptions Full { get; } = new();
+
+    /// <summary>Objects per scene (captions, text pairs, sentence pairs); VQA scenes stay in this range where the answer allows.</summary>
+    public int MinObjects { get; init; } = 1;
+    public int MaxObjects { get; init; } = SceneSampler.MaxObjects;
+    /// <summary>The chance that a randomly drawn object is an emoji (0: never).</summary>
+    public double EmojiShare { get; init; } = 0.3;
+    public IReadOnlyList<ShapeKind> Shapes { get; init; } = AllShapes;
+    public IReadOnlyList<ObjectColor> Colors { get; init; } = AllColors;
+    /// <summary>Language codes examples are written in (null: all 12).</summary>
+    public IReadOnlyList<string>? Languages { get; init; }
+    /// <summary>Caption styles (0 list, 1 sentence, 2 sentence + relation, 3 word).</summary>
+    public IReadOnlyList<int> CaptionStyles { get; init; } = [0, 1, 2];
+    public IReadOnlyList<QuestionType> Questions { get; init; } = AllQuestions;
+    /// <summary>Flat backgrounds, no noise, no blur.</summary>
+    public bool PlainScenes { get; init; }
+    /// <summary>Object radii are multiplied by this (larger objects read better on small canvases).</summary>
+    public float ObjectScale { get; init; } = 1f;
+
+    public bool IsFull => Describe().Length == 0;
+
+    /// <summary>Refuses combinations the samplers cannot satisfy, naming the option.</summary>
+    public WorldOptions Validated()
+    {
+        static void Check(bool ok, string message) { if (!ok) throw new ArgumentException(message); }
+        Check(MinObjects >= 1 && MaxObjects <= SceneSampler.MaxObjects && MinObjects <= MaxObjects, $"--objects must be a range within 1-{SceneSampler.MaxObjects}");
+        Check(EmojiShare is >= 0 and <= 1, "--emoji-share must be 0..1");
+        Check(Shapes.Count >= 2 && Shapes.Distinct().Count() == Shapes.Count, "--shapes needs at least two different shapes");
+        Check(Colors.Count >= 2 && Colors.Distinct().Count() == Colors.Count, "--colors needs at least two different colours");
+        Check(CaptionStyles.Count >= 1 && CaptionStyles.All(s => s is >= 0 and <= WordStyle), "--caption-styles needs some of list, sentence, relation, word");
+        Check(Questions.Count >= 1, "--questions needs some of count, color, shape, exists, spatial");
+        Check(!Questions.Contains(QuestionType.Spatial) || MaxObjects >= 2, "spatial questions need --objects up to at least 2");
+        Check(Languages is null || (Languages.Count >= 1 && Languages.All(VqaApi.Generation.Languages.Codes.Contains)),
+            $"--languages must name some of {string.Join(",", VqaApi.Generation.Languages.Codes)}");
+        Check(ObjectScale is >= 0.5f and <= 2.5f, "--object-scale must be 0.5..2.5");
+        return this;
+    }
+
+    /// <summary>The options as the command-line flags that give them (empty for the full world): for logs and run configs.</summary>
+    public string Describe()
+    {
+        var parts = new List<string>();
+        if (MinObjects != 1 || MaxObjects != SceneSampler.MaxObjects) parts.Add($"--objects {MinObjects}-{MaxObjects}");
+        if (EmojiShare != 0.3) parts.Add($"--emoji-share {EmojiShare.ToString(CultureInfo.InvariantCulture)}");
+        if (!Shapes.SequenceEqual(AllShapes)) parts.Add("--shapes " + string.Join(",", Shapes.Select(s => s.ToString().ToLowerInvariant())));
+        if (!Colors.SequenceEqual(AllColors)) parts.Add("--colors " + string.Join(",", Colors.Select(c => c.ToString().ToLowerInvariant())));
+        if (Languages is not null && !Languages.SequenceEqual(VqaApi.Generation.Languages.Codes)) parts.Add("--languages " + string.Join(",", Languages));
+        if (!CaptionStyles.SequenceEqual([0, 1, 2])) parts.Add("--caption-styles " + string.Join(",", CaptionStyles.Select(s => CaptionStyleNames[s])));
+        if (!Questions.SequenceEqual(AllQuestions)) parts.Add("--questions " + string.Join(",", Questions.Select(q => q.ToString().ToLowerInvariant())));
+        if (PlainScenes) parts.Add("--plain-scenes");
+        if (ObjectScale != 1f) parts.Add($"--object-scale {ObjectScale.ToString(CultureInfo.InvariantCulture)}");
+        return string.Join(" ", parts);
+    }
+
+    /// <summary>Parses "1-3" (or "2": exactly two).</summary>
+    public static (int Min, int Max) ParseRange(string text)
+    {
+        var parts = text.Split('-', 2, StringSplitOptions.TrimEntries);
+        if (parts.Length == 1 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out var n)) return (n, n);
+        if (parts.Length == 2 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out var a) && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var b)) return (a, b);
+        throw new ArgumentException($"'{text}' is not a range like 1-3");
+    }
+
+    /// <summary>Parses a comma-separated list of enum names (case-insensitive; "colour" spellings accepted).</summary>
+    public static IReadOnlyList<T> ParseList<T>(string text, string option) where T : struct, Enum
+    {
+        var list = new List<T>();
+        foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var name = item.Replace("colour", "color", StringComparison.OrdinalIgnoreCase);
+            if (!Enum.TryParse<T>(name, ignoreCase: true, out var value) || int.TryParse(name, out _))
+                throw new ArgumentException($"{option}: unknown value '{item}'; use some of {string.Join(",", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
+            list.Add(value);
+        }
+        return list;
+    }
+
+    public static IReadOnlyList<int> ParseCaptionStyles(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => CaptionStyleNames.IndexOf(s.ToLowerInvariant()) is var i and >= 0 ? i
+                : throw new ArgumentException($"--caption-styles: unknown style '{s}'; use some of {string.Join(",", CaptionStyleNames)}"))
+            .ToList();
+}
+
+internal static class ListExtensions
+{
+    public static int IndexOf<T>(this IReadOnlyList<T> list, T value)
+    {
+        for (int i = 0; i < list.Count; i++) if (EqualityComparer<T>.Default.Equals(list[i], value)) return i;
+        return -1;
+    }
+}

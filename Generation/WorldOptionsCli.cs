@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace VqaApi.Generation;
+
+/// <summary>The <see cref="WorldOptions"/> as command-line flags, shared by the generator's verbs and `eval`.</summary>
+public sealed class WorldOptionsCli
+{
+    private readonly Option<string?> _objects = new("--objects") { Description = "objects per scene, a range like 1-3 (default 1-8)" };
+    private readonly Option<double?> _emojiShare = new("--emoji-share") { Description = "chance that a drawn object is an emoji, 0..1 (default 0.3; 0 = no emoji)" };
+    private readonly Option<string?> _shapes = new("--shapes") { Description = "shapes drawn, e.g. circle,square,triangle,star (default all 8)" };
+    private readonly Option<string?> _colors = new("--colors") { Description = "colours drawn, e.g. red,blue,green,yellow (default all 8)" };
+    private readonly Option<string?> _languages = new("--languages") { Description = "languages written, e.g. en,de (default all 12)" };
+    private readonly Option<string?> _captionStyles = new("--caption-styles") { Description = "caption styles: some of list,sentence,relation,word (default list,sentence,relation)" };
+    private readonly Option<string?> _questions = new("--questions") { Description = "VQA question types: some of count,color,shape,exists,spatial (default all)" };
+    private readonly Option<bool> _plain = new("--plain-scenes") { Description = "flat backgrounds, no noise, no blur" };
+    private readonly Option<float?> _scale = new("--object-scale") { Description = "multiply object sizes by this, 0.5..2.5 (default 1)" };
+
+    private readonly bool _withLanguages;
+
+    /// <param name="withLanguages">false where the command has its own --languages (eval).</param>
+    public WorldOptionsCli(bool withLanguages = true) => _withLanguages = withLanguages;
+
+    public IEnumerable<Option> All => _withLanguages
+        ? [_objects, _emojiShare, _shapes, _colors, _languages, _captionStyles, _questions, _plain, _scale]
+        : [_objects, _emojiShare, _shapes, _colors, _captionStyles, _questions, _plain, _scale];
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in All) command.Options.Add(o);
+    }
+
+    public WorldOptions Read(ParseResult parse)
+    {
+        var w = WorldOptions.Full;
+        if (parse.GetValue(_objects) is { } objects)
+        {
+            var (min, max) = WorldOptions.ParseRange(objects);
+            w = w with { MinObjects = min, MaxObjects = max };
+        }
+        if (parse.GetValue(_emojiShare) is { } share) w = w with { EmojiShare = share };
+        if (parse.GetValue(_shapes) is { } shapes) w = w with { Shapes = WorldOptions.ParseList<ShapeKind>(shapes, "--shapes") };
+        if (parse.GetValue(_colors) is { } colors) w = w with { Colors = WorldOptions.ParseList<ObjectColor>(colors, "--colors") };
+        if (_withLanguages && parse.GetValue(_languages) is { } languages)
+            w = w with { Languages = languages.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.ToLower(CultureInfo.InvariantCulture)).ToList() };
+        if (parse.GetValue(_captionStyles) is { } styles) w = w with { CaptionStyles = WorldOptions.ParseCaptionStyles(styles) };
+        if (parse.GetValue(_questions) is { } questions) w = w with { Questions = WorldOptions.ParseList<QuestionType>(questions, "--questions") };
+        else if (w.MaxObjects < 2) w = w with { Questions = [.. WorldOptions.AllQuestions.Where(q => q != QuestionType.Spatial)] }; // one object has no relations
+        if (parse.GetValue(_plain)) w = w with { PlainScenes = true };
+        if (parse.GetValue(_scale) is { } scale) w = w with { ObjectScale = scale };
+        return w.Validated();
+    }
+}

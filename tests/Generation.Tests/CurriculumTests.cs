@@ -1,0 +1,217 @@
+using System.Buffers.Binary;
+using System.CommandLine;
+using System.Text.Json;
+using VqaApi.Rendering.Shaped;
+
+namespace VqaApi.Generation.Tests;
+
+/// <summary>
+/// The world options (a curriculum stage's part of the world) and the content keys: every example of a restricted
+/// world stays inside it, the full world's draws are unchanged (training/probe-hashes.txt is checked by
+/// <see cref="StreamTests"/>), and records that say the same thing carry the same key.
+/// </summary>
+public class CurriculumTests
+{
+    private static readonly EmojiCatalog Emoji = new(EmojiCatalog.Default.Items.Take(GeneratorCommands.DefaultSceneEmoji).ToList());
+
+    private static ExampleGenerator Generator(WorldOptions world, int size = 96) =>
+        new(new ShapedRenderer(ShapedProfile.ForImageSize(size)), Languages.Create(Emoji), Emoji, null, world);
+
+    private static readonly WorldOptions Small = new WorldOptions
+    {
+        MinObjects = 1, MaxObjects = 2, EmojiShare = 0,
+        Shapes = [ShapeKind.Circle, ShapeKind.Square, ShapeKind.Triangle, ShapeKind.Star],
+        Colors = [ObjectColor.Red, ObjectColor.Orange, ObjectColor.Yellow, ObjectColor.Green, ObjectColor.Blue, ObjectColor.Purple],
+        Languages = ["en", "de"], CaptionStyles = [0, 1],
+        Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists],
+        PlainScenes = true, ObjectScale = 1.5f,
+    }.Validated();
+
+    [Fact]
+    public void Every_example_of_a_small_world_stays_inside_it()
+    {
+        var g = Generator(Small);
+        var mix = new ExampleMix(1, 1, 1, 1);
+        var kinds = new HashSet<ExampleKind>();
+        var types = new HashSet<QuestionType>();
+        for (int i = 0; i < 2000; i++)
+        {
+            var e = g.Sample(Split.Train, 3, i, mix);
+            kinds.Add(e.Kind);
+            foreach (int l in new[] { e.LanguageA, e.LanguageB }.Where(l => l is >= 0 and < 255)) Assert.Contains(Languages.Codes[l], Small.Languages!);
+            if (e.Scene is { } scene)
+            {
+                foreach (var o in scene.Objects)
+                {
+                    Assert.False(o.IsEmoji, $"example {i}: an emoji in a world without emoji");
+                    Assert.Contains(o.Shape!.Value, Small.Shapes);
+                    Assert.Contains(o.Color!.Value, Small.Colors);
+                }
+                Assert.Equal(BackgroundKind.Flat, scene.Background);
+                Assert.Equal(0f, scene.Blur);
+                if (e.Kind != ExampleKind.Vqa) Assert.InRange(scene.Objects.Count, Small.MinObjects, Small.MaxObjects);
+                else Assert.InRange(scene.Objects.Count, 0, Small.MaxObjects);
+            }
+            if (e.Kind == ExampleKind.Vqa)
+            {
+                var q = e.Question!;
+                types.Add(q.Type);
+                Assert.Contains(q.Type, Small.Questions);
+                if (q.Type == QuestionType.Count) Assert.InRange(int.Parse(q.AnswerId["count_".Length..]), 0, Small.MaxObjects);
+                if (q.Type == QuestionType.Color) Assert.Contains(Enum.Parse<ObjectColor>(q.AnswerId["color_".Length..], true), Small.Colors);
+                if (q.Type == QuestionType.Shape) Assert.Contains(Enum.Parse<ShapeKind>(q.AnswerId["shape_".Length..], true), Small.Shapes);
+            }
+            if (e.Kind == ExampleKind.Caption) Assert.DoesNotContain(" is left of ", e.TextB!); // no relation style
+        }
+        Assert.Equal(4, kinds.Count);
+        Assert.Equal(Small.Questions.ToHashSet(), types);
+    }
+
+    [Fact]
+    public void Word_captions_name_one_shape_by_its_colour_or_shape()
+    {
+        var g = Generator(Small with { CaptionStyles = [WorldOptions.WordStyle], MaxObjects = 2 });
+        var words = Languages.Create(Emoji);
+        int single = 0;
+        for (int i = 0; i < 400; i++)
+        {
+            var e = g.Sample(Split.Train, 4, i, new ExampleMix(1, 0, 0, 0));
+            var lang = words[e.LanguageB];
+            if (e.Scene!.Objects.Count == 1)
+            {
+                single++;
+                var o = e.Scene.Objects[0];
+                Assert.Contains(e.TextB, new[] { lang.AnswerLabel(Answers.Color(o.Color!.Value)), lang.AnswerLabel(Answers.Shape(o.Shape!.Value)) });
+                Assert.Equal(ContentAttributes.OnA, e.Attributes.Flags & (ContentAttributes.OnA | ContentAttributes.OnB));
+            }
+            else Assert.Contains(' ', e.TextB!); // two objects: a list caption instead
+        }
+        Assert.InRange(single, 100, 300);
+    }
+
+    [Fact]
+    public void Larger_objects_are_drawn_larger()
+    {
+        var plain = new WorldSampler(96, 0, Small with { ObjectScale = 1f });
+        var large = new WorldSampler(96, 0, Small);
+        double Mean(WorldSampler w) => Enumerable.Range(0, 200).SelectMany(i => w.RandomScene(new Random(i)).Objects).Average(o => o.Radius);
+        Assert.InRange(Mean(large) / Mean(plain), 1.35, 1.65);
+    }
+
+    [Fact]
+    public void Impossible_worlds_are_refused_with_the_option_named()
+    {
+        Assert.Contains("--objects", Assert.Throws<ArgumentException>(() => (Small with { MinObjects = 3, MaxObjects = 2 }).Validated()).Message);
+        Assert.Contains("--shapes", Assert.Throws<ArgumentException>(() => (Small with { Shapes = [ShapeKind.Star] }).Validated()).Message);
+        Assert.Contains("spatial", Assert.Throws<ArgumentException>(() => (Small with { MaxObjects = 1, Questions = [QuestionType.Spatial] }).Validated()).Message);
+        Assert.Contains("--languages", Assert.Throws<ArgumentException>(() => (Small with { Languages = ["xx"] }).Validated()).Message);
+    }
+
+    [Fact]
+    public void Command_line_flags_give_the_options_and_describe_them_back()
+    {
+        var cli = new WorldOptionsCli();
+        var command = new RootCommand();
+        cli.AddTo(command);
+        var flags = "--objects 1-2 --emoji-share 0 --shapes circle,square,triangle,star --colors red,orange,yellow,green,blue,purple --languages en,de --caption-styles list,sentence --questions count,colour,shape,exists --plain-scenes --object-scale 1.5";
+        var world = cli.Read(command.Parse(flags));
+        Assert.Equal(Small.Describe(), world.Describe());
+        Assert.Equal(world.Describe(), cli.Read(command.Parse(world.Describe())).Describe());
+        Assert.True(cli.Read(command.Parse("")).IsFull);
+        // One object: spatial questions are left out unless asked for.
+        Assert.DoesNotContain(QuestionType.Spatial, cli.Read(command.Parse("--objects 1")).Questions);
+    }
+
+    [Fact]
+    public void Records_that_say_the_same_thing_share_a_content_key()
+    {
+        var g = Generator(Small);
+        var byKey = new Dictionary<ulong, HashSet<string>>();
+        for (int i = 0; i < 3000; i++)
+        {
+            var e = g.Sample(Split.Train, 9, i, new ExampleMix(1, 0, 0, 0));
+            Assert.NotEqual(0ul, e.ContentKey);
+            // The caption's content: its groups (kind, count) in any order, without a relation.
+            var content = string.Join(";", e.Scene!.Objects.GroupBy(o => (o.Shape, o.Color)).Select(x => $"{x.Key.Shape}/{x.Key.Color}x{x.Count()}").Order());
+            if (!byKey.TryGetValue(e.ContentKey, out var set)) byKey[e.ContentKey] = set = [];
+            set.Add(content);
+        }
+        Assert.All(byKey.Values, s => Assert.Single(s)); // one key, one content
+        Assert.True(byKey.Count > 50, $"only {byKey.Count} distinct contents");
+        Assert.True(byKey.Count < 3000 * 0.9, "the small world should repeat contents, with the same key");
+
+        // Key equality ignores order and phrasing: a text pair's scene caption has the key of the image captions.
+        var caption = WorldSampler.CaptionOf(new Scene(96, BackgroundKind.Flat, [0u, 0u], 0, 0, 0,
+            [new SceneObject(ShapeKind.Star, ObjectColor.Red, null, ObjectSize.Small, 10, 10, 5), new SceneObject(ShapeKind.Circle, ObjectColor.Blue, null, ObjectSize.Small, 50, 50, 5)]), new Random(0), false);
+        var reversed = new SceneCaption([caption.Groups[1], caption.Groups[0]], null);
+        Assert.Equal(ContentKey.Of(caption), ContentKey.Of(reversed));
+        Assert.Equal(ContentKey.Of(new RelationFact(new ObjectQuery(ShapeKind.Star), Relation.LeftOf, new ObjectQuery(ShapeKind.Circle))),
+                     ContentKey.Of(new RelationFact(new ObjectQuery(ShapeKind.Circle), Relation.RightOf, new ObjectQuery(ShapeKind.Star))));
+    }
+
+    [Fact]
+    public void The_stream_carries_the_content_key_and_starts_where_asked()
+    {
+        var g = Generator(Small);
+        using var ms = new MemoryStream();
+        var seen = new List<Example>();
+        ExampleStream.Write(g, Split.Train, 5, ExampleMix.Default, ms, first: 1000, step: 3, count: 20, threads: 2, header: true, onExample: seen.Add);
+        var bytes = ms.ToArray();
+        int record = ExampleStream.RecordBytes(96);
+        Assert.Equal(20, seen.Count);
+        for (int k = 0; k < 20; k++)
+        {
+            var r = bytes.AsSpan(ExampleStream.HeaderBytes + k * record, record);
+            Assert.Equal(1000 + 3 * k, BinaryPrimitives.ReadInt64LittleEndian(r[8..]));
+            Assert.Equal(seen[k].Index, BinaryPrimitives.ReadInt64LittleEndian(r[8..]));
+            Assert.Equal(g.Sample(Split.Train, 5, 1000 + 3 * k, ExampleMix.Default).ContentKey, BinaryPrimitives.ReadUInt64LittleEndian(r[16..]));
+            var at = seen[k].Attributes;
+            Assert.Equal([at.Flags, at.Colors, at.Shapes, at.Objects], r[24..28].ToArray());
+            Assert.True(r[28..32].ToArray().All(b => b == 0), "bytes 28..31 stay reserved");
+            if (seen[k].Kind == ExampleKind.Caption)
+            {
+                var scene = seen[k].Scene!;
+                Assert.Equal(ContentAttributes.OnA | ContentAttributes.OnB | ContentAttributes.CountKnown, at.Flags);
+                Assert.Equal(scene.Objects.Count, at.Objects);
+                Assert.Equal(scene.Objects.Aggregate(0, (m, o) => m | 1 << (int)o.Color!.Value), at.Colors);
+                Assert.Equal(scene.Objects.Aggregate(0, (m, o) => m | 1 << (int)o.Shape!.Value), at.Shapes);
+            }
+            if (seen[k].Kind == ExampleKind.Pair) Assert.Equal(0, at.Flags);
+            if (seen[k].Kind == ExampleKind.Vqa) Assert.Equal(ContentAttributes.OnA | ContentAttributes.CountKnown, at.Flags & ~ContentAttributes.Emoji);
+        }
+    }
+
+    [Fact]
+    public void Meta_lines_describe_the_records()
+    {
+        var g = Generator(Small);
+        for (int i = 0; i < 50; i++)
+        {
+            var e = g.Sample(Split.HeldOut, 1, i, new ExampleMix(1, 1, 1, 1));
+            using var doc = JsonDocument.Parse(ExampleMeta.Json(g, e));
+            var m = doc.RootElement;
+            Assert.Equal(i, m.GetProperty("index").GetInt64());
+            Assert.Equal(e.ContentKey.ToString("x16"), m.GetProperty("contentKey").GetString());
+            Assert.Contains(m.GetProperty("language").GetString(), Small.Languages!);
+            if (e.Scene is { } scene) Assert.Equal(scene.Objects.Count, m.GetProperty("objects").GetArrayLength());
+            if (e.Kind == ExampleKind.Vqa) Assert.Equal(e.Question!.AnswerId, m.GetProperty("question").GetProperty("answer").GetString());
+        }
+    }
+
+    [Fact]
+    public void Small_canvases_get_a_profile_that_fits_a_question_and_224_keeps_the_trained_one()
+    {
+        Assert.Equal(new ShapedProfile { Name = "shaped-224", ImageSize = 224 }, ShapedProfile.ForImageSize(224) with { Text = new TextStyle(), Pair = new PairLayout(), Vqa = new VqaLayout() });
+        var p224 = ShapedProfile.ForImageSize(224);
+        Assert.Equal((8, 22f, 10f, 0.4f), (p224.Margin, p224.Text.FontSize, p224.Text.MinFontSize, p224.Vqa.MaxBandFraction));
+        var renderer = new ShapedRenderer(ShapedProfile.ForImageSize(96));
+        var image = new VqaApi.Rendering.DecodedImage(96, 96, new byte[96 * 96 * 3], "png", 1);
+        var g = Generator(Small);
+        for (int i = 0; i < 100; i++)
+        {
+            var e = g.Sample(Split.Train, 2, i, new ExampleMix(0, 0, 1, 0));
+            var report = renderer.RenderVqa(e.TextA!, image).Report;
+            Assert.False(report.Blocks[0].Truncated, $"'{e.TextA}' does not fit a 96 px VQA canvas ({report.Blocks[0].CodePointsNotFitted} code points cut)");
+        }
+    }
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One stage of the staged training of the bundled model, on the GPU machine (no .NET there). Each stage resumes from
+# the previous one's exported files in training/stages/current/ (ckpt_fp16.npz + heads.npz + stage.json: weights,
+# heads, step, stream position; the optimizer's moments are rebuilt by --rewarm), trains BUDGET seconds, and writes
+# the same three files (plus its log and config) to $OUT for the next stage. Stage A starts from scratch.
+#
+#   here:   bash training/publish-generator.sh && python3 training/device_tree.py slim
+#   device: bash training/gpu_stage.sh A 480          (run tool: carry ["dist"], timeout_s 600)
+#   here:   python3 training/device_tree.py restore && bash training/after_stage.sh A /work/.device/...  (files_at)
+#
+# Stages (the curriculum; every stage trains the VQA and pair heads and the attribute loss with the encoder):
+#   A  1-3 plain objects, no emoji, all 12 languages, list and sentence captions     constant learning rate
+#   B  1-8 objects, 15% emoji, relations and spatial questions                         constant
+#   C  the full world (30% emoji, noise and blur), real parallel sentences             constant
+#   D  the full world, mostly VQA and sentence pairs (task fine-tuning)               decaying to 0
+set -u -o pipefail
+STAGE=${1:?stage A, B, C or D}; BUDGET=${2:-480}; CONFIG=${CONFIG:-ti16}
+OUTDIR=${OUT:-$PWD/stage-out}
+export PYTHONUNBUFFERED=1; PY=${PYTHON:-python3}
+cd "$(dirname "$0")/.."
+mkdir -p "$OUTDIR"
+exec > >(tee "$OUTDIR/gpu_stage.log") 2>&1
+date -u; nproc; nvidia-smi --query-gpu=name,memory.total --format=csv,noheader; $PY -c "import torch; print('torch', torch.__version__)"
+case "$STAGE" in
+  A) WORLD="--objects 1-3 --emoji-share 0 --plain-scenes --caption-styles list,sentence"; MIX="caption=5,text=2,vqa=3"; SCHED=constant; RESUME="" ;;
+  B) WORLD="--objects 1-8 --emoji-share 0.15"; MIX="caption=4,text=2,vqa=3,pair=1"; SCHED=constant; RESUME=training/stages/current ;;
+  C) WORLD=""; MIX="caption=4,text=2,vqa=3,pair=1"; SCHED=constant; RESUME=training/stages/current ;;
+  D) WORLD=""; MIX="caption=2,text=1,vqa=5,pair=2"; SCHED=decay; RESUME=training/stages/current ;;
+  *) echo "unknown stage '$STAGE' (A, B, C or D)"; exit 2 ;;
+esac
+[ -f dist/genpub.tar.xz ] || { echo "dist/genpub.tar.xz is missing: run training/publish-generator.sh here and carry dist"; exit 2; }
+if [ -n "$RESUME" ] && [ ! -f "$RESUME/stage.json" ]; then echo "$RESUME/stage.json is missing: stage $STAGE goes on from the previous stage"; exit 2; fi
+$PY -c "import tarfile; tarfile.open('dist/genpub.tar.xz').extractall('/tmp')" || exit 3
+GEN=/tmp/genpub/vqa-generate
+# Same seed, same bytes as the development machine (training/probe-hashes.txt), before any GPU minute is spent.
+$PY training/determinism_probe.py $GEN > /tmp/probe.txt; cat /tmp/probe.txt
+if cmp -s /tmp/probe.txt training/probe-hashes.txt; then echo "probe: same bytes as training/probe-hashes.txt"; else echo "probe: DIFFERENT from training/probe-hashes.txt"; fi
+$GEN shard --count 2000 --seed 77 --split heldout --size 224 --mix "$MIX" $WORLD --threads 8 --out /tmp/heldout.bin || exit 4
+PAR=""; [ "$STAGE" = C ] || [ "$STAGE" = D ] && [ -f dist/parallel-train.tsv ] && PAR="--parallel-file $PWD/dist/parallel-train.tsv"
+ARGS=(--time-budget "$BUDGET" --margin 40 --workers 14 --batch 256 --lr 1e-3 --warmup 300 --rewarm 100 --head-hidden 256
+      --attribute-weight 1 --schedule "$SCHED" --stage "$STAGE" --fp16-export --log-every 100 --out /tmp/run
+      --eval-data /tmp/heldout.bin --eval-count 2000
+      --generator "$GEN stream --seed 1 --split train --size 224 --mix $MIX $WORLD $PAR")
+if [ -n "$RESUME" ]; then ARGS+=(--resume "$RESUME"); else ARGS+=(--config "$CONFIG"); fi
+$PY training/train.py "${ARGS[@]}"
+rc=$?
+# What comes back (at most 8 files of 16 MiB): the next stage's starting point and the record of this one.
+cp /tmp/run/ckpt_fp16.npz /tmp/run/heads.npz /tmp/run/stage.json /tmp/run/train_log.jsonl /tmp/run/config.json "$OUTDIR"/ 2>/dev/null
+ls -la "$OUTDIR"; date -u
+exit $rc

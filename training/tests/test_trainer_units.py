@@ -1,0 +1,185 @@
+"""Unit tests of the trainer's parts: the contrastive losses with same-content records, the staged schedule,
+MLP head export, and a run resumed from another's state (weights, optimizer, step, stream position).
+
+Run: /usr/bin/python3 training/tests/test_trainer_units.py (no pytest needed; CI runs it from
+tests/Api.Tests/TrainingSmokeTests.cs), or python3 -m pytest training/tests/test_trainer_units.py.
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "training"))
+
+import train  # noqa: E402
+from clippo.export import export_heads  # noqa: E402
+
+FAKE = [sys.executable, os.path.join(HERE, "fake_generator.py")]
+
+
+def _unit(n, d, seed):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, d, generator=g)
+    return x / x.norm(dim=1, keepdim=True)
+
+
+def test_masked_infonce_ignores_same_content_negatives():
+    za, zb = _unit(6, 8, 1).requires_grad_(), _unit(6, 8, 2)
+    keys = torch.tensor([5, 7, 5, 9, 0, 0])  # 0 and 2 say the same thing; key 0 means "unknown"
+    same = train.same_content(keys)
+    assert same[0, 2] and same[2, 0] and not same[4, 5] and int(same.sum()) == 2
+    loss, sims = train.contrastive_loss(za, zb, torch.tensor(10.0), None, "softmax", same, "mask")
+    # By hand: row i's softmax over the columns that are not i's same-content records.
+    s = 10.0 * za @ zb.t()
+    rows = []
+    for i in range(6):
+        keep = [j for j in range(6) if j == i or not bool(same[i, j])]
+        rows.append(-F.log_softmax(s[i, keep], 0)[keep.index(i)])
+    cols = []
+    for j in range(6):
+        keep = [i for i in range(6) if i == j or not bool(same[i, j])]
+        cols.append(-F.log_softmax(s[keep, j], 0)[keep.index(j)])
+    expected = 0.5 * (torch.stack(rows).mean() + torch.stack(cols).mean())
+    assert torch.allclose(loss, expected, atol=1e-6), (loss, expected)
+    # Moving record 2's B embedding does not change record 0's A row at all: only through its diagonal (row 2, column 2).
+    unmasked, _ = train.contrastive_loss(za, zb, torch.tensor(10.0), None, "softmax", None, "mask")
+    assert not torch.allclose(loss, unmasked)
+
+
+def test_positive_mode_spreads_the_target_over_same_content_records():
+    za, zb = _unit(4, 8, 3), _unit(4, 8, 4)
+    same = train.same_content(torch.tensor([1, 1, 2, 3]))
+    loss, _ = train.contrastive_loss(za, zb, torch.tensor(5.0), None, "softmax", same, "positive")
+    s = 5.0 * za @ zb.t()
+    t = torch.tensor([[.5, .5, 0, 0], [.5, .5, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    expected = 0.5 * (-(t * F.log_softmax(s, 1)).sum(1).mean() - (t * F.log_softmax(s.t(), 1)).sum(1).mean())
+    assert torch.allclose(loss, expected, atol=1e-6)
+
+
+def test_sigmoid_loss_is_siglip():
+    za, zb = _unit(5, 8, 5), _unit(5, 8, 6)
+    bias = torch.tensor([-3.0])
+    loss, _ = train.contrastive_loss(za, zb, torch.tensor(10.0), bias, "sigmoid", None, "mask")
+    logits = 10.0 * za @ zb.t() + bias
+    z = 2 * torch.eye(5) - 1
+    expected = -F.logsigmoid(z * logits).sum() / 5
+    assert torch.allclose(loss, expected, atol=1e-6)
+    same = train.same_content(torch.tensor([1, 1, 2, 3, 4]))
+    masked, _ = train.contrastive_loss(za, zb, torch.tensor(10.0), bias, "sigmoid", same, "mask")
+    per = -F.logsigmoid(z * logits)
+    assert torch.allclose(masked, (per.sum() - per[0, 1] - per[1, 0]) / 5, atol=1e-6)
+
+
+def test_staged_schedule_warms_up_once_and_decays_at_the_end():
+    s = train.Schedule(1e-3, 100, 1000.0, 0, 0.0, "constant", 1.0, start_step=0)
+    assert math.isclose(s(0, 0.0), 1e-5) and math.isclose(s(99, 10.0), 1e-3) and math.isclose(s(5000, 900.0), 1e-3)
+    resumed = train.Schedule(1e-3, 100, 1000.0, 0, 0.0, "constant", 1.0, start_step=400)
+    assert math.isclose(resumed(0, 0.0), 1e-3)  # no second warm-up
+    last = train.Schedule(1e-3, 100, 1000.0, 0, 0.1, "decay", 0.5, start_step=400)
+    assert math.isclose(last(0, 0.0), 1e-3) and math.isclose(last(10, 499.0), 1e-3)  # flat for the first half
+    assert math.isclose(last(10, 750.0), 1e-3 * (0.1 + 0.9 * 0.5), rel_tol=1e-6)  # half-way down the cosine
+    assert math.isclose(last(10, 1000.0), 1e-4, rel_tol=1e-6)
+
+
+def test_mlp_heads_export_as_the_service_computes_them():
+    torch.manual_seed(0)
+    head = train.make_head(16, 27, 8)
+    torch.nn.init.normal_(head[2].weight)  # make the output layer non-trivial
+    x = _unit(10, 16, 7)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "heads.npz")
+        export_heads({"vqa": head}, path, input_scale=3.0)
+        z = np.load(path)
+        assert z["vqa/hidden/kernel"].shape == (16, 8) and z["vqa/kernel"].shape == (8, 27)
+        h = np.maximum(x.numpy() @ z["vqa/hidden/kernel"] + z["vqa/hidden/bias"], 0)
+        logits = h @ z["vqa/kernel"] + z["vqa/bias"]
+    with torch.no_grad():
+        expected = head(x * 3.0).numpy()
+    assert np.allclose(logits, expected, atol=1e-5)
+
+
+def _train(out, budget, *extra):
+    gen = " ".join(FAKE + ["stream", "--size", "32", "--seed", "1"])
+    cmd = [sys.executable, os.path.join(REPO, "training", "train.py"), "--config", "tiny", "--image", "32", "--time-budget", str(budget),
+           "--margin", "5", "--workers", "2", "--batch", "16", "--lr", "1e-3", "--warmup", "5", "--log-every", "2", "--threads", "1",
+           "--head-hidden", "8", "--generator", gen, "--out", out, *extra]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+    assert r.returncode == 0, r.stdout.decode(errors="replace")[-3000:]
+    return json.load(open(os.path.join(out, "config.json")))
+
+
+def test_a_resumed_run_goes_on_where_the_last_one_stopped():
+    with tempfile.TemporaryDirectory() as d:
+        a, b = os.path.join(d, "a"), os.path.join(d, "b")
+        first = _train(a, 15, "--schedule", "constant", "--stage", "one")
+        st = torch.load(os.path.join(a, "state.pt"))
+        steps = first["result"]["global_step"]
+        assert steps > 3 and st["global_step"] == steps and st["head_hidden"] == 8
+        assert st["data_next_start"] > 0 and st["data_next_start"] % 2 == 0  # two workers: a multiple of 2
+        assert first["result"]["records"] <= st["data_next_start"]
+        second = _train(b, 15, "--resume", a, "--schedule", "decay")
+        assert second["global_step_start"] == steps and second["stream"]["start"] == st["data_next_start"]
+        assert [s["stage"] for s in second["stages"]] == ["one", "stage2"]
+        # The second run started from the first's weights, optimizer and step (its first logged step is steps + 1).
+        log = [json.loads(x) for x in open(os.path.join(b, "train_log.jsonl"))]
+        assert log[0]["global_step"] == steps + 1 and log[0]["lr"] > 0.5e-3  # no warm-up from zero again
+        st2 = torch.load(os.path.join(b, "state.pt"))
+        assert st2["global_step"] == second["result"]["global_step"] > steps
+        adam = st2["optimizer"]["state"]
+        assert int(next(iter(adam.values()))["step"]) == st2["global_step"]
+        # Stream indexes of the second run start past everything the first one read.
+        assert st2["data_next_start"] > st["data_next_start"]
+
+
+def test_a_run_resumes_from_its_exported_files_alone():
+    """What a GPU stage brings back (ckpt_fp16.npz, heads.npz, stage.json; no optimizer state) is enough to go on."""
+    import shutil
+    with tempfile.TemporaryDirectory() as d:
+        a, light, b = os.path.join(d, "a"), os.path.join(d, "light"), os.path.join(d, "b")
+        first = _train(a, 15, "--schedule", "constant", "--fp16-export")
+        os.makedirs(light)
+        for name in ("ckpt_fp16.npz", "heads.npz", "stage.json"):
+            shutil.copy(os.path.join(a, name), light)
+        st = json.load(open(os.path.join(light, "stage.json")))
+        assert st["global_step"] == first["result"]["global_step"] and st["head_hidden"] == 8
+        second = _train(b, 15, "--resume", light, "--schedule", "constant", "--rewarm", "10")
+        assert second["global_step_start"] == st["global_step"] and second["stream"]["start"] == st["data_next_start"]
+        log = [json.loads(x) for x in open(os.path.join(b, "train_log.jsonl"))]
+        assert log[0]["global_step"] == st["global_step"] + 1 and log[0]["lr"] < 0.2e-3  # re-warming the fresh optimizer
+        # The heads came back as trained: the exported heads of a zero-step continuation equal the originals.
+        ha, hb = np.load(os.path.join(a, "heads.npz")), np.load(os.path.join(b, "heads.npz"))
+        assert ha["vqa/hidden/kernel"].shape == hb["vqa/hidden/kernel"].shape
+
+
+def test_resume_refuses_what_it_cannot_use():
+    with tempfile.TemporaryDirectory() as d:
+        bad = os.path.join(d, "state.pt")
+        with open(bad, "wb") as f:
+            f.write(b"not a state")
+        gen = " ".join(FAKE + ["stream", "--size", "32"])
+        r = subprocess.run([sys.executable, os.path.join(REPO, "training", "train.py"), "--resume", bad, "--out", os.path.join(d, "o"),
+                            "--generator", gen, "--time-budget", "30"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        assert r.returncode != 0 and b"not a readable training state" in r.stdout, r.stdout[-2000:]
+
+
+if __name__ == "__main__":
+    failed = 0
+    for name, fn in list(globals().items()):
+        if name.startswith("test_") and callable(fn):
+            try:
+                fn()
+                print(f"PASS {name}", flush=True)
+            except Exception as e:  # noqa: BLE001
+                failed += 1
+                import traceback
+                traceback.print_exc()
+                print(f"FAIL {name}: {e!r}", flush=True)
+    sys.exit(1 if failed else 0)
