@@ -4,14 +4,15 @@ recipe teaches an encoder to read colour and shape words, across languages, and 
 
   /usr/bin/python3 training/cpu_gate.py [--out runs/gate] [--minutes 12]
 
-The mini world: 96 px canvases (12 px patches: 64 tokens), one or two plain shapes (4 shapes x 6 colours, no emoji),
-English and German, short captions, VQA on count, colour, shape and existence. The model: `mini` (width 128,
+The mini world: 96 px canvases (12 px patches: 64 tokens), one or two plain shapes (4 shapes x 6 colours, no emoji,
+drawn 2.2 times the full world's size), English and German, short captions and single-word captions, VQA on count,
+colour, shape and existence. The model: `mini` (width 128,
 depth 4). The training runs in three resumable stages, as the GPU stages do, each resumed
 from the previous one's state (weights, heads, optimizer, step, stream position):
 
-  1. reading:   image-caption and text pairs with the attribute loss, warm-up then a constant learning rate;
-  2. questions: the same with half the records VQA;
-  3. answers:   mostly VQA, the learning rate decaying to zero over the stage.
+  1. reading:   image-caption and text pairs with the attribute loss, warm-up then a constant learning rate (25%);
+  2. questions: the same with half the records VQA, VQA loss weight 2 (25%);
+  3. answers:   mostly VQA, the learning rate decaying to zero over the stage (50%).
 
 Then: training/probe.py on the state (zero-shot colour and shape words, cross-language probes, the VQA head), the
 checkpoint converted with its heads (`VqaApi convert --heads`), and `VqaApi eval` through the HTTP API on the same
@@ -33,14 +34,14 @@ import time
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 PY = sys.executable
 WORLD = ("--objects 1-2 --emoji-share 0 --languages en,de --shapes circle,square,triangle,star "
-         "--colors red,orange,yellow,green,blue,purple --plain-scenes --object-scale 1.5 --caption-styles list,sentence,word "
+         "--colors red,orange,yellow,green,blue,purple --plain-scenes --object-scale 2.2 --caption-styles list,sentence,word "
          "--questions count,color,shape,exists")
 SIZE = 96
 STAGES = [
-    # name, share of the training minutes, mix, schedule
-    ("reading", 0.35, "caption=6,text=2", "constant"),
-    ("questions", 0.35, "caption=4,text=1,vqa=5", "constant"),
-    ("answers", 0.30, "caption=2,text=1,vqa=7", "decay"),
+    # name, share of the training minutes, mix, schedule, extra trainer arguments
+    ("reading", 0.25, "caption=6,text=2", "constant", []),
+    ("questions", 0.25, "caption=4,text=1,vqa=5", "constant", ["--vqa-weight", "2"]),
+    ("answers", 0.5, "caption=2,text=1,vqa=7", "decay", ["--vqa-weight", "2"]),
 ]
 TRAIN_ARGS = ["--config", "mini", "--batch", "64", "--lr", "1e-3", "--warmup", "50", "--head-hidden", "256",
               "--attribute-weight", "1", "--log-every", "25", "--margin", "15"]
@@ -80,10 +81,10 @@ def main():
 
     prev = None
     stage_results = []
-    for name, share, mix, schedule in STAGES:
+    for name, share, mix, schedule, extra in STAGES:
         run = os.path.join(out, name)
         budget = a.minutes * 60 * share + 15
-        cmd = [PY, "training/train.py", *TRAIN_ARGS, "--time-budget", f"{budget:.0f}", "--schedule", schedule, "--stage", name,
+        cmd = [PY, "training/train.py", *TRAIN_ARGS, *extra, "--time-budget", f"{budget:.0f}", "--schedule", schedule, "--stage", name,
                "--workers", "1", "--out", run, "--eval-data", heldout, "--eval-count", "2000",
                "--generator", f"{gen} stream --seed 1 --split train --size {SIZE} --mix {mix} {WORLD}"]
         if prev:
@@ -142,8 +143,8 @@ def main():
              f"(build and held-out data {build_s / 60:.1f}, training {train_s / 60:.1f}, probe + convert + API eval "
              f"{(total_s - build_s - train_s) / 60:.1f}).", "",
              f"World: `{WORLD}`, {SIZE} px. Model: `mini`. Stages:", ""]
-    for (name, share, mix, schedule), r in zip(STAGES, stage_results):
-        lines.append(f"- **{name}** (`--mix {mix}`, `--schedule {schedule}`): {r['steps']} steps to global step {r['global_step']}, "
+    for (name, share, mix, schedule, extra), r in zip(STAGES, stage_results):
+        lines.append(f"- **{name}** (`--mix {mix}`, `--schedule {schedule}`{', `' + ' '.join(extra) + '`' if extra else ''}): {r['steps']} steps to global step {r['global_step']}, "
                      f"{r['records']:,} records in {r['train_seconds']:.0f} s; held-out caption R@1 {r.get('eval_caption_r1_a2b', 0):.2f} / "
                      f"{r.get('eval_caption_r1_b2a', 0):.2f}, text R@1 {r.get('eval_text_r1_a2b', 0):.2f}, VQA {r.get('eval_vqa_acc', float('nan')):.2f}")
     lines += ["", "| criterion | model | untrained | needed | |", "|---|---:|---:|---:|---|"]

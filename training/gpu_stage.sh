@@ -37,7 +37,7 @@ $PY training/determinism_probe.py $GEN > /tmp/probe.txt; cat /tmp/probe.txt
 if cmp -s /tmp/probe.txt training/probe-hashes.txt; then echo "probe: same bytes as training/probe-hashes.txt"; else echo "probe: DIFFERENT from training/probe-hashes.txt"; fi
 $GEN shard --count 2000 --seed 77 --split heldout --size 224 --mix "$MIX" $WORLD --threads 8 --out /tmp/heldout.bin || exit 4
 PAR=""; [ "$STAGE" = C ] || [ "$STAGE" = D ] && [ -f dist/parallel-train.tsv ] && PAR="--parallel-file $PWD/dist/parallel-train.tsv"
-ARGS=(--time-budget "$BUDGET" --margin 40 --workers 14 --batch 256 --lr 1e-3 --warmup 300 --rewarm 100 --head-hidden 256
+ARGS=(--time-budget "$BUDGET" --margin 40 --workers 14 --batch 256 --lr 1e-3 --wd 0.05 --warmup 300 --rewarm 100 --head-hidden 256
       --attribute-weight 1 --schedule "$SCHED" --stage "$STAGE" --fp16-export --log-every 100 --out /tmp/run
       --eval-data /tmp/heldout.bin --eval-count 2000
       --generator "$GEN stream --seed 1 --split train --size 224 --mix $MIX $WORLD $PAR")
