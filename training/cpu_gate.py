@@ -10,9 +10,9 @@ colour, shape and existence. The model: `mini` (width 128,
 depth 4). The training runs in three resumable stages, as the GPU stages do, each resumed
 from the previous one's state (weights, heads, optimizer, step, stream position):
 
-  1. reading:   image-caption and text pairs with the attribute loss, warm-up then a constant learning rate (25%);
-  2. questions: the same with half the records VQA, VQA loss weight 2 (25%);
-  3. answers:   mostly VQA, the learning rate decaying to zero over the stage (50%).
+  1. reading:   image-caption and text pairs with the attribute loss, warm-up then a constant learning rate (30%);
+  2. questions: the same with half the records VQA (30%);
+  3. answers:   mostly VQA, the learning rate decaying to zero over the stage (40%).
 
 Then: training/probe.py on the state (zero-shot colour and shape words, cross-language probes, the VQA head), the
 checkpoint converted with its heads (`VqaApi convert --heads`), and `VqaApi eval` through the HTTP API on the same
@@ -38,10 +38,10 @@ WORLD = ("--objects 1-2 --emoji-share 0 --languages en,de --shapes circle,square
          "--questions count,color,shape,exists")
 SIZE = 96
 STAGES = [
-    # name, share of the training minutes, mix, schedule, extra trainer arguments
-    ("reading", 0.25, "caption=6,text=2", "constant", []),
-    ("questions", 0.25, "caption=4,text=1,vqa=5", "constant", ["--vqa-weight", "2"]),
-    ("answers", 0.5, "caption=2,text=1,vqa=7", "decay", ["--vqa-weight", "2"]),
+    # name, share of the training minutes, mix, schedule, extra trainer arguments (attempts 1-4 in training/gate/)
+    ("reading", 0.3, "caption=6,text=2", "constant", []),
+    ("questions", 0.3, "caption=4,text=1,vqa=5", "constant", []),
+    ("answers", 0.4, "caption=2,text=1,vqa=7", "decay", []),
 ]
 TRAIN_ARGS = ["--config", "mini", "--batch", "64", "--lr", "1e-3", "--warmup", "50", "--head-hidden", "256",
               "--attribute-weight", "1", "--log-every", "25", "--margin", "15"]
