@@ -46,6 +46,7 @@ CLI = os.path.join(REPO, "Api", "bin", "Release", "net10.0", "VqaApi.dll")
 COLORS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "black")
 SHAPES = ("circle", "square", "triangle", "star", "heart", "diamond", "hexagon", "cross")
 QTYPES = ("count", "color", "shape", "exists", "spatial")
+LANGS = ("en", "de", "fr", "es", "ru", "ar", "he", "hi", "th", "zh", "ja", "ko")
 
 
 def parse_args(argv=None):
@@ -277,11 +278,12 @@ def probe_scene_side(emb, targets):
 
 def cross_language(emb, targets, langs):
     """Caption side: fit on one language, test on another (colour and shape presence, object count)."""
-    codes = [c for c in dict.fromkeys(langs) if (langs == c).sum() >= 40]
+    codes = sorted((c for c in dict.fromkeys(langs) if (langs == c).sum() >= 40), key=lambda c: LANGS.index(c) if c in LANGS else 99)
     out = {}
     if len(codes) < 2:
         return out
-    pairs = [(a, b) for a in codes[:2] for b in codes if a != b][:12] if len(codes) > 2 else [(codes[0], codes[1]), (codes[1], codes[0])]
+    # Fit on the first language (English when present), test on every other, and back.
+    pairs = [(codes[0], b) for b in codes[1:]] + [(b, codes[0]) for b in codes[1:]]
     for a, b in pairs:
         sa, sb = langs == a, langs == b
         res = {}
@@ -358,7 +360,8 @@ def measure(encode, folder, heads, log):
     targets = scene_targets(cap_meta)
     langs = np.array([m["language"] for m in cap_meta])
     res = {"image": probe_scene_side(img, targets), "caption": probe_scene_side(cap, targets),
-           "cross_language": cross_language(cap, targets, langs)}
+           "cross_language": cross_language(cap, targets, langs),
+           "objects_majority": float(np.bincount(targets["objects"]).max() / len(targets["objects"]))}
     s_meta = read_meta(os.path.join(folder, "singles.jsonl"))
     w_meta = read_meta(os.path.join(folder, "words.jsonl"))
     res["zero_shot"] = zero_shot(encode(canvases(folder, "singles", 0)), encode(canvases(folder, "singles", 1)), s_meta,
@@ -388,18 +391,26 @@ def report(res, base):
     g = (lambda *path: _get(base, path)) if base is not None else (lambda *path: None)
     for side in ("image", "caption"):
         r = res[side]
-        row(f"{side}: number of objects (probe)", r.get("objects"), g(side, "objects"), "majority")
+        row(f"{side}: number of objects (probe)", r.get("objects"), g(side, "objects"),
+            f"{res['objects_majority']:.2f}" if "objects_majority" in res else "majority")
         row(f"{side}: emoji present (probe, balanced)", r.get("emoji"), g(side, "emoji"), "0.50")
         row(f"{side}: each colour present (probe, balanced; mean, min-max)", r.get("colors"), g(side, "colors"), "0.50")
         row(f"{side}: each shape present (probe, balanced; mean, min-max)", r.get("shapes"), g(side, "shapes"), "0.50")
-    for pair, r in res["cross_language"].items():
-        row(f"caption, cross-language {pair}: colours", r.get("colors"), g("cross_language", pair, "colors"), "0.50")
-        row(f"caption, cross-language {pair}: shapes", r.get("shapes"), g("cross_language", pair, "shapes"), "0.50")
-    for lang, r in res["zero_shot"].items():
-        row(f"zero-shot {lang}: colour words", r["color_words"], g("zero_shot", lang, "color_words"), f"{r['color_chance']:.2f}")
-        row(f"zero-shot {lang}: shape words", r["shape_words"], g("zero_shot", lang, "shape_words"), f"{r['shape_chance']:.2f}")
-        row(f"zero-shot {lang}: colour, averaged one-object captions", r["color_captions"], g("zero_shot", lang, "color_captions"), f"{r['color_chance']:.2f}")
-        row(f"zero-shot {lang}: shape, averaged one-object captions", r["shape_captions"], g("zero_shot", lang, "shape_captions"), f"{r['shape_chance']:.2f}")
+    order = {c: i for i, c in enumerate(LANGS)}
+    sources = sorted({p.split("->")[0] for p in res["cross_language"]}, key=lambda c: order.get(c, 99))
+    for src in sources:
+        pairs = [p for p in res["cross_language"] if p.startswith(src + "->")]
+        for group, label in (("colors", "colours"), ("shapes", "shapes")):
+            vals = [res["cross_language"][p].get(group) for p in pairs]
+            bvals = [g("cross_language", p, group) for p in pairs]
+            mean = lambda xs: None if not xs or any(x is None for x in xs) else float(np.mean(xs))  # noqa: E731
+            targets = ", ".join(p.split("->")[1] for p in pairs)
+            row(f"caption, cross-language: fit on {src}, tested on {targets}: {label} (mean)", mean(vals), mean(bvals) if base is not None else None, "0.50")
+    for lang in sorted(res["zero_shot"], key=lambda c: order.get(c, 99)):
+        r = res["zero_shot"][lang]
+        four = lambda z: None if not z else " / ".join(f"{z[k]:.2f}" for k in ("color_words", "shape_words", "color_captions", "shape_captions"))  # noqa: E731
+        rows.append(f"| zero-shot {lang}: colour words / shape words / colour, averaged captions / shape, averaged captions | "
+                    f"{four(r)} | {four(g('zero_shot', lang)) or ''} | {r['color_chance']:.2f} / {r['shape_chance']:.2f} |")
     v = res["vqa"]
     row("VQA canvas: question type (probe)", v["question_type"], g("vqa", "question_type"))
     row("VQA canvas: answer (probe)", v["answer"], g("vqa", "answer"))
