@@ -16,9 +16,12 @@ public class ApiFactory : WebApplicationFactory<Program>
     /// <summary>The render profile the test model is converted with.</summary>
     protected virtual string Profile => "unifont";
 
+    /// <summary>The test model's shape (64 px by default).</summary>
+    protected virtual VitArchitecture ModelArchitecture => Architecture;
+
     public ApiFactory()
     {
-        CheckpointConverter.Convert(RandomCheckpoint.Create(Architecture, seed: 5), "test.npz", ModelPath,
+        CheckpointConverter.Convert(RandomCheckpoint.Create(ModelArchitecture, seed: 5), "test.npz", ModelPath,
             new ConvertOptions { Id = "api-test-model", RenderProfile = Profile });
     }
 

@@ -76,8 +76,8 @@ public class TrainedHeadsTests
             }
 
             // A heads file that does not fit the model is refused with the reason.
-            var other = CheckpointConverter.Convert(Path.Combine(TrainingSmokeTests.RepositoryRoot(), "tests", "Tasks.Tests", "data", "bigvision_mu3_ckpt.npz"),
-                Path.Combine(dir, "other"), new ConvertOptions { Id = "other", RenderProfile = "shaped" });
+            var other = CheckpointConverter.Convert(RandomCheckpoint.Create(ApiFactory.Architecture, seed: 1), "other.npz",
+                Path.Combine(dir, "other"), new ConvertOptions { Id = "other", RenderProfile = "shaped" }); // 32-dimensional embedding
             var e = Assert.Throws<FormatException>(() => TrainedHeads.Import(Path.Combine(dir, "heads.npz"), other));
             Assert.Contains("64-dimensional", e.Message);
             Assert.Throws<FileNotFoundException>(() => TrainedHeads.Import(Path.Combine(dir, "missing.npz"), model));
