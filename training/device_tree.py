@@ -63,8 +63,8 @@ def slim():
     git("rm", "-r", "-q", "--cached", "--", *paths)
     with open(RECORD, "w") as f:
         f.write("\n".join(paths) + "\n")
-    with open(EXCLUDE, "a") as f:
-        f.write("".join(f"/{p}/ {MARK}\n" for p in paths))
+    with open(EXCLUDE, "a") as f:  # gitignore syntax has no trailing comments: the marker gets its own line
+        f.write(f"{MARK}\n" + "".join(f"/{p}/\n" for p in paths))
     print(f"untracked {len([t for t in taken if t])} files under {', '.join(paths)} for the device call")
 
 
@@ -73,8 +73,9 @@ def restore():
         sys.exit("nothing to restore (.git/device-slim.txt is missing)")
     paths = [p for p in open(RECORD).read().split() if p]
     git("reset", "-q", "--", *paths)
+    patterns = {f"/{p}/\n" for p in paths} | {MARK + "\n"}
     with open(EXCLUDE) as f:
-        lines = [l for l in f if MARK not in l]
+        lines = [l for l in f if l not in patterns]
     with open(EXCLUDE, "w") as f:
         f.writelines(lines)
     os.remove(RECORD)
