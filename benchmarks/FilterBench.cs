@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Numerics.Tensors;
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 
 /// <summary>
 /// Filtered searches of a collection with its HNSW index ready: metadata filters of several pass rates, latency and recall

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 
 /// <summary>
 /// Ingest while searching, on a real <see cref="Collection"/> in a temporary folder (real log segments, snapshots and HNSW

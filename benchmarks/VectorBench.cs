@@ -7,7 +7,7 @@ using VqaApi.Tasks.Embeddings;
 using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Inference;
 using VqaApi.Tasks.Models;
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 
 /// <summary>
 /// Exact vs HNSW vector search on 768-d normalised vectors: uniformly random ones (the worst case for HNSW: distances

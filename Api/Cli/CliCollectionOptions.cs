@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 
 namespace VqaApi.Api.Cli;
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using VqaApi.Rendering;
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 
 namespace VqaApi.Api.Cli;
 

@@ -6,7 +6,7 @@ using VqaApi.Tasks.Canvases;
 using VqaApi.Tasks.Conversion;
 using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Heads;
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 using VqaApi.Tasks.Models;
 
 namespace VqaApi.Api.Cli;

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
 using VqaApi.Tasks.Embeddings;
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 
 namespace VqaApi.Api.Collections;
 
@@ -99,11 +99,11 @@ public static class CollectionEndpoints
                 var view = embedding == true
                     ? collection.GetWithVector(id) is { } found ? ItemView.Of(found.Item, found.Vector) : null
                     : collection.Get(id) is { } item ? ItemView.Of(item) : null;
-                return view is not null ? Results.Ok(view) : throw new CollectionException(404, $"collection '{name}' has no item '{id}'");
+                return view is not null ? Results.Ok(view) : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'");
             })
             .WithName("GetItem").WithSummary("One item (?embedding=true to include its vector)").Produces<ItemView>().ProducesProblem(404);
         group.MapDelete("/{name}/items/{id}", (string name, string id, CollectionStore store) =>
-                store.Get(name).Delete(id) ? Results.NoContent() : throw new CollectionException(404, $"collection '{name}' has no item '{id}'"))
+                store.Get(name).Delete(id) ? Results.NoContent() : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'"))
             .WithName("DeleteItem").WithSummary("Delete an item (durable when acknowledged)").ProducesProblem(404);
 
         group.MapPost("/{name}/search", SearchAsync)
@@ -117,15 +117,15 @@ public static class CollectionEndpoints
     private static void RequireServedModel(Collection c, EmbeddingService e)
     {
         if (c.Info.Model != e.Model.Manifest.Id || c.Info.Profile != e.Model.Canvases.ProfileName)
-            throw new CollectionException(409, $"collection '{c.Info.Name}' was embedded with model {c.Info.Model} (profile {c.Info.Profile}); this service runs " +
+            throw new CollectionException(CollectionErrorKind.Conflict, $"collection '{c.Info.Name}' was embedded with model {c.Info.Model} (profile {c.Info.Profile}); this service runs " +
                                                $"{e.Model.Manifest.Id} ({e.Model.Canvases.ProfileName}). Re-embed it: VqaApi reembed --collection {c.Info.Name} --model DIR");
     }
 
     private static float[] Normalised(float[] v, int dims, string field)
     {
-        if (v.Length != dims) throw new CollectionException(400, $"{field} has {v.Length} dimensions; the collection holds {dims}");
+        if (v.Length != dims) throw new CollectionException(CollectionErrorKind.Invalid, $"{field} has {v.Length} dimensions; the collection holds {dims}");
         double norm = Math.Sqrt(v.Sum(x => (double)x * x));
-        if (!double.IsFinite(norm) || norm == 0) throw new CollectionException(400, $"{field} must be finite and not all zero");
+        if (!double.IsFinite(norm) || norm == 0) throw new CollectionException(CollectionErrorKind.Invalid, $"{field} must be finite and not all zero");
         return v.Select(x => (float)(x / norm)).ToArray();
     }
 
@@ -190,7 +190,7 @@ public static class CollectionEndpoints
 
         float[] query;
         if (body.Embedding is { } given) query = Normalised(given, collection.Info.Dimensions, "embedding");
-        else if (body.Id is { } id) query = collection.GetVector(id) ?? throw new CollectionException(404, $"collection '{name}' has no item '{id}'");
+        else if (body.Id is { } id) query = collection.GetVector(id) ?? throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'");
         else
         {
             RequireServedModel(collection, embeddings);

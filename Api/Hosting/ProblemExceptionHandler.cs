@@ -6,7 +6,7 @@ using Polly.Timeout;
 using VqaApi.Rendering;
 using VqaApi.Tasks.Canvases;
 using VqaApi.Tasks.Heads;
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 using VqaApi.Tasks.Encoders;
 
 namespace VqaApi.Api.Hosting;
@@ -20,8 +20,21 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         {
             ApiProblem p => (p.Status, p.Title, p.Message, p.Code),
             ImageDecodeException e => (ImageStatus(e.Code), "Unusable image", e.Message, e.Code),
-            HeadException e => (e.Status, e.Status switch { 404 => "Unknown head", 409 => "Head conflict", 429 => "Busy", 422 => "Invalid head", _ => "Invalid head request" }, e.Message, "head"),
-            CollectionException e => (e.Status, e.Status switch { 404 => "Not found", 409 => "Conflict", 507 => "Insufficient storage", _ => "Invalid collection request" }, e.Message, "collection"),
+            HeadException e => e.Kind switch
+            {
+                HeadErrorKind.NotFound => (404, "Unknown head", e.Message, "head"),
+                HeadErrorKind.Conflict => (409, "Head conflict", e.Message, "head"),
+                HeadErrorKind.Busy => (429, "Busy", e.Message, "head"),
+                HeadErrorKind.Unreadable => (422, "Invalid head", e.Message, "head"),
+                _ => (400, "Invalid head request", e.Message, "head"),
+            },
+            CollectionException e => e.Kind switch
+            {
+                CollectionErrorKind.NotFound => (404, "Not found", e.Message, "collection"),
+                CollectionErrorKind.Conflict => (409, "Conflict", e.Message, "collection"),
+                CollectionErrorKind.InsufficientStorage => (507, "Insufficient storage", e.Message, "collection"),
+                _ => (400, "Invalid collection request", e.Message, "collection"),
+            },
             LayoutNotSupportedException e => (400, "Layout not supported", e.Message, "layout_not_supported"),
             EncoderBusyException e => (429, "Too many requests", e.Message, "busy"),
             RateLimiterRejectedException => (429, "Too many requests", "too many requests are running inference; retry shortly (Inference:MaxConcurrentRequests)", "busy"),

@@ -9,7 +9,7 @@ using VqaApi.Tasks.Embeddings;
 using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Heads;
 using VqaApi.Tasks.Inference;
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 using VqaApi.Tasks.ZeroShot;
 using VqaApi.Tasks.Models;
 

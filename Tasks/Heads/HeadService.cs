@@ -39,21 +39,21 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
         var o = options.Value;
         HeadStore.ValidateName(spec.Name);
         if (!HeadTasks.All.Contains(spec.Task))
-            throw new HeadException(400, $"task '{spec.Task}' is unknown; use one of {string.Join(", ", HeadTasks.All)}");
+            throw new HeadException(HeadErrorKind.Invalid, $"task '{spec.Task}' is unknown; use one of {string.Join(", ", HeadTasks.All)}");
         if (spec.Examples.Count < 2 || spec.Examples.Count > o.MaxExamples)
-            throw new HeadException(400, $"{spec.Examples.Count:N0} examples sent; a head needs 2 to {o.MaxExamples:N0} (Heads:MaxExamples)");
-        if (spec.Hidden < 0 || spec.Hidden > o.MaxHidden) throw new HeadException(400, $"hidden must be 0 (linear) to {o.MaxHidden} (Heads:MaxHidden)");
-        if (spec.L2 is < 0 or > 100 || double.IsNaN(spec.L2)) throw new HeadException(400, "l2 must be between 0 and 100");
-        if (spec.ValidationFraction is < 0 or > 0.9) throw new HeadException(400, "validation_fraction must be between 0 and 0.9");
-        if (spec.MaxEpochs is < 1) throw new HeadException(400, "max_epochs must be at least 1");
+            throw new HeadException(HeadErrorKind.Invalid, $"{spec.Examples.Count:N0} examples sent; a head needs 2 to {o.MaxExamples:N0} (Heads:MaxExamples)");
+        if (spec.Hidden < 0 || spec.Hidden > o.MaxHidden) throw new HeadException(HeadErrorKind.Invalid, $"hidden must be 0 (linear) to {o.MaxHidden} (Heads:MaxHidden)");
+        if (spec.L2 is < 0 or > 100 || double.IsNaN(spec.L2)) throw new HeadException(HeadErrorKind.Invalid, "l2 must be between 0 and 100");
+        if (spec.ValidationFraction is < 0 or > 0.9) throw new HeadException(HeadErrorKind.Invalid, "validation_fraction must be between 0 and 0.9");
+        if (spec.MaxEpochs is < 1) throw new HeadException(HeadErrorKind.Invalid, "max_epochs must be at least 1");
         for (int i = 0; i < spec.Examples.Count; i++) CheckInput(spec.Task, spec.Examples[i], $"examples[{i}]", requireLabel: true);
         var labels = spec.Examples.Select(e => e.Label!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        if (labels.Count < 2) throw new HeadException(400, "the examples have only one label; a head needs at least 2 classes");
-        if (labels.Count > o.MaxClasses) throw new HeadException(400, $"{labels.Count:N0} classes; at most {o.MaxClasses:N0} (Heads:MaxClasses)");
+        if (labels.Count < 2) throw new HeadException(HeadErrorKind.Invalid, "the examples have only one label; a head needs at least 2 classes");
+        if (labels.Count > o.MaxClasses) throw new HeadException(HeadErrorKind.Invalid, $"{labels.Count:N0} classes; at most {o.MaxClasses:N0} (Heads:MaxClasses)");
         if (!spec.Overwrite && store.Exists(spec.Name))
-            throw new HeadException(409, $"head '{spec.Name}' already exists; delete it first or fit with overwrite");
+            throw new HeadException(HeadErrorKind.Conflict, $"head '{spec.Name}' already exists; delete it first or fit with overwrite");
 
-        if (!await _fitting.WaitAsync(0, ct)) throw new HeadException(429, "another head is being fitted; retry when it is done");
+        if (!await _fitting.WaitAsync(0, ct)) throw new HeadException(HeadErrorKind.Busy, "another head is being fitted; retry when it is done");
         try
         {
             var features = await EmbedAllAsync(spec.Task, spec.Examples, ct);
@@ -95,7 +95,7 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
 
     private static void CheckInput(string task, HeadExample e, string field, bool requireLabel)
     {
-        if (requireLabel && string.IsNullOrWhiteSpace(e.Label)) throw new HeadException(400, $"{field} has no label");
+        if (requireLabel && string.IsNullOrWhiteSpace(e.Label)) throw new HeadException(HeadErrorKind.Invalid, $"{field} has no label");
         bool ok = task switch
         {
             HeadTasks.Text => e.Text is { Length: > 0 },
@@ -105,7 +105,7 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
             _ => false,
         };
         if (!ok)
-            throw new HeadException(400, task switch
+            throw new HeadException(HeadErrorKind.Invalid, task switch
             {
                 HeadTasks.Text => $"{field} needs a non-empty 'text' for a text head",
                 HeadTasks.Pair => $"{field} needs 'first' and 'second' (premise and hypothesis) for a pair head",

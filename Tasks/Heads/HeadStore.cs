@@ -6,23 +6,6 @@ using VqaApi.Tasks.Models;
 
 namespace VqaApi.Tasks.Heads;
 
-/// <summary>Limits on heads (section "Heads").</summary>
-public sealed class HeadOptions
-{
-    public const string Section = "Heads";
-
-    [Range(2, 1_000_000)] public int MaxExamples { get; set; } = 10_000;
-    [Range(2, 100_000)] public int MaxClasses { get; set; } = 1000;
-    [Range(0, 4096)] public int MaxHidden { get; set; } = 1024;
-    [Range(0.1, 3600)] public double MaxFitSeconds { get; set; } = 120;
-    [Range(1, 100_000)] public int MaxEpochs { get; set; } = 2000;
-}
-
-/// <summary>A head that cannot be used: unknown, invalid, or fitted on another model.</summary>
-public sealed class HeadException(int status, string message) : Exception(message)
-{
-    public int Status { get; } = status;
-}
 
 /// <summary>The heads of the served model: JSON files under <c>MODEL_DIR/heads/</c>, written atomically.</summary>
 public sealed partial class HeadStore
@@ -49,7 +32,7 @@ public sealed partial class HeadStore
     public static void ValidateName(string? name)
     {
         if (name is null || !NamePattern().IsMatch(name))
-            throw new HeadException(400, $"head name '{name}' is invalid: use 1-64 characters a-z, 0-9, '-' and '_', starting with a letter or digit");
+            throw new HeadException(HeadErrorKind.Invalid, $"head name '{name}' is invalid: use 1-64 characters a-z, 0-9, '-' and '_', starting with a letter or digit");
     }
 
     private string PathOf(string name) => Path.Combine(_directory, name + ".json");
@@ -81,7 +64,7 @@ public sealed partial class HeadStore
     {
         ValidateName(name);
         var path = PathOf(name);
-        if (!File.Exists(path)) { _cache.TryRemove(name, out _); throw new HeadException(404, $"there is no head '{name}' for model {_model.Id}"); }
+        if (!File.Exists(path)) { _cache.TryRemove(name, out _); throw new HeadException(HeadErrorKind.NotFound, $"there is no head '{name}' for model {_model.Id}"); }
         var stamp = File.GetLastWriteTimeUtc(path);
         if (!_cache.TryGetValue(name, out var entry) || entry.Stamp != stamp)
         {
@@ -89,17 +72,17 @@ public sealed partial class HeadStore
             try { parsed = JsonSerializer.Deserialize<Head>(File.ReadAllText(path), Head.Json) ?? throw new JsonException("empty"); }
             catch (Exception e) when (e is JsonException or FormatException or ArgumentException)
             {
-                throw new HeadException(422, $"head file heads/{name}.json is not a valid head: {e.Message}");
+                throw new HeadException(HeadErrorKind.Unreadable, $"head file heads/{name}.json is not a valid head: {e.Message}");
             }
-            if (parsed.Format > Head.CurrentFormat) throw new HeadException(422, $"head '{name}' has format {parsed.Format}; this build reads {Head.CurrentFormat}");
+            if (parsed.Format > Head.CurrentFormat) throw new HeadException(HeadErrorKind.Unreadable, $"head '{name}' has format {parsed.Format}; this build reads {Head.CurrentFormat}");
             try { _ = parsed.Classifier; } // validates the weight shapes now
-            catch (Exception e) when (e is ArgumentException or FormatException) { throw new HeadException(422, $"head '{name}' has invalid weights: {e.Message}"); }
+            catch (Exception e) when (e is ArgumentException or FormatException) { throw new HeadException(HeadErrorKind.Unreadable, $"head '{name}' has invalid weights: {e.Message}"); }
             entry = (stamp, parsed);
             _cache[name] = entry;
         }
         var head = entry.Head;
         if (requireSameModel && head.Model != _model)
-            throw new HeadException(409, $"head '{name}' was fitted on model {head.Model}, not on the served model {_model}; refit it on this model");
+            throw new HeadException(HeadErrorKind.Conflict, $"head '{name}' was fitted on model {head.Model}, not on the served model {_model}; refit it on this model");
         return head;
     }
 
@@ -118,7 +101,7 @@ public sealed partial class HeadStore
     {
         ValidateName(name);
         var path = PathOf(name);
-        if (!File.Exists(path)) throw new HeadException(404, $"there is no head '{name}' for model {_model.Id}");
+        if (!File.Exists(path)) throw new HeadException(HeadErrorKind.NotFound, $"there is no head '{name}' for model {_model.Id}");
         File.Delete(path);
         _cache.TryRemove(name, out _);
     }

@@ -1,5 +1,5 @@
 using VqaApi.Api.Cli;
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 
 namespace VqaApi.Api.Tests;
 

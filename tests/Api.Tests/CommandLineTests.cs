@@ -98,8 +98,8 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(0, exit);
         Assert.Contains("(30 skipped)", error);
 
-        var options = Microsoft.Extensions.Options.Options.Create(new VqaApi.Tasks.Retrieval.CollectionOptions { Root = root });
-        using (var store = new VqaApi.Tasks.Retrieval.CollectionStore(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<VqaApi.Tasks.Retrieval.CollectionStore>.Instance))
+        var options = Microsoft.Extensions.Options.Options.Create(new VqaApi.Retrieval.CollectionOptions { Root = root });
+        using (var store = new VqaApi.Retrieval.CollectionStore(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<VqaApi.Retrieval.CollectionStore>.Instance))
         {
             var c = store.Get("mixed");
             Assert.Equal(32, c.Count);
@@ -109,7 +109,7 @@ public sealed class CommandLineTests : IDisposable
 
         (exit, error) = await Run("reembed", "--collection", "mixed", "--model", modelB, "--root", root);
         Assert.True(exit == 0, error);
-        using (var store = new VqaApi.Tasks.Retrieval.CollectionStore(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<VqaApi.Tasks.Retrieval.CollectionStore>.Instance))
+        using (var store = new VqaApi.Retrieval.CollectionStore(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<VqaApi.Retrieval.CollectionStore>.Instance))
         {
             var c = store.Get("mixed");
             Assert.Equal(32, c.Count);
@@ -132,21 +132,21 @@ public sealed class CommandLineTests : IDisposable
         File.WriteAllLines(first, Enumerable.Range(0, 40).Select(i => $"{{\"id\": \"a{i}\", \"text\": \"phrase number {i}\"}}"));
         var second = Path.Combine(_dir, "second.jsonl");
         File.WriteAllLines(second, Enumerable.Range(0, 20).Select(i => $"{{\"id\": \"b{i}\", \"text\": \"another phrase {i}\"}}"));
-        var index = Path.Combine(root, "h", VqaApi.Tasks.Retrieval.Collection.HnswFile);
+        var index = Path.Combine(root, "h", VqaApi.Retrieval.Collection.HnswFile);
 
         var (exit, error) = await Run("index", "--collection", "h", "--model", model, "--root", root, "--texts", first, "--hnsw-threshold", "10");
         Assert.True(exit == 0, error);
         Assert.Contains("HNSW index: all 40 items added", error);
-        using (var saved = VqaApi.Tasks.Retrieval.HnswIndex.Load(index)) Assert.Equal(40, saved.Count); // complete on disk at exit
+        using (var saved = VqaApi.Retrieval.HnswIndex.Load(index)) Assert.Equal(40, saved.Count); // complete on disk at exit
 
         (exit, error) = await Run("index", "--collection", "h", "--model", model, "--root", root, "--texts", second, "--hnsw-threshold", "10", "--no-wait-index");
         Assert.True(exit == 0, error);
         Assert.DoesNotContain("HNSW index: all", error);
-        using (var saved = VqaApi.Tasks.Retrieval.HnswIndex.Load(index)) Assert.InRange(saved.Count, 40, 60); // as far as it got
+        using (var saved = VqaApi.Retrieval.HnswIndex.Load(index)) Assert.InRange(saved.Count, 40, 60); // as far as it got
 
         // The next opening tops the index up from the stored vectors.
-        var options = Microsoft.Extensions.Options.Options.Create(new VqaApi.Tasks.Retrieval.CollectionOptions { Root = root, HnswThreshold = 10 });
-        using var store = new VqaApi.Tasks.Retrieval.CollectionStore(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<VqaApi.Tasks.Retrieval.CollectionStore>.Instance);
+        var options = Microsoft.Extensions.Options.Options.Create(new VqaApi.Retrieval.CollectionOptions { Root = root, HnswThreshold = 10 });
+        using var store = new VqaApi.Retrieval.CollectionStore(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<VqaApi.Retrieval.CollectionStore>.Instance);
         var c = store.Get("h");
         c.WaitForHnsw(null, TimeSpan.FromMilliseconds(20));
         Assert.True(c.HnswReady);

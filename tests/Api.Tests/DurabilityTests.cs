@@ -94,7 +94,7 @@ public sealed class DurabilityTests : IDisposable
         Assert.True(acknowledged.Count > 30, $"only {acknowledged.Count} writes were acknowledged before the kill");
 
         var folder = Path.Combine(_dir, "collections", "stream");
-        bool snapshotted = File.Exists(Path.Combine(folder, VqaApi.Tasks.Retrieval.Collection.SnapshotFile));
+        bool snapshotted = File.Exists(Path.Combine(folder, VqaApi.Retrieval.Collection.SnapshotFile));
         if (snapshotEvery < 1000) Assert.True(snapshotted, $"no snapshot was written before the kill ({acknowledged.Count} items acknowledged)");
         (process, client) = Start(snapshotEvery);
         try

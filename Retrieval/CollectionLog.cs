@@ -3,7 +3,7 @@ using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace VqaApi.Tasks.Retrieval;
+namespace VqaApi.Retrieval;
 
 /// <summary>How often the append-only log is forced to disk.</summary>
 public enum FsyncPolicy

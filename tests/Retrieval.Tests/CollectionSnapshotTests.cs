@@ -1,6 +1,6 @@
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 
-namespace VqaApi.Tasks.Tests;
+namespace VqaApi.Retrieval.Tests;
 
 /// <summary>
 /// Snapshots written in the background: writes are acknowledged while one is written, and a crash at any point of it

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
 
-namespace VqaApi.Tasks.Retrieval;
+namespace VqaApi.Retrieval;
 
 /// <summary>
 /// Brute-force vector index: every search scores every stored vector (SIMD dot products), so results are the true top-k.

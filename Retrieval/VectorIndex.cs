@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 
-namespace VqaApi.Tasks.Retrieval;
+namespace VqaApi.Retrieval;
 
 /// A search hit: the caller's key and the similarity score (dot product of L2-normalised vectors = cosine), best first.
 public readonly record struct VectorHit(long Key, float Score);

@@ -1,7 +1,7 @@
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 using Xunit.Abstractions;
 
-namespace VqaApi.Tasks.Tests;
+namespace VqaApi.Retrieval.Tests;
 
 /// <summary>Runs alone: it measures the managed heap, which tests running beside it would disturb.</summary>
 [CollectionDefinition("managed memory", DisableParallelization = true)]

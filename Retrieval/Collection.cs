@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 
-namespace VqaApi.Tasks.Retrieval;
+namespace VqaApi.Retrieval;
 
 /// <summary>Collections (section "Collections").</summary>
 public sealed class CollectionOptions
@@ -298,14 +298,14 @@ public sealed class Collection : IDisposable
         foreach (var item in items)
         {
             if (item.Vector.Length != Info.Dimensions)
-                throw new CollectionException(400, $"item '{item.Id}' has a {item.Vector.Length}-dimensional embedding; collection '{Info.Name}' holds {Info.Dimensions}");
+                throw new CollectionException(CollectionErrorKind.Invalid, $"item '{item.Id}' has a {item.Vector.Length}-dimensional embedding; collection '{Info.Name}' holds {Info.Dimensions}");
             if (string.IsNullOrEmpty(item.Id) || item.Id.Length > _options.MaxIdLength)
-                throw new CollectionException(400, $"item ids must have 1 to {_options.MaxIdLength} characters");
+                throw new CollectionException(CollectionErrorKind.Invalid, $"item ids must have 1 to {_options.MaxIdLength} characters");
             if (item.Metadata is { } m && m.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null))
-                throw new CollectionException(400, $"item '{item.Id}': metadata must be a JSON object");
+                throw new CollectionException(CollectionErrorKind.Invalid, $"item '{item.Id}': metadata must be a JSON object");
         }
         var duplicate = items.GroupBy(i => i.Id).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new CollectionException(400, $"id '{duplicate.Key}' appears more than once in the request");
+        if (duplicate is not null) throw new CollectionException(CollectionErrorKind.Invalid, $"id '{duplicate.Key}' appears more than once in the request");
 
         lock (_writer)
         {
@@ -315,9 +315,9 @@ public sealed class Collection : IDisposable
             {
                 replaced = items.Count(i => _byId.ContainsKey(i.Id));
                 if (replaced > 0 && !upsert)
-                    throw new CollectionException(409, $"{replaced} id(s) already exist (e.g. '{items.First(i => _byId.ContainsKey(i.Id)).Id}'); send \"upsert\": true to replace them");
+                    throw new CollectionException(CollectionErrorKind.Conflict, $"{replaced} id(s) already exist (e.g. '{items.First(i => _byId.ContainsKey(i.Id)).Id}'); send \"upsert\": true to replace them");
                 if (_byId.Count + items.Count - replaced > _options.MaxItemsPerCollection)
-                    throw new CollectionException(400, $"collection '{Info.Name}' would exceed {_options.MaxItemsPerCollection:N0} items (Collections:MaxItemsPerCollection)");
+                    throw new CollectionException(CollectionErrorKind.Invalid, $"collection '{Info.Name}' would exceed {_options.MaxItemsPerCollection:N0} items (Collections:MaxItemsPerCollection)");
             }
             finally { _lock.ExitReadLock(); }
 
@@ -327,7 +327,7 @@ public sealed class Collection : IDisposable
                 string? sha = item.Image is null ? null : StoreImage(item.Image);
                 string? meta = item.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null;
                 if (meta is not null && meta.Length > _options.MaxMetadataBytes)
-                    throw new CollectionException(400, $"item '{item.Id}': metadata is larger than {_options.MaxMetadataBytes} bytes (Collections:MaxMetadataBytes)");
+                    throw new CollectionException(CollectionErrorKind.Invalid, $"item '{item.Id}': metadata is larger than {_options.MaxMetadataBytes} bytes (Collections:MaxMetadataBytes)");
                 records.Add(new LogRecord(LogRecord.Upsert, _sequence + records.Count + 1, item.Id, item.Text, sha, meta, item.Vector));
             }
             WriteDurably(records);
@@ -358,7 +358,7 @@ public sealed class Collection : IDisposable
         try { _log.Append(records); }
         catch (IOException e)
         {
-            throw new CollectionException(507, $"the write could not be stored ({e.Message}); nothing of it was kept and the collection is unchanged");
+            throw new CollectionException(CollectionErrorKind.InsufficientStorage, $"the write could not be stored ({e.Message}); nothing of it was kept and the collection is unchanged");
         }
         _lock.EnterWriteLock();
         try { foreach (var r in records) Apply(r, r.Vector); }
@@ -540,7 +540,7 @@ public sealed class Collection : IDisposable
         catch (IOException e)
         {
             try { File.Delete(temp); } catch (IOException) { }
-            throw new CollectionException(507, $"the image could not be stored ({e.Message}); nothing was written");
+            throw new CollectionException(CollectionErrorKind.InsufficientStorage, $"the image could not be stored ({e.Message}); nothing was written");
         }
         return sha;
     }
@@ -591,14 +591,14 @@ public sealed class Collection : IDisposable
     public IReadOnlyList<SearchHit> Search(ReadOnlySpan<float> query, int k, float minScore, MetadataFilter? filter)
     {
         if (query.Length != Info.Dimensions)
-            throw new CollectionException(400, $"the query embedding has {query.Length} dimensions; collection '{Info.Name}' holds {Info.Dimensions}");
+            throw new CollectionException(CollectionErrorKind.Invalid, $"the query embedding has {query.Length} dimensions; collection '{Info.Name}' holds {Info.Dimensions}");
         _lock.EnterReadLock();
         try
         {
             if (filter is not null)
                 foreach (var field in filter.Fields)
                     if (!_fields.Contains(field))
-                        throw new CollectionException(400, $"no item of collection '{Info.Name}' has the metadata field '{field}'");
+                        throw new CollectionException(CollectionErrorKind.Invalid, $"no item of collection '{Info.Name}' has the metadata field '{field}'");
             Func<long, bool>? pass = filter is null ? null : key => _byKey.TryGetValue(key, out var item) && filter.Matches(item.Metadata);
             if (_hnsw is not { } hnsw) return _index.Search(query, k, pass, minScore).Select(h => new SearchHit(_byKey[h.Key], h.Score)).ToList();
             // A selective filter: when few items are expected to pass, scoring every item that passes exactly (the exact index

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace VqaApi.Tasks.Retrieval;
+namespace VqaApi.Retrieval;
 
 /// <summary>All collections under Collections:Root, opened at start-up (no re-embedding: vectors are stored).</summary>
 public sealed partial class CollectionStore : IDisposable
@@ -46,7 +46,7 @@ public sealed partial class CollectionStore : IDisposable
     public static void ValidateName(string name)
     {
         if (!NamePattern().IsMatch(name))
-            throw new CollectionException(400, $"collection name '{name}' is invalid: use 1-64 characters a-z, 0-9, '-' and '_', starting with a letter or digit");
+            throw new CollectionException(CollectionErrorKind.Invalid, $"collection name '{name}' is invalid: use 1-64 characters a-z, 0-9, '-' and '_', starting with a letter or digit");
     }
 
     public IReadOnlyList<Collection> List() => _open.Values.OrderBy(c => c.Info.Name, StringComparer.Ordinal).ToList();
@@ -54,7 +54,7 @@ public sealed partial class CollectionStore : IDisposable
     public Collection Get(string name)
     {
         ValidateName(name);
-        return _open.TryGetValue(name, out var c) ? c : throw new CollectionException(404, $"there is no collection '{name}'");
+        return _open.TryGetValue(name, out var c) ? c : throw new CollectionException(CollectionErrorKind.NotFound, $"there is no collection '{name}'");
     }
 
     /// <summary>Creates the collection, or returns it when it exists for the same model and profile (PUT is idempotent).</summary>
@@ -66,7 +66,7 @@ public sealed partial class CollectionStore : IDisposable
             if (_open.TryGetValue(name, out var existing))
             {
                 if (existing.Info.Model != model || existing.Info.Profile != profile)
-                    throw new CollectionException(409, $"collection '{name}' exists for model {existing.Info.Model} (profile {existing.Info.Profile}); delete it or re-embed it for this model");
+                    throw new CollectionException(CollectionErrorKind.Conflict, $"collection '{name}' exists for model {existing.Info.Model} (profile {existing.Info.Profile}); delete it or re-embed it for this model");
                 return (existing, false);
             }
             var collection = Collection.Create(Path.Combine(_root, name), new CollectionInfo(name, model, profile, dimensions, DateTimeOffset.UtcNow), _options);

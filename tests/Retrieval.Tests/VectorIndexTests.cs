@@ -1,6 +1,6 @@
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 
-namespace VqaApi.Tasks.Tests;
+namespace VqaApi.Retrieval.Tests;
 
 public sealed class VectorIndexTests : IDisposable
 {

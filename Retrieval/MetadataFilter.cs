@@ -1,12 +1,6 @@
 using System.Text.Json;
 
-namespace VqaApi.Tasks.Retrieval;
-
-/// <summary>A request the collection refuses; the status is the HTTP status the API answers with.</summary>
-public sealed class CollectionException(int status, string message) : Exception(message)
-{
-    public int Status { get; } = status;
-}
+namespace VqaApi.Retrieval;
 
 /// <summary>
 /// Metadata filters: <c>{"field": value}</c> (equality), <c>{"field": {"$in": [a, b]}}</c> (one of), and
@@ -23,7 +17,7 @@ public sealed class MetadataFilter
     public static MetadataFilter? Parse(JsonElement? filter)
     {
         if (filter is not { } f || f.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined) return null;
-        if (f.ValueKind != JsonValueKind.Object) throw new CollectionException(400, "filter must be a JSON object of field conditions");
+        if (f.ValueKind != JsonValueKind.Object) throw new CollectionException(CollectionErrorKind.Invalid, "filter must be a JSON object of field conditions");
         var conditions = new List<(string, Func<JsonElement, bool>)>();
         foreach (var p in f.EnumerateObject())
         {
@@ -44,7 +38,7 @@ public sealed class MetadataFilter
         {
             case "$eq": return Equal(operand);
             case "$in":
-                if (operand.ValueKind != JsonValueKind.Array) throw new CollectionException(400, $"filter on '{field}': $in needs an array");
+                if (operand.ValueKind != JsonValueKind.Array) throw new CollectionException(CollectionErrorKind.Invalid, $"filter on '{field}': $in needs an array");
                 var options = operand.EnumerateArray().Select(o => Equal(o.Clone())).ToArray();
                 return v =>
                 {
@@ -52,7 +46,7 @@ public sealed class MetadataFilter
                     return false;
                 };
             case "$gt" or "$gte" or "$lt" or "$lte":
-                if (operand.ValueKind != JsonValueKind.Number) throw new CollectionException(400, $"filter on '{field}': {op} needs a number");
+                if (operand.ValueKind != JsonValueKind.Number) throw new CollectionException(CollectionErrorKind.Invalid, $"filter on '{field}': {op} needs a number");
                 double bound = operand.GetDouble();
                 return op switch // chosen once here, not per item tested
                 {
@@ -61,7 +55,7 @@ public sealed class MetadataFilter
                     "$lt" => v => v.ValueKind == JsonValueKind.Number && v.GetDouble() < bound,
                     _ => v => v.ValueKind == JsonValueKind.Number && v.GetDouble() <= bound,
                 };
-            default: throw new CollectionException(400, $"filter on '{field}': unknown operator '{op}' (use $eq, $in, $gt, $gte, $lt, $lte)");
+            default: throw new CollectionException(CollectionErrorKind.Invalid, $"filter on '{field}': unknown operator '{op}' (use $eq, $in, $gt, $gte, $lt, $lte)");
         }
     }
 

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 using Cloud.Unum.USearch;
 using Microsoft.Win32.SafeHandles;
 
-namespace VqaApi.Tasks.Retrieval;
+namespace VqaApi.Retrieval;
 
 /// <summary>
 /// Approximate (HNSW) vector index on USearch (Cloud.Unum.USearch; inner-product metric, float32 or float16 storage).

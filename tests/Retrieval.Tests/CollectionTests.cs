@@ -1,7 +1,7 @@
 using System.Text.Json;
-using VqaApi.Tasks.Retrieval;
+using VqaApi.Retrieval;
 
-namespace VqaApi.Tasks.Tests;
+namespace VqaApi.Retrieval.Tests;
 
 public sealed class CollectionTests : IDisposable
 {
@@ -103,12 +103,12 @@ public sealed class CollectionTests : IDisposable
         using var c = New();
         c.Upsert([new NewItem("a", "one", null, null, V(1, 0, 0, 0))], upsert: false);
         var e = Assert.Throws<CollectionException>(() => c.Upsert([new NewItem("a", "two", null, null, V(0, 1, 0, 0))], upsert: false));
-        Assert.Equal(409, e.Status);
+        Assert.Equal(CollectionErrorKind.Conflict, e.Kind);
         var r = c.Upsert([new NewItem("a", "two", null, null, V(0, 1, 0, 0))], upsert: true);
         Assert.Equal((0, 1), (r.Added, r.Replaced));
         Assert.Equal("two", c.Get("a")!.Text);
-        Assert.Equal(400, Assert.Throws<CollectionException>(() => c.Upsert([new NewItem("b", null, null, null, [1f, 0f])], upsert: false)).Status);
-        Assert.Equal(400, Assert.Throws<CollectionException>(() => c.Upsert([new NewItem("x", null, null, null, V(1, 0, 0, 0)), new NewItem("x", null, null, null, V(1, 0, 0, 0))], upsert: true)).Status);
+        Assert.Equal(CollectionErrorKind.Invalid, Assert.Throws<CollectionException>(() => c.Upsert([new NewItem("b", null, null, null, [1f, 0f])], upsert: false)).Kind);
+        Assert.Equal(CollectionErrorKind.Invalid, Assert.Throws<CollectionException>(() => c.Upsert([new NewItem("x", null, null, null, V(1, 0, 0, 0)), new NewItem("x", null, null, null, V(1, 0, 0, 0))], upsert: true)).Kind);
         Assert.Equal(1, c.Count);
     }
 
@@ -124,8 +124,8 @@ public sealed class CollectionTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 20).Where(i => i % 4 is 1 or 2).Select(i => $"id{i}").Order(), Ids("{\"tag\": {\"$in\": [\"t1\", \"t2\"]}}"));
         Assert.Equal(Enumerable.Range(5, 5).Select(i => $"id{i}").Order(), Ids("{\"year\": {\"$gte\": 2005, \"$lt\": 2010}}"));
         Assert.Equal(["id6", "id8"], Ids("{\"lang\": \"en\", \"year\": {\"$gt\": 2005, \"$lte\": 2008}}"));
-        Assert.Equal(400, Assert.Throws<CollectionException>(() => Ids("{\"colour\": \"red\"}").ToList()).Status);
-        Assert.Equal(400, Assert.Throws<CollectionException>(() => Ids("{\"year\": {\"$near\": 3}}").ToList()).Status);
+        Assert.Equal(CollectionErrorKind.Invalid, Assert.Throws<CollectionException>(() => Ids("{\"colour\": \"red\"}").ToList()).Kind);
+        Assert.Equal(CollectionErrorKind.Invalid, Assert.Throws<CollectionException>(() => Ids("{\"year\": {\"$near\": 3}}").ToList()).Kind);
     }
 
     [Fact]
@@ -395,7 +395,7 @@ public sealed class CollectionDiskFullTests : IDisposable
                 catch (CollectionException e) { full = e; }
             }
             Assert.NotNull(full);
-            Assert.Equal(507, full!.Status);
+            Assert.Equal(CollectionErrorKind.InsufficientStorage, full!.Kind);
             Assert.Equal(stored, c.Count);
             Assert.Null(c.Get($"id{stored}"));
             c.WaitForBackgroundSnapshot();
