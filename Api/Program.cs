@@ -1,8 +1,19 @@
 using VqaApi.Api;
-using VqaApi.Api.Cli;
 
-// The same binary serves HTTP (no verb, or 'serve') and runs command-line verbs (convert, embed, render, eval ...).
-if (CommandLine.IsVerb(args)) return await CommandLine.RunAsync(args);
-
-await VqaApp.Build(CommandLine.ServeArguments(args)).RunAsync();
+// The HTTP API. The command-line verbs live in the vqa tool (Cli/): `dotnet run --project Cli -- convert ...`.
+if (args.Length > 0 && ApiVerbs.Moved.Contains(args[0]))
+{
+    Console.Error.WriteLine($"error: '{args[0]}' is a verb of the vqa tool: dotnet run --project Cli -- {string.Join(' ', args)}");
+    return 2;
+}
+await VqaApp.Build(args.Length > 0 && args[0] == "serve" ? args[1..] : args).RunAsync();
 return 0;
+
+namespace VqaApi.Api
+{
+    internal static class ApiVerbs
+    {
+        /// <summary>Verbs that this binary had before they moved to the vqa tool: named, so an old command says where to go.</summary>
+        public static readonly string[] Moved = ["convert", "embed", "render", "gallery", "fit-head", "index", "reembed", "eval", "generate"];
+    }
+}

@@ -13,7 +13,7 @@ mkdir -p training/stages/current "training/stages/logs/$STAGE"
 cp "$FILES"/ckpt_fp16.npz "$FILES"/heads.npz "$FILES"/stage.json training/stages/current/
 cp "$FILES"/train_log.jsonl "$FILES"/config.json "$FILES"/gpu_stage.log "training/stages/logs/$STAGE/" 2>/dev/null || true
 dotnet build -c Release -v q -nologo VqaApi.sln
-CLI="dotnet Api/bin/Release/net10.0/VqaApi.dll"
+CLI="dotnet Cli/bin/Release/net10.0/vqa.dll"
 CAND="models/.candidate-$STAGE"
 $CLI convert training/stages/current/ckpt_fp16.npz "$CAND" --fp16 --profile shaped --id "clippo-ti16-gen-stage$STAGE" --overwrite \
   --heads training/stages/current/heads.npz

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v qemu-x86_64 >/dev/null || { echo "qemu-x86_64 not found: apt-get install -y qemu-user" >&2; exit 2; }
 dotnet build -c Release generator -v q >/dev/null
-GEN="$PWD/generator/bin/Release/net10.0/vqa-generate.dll"
+GEN="$PWD/GeneratorTool/bin/Release/net10.0/vqa-generate.dll"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 printf '#!/bin/sh\nexec qemu-x86_64 -cpu "$QCPU" %s %s "$@"\n' "$(command -v dotnet)" "$GEN" > "$work/emulated"
 chmod +x "$work/emulated"

@@ -15,7 +15,7 @@ from the previous one's state (weights, heads, optimizer, step, stream position)
   3. answers:   mostly VQA, the learning rate decaying to zero over the stage (40%).
 
 Then: training/probe.py on the state (zero-shot colour and shape words, cross-language probes, the VQA head), the
-checkpoint converted with its heads (`VqaApi convert --heads`), and `VqaApi eval` through the HTTP API on the same
+checkpoint converted with its heads (`vqa convert --heads`), and `VqaApi eval` through the HTTP API on the same
 world. Criteria (issue 14): zero-shot colour words >= 0.85 and shape words (or averaged one-object captions) >= 0.85
 in both languages; cross-language probes >= 0.9; VQA >= 85% on each of count, colour, shape, exists through the API;
 the API's VQA accuracy within 5 points of the trainer's own. Writes OUT/GATE.md and OUT/gate.json; exits 0 only if
@@ -68,11 +68,11 @@ def main():
     t0 = time.monotonic()
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
-    gen_dll = os.path.join(REPO, "generator", "bin", "Release", "net10.0", "vqa-generate.dll")
-    cli_dll = os.path.join(REPO, "Api", "bin", "Release", "net10.0", "VqaApi.dll")
+    gen_dll = os.path.join(REPO, "GeneratorTool", "bin", "Release", "net10.0", "vqa-generate.dll")
+    cli_dll = os.path.join(REPO, "Cli", "bin", "Release", "net10.0", "vqa.dll")
     if not a.no_build:
-        sh(["dotnet", "build", "-c", "Release", "-v", "q", "-nologo", "Api/Api.csproj"])
-        sh(["dotnet", "build", "-c", "Release", "-v", "q", "-nologo", "generator/Generator.csproj"])
+        sh(["dotnet", "build", "-c", "Release", "-v", "q", "-nologo", "Cli/Cli.csproj"])
+        sh(["dotnet", "build", "-c", "Release", "-v", "q", "-nologo", "GeneratorTool/GeneratorTool.csproj"])
     gen = f"dotnet {gen_dll}"
     heldout = os.path.join(out, "heldout.bin")
     sh(["dotnet", gen_dll, "shard", "--seed", "99", "--split", "heldout", "--size", str(SIZE), "--mix", "caption=4,text=1,vqa=5",

@@ -37,7 +37,7 @@ def shard_hashes(generator, mix, count=50):
 
 
 def main():
-    generator = sys.argv[1:] or ["dotnet", "generator/bin/Release/net10.0/vqa-generate.dll"]
+    generator = sys.argv[1:] or ["dotnet", "GeneratorTool/bin/Release/net10.0/vqa-generate.dll"]
     for name, mix in [("caption: scene | text", "caption=1"), ("text pair: A | B", "text=1"),
                       ("vqa layout | -", "vqa=1"), ("pair layout | -", "pair=1")]:
         a, b = shard_hashes(generator, mix)

@@ -41,8 +41,8 @@ from clippo.export import config_from_npz, load_npz  # noqa: E402
 from clippo.model import ClippoViT, ViTConfig  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-GENERATOR = os.path.join(REPO, "generator", "bin", "Release", "net10.0", "vqa-generate.dll")
-CLI = os.path.join(REPO, "Api", "bin", "Release", "net10.0", "VqaApi.dll")
+GENERATOR = os.path.join(REPO, "GeneratorTool", "bin", "Release", "net10.0", "vqa-generate.dll")
+CLI = os.path.join(REPO, "Cli", "bin", "Release", "net10.0", "vqa.dll")
 COLORS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "black")
 SHAPES = ("circle", "square", "triangle", "star", "heart", "diamond", "hexagon", "cross")
 QTYPES = ("count", "color", "shape", "exists", "spatial")
@@ -65,7 +65,7 @@ def parse_args(argv=None):
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--data", help="keep the generated data in this folder (reused when it is already there)")
     ap.add_argument("--generator", default=GENERATOR, help="vqa-generate.dll (dotnet) or a self-contained vqa-generate")
-    ap.add_argument("--cli", default=CLI, help="VqaApi.dll, for --model")
+    ap.add_argument("--cli", default=CLI, help="vqa.dll (the Cli build), for --model")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--batch", type=int, default=128)
     a = ap.parse_args(argv)
@@ -148,7 +148,7 @@ class TorchEncoder:
 
 
 class CliEncoder:
-    """The served encoder (encoder.onnx) through `VqaApi embed --tensor`: exactly what the API computes."""
+    """The served encoder (encoder.onnx) through `vqa embed --tensor`: exactly what the API computes."""
 
     def __init__(self, model_dir, cli, batch=256):
         self.model_dir, self.cli, self.batch = model_dir, cli, batch

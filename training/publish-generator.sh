@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf dist/genpub && mkdir -p dist
-dotnet publish generator -c Release -r linux-x64 --self-contained  \
+dotnet publish GeneratorTool -c Release -r linux-x64 --self-contained  \
   -p:PublishTrimmed=true -p:TrimMode=partial -p:TreatWarningsAsErrors=false -p:SuppressTrimAnalysisWarnings=true \
   -p:JsonSerializerIsReflectionEnabledByDefault=true -o dist/genpub
 tar -C dist -cJf dist/genpub.tar.xz genpub

@@ -8,7 +8,7 @@ Objective: symmetric InfoNCE (or the sigmoid loss of SigLIP) with a learned temp
 two-canvas records (kind 0 image + caption and kind 1 text + text, mixed in one contrastive batch; records with
 the same content key are not counted as negatives), plus cross-entropy heads (linear or one-hidden-layer MLP) on
 the L2-normalised embedding for VQA (kind 2, answer classes from the stream header) and sentence pairs (kind 3).
-Writes OUT/ckpt.npz (big_vision layout, what `VqaApi convert` reads), OUT/heads.npz (what `convert --heads`
+Writes OUT/ckpt.npz (big_vision layout, what `vqa convert` reads), OUT/heads.npz (what `convert --heads`
 turns into the service's heads), OUT/state.pt (everything `--resume` needs to go on), OUT/train_log.jsonl and
 OUT/config.json. See training/README.md.
 """

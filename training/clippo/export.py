@@ -1,7 +1,7 @@
 """big_vision checkpoint layout <-> the PyTorch model in model.py.
 
 `export_npz` writes `numpy.savez` of `params/img/...` and `params/t` with exactly the names and shapes of
-shared/clippo-reference.md, which `VqaApi convert` reads. `load_npz` reads such a file (a released CLIPPO
+shared/clippo-reference.md, which `vqa convert` reads. `load_npz` reads such a file (a released CLIPPO
 checkpoint, or one of ours) back into a ClippoViT.
 """
 from __future__ import annotations

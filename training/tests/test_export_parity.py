@@ -5,10 +5,10 @@ Run: python3 -m pytest training/tests/test_export_parity.py   (or: python3 train
 1. The shared big_vision fixture (../shared/fixtures/bigvision_mu3_*.npz) loaded into ClippoViT reproduces
    big_vision's pre_logits / logits / embedding / temperature, and exporting it gives back the same arrays.
 2. A randomly initialised tiny model exported to .npz (fp32 and fp16), converted with
-   `VqaApi convert CKPT.npz DIR --profile shaped` and run with `VqaApi embed --tensor X.npy` matches the
+   `vqa convert CKPT.npz DIR --profile shaped` and run with `vqa embed --tensor X.npy` matches the
    PyTorch forward: max abs diff < 1e-4 on the embedding (fp16 export: against the fp16-rounded weights).
    Skipped when `dotnet` is absent (e.g. on the GPU machine). VQAAPI_CLI overrides the command
-   (default: `dotnet run --project Api --no-launch-profile --`).
+   (default: `dotnet run --project Cli --no-launch-profile --`).
 """
 import os
 import shlex
@@ -109,7 +109,7 @@ def _cli():
         return shlex.split(env)
     if not shutil.which("dotnet"):
         return None
-    return ["dotnet", "run", "--project", os.path.join(REPO, "Api"), "--no-launch-profile", "--"]
+    return ["dotnet", "run", "--project", os.path.join(REPO, "Cli"), "--no-launch-profile", "--"]
 
 
 def _run(cmd):

@@ -3,7 +3,7 @@ synthetic content). Run: python3 -m pytest training/tests/test_train_smoke.py
 
 The smoke test trains the tiny config for ~60 s on the CPU and checks that the contrastive loss falls.
 Set CLIPPO_GENERATOR to a real generator command (everything before `--worker k --workers N`, e.g.
-"dotnet generator/bin/Release/net10.0/vqa-generate.dll stream --seed 1 --split train --size 64") to run
+"dotnet GeneratorTool/bin/Release/net10.0/vqa-generate.dll stream --seed 1 --split train --size 64") to run
 it on the real stream instead.
 """
 import json

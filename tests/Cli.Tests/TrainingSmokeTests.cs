@@ -3,7 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using VqaApi.Tasks.Conversion;
 
-namespace VqaApi.Api.Tests;
+using VqaApi.Api.Tests;
+
+namespace VqaApi.Cli.Tests;
 
 /// <summary>
 /// The whole training loop on the CPU, as CI runs it: the real generator (vqa-generate) feeds the Python trainer
@@ -41,7 +43,7 @@ public class TrainingSmokeTests
         // The generator's own build output: in this folder the test host's ASP.NET framework has displaced
         // packages the stand-alone generator needs (Microsoft.Extensions.Caching.*, for ICU4N).
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var generator = Path.Combine(repo, "generator", "bin", configuration, "net10.0", "vqa-generate.dll");
+        var generator = Path.Combine(repo, "GeneratorTool", "bin", configuration, "net10.0", "vqa-generate.dll");
         Assert.True(File.Exists(generator), $"{generator} is missing (Api.Tests references the generator project)");
         var run = Path.Combine(Path.GetTempPath(), "vqaapi-train-smoke-" + Guid.NewGuid().ToString("N"));
         try
@@ -66,7 +68,7 @@ public class TrainingSmokeTests
             var manifest = converted.Manifest;
             Assert.Equal(64, manifest.Architecture.Width);
             // The heads trained with the encoder (MLP, hidden 16) become the model's gen-vqa and gen-pair heads.
-            var heads = VqaApi.Api.Cli.TrainedHeads.Import(Path.Combine(run, "heads.npz"), converted);
+            var heads = VqaApi.Cli.TrainedHeads.Import(Path.Combine(run, "heads.npz"), converted);
             Assert.Equal(2, heads.Count);
             Assert.All(heads, h => Assert.Equal(16, h.Classifier.Hidden));
 

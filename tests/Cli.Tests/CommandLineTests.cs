@@ -1,7 +1,9 @@
-using VqaApi.Api.Cli;
+using VqaApi.Cli;
 using VqaApi.Tasks.Checkpoints;
 
-namespace VqaApi.Api.Tests;
+using VqaApi.Api.Tests;
+
+namespace VqaApi.Cli.Tests;
 
 /// <summary>The command-line verbs, run in process: a user's convert, embed and render, and a clear error for a bad file.</summary>
 [Collection("console")]

@@ -1,11 +1,13 @@
 using System.Diagnostics;
-using VqaApi.Api.Cli;
+using VqaApi.Cli;
 using VqaApi.Tasks.Checkpoints;
 using VqaApi.Tasks.Conversion;
 using VqaApi.Tasks.Heads;
 using VqaApi.Tasks.Models;
 
-namespace VqaApi.Api.Tests;
+using VqaApi.Api.Tests;
+
+namespace VqaApi.Cli.Tests;
 
 /// <summary>
 /// The heads the trainer learns with the encoder become the service's heads unchanged: PyTorch writes a checkpoint,

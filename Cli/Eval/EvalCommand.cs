@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace VqaApi.Api.Eval;
+namespace VqaApi.Cli.Eval;
 
 /// <summary>The <c>eval</c> verb: start the app on a model directory in process, run <see cref="EvalSuite"/> through its HTTP API, write the report.</summary>
 public static class EvalCommand

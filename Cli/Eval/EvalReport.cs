@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace VqaApi.Api.Eval;
+namespace VqaApi.Cli.Eval;
 
 /// <summary>
 /// One measured number with what it should be compared with: <see cref="Chance"/> is what an input-blind predictor

@@ -8,7 +8,7 @@ using VqaApi.Tasks.Heads;
 using VqaApi.Tasks.Inference;
 using VqaApi.Tasks.Models;
 
-namespace VqaApi.Api.Cli;
+namespace VqaApi.Cli;
 
 /// <summary>The model, embedding and head services built without the web host, for the command-line verbs.</summary>
 public sealed class HeadTooling : IDisposable

@@ -1,9 +1,10 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
+using VqaApi.Api;
 using VqaApi.Api.Hosting;
 
-namespace VqaApi.Api.Eval;
+namespace VqaApi.Cli.Eval;
 
 /// <summary>
 /// The real app (<see cref="VqaApp.Build"/>) serving one model directory on a free loopback port in this process,

@@ -1,7 +1,9 @@
-using VqaApi.Api.Cli;
+using VqaApi.Cli;
 using VqaApi.Retrieval;
 
-namespace VqaApi.Api.Tests;
+using VqaApi.Api.Tests;
+
+namespace VqaApi.Cli.Tests;
 
 /// <summary>The CLI's collection verbs open collections with the options the service reads from appsettings.json.</summary>
 public sealed class CliCollectionOptionsTests : IDisposable

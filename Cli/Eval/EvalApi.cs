@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using VqaApi.Api.Hosting;
 
-namespace VqaApi.Api.Eval;
+namespace VqaApi.Cli.Eval;
 
 /// <summary>An error answer of the API: the status and the ProblemDetails code and detail.</summary>
 public sealed class EvalApiException(int status, string? code, string? detail, string message) : Exception(message)

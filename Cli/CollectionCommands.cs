@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using VqaApi.Rendering;
 using VqaApi.Retrieval;
 
-namespace VqaApi.Api.Cli;
+namespace VqaApi.Cli;
 
 /// <summary>Bulk loading and re-embedding of collections from the command line.</summary>
 public static class CollectionCommands

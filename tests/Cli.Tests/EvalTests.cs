@@ -1,10 +1,12 @@
 using System.Text.Json;
-using VqaApi.Api.Cli;
-using VqaApi.Api.Eval;
+using VqaApi.Cli;
+using VqaApi.Cli.Eval;
 using VqaApi.Tasks.Checkpoints;
 using VqaApi.Tasks.Conversion;
 
-namespace VqaApi.Api.Tests;
+using VqaApi.Api.Tests;
+
+namespace VqaApi.Cli.Tests;
 
 /// <summary>The eval suite starts its own app in process; it runs alone (no other host is being built meanwhile, no console sharing).</summary>
 [CollectionDefinition("eval", DisableParallelization = true)]

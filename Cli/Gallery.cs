@@ -3,7 +3,7 @@ using SkiaSharp;
 using VqaApi.Rendering;
 using VqaApi.Rendering.Shaped;
 
-namespace VqaApi.Api.Cli;
+namespace VqaApi.Cli;
 
 /// <summary>The canvases shown in the README: one sentence per language, each layout, shaped and official.</summary>
 public static class Gallery
@@ -37,7 +37,7 @@ public static class Gallery
         Directory.CreateDirectory(directory);
         var shaped = new ShapedRenderer(new ShapedProfile());
         var official = new UnifontRenderer(UnifontFont.Default, new UnifontProfile());
-        var index = new StringBuilder("# Gallery\n\nWritten by `dotnet run --project Api -- gallery`. Left: the shaped renderer (profile `shaped-224`); right: the official CLIPPO unifont renderer, which draws one glyph per code point (no joining, no bidi, no conjuncts).\n\n| language | shaped | official unifont |\n|---|---|---|\n");
+        var index = new StringBuilder("# Gallery\n\nWritten by `dotnet run --project Cli -- gallery`. Left: the shaped renderer (profile `shaped-224`); right: the official CLIPPO unifont renderer, which draws one glyph per code point (no joining, no bidi, no conjuncts).\n\n| language | shaped | official unifont |\n|---|---|---|\n");
         int count = 0;
         foreach (var (code, language, text) in Sentences)
         {

@@ -3,7 +3,7 @@ using VqaApi.Tasks.Checkpoints;
 using VqaApi.Tasks.Heads;
 using VqaApi.Tasks.Models;
 
-namespace VqaApi.Api.Cli;
+namespace VqaApi.Cli;
 
 /// <summary>
 /// The VQA and sentence-pair heads the trainer learned together with the encoder (training/train.py writes them to

@@ -1,7 +1,7 @@
 using VqaApi.Rendering;
 using VqaApi.Generation;
 
-namespace VqaApi.Api.Eval;
+namespace VqaApi.Cli.Eval;
 
 /// <summary>
 /// The generated data of the suite: scenes painted at the model's input size, facts and questions in every language,

@@ -1,4 +1,4 @@
-namespace VqaApi.Api.Eval;
+namespace VqaApi.Cli.Eval;
 
 /// <summary>Recall@k by cosine similarity, where every gallery item with the query's key is a correct answer.</summary>
 public static class Ranking

@@ -9,21 +9,14 @@ using VqaApi.Tasks.Heads;
 using VqaApi.Retrieval;
 using VqaApi.Tasks.Models;
 
-namespace VqaApi.Api.Cli;
+namespace VqaApi.Cli;
 
-/// <summary>Command-line verbs of the service binary. Errors print one line naming the problem and exit 1.</summary>
+/// <summary>The vqa tool's verbs. Errors print one line naming the problem and exit 1.</summary>
 public static class CommandLine
 {
-    private static readonly string[] Verbs = ["convert", "embed", "render", "gallery", "fit-head", "index", "reembed", "eval", "generate", "serve", "--help", "-h", "-?", "--version"];
-
-    public static bool IsVerb(string[] args) => args.Length > 0 && Verbs.Contains(args[0]) && args[0] != "serve";
-
-    /// <summary>Arguments for the web host: everything after an optional leading 'serve'.</summary>
-    public static string[] ServeArguments(string[] args) => args.Length > 0 && args[0] == "serve" ? args[1..] : args;
-
     public static async Task<int> RunAsync(string[] args)
     {
-        var root = new RootCommand("VqaApi: CLIPPO image and rendered-text encoder. Without a verb (or with 'serve') it runs the HTTP API.");
+        var root = new RootCommand("vqa: the command-line tool of VqaApi (CLIPPO, one pixels-only encoder for images and rendered text). 'vqa serve' runs the HTTP API.");
         root.Subcommands.Add(ConvertCommand());
         root.Subcommands.Add(EmbedCommand());
         root.Subcommands.Add(RenderCommand());
@@ -31,11 +24,19 @@ public static class CommandLine
         root.Subcommands.Add(FitHeadCommand());
         root.Subcommands.Add(CollectionCommands.Index(Guarded));
         root.Subcommands.Add(CollectionCommands.Reembed(Guarded));
-        root.Subcommands.Add(VqaApi.Api.Eval.EvalCommand.Create());
+        root.Subcommands.Add(VqaApi.Cli.Eval.EvalCommand.Create());
         var generate = new Command("generate", "The training data generator (the same verbs as the stand-alone vqa-generate): stream, shard, preview, parallel-export");
         foreach (var verb in VqaApi.Generation.GeneratorCommands.All(Guarded)) generate.Subcommands.Add(verb);
         root.Subcommands.Add(generate);
-        root.Subcommands.Add(new Command("serve", "Run the HTTP API (the default). Host arguments such as --urls follow."));
+        var serve = new Command("serve", "Run the HTTP API, as `dotnet run --project Api` does. Host arguments such as --urls follow.") { TreatUnmatchedTokensAsErrors = false };
+        serve.SetAction(async (parse, ct) =>
+        {
+            var app = VqaApi.Api.VqaApp.Build([.. parse.UnmatchedTokens]);
+            await app.StartAsync(ct);
+            await app.WaitForShutdownAsync(ct);
+            return 0;
+        });
+        root.Subcommands.Add(serve);
         return await root.Parse(args).InvokeAsync();
     }
 

@@ -1,4 +1,4 @@
-namespace VqaApi.Api.Eval;
+namespace VqaApi.Cli.Eval;
 
 /// <summary>What the suite measures and how much of it. <see cref="Full"/> and <see cref="QuickSizes"/> are the two presets.</summary>
 public sealed record EvalSettings

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using VqaApi.Retrieval;
 
-namespace VqaApi.Api.Cli;
+namespace VqaApi.Cli;
 
 /// <summary>
 /// The <c>Collections</c> options the CLI verbs open collections with: the service's own sources (appsettings.json and

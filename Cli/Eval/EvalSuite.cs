@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using VqaApi.Generation;
 
-namespace VqaApi.Api.Eval;
+namespace VqaApi.Cli.Eval;
 
 /// <summary>
 /// The evaluation suite: held-out generated data sent through the public endpoints of a running app (<see cref="EvalApi"/>),
