@@ -4,6 +4,7 @@ using VqaApi.Api.Embed;
 using VqaApi.Api.Heads;
 using VqaApi.Api.Health;
 using VqaApi.Api.Hosting;
+using VqaApi.Api.Inputs;
 using VqaApi.Api.Models;
 using VqaApi.Api.Render;
 using VqaApi.Api.Vqa;
@@ -25,6 +26,7 @@ public static class VqaApp
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         configure?.Invoke(builder);
         builder.AddVqaApi();
+        builder.AddInputs();
 
         var app = builder.Build();
         app.MapVqaApi();

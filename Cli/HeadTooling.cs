@@ -7,6 +7,7 @@ using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Heads;
 using VqaApi.Tasks.Inference;
 using VqaApi.Tasks.Models;
+using VqaApi.Tasks.Serving;
 
 namespace VqaApi.Cli;
 

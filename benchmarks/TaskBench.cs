@@ -10,6 +10,7 @@ using VqaApi.Tasks.Heads;
 using VqaApi.Tasks.Inference;
 using VqaApi.Tasks.Models;
 using VqaApi.Tasks.ZeroShot;
+using VqaApi.Tasks.Serving;
 
 /// <summary>Task latencies on CPU with the placeholder-sized model (random weights; speed does not depend on them).</summary>
 static class TaskBench

@@ -8,6 +8,7 @@ using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Inference;
 using VqaApi.Tasks.Models;
 using VqaApi.Retrieval;
+using VqaApi.Tasks.Serving;
 
 /// <summary>
 /// Exact vs HNSW vector search on 768-d normalised vectors: uniformly random ones (the worst case for HNSW: distances

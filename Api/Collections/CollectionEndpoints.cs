@@ -6,6 +6,7 @@ using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
 using VqaApi.Tasks.Embeddings;
 using VqaApi.Retrieval;
+using VqaApi.Tasks.Serving;
 
 namespace VqaApi.Api.Collections;
 

@@ -1,6 +1,8 @@
 using System.ComponentModel;
+using VqaApi.Rendering;
 using VqaApi.Api.Inputs;
 using VqaApi.Tasks.Models;
+using VqaApi.Rendering.Profiles;
 
 namespace VqaApi.Api.Embed;
 

@@ -7,6 +7,7 @@ using VqaApi.Rendering;
 using VqaApi.Rendering.Shaped;
 using VqaApi.Tasks.Embeddings;
 using VqaApi.Tasks.Models;
+using VqaApi.Tasks.Serving;
 
 namespace VqaApi.Api.Embed;
 

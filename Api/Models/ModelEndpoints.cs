@@ -1,7 +1,10 @@
 using System.ComponentModel;
 using Microsoft.AspNetCore.Http.HttpResults;
+using VqaApi.Rendering;
 using VqaApi.Tasks.Checkpoints;
 using VqaApi.Tasks.Models;
+using VqaApi.Tasks.Serving;
+using VqaApi.Rendering.Profiles;
 
 namespace VqaApi.Api.Models;
 

@@ -7,6 +7,8 @@ using VqaApi.Rendering;
 using VqaApi.Rendering.Shaped;
 using VqaApi.Tasks.Canvases;
 using VqaApi.Tasks.Models;
+using VqaApi.Tasks.Serving;
+using VqaApi.Rendering.Profiles;
 
 namespace VqaApi.Api.Render;
 

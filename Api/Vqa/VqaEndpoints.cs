@@ -74,7 +74,7 @@ public static class VqaEndpoints
 
         if (body.CandidateAnswers is { } candidates)
         {
-            var answers = Classify.Labels.Validate(candidates, "candidate_answers", new TaskLimits { MaxLabels = taskOptions.Value.MaxCandidateAnswers, MaxLabelCharacters = taskOptions.Value.MaxLabelCharacters }, limits);
+            var answers = Labels.Validate(candidates, "candidate_answers", new TaskLimits { MaxLabels = taskOptions.Value.MaxCandidateAnswers, MaxLabelCharacters = taskOptions.Value.MaxLabelCharacters }, limits);
             var query = (await embeddings.ImageAsync(image, ct)).Embedding;
             var statements = answers.Select(a => $"{body.Question} {a}").ToList(); // "question answer", drawn as one text
             var ranked = await zeroShot.ClassifyStatementsAsync(query, answers, statements, body.TopK ?? answers.Count, ct);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using VqaApi.Generation;
+using VqaApi.Tasks.Serving;
 
 namespace VqaApi.Cli.Eval;
 

@@ -1,6 +1,7 @@
 using VqaApi.Rendering;
 using VqaApi.Rendering.Shaped;
 using VqaApi.Tasks.Models;
+using VqaApi.Rendering.Profiles;
 
 namespace VqaApi.Tasks.Canvases;
 

@@ -1,6 +1,8 @@
 using Google.Protobuf;
+using VqaApi.Rendering;
 using VqaApi.Tasks.Checkpoints;
 using VqaApi.Tasks.Models;
+using VqaApi.Rendering.Profiles;
 
 namespace VqaApi.Tasks.Conversion;
 

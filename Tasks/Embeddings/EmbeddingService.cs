@@ -3,6 +3,7 @@ using VqaApi.Rendering;
 using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Inference;
 using VqaApi.Tasks.Models;
+using VqaApi.Tasks.Serving;
 
 namespace VqaApi.Tasks.Embeddings;
 

@@ -3,6 +3,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using VqaApi.Tasks.Models;
+using VqaApi.Tasks.Serving;
 
 namespace VqaApi.Tasks.Heads;
 

@@ -3,17 +3,6 @@ using VqaApi.Tasks.Embeddings;
 
 namespace VqaApi.Tasks.ZeroShot;
 
-/// <summary>Limits of the embedding-comparison tasks (section "Tasks").</summary>
-public sealed class TaskLimits
-{
-    public const string Section = "Tasks";
-
-    [Range(1, 100_000)] public int MaxLabels { get; set; } = 1000;
-    [Range(1, 64)] public int MaxTemplates { get; set; } = 16;
-    [Range(1, 1000)] public int MaxLabelCharacters { get; set; } = 200;
-    [Range(1, 10_000)] public int MaxCandidateAnswers { get; set; } = 200;
-}
-
 /// <summary>One candidate with its probability (softmax over candidates) and logit (temperature x cosine).</summary>
 /// <summary>One ranked label; <see cref="Names"/> are its display names per language where the head has them.</summary>
 public sealed record LabelScore(string Label, double Score, double Logit,

@@ -9,6 +9,7 @@ using SkiaSharp;
 using VqaApi.Rendering;
 using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Models;
+using VqaApi.Tasks.Serving;
 
 namespace VqaApi.Api.Tests;
 

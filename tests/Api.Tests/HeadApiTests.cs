@@ -4,6 +4,7 @@ using System.Text.Json;
 using SkiaSharp;
 using VqaApi.Tasks.Checkpoints;
 using VqaApi.Tasks.Conversion;
+using VqaApi.Tasks.Serving;
 
 namespace VqaApi.Api.Tests;
 

@@ -8,6 +8,7 @@ using VqaApi.Rendering.Shaped;
 using VqaApi.Tasks.Checkpoints;
 using VqaApi.Tasks.Conversion;
 using VqaApi.Tasks.Models;
+using VqaApi.Tasks.Serving;
 
 namespace VqaApi.Api.Tests;
 

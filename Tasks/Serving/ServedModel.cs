@@ -3,8 +3,9 @@ using Microsoft.Extensions.Options;
 using VqaApi.Rendering;
 using VqaApi.Tasks.Canvases;
 using VqaApi.Tasks.Encoders;
+using VqaApi.Tasks.Models;
 
-namespace VqaApi.Tasks.Models;
+namespace VqaApi.Tasks.Serving;
 
 /// <summary>The model the service answers with: its directory, its shared encoder session, and its canvases.</summary>
 public sealed class ServedModel : IAsyncDisposable

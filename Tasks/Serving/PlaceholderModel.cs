@@ -1,7 +1,8 @@
 using VqaApi.Tasks.Checkpoints;
 using VqaApi.Tasks.Conversion;
+using VqaApi.Tasks.Models;
 
-namespace VqaApi.Tasks.Models;
+namespace VqaApi.Tasks.Serving;
 
 /// <summary>
 /// The randomly initialised stand-in served until the repository ships a trained model: a small
