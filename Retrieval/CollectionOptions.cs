@@ -1,0 +1,53 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace VqaApi.Retrieval;
+
+/// <summary>Collections (section "Collections").</summary>
+public sealed class CollectionOptions
+{
+    public const string Section = "Collections";
+
+    /// <summary>Folder holding one subfolder per collection; relative to the working directory.</summary>
+    [Required] public string Root { get; set; } = "data/collections";
+    public FsyncPolicy Fsync { get; set; } = FsyncPolicy.Always;
+    /// <summary>Items per add request.</summary>
+    [Range(1, 100_000)] public int MaxBatch { get; set; } = 256;
+    [Range(1, 100_000_000)] public int MaxItemsPerCollection { get; set; } = 5_000_000;
+    /// <summary>Log records after which the collection starts a new log segment and writes a snapshot in the background;
+    /// the segments the snapshot covers are deleted once it is on disk.</summary>
+    [Range(10, 100_000_000)] public int SnapshotEveryRecords { get; set; } = 50_000;
+    [Range(1, 1000)] public int MaxTopK { get; set; } = 100;
+    [Range(2, 1_000_000)] public int MaxMetadataBytes { get; set; } = 16_384;
+    [Range(1, 4096)] public int MaxIdLength { get; set; } = 256;
+    /// <summary>Store vectors in the exact index as float16 (half the memory; scores still computed in float32). The exact
+    /// index is the only in-memory copy of the vectors, so an embedding read back (item view, search by id, snapshots) is
+    /// then the float16-rounded one.</summary>
+    public bool Float16 { get; set; }
+    /// <summary>From this many items on, searches go through an HNSW index built and updated in the background.</summary>
+    [Range(0, int.MaxValue)] public int HnswThreshold { get; set; } = 20_000;
+    /// <summary>HNSW vectors as float16.</summary>
+    public bool HnswFloat16 { get; set; }
+    /// <summary>HNSW search expansion (candidate list size). 0 = automatic: <see cref="HnswAutoSmall"/> below
+    /// <see cref="HnswAutoLargeFrom"/> items, <see cref="HnswAutoLarge"/> from there on, and never below 2 x top_k. A positive
+    /// value is used as it is.</summary>
+    [Range(0, 10_000)] public int HnswExpansionSearch { get; set; }
+    /// <summary>Threads that insert into the HNSW index while it is built or catches up in the background (off the request
+    /// path; at most <see cref="HnswIndex.MaxAddThreads"/> are used). Default: one per processor.</summary>
+    [Range(1, 1024)] public int HnswBuildThreads { get; set; } = Environment.ProcessorCount;
+    /// <summary>How long closing a collection lets the background HNSW build go on before stopping it after its current step.
+    /// A stopped build is saved as far as it got and topped up from the stored vectors at the next start.</summary>
+    [Range(0, 86_400)] public int HnswShutdownWaitSeconds { get; set; } = 30;
+    /// <summary>A filtered search of a collection with an HNSW index scores every passing item exactly, instead of searching the
+    /// graph, when fewer than this many items are expected to pass (estimated from a sample of 512 items; 0: always the graph).
+    /// Measured with the filters benchmark at 100k items (768-d, 2 cores; `-- filters --exact-below 0`, and 1000000000): the graph search, which tests the filter during its
+    /// traversal, took 6, 16, 78 and 244 ms p50 at pass rates 1/2, 1/10, 1/100 and 1/1,000; the exact scan took 15, 5.5, 4.2
+    /// and 3.8 ms. They cross at about 22,000 passing items at 100k, and by the same fits about 40,000 at 1M.</summary>
+    [Range(0, int.MaxValue)] public int HnswFilterExactBelow { get; set; } = 25_000;
+
+    public const int HnswAutoSmall = 128, HnswAutoLarge = 256, HnswAutoLargeFrom = 200_000;
+
+    /// <summary>The search expansion a query for <paramref name="topK"/> results in a collection of <paramref name="items"/> gets.
+    /// Measured at 1M rank-32 vectors (docs/benchmarks.md): 128 gives recall@10 0.91, 192 gives 0.95, 256 gives 0.97.</summary>
+    public int HnswExpansionFor(int topK, int items) =>
+        HnswExpansionSearch > 0 ? HnswExpansionSearch : Math.Max(items < HnswAutoLargeFrom ? HnswAutoSmall : HnswAutoLarge, 2 * topK);
+}

@@ -1,0 +1,17 @@
+using System.Text.Json;
+
+namespace VqaApi.Retrieval;
+
+/// <summary>What a collection was created for: the model and render profile its embeddings come from.</summary>
+public sealed record CollectionInfo(string Name, string Model, string Profile, int Dimensions, DateTimeOffset CreatedAt);
+
+/// <summary>An item as stored: its id, content reference and metadata. Its embedding lives only in the collection's exact
+/// index (one copy in memory): read it with <see cref="Collection.GetVector"/>.</summary>
+public sealed record CollectionItem(string Id, long Key, string? Text, string? ImageSha256, JsonElement Metadata, long Sequence);
+
+/// <summary>An item to add, already embedded.</summary>
+public sealed record NewItem(string Id, string? Text, byte[]? Image, JsonElement? Metadata, float[] Vector);
+
+public sealed record UpsertResult(int Added, int Replaced, long Sequence);
+
+public sealed record SearchHit(CollectionItem Item, float Score);
