@@ -31,15 +31,19 @@ public static class VqaApp
         var app = builder.Build();
         app.MapVqaApi();
         app.MapHealth();
-        app.MapModels();
-        app.MapEmbed();
-        app.MapRender();
-        app.MapZeroShot();
-        app.MapSimilarity();
-        app.MapHeads();
-        app.MapTextClassify();
-        app.MapVqa();
-        app.MapCollections();
+
+        // The versioned API: one group, its shared problem responses in EndpointConventions; a sub-group per feature.
+        var v1 = app.MapV1();
+        v1.MapModels();
+        v1.MapEmbed();
+        v1.MapRender();
+        v1.MapSimilarity();
+        var classify = v1.MapGroup("/classify").WithTags("Classification");
+        classify.MapZeroShot();
+        classify.MapTextClassify();
+        v1.MapHeads();
+        v1.MapVqa();
+        v1.MapCollections();
         return app;
     }
 }

@@ -211,17 +211,32 @@ public sealed partial class Collection : IDisposable
         if (metadata.ValueKind == JsonValueKind.Object) foreach (var p in metadata.EnumerateObject()) _fields.Add(p.Name);
     }
 
-    /// <summary>Adds items (replacing existing ids only when <paramref name="upsert"/>); durable when it returns.</summary>
+    /// <summary>
+    /// The checks of one item that need no embedding (id length, metadata an object within its size limit): callers run
+    /// them before they embed anything, and <see cref="Upsert"/> runs them again. Throws <see cref="CollectionException"/>.
+    /// </summary>
+    public void CheckItem(string id, JsonElement? metadata)
+    {
+        if (string.IsNullOrEmpty(id) || id.Length > _options.MaxIdLength)
+            throw new CollectionException(CollectionErrorKind.Invalid, $"item ids must have 1 to {_options.MaxIdLength} characters");
+        if (metadata is { } m && m.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null))
+            throw new CollectionException(CollectionErrorKind.Invalid, $"item '{id}': metadata must be a JSON object");
+        if (metadata is { ValueKind: JsonValueKind.Object } o && System.Text.Encoding.UTF8.GetByteCount(o.GetRawText()) > _options.MaxMetadataBytes)
+            throw new CollectionException(CollectionErrorKind.Invalid, $"item '{id}': metadata is larger than {_options.MaxMetadataBytes} bytes (Collections:MaxMetadataBytes)");
+    }
+
+    /// <summary>
+    /// Adds items (replacing existing ids only when <paramref name="upsert"/>); durable when it returns. Every check runs
+    /// before anything is stored, and image files written for a write that then fails are removed: a refused or failed
+    /// write leaves nothing on disk.
+    /// </summary>
     public UpsertResult Upsert(IReadOnlyList<NewItem> items, bool upsert)
     {
         foreach (var item in items)
         {
             if (item.Vector.Length != Info.Dimensions)
                 throw new CollectionException(CollectionErrorKind.Invalid, $"item '{item.Id}' has a {item.Vector.Length}-dimensional embedding; collection '{Info.Name}' holds {Info.Dimensions}");
-            if (string.IsNullOrEmpty(item.Id) || item.Id.Length > _options.MaxIdLength)
-                throw new CollectionException(CollectionErrorKind.Invalid, $"item ids must have 1 to {_options.MaxIdLength} characters");
-            if (item.Metadata is { } m && m.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null))
-                throw new CollectionException(CollectionErrorKind.Invalid, $"item '{item.Id}': metadata must be a JSON object");
+            CheckItem(item.Id, item.Metadata);
         }
         var duplicate = items.GroupBy(i => i.Id).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new CollectionException(CollectionErrorKind.Invalid, $"id '{duplicate.Key}' appears more than once in the request");
@@ -241,15 +256,27 @@ public sealed partial class Collection : IDisposable
             finally { _lock.ExitReadLock(); }
 
             var records = new List<LogRecord>(items.Count);
-            foreach (var item in items)
+            var written = new List<string>();
+            try
             {
-                string? sha = item.Image is null ? null : _images.Store(item.Image);
-                string? meta = item.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null;
-                if (meta is not null && meta.Length > _options.MaxMetadataBytes)
-                    throw new CollectionException(CollectionErrorKind.Invalid, $"item '{item.Id}': metadata is larger than {_options.MaxMetadataBytes} bytes (Collections:MaxMetadataBytes)");
-                records.Add(new LogRecord(LogRecord.Upsert, _sequence + records.Count + 1, item.Id, item.Text, sha, meta, item.Vector));
+                foreach (var item in items)
+                {
+                    string? sha = null;
+                    if (item.Image is not null)
+                    {
+                        sha = _images.Store(item.Image, out bool created);
+                        if (created) written.Add(sha);
+                    }
+                    string? meta = item.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null;
+                    records.Add(new LogRecord(LogRecord.Upsert, _sequence + records.Count + 1, item.Id, item.Text, sha, meta, item.Vector));
+                }
             }
-            WriteDurably(records);
+            catch
+            {
+                RemoveImages(written);
+                throw;
+            }
+            WriteDurably(records, written);
             return new UpsertResult(items.Count - replaced, replaced, _sequence);
         }
     }
@@ -266,18 +293,35 @@ public sealed partial class Collection : IDisposable
         }
     }
 
+    /// <summary>Removes image files written for a write that never reached the log (the writer lock is held, so nothing
+    /// else refers to them).</summary>
+    private void RemoveImages(List<string> created)
+    {
+        foreach (var sha in created) _images.Remove(sha);
+    }
+
     /// <summary>Log first (the acknowledgement point), then memory; when the log has grown enough, a new segment and a
-    /// background snapshot. The caller holds the writer lock.</summary>
-    private void WriteDurably(List<LogRecord> records)
+    /// background snapshot. The caller holds the writer lock. <paramref name="createdImages"/> are removed when the write
+    /// fails before it is in the log.</summary>
+    private void WriteDurably(List<LogRecord> records, List<string>? createdImages = null)
     {
         // Make room in the exact index, if these records need it, before taking the write lock (a new chunk of storage is
         // allocated while searches go on; under the write lock only the swap is left). Only this writer adds rows. Done before
         // the log append, so that an index that cannot grow fails the write before anything is stored.
-        _index.Reserve(_index.Count + records.Count);
-        try { _log.Append(records); }
+        try
+        {
+            _index.Reserve(_index.Count + records.Count);
+            _log.Append(records);
+        }
         catch (IOException e)
         {
+            RemoveImages(createdImages ?? []);
             throw new CollectionException(CollectionErrorKind.InsufficientStorage, $"the write could not be stored ({e.Message}); nothing of it was kept and the collection is unchanged");
+        }
+        catch
+        {
+            RemoveImages(createdImages ?? []);
+            throw;
         }
         _lock.EnterWriteLock();
         try { foreach (var r in records) Apply(r, r.Vector); }

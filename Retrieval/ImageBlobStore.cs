@@ -9,11 +9,13 @@ namespace VqaApi.Retrieval;
 /// </summary>
 public sealed class ImageBlobStore(string folder, FsyncPolicy fsync)
 {
-    /// <summary>Stores the image (once per content) and returns its SHA-256; a failed write leaves nothing behind.</summary>
-    public string Store(byte[] image)
+    /// <summary>Stores the image (once per content) and returns its SHA-256; a failed write leaves nothing behind.
+    /// <paramref name="created"/> says whether this call wrote the file (false when the content was already stored).</summary>
+    public string Store(byte[] image, out bool created)
     {
         var sha = Convert.ToHexStringLower(SHA256.HashData(image));
         var path = Path.Combine(folder, sha);
+        created = false;
         if (File.Exists(path)) return sha;
         Directory.CreateDirectory(folder);
         var temp = path + ".tmp";
@@ -25,6 +27,7 @@ public sealed class ImageBlobStore(string folder, FsyncPolicy fsync)
                 f.Flush(fsync == FsyncPolicy.Always);
             }
             File.Move(temp, path, overwrite: true);
+            created = true;
         }
         catch (IOException e)
         {
@@ -32,6 +35,12 @@ public sealed class ImageBlobStore(string folder, FsyncPolicy fsync)
             throw new CollectionException(CollectionErrorKind.InsufficientStorage, $"the image could not be stored ({e.Message}); nothing was written");
         }
         return sha;
+    }
+
+    /// <summary>Removes a file this store just wrote for a write that was then refused or failed (nothing refers to it).</summary>
+    public void Remove(string sha256)
+    {
+        try { File.Delete(Path.Combine(folder, sha256)); } catch (IOException) { }
     }
 
     public byte[]? Read(string sha256)

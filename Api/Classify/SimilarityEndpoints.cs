@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Http.HttpResults;
 using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
 using VqaApi.Tasks.Embeddings;
@@ -26,42 +26,45 @@ public sealed record SimilarityResponse(
 
 public static class SimilarityEndpoints
 {
-    public static IEndpointRouteBuilder MapSimilarity(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapSimilarity(this RouteGroupBuilder v1)
     {
-        app.MapPost("/v1/similarity", SimilarityAsync)
+        v1.MapPost("/similarity", SimilarityAsync)
             .WithName("Similarity")
             .WithTags("Classification")
             .WithSummary("Similarity of two texts in any languages, or of a text and an image")
             .Accepts<SimilarityRequest>("application/json")
             .WithOpenApiExample("{\"a\": {\"text\": \"a dog runs on the beach\"}, \"b\": {\"text\": \"un perro corre en la playa\"}}")
             .Produces<SimilarityResponse>()
-            .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503).ProducesProblem(504);
-        return app;
+            .ReadsInputs().RunsEncoder();
+        return v1;
     }
 
-    private static async Task<IResult> SimilarityAsync(HttpRequest request, EmbeddingService embeddings, ImageInputs imageInputs,
-        IOptions<LimitsOptions> limitsOptions, CancellationToken ct)
+    private static async Task<Ok<SimilarityResponse>> SimilarityAsync([AsParameters] ApiRequest request)
     {
-        var limits = limitsOptions.Value;
-        var body = await RequestBody.ReadJsonOnlyAsync<SimilarityRequest>(request, limits.MaxRequestBodyBytes, ct);
-        var a = await EmbedAsync(body.A, "a", embeddings, imageInputs, limits, ct);
-        var b = await EmbedAsync(body.B, "b", embeddings, imageInputs, limits, ct);
+        var body = await RequestBody.ReadJsonOnlyAsync<SimilarityRequest>(request.Http, request.Limits.MaxRequestBodyBytes, request.Aborted);
+        // Both sides are checked before either image is fetched or anything is encoded.
+        var a = Check(body.A, "a", request.Limits);
+        var b = Check(body.B, "b", request.Limits);
+        var va = await EmbedAsync(a, "a", request);
+        var vb = await EmbedAsync(b, "b", request);
         double cosine = 0;
-        for (int k = 0; k < a.Length; k++) cosine += (double)a[k] * b[k];
-        double t = embeddings.Temperature;
-        return TypedResults.Ok(new SimilarityResponse(embeddings.Model.Manifest.Id, cosine, t * cosine, t));
+        for (int k = 0; k < va.Length; k++) cosine += (double)va[k] * vb[k];
+        double t = request.Embeddings.Temperature;
+        return TypedResults.Ok(new SimilarityResponse(request.Embeddings.Model.Manifest.Id, cosine, t * cosine, t));
     }
 
-    private static async Task<float[]> EmbedAsync(SimilarityItem? item, string field, EmbeddingService embeddings, ImageInputs imageInputs, LimitsOptions limits, CancellationToken ct)
+    private static SimilarityItem Check(SimilarityItem? item, string field, LimitsOptions limits)
     {
         if (item is null || (item.Text is null) == (item.Image is null))
             throw ApiProblem.BadRequest($"'{field}' needs exactly one of 'text' or 'image'", "bad_item");
-        if (item.Text is { } text)
-        {
-            TextInputs.Validate([text], limits, field + ".text");
-            return (await embeddings.TextsAsync([text], ct)).Vectors[0];
-        }
-        var image = await imageInputs.DecodeAsync(item.Image!, field + ".image", ct);
-        return (await embeddings.ImageAsync(image, ct)).Embedding;
+        if (item.Text is { } text) TextInputs.Validate([text], limits, field + ".text");
+        return item;
+    }
+
+    private static async Task<float[]> EmbedAsync(SimilarityItem item, string field, ApiRequest request)
+    {
+        if (item.Text is { } text) return (await request.Embeddings.TextsAsync([text], request.Aborted)).Vectors[0];
+        var image = await ImageSource.FromJson(item.Image!, field + ".image").DecodeAsync(request.Images, request.Aborted);
+        return (await request.Embeddings.ImageAsync(image, request.Aborted)).Embedding;
     }
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
@@ -44,11 +45,10 @@ public sealed record ZeroShotResponse(
 
 public static class ZeroShotEndpoints
 {
-    public static IEndpointRouteBuilder MapZeroShot(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapZeroShot(this RouteGroupBuilder classify)
     {
-        app.MapPost("/v1/classify/zero-shot", ClassifyAsync)
+        classify.MapPost("/zero-shot", ClassifyAsync)
             .WithName("ZeroShotClassify")
-            .WithTags("Classification")
             .WithSummary("Classify an image (or a text) against labels in any language, with no training")
             .WithDescription("Each label is put into every hypothesis template and drawn as text; the label embedding is the mean of its " +
                              "normalised prompt embeddings. Scores are softmax(exp(t) x dot) over the labels, t being the model's temperature. " +
@@ -56,16 +56,15 @@ public static class ZeroShotEndpoints
             .AcceptsJsonOrForm<ZeroShotRequest, ZeroShotForm>("The query and the labels.",
                 "{\"text\": \"a photo of a cat\", \"candidate_labels\": [\"cat\", \"chien\", \"猫\", \"bird\"], \"top_k\": 3}")
             .Produces<ZeroShotResponse>()
-            .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503).ProducesProblem(504)
+            .ReadsInputs().RunsEncoder()
             .DisableAntiforgery();
-        return app;
+        return classify;
     }
 
-    private static async Task<IResult> ClassifyAsync(HttpRequest request, EmbeddingService embeddings, ZeroShotClassifier classifier,
-        ImageInputs imageInputs, IOptions<LimitsOptions> limitsOptions, IOptions<TaskLimits> taskOptions, CancellationToken ct)
+    private static async Task<Ok<ZeroShotResponse>> ClassifyAsync([AsParameters] ApiRequest request, ZeroShotClassifier classifier, IOptions<TaskLimits> taskOptions)
     {
-        var limits = limitsOptions.Value;
-        var query = await QueryInput.ReadAsync<ZeroShotRequest>(request, imageInputs, limits, ct, r => (r.Image, r.Text), form => new ZeroShotRequest
+        var (limits, tasks, ct) = (request.Limits, taskOptions.Value, request.Aborted);
+        var query = await QueryInput.ReadAsync<ZeroShotRequest>(request.Http, limits, ct, r => (r.Image, r.Text), form => new ZeroShotRequest
         {
             Text = form.Text("text"),
             CandidateLabels = form.Texts("candidate_labels").Concat(form.Texts("candidateLabels")).ToList(),
@@ -73,17 +72,17 @@ public static class ZeroShotEndpoints
             TopK = int.TryParse(form.Text("top_k") ?? form.Text("topK"), out var k) ? k : null,
         });
         var body = query.Body;
-        var labels = Labels.Validate(body.CandidateLabels, "candidate_labels", taskOptions.Value, limits);
+        var labels = Labels.Validate(body.CandidateLabels, "candidate_labels", tasks, limits);
         var templates = body.HypothesisTemplates ?? (body.HypothesisTemplate is { } one ? [one] : ZeroShotClassifier.ClippoTemplates.ToList());
-        if (templates.Count == 0 || templates.Count > taskOptions.Value.MaxTemplates)
-            throw ApiProblem.BadRequest($"send 1 to {taskOptions.Value.MaxTemplates} hypothesis templates", "bad_templates");
+        if (templates.Count == 0 || templates.Count > tasks.MaxTemplates)
+            throw ApiProblem.BadRequest($"send 1 to {tasks.MaxTemplates} hypothesis templates", "bad_templates");
         foreach (var t in templates)
             if (t is null || !t.Contains("{}")) throw ApiProblem.BadRequest($"hypothesis template '{t}' has no {{}} where the label goes", "bad_templates");
-        int topK = body.TopK ?? labels.Count;
-        if (topK < 1) throw ApiProblem.BadRequest("top_k must be at least 1", "bad_top_k");
+        int topK = TopK.Resolve(body.TopK, labels.Count);
 
-        var vector = await query.EmbedAsync(embeddings, ct);
+        // Only now, with every refusal decided, is the image (if any) fetched and decoded.
+        var vector = await query.EmbedAsync(request.Embeddings, request.Images, ct);
         var result = await classifier.ClassifyAsync(vector, labels, templates, topK, ct);
-        return TypedResults.Ok(new ZeroShotResponse(embeddings.Model.Manifest.Id, "zero-shot", templates, result.Labels, result.PromptsEncoded, result.PromptsTotal));
+        return TypedResults.Ok(new ZeroShotResponse(request.Embeddings.Model.Manifest.Id, "zero-shot", templates, result.Labels, result.PromptsEncoded, result.PromptsTotal));
     }
 }

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Http.HttpResults;
 using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
 using VqaApi.Tasks.Embeddings;
@@ -61,18 +61,18 @@ public sealed record SearchResponse(string Collection, string Model, IReadOnlyLi
 
 public static class CollectionEndpoints
 {
-    public static IEndpointRouteBuilder MapCollections(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapCollections(this RouteGroupBuilder v1)
     {
-        var group = app.MapGroup("/v1/collections").WithTags("Collections");
-        group.MapPut("/{name}", (string name, CollectionStore store, EmbeddingService e) =>
+        var group = v1.MapGroup("/collections").WithTags("Collections");
+        group.MapPut("/{name}", Results<Created<CollectionSummary>, Ok<CollectionSummary>> (string name, CollectionStore store, EmbeddingService e) =>
             {
                 var m = e.Model;
                 var (collection, created) = store.Create(name, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim);
                 var summary = CollectionSummary.Of(collection, e);
-                return created ? Results.Created($"/v1/collections/{name}", summary) : Results.Ok(summary);
+                return created ? TypedResults.Created($"/v1/collections/{name}", summary) : TypedResults.Ok(summary);
             })
             .WithName("CreateCollection").WithSummary("Create a collection for the served model (idempotent)")
-            .Produces<CollectionSummary>(201).Produces<CollectionSummary>().ProducesProblem(400).ProducesProblem(409);
+            .ProducesProblem(409).ProducesProblem(507);
         group.MapGet("", (CollectionStore store, EmbeddingService e) => TypedResults.Ok(store.List().Select(c => CollectionSummary.Of(c, e)).ToList()))
             .WithName("ListCollections").WithSummary("All collections");
         group.MapGet("/{name}", (string name, CollectionStore store, EmbeddingService e) => TypedResults.Ok(CollectionSummary.Of(store.Get(name), e)))
@@ -85,7 +85,7 @@ public static class CollectionEndpoints
             .Accepts<AddItemsRequest>("application/json")
             .WithOpenApiExample("{\"items\": [{\"id\": \"doc-1\", \"text\": \"Ein roter Kreis\", \"metadata\": {\"lang\": \"de\", \"year\": 2024}}, " +
                                 "{\"id\": \"doc-2\", \"text\": \"a blue square\", \"metadata\": {\"lang\": \"en\", \"year\": 2021}}]}")
-            .Produces<AddItemsResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(413).ProducesProblem(507);
+            .Produces<AddItemsResponse>().ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409).ProducesProblem(507);
         group.MapGet("/{name}/items", (string name, int? limit, string? after, CollectionStore store) =>
             {
                 int n = Math.Clamp(limit ?? 100, 1, 1000);
@@ -93,26 +93,26 @@ public static class CollectionEndpoints
                 return TypedResults.Ok(new ItemPage(items.Take(n).Select(i => ItemView.Of(i)).ToList(), items.Count > n ? items[n - 1].Id : null));
             })
             .WithName("ListItems").WithSummary("Items in id order, paged with 'after'").ProducesProblem(404);
-        group.MapGet("/{name}/items/{id}", (string name, string id, bool? embedding, CollectionStore store) =>
+        group.MapGet("/{name}/items/{id}", Ok<ItemView> (string name, string id, bool? embedding, CollectionStore store) =>
             {
                 var collection = store.Get(name);
                 // The embedding is read from the collection's index (items do not keep a copy), together with the item.
                 var view = embedding == true
                     ? collection.GetWithVector(id) is { } found ? ItemView.Of(found.Item, found.Vector) : null
                     : collection.Get(id) is { } item ? ItemView.Of(item) : null;
-                return view is not null ? Results.Ok(view) : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'");
+                return view is not null ? TypedResults.Ok(view) : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'");
             })
-            .WithName("GetItem").WithSummary("One item (?embedding=true to include its vector)").Produces<ItemView>().ProducesProblem(404);
-        group.MapDelete("/{name}/items/{id}", (string name, string id, CollectionStore store) =>
-                store.Get(name).Delete(id) ? Results.NoContent() : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'"))
-            .WithName("DeleteItem").WithSummary("Delete an item (durable when acknowledged)").ProducesProblem(404);
+            .WithName("GetItem").WithSummary("One item (?embedding=true to include its vector)").ProducesProblem(404);
+        group.MapDelete("/{name}/items/{id}", NoContent (string name, string id, CollectionStore store) =>
+                store.Get(name).Delete(id) ? TypedResults.NoContent() : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'"))
+            .WithName("DeleteItem").WithSummary("Delete an item (durable when acknowledged)").ProducesProblem(404).ProducesProblem(507);
 
         group.MapPost("/{name}/search", SearchAsync)
             .WithName("SearchCollection").WithSummary("Search by text (any language), image, embedding or stored item id, with metadata filters")
             .Accepts<SearchRequest>("application/json")
             .WithOpenApiExample("{\"text\": \"círculo rojo\", \"top_k\": 5, \"filter\": {\"year\": {\"$gte\": 2022}, \"lang\": {\"$in\": [\"de\", \"en\"]}}}")
-            .Produces<SearchResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
-        return app;
+            .Produces<SearchResponse>().ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409);
+        return v1;
     }
 
     private static void RequireServedModel(Collection c, EmbeddingService e)
@@ -130,19 +130,18 @@ public static class CollectionEndpoints
         return v.Select(x => (float)(x / norm)).ToArray();
     }
 
-    private static async Task<IResult> AddAsync(string name, HttpRequest request, CollectionStore store, EmbeddingService embeddings,
-        ImageInputs imageInputs, IOptions<LimitsOptions> limitsOptions, CancellationToken ct)
+    private static async Task<Ok<AddItemsResponse>> AddAsync(string name, [AsParameters] ApiRequest request, CollectionStore store)
     {
         var collection = store.Get(name);
-        var limits = limitsOptions.Value;
-        var body = await RequestBody.ReadJsonOnlyAsync<AddItemsRequest>(request, limits.MaxRequestBodyBytes, ct);
+        var (limits, embeddings, ct) = (request.Limits, request.Embeddings, request.Aborted);
+        var body = await RequestBody.ReadJsonOnlyAsync<AddItemsRequest>(request.Http, limits.MaxRequestBodyBytes, ct);
         var inputs = body.Items ?? throw ApiProblem.BadRequest("'items' is required", "missing_items");
         if (inputs.Count == 0 || inputs.Count > store.Options.MaxBatch)
             throw ApiProblem.BadRequest($"send 1 to {store.Options.MaxBatch} items per request (Collections:MaxBatch)", "bad_batch");
         if (inputs.Any(i => i?.Embedding is null)) RequireServedModel(collection, embeddings);
 
-        var texts = new List<(int Index, string Text)>();
-        var items = new NewItem?[inputs.Count];
+        // Every refusal that needs no model, for every item, before any image is fetched or anything is encoded.
+        var ids = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < inputs.Count; i++)
         {
             var input = inputs[i] ?? throw ApiProblem.BadRequest($"items[{i}] is null", "bad_item");
@@ -150,19 +149,28 @@ public static class CollectionEndpoints
             int sources = (input.Text is null ? 0 : 1) + (input.Image is null ? 0 : 1) + (input.Embedding is null ? 0 : 1);
             if (sources != 1 && !(sources == 2 && input.Embedding is not null && input.Text is not null))
                 throw ApiProblem.BadRequest($"items[{i}] needs exactly one of 'text', 'image' or 'embedding' (an embedding may come with its text)", "bad_item");
+            collection.CheckItem(input.Id, input.Metadata);
+            if (!ids.Add(input.Id)) throw new CollectionException(CollectionErrorKind.Invalid, $"id '{input.Id}' appears more than once in the request");
+            if (input.Embedding is null && input.Text is { } text) TextInputs.Validate([text], limits, $"items[{i}].text");
+        }
+        if (!body.Upsert && inputs.FirstOrDefault(i => collection.Get(i!.Id!) is not null) is { } existing)
+            throw new CollectionException(CollectionErrorKind.Conflict, $"id '{existing.Id}' already exists; send \"upsert\": true to replace it");
+
+        var texts = new List<(int Index, string Text)>();
+        var items = new NewItem?[inputs.Count];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var input = inputs[i]!;
             if (input.Embedding is { } given)
-                items[i] = new NewItem(input.Id, input.Text, null, input.Metadata, Normalised(given, collection.Info.Dimensions, $"items[{i}].embedding"));
-            else if (input.Text is { } text)
-            {
-                TextInputs.Validate([text], limits, $"items[{i}].text");
-                texts.Add((i, text));
-            }
-            else
-            {
-                var bytes = await imageInputs.FetchBytesAsync(input.Image!, $"items[{i}].image", ct);
-                var decoded = imageInputs.Decode(bytes, $"items[{i}].image");
-                items[i] = new NewItem(input.Id, null, bytes, input.Metadata, (await embeddings.ImageAsync(decoded, ct)).Embedding);
-            }
+                items[i] = new NewItem(input.Id!, input.Text, null, input.Metadata, Normalised(given, collection.Info.Dimensions, $"items[{i}].embedding"));
+            else if (input.Text is { } text) texts.Add((i, text));
+        }
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (inputs[i]!.Image is not { } image) continue;
+            var bytes = await ImageSource.FromJson(image, $"items[{i}].image").FetchBytesAsync(request.Images, ct);
+            var decoded = request.Images.Decode(bytes, $"items[{i}].image");
+            items[i] = new NewItem(inputs[i]!.Id!, null, bytes, inputs[i]!.Metadata, (await embeddings.ImageAsync(decoded, ct)).Embedding);
         }
         if (texts.Count > 0)
         {
@@ -177,16 +185,14 @@ public static class CollectionEndpoints
         return TypedResults.Ok(new AddItemsResponse(result.Added, result.Replaced, result.Sequence, true, collection.Count));
     }
 
-    private static async Task<IResult> SearchAsync(string name, HttpRequest request, CollectionStore store, EmbeddingService embeddings,
-        ImageInputs imageInputs, IOptions<LimitsOptions> limitsOptions, CancellationToken ct)
+    private static async Task<Ok<SearchResponse>> SearchAsync(string name, [AsParameters] ApiRequest request, CollectionStore store)
     {
         var collection = store.Get(name);
-        var limits = limitsOptions.Value;
-        var body = await RequestBody.ReadJsonOnlyAsync<SearchRequest>(request, limits.MaxRequestBodyBytes, ct);
+        var (limits, embeddings, ct) = (request.Limits, request.Embeddings, request.Aborted);
+        var body = await RequestBody.ReadJsonOnlyAsync<SearchRequest>(request.Http, limits.MaxRequestBodyBytes, ct);
         int queries = (body.Text is null ? 0 : 1) + (body.Image is null ? 0 : 1) + (body.Embedding is null ? 0 : 1) + (body.Id is null ? 0 : 1);
         if (queries != 1) throw ApiProblem.BadRequest("send exactly one of 'text', 'image', 'embedding' or 'id' to search with", "bad_query");
-        int topK = body.TopK ?? 10;
-        if (topK < 1 || topK > store.Options.MaxTopK) throw ApiProblem.BadRequest($"top_k must be 1 to {store.Options.MaxTopK} (Collections:MaxTopK)", "bad_top_k");
+        int topK = TopK.Resolve(body.TopK, 10, store.Options.MaxTopK, "Collections:MaxTopK");
         var filter = MetadataFilter.Parse(body.Filter);
 
         float[] query;
@@ -200,7 +206,7 @@ public static class CollectionEndpoints
                 TextInputs.Validate([text], limits, "text");
                 query = (await embeddings.TextsAsync([text], ct)).Vectors[0];
             }
-            else query = (await embeddings.ImageAsync(await imageInputs.DecodeAsync(body.Image!, "image", ct), ct)).Embedding;
+            else query = (await embeddings.ImageAsync(await ImageSource.FromJson(body.Image!, "image").DecodeAsync(request.Images, ct), ct)).Embedding;
         }
         var hits = collection.Search(query, topK, body.MinScore ?? float.NegativeInfinity, filter);
         return TypedResults.Ok(new SearchResponse(name, collection.Info.Model,

@@ -13,9 +13,9 @@ namespace VqaApi.Api.Embed;
 
 public static class EmbedEndpoints
 {
-    public static IEndpointRouteBuilder MapEmbed(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapEmbed(this RouteGroupBuilder v1)
     {
-        app.MapPost("/v1/embed", EmbedAsync)
+        v1.MapPost("/embed", EmbedAsync)
             .WithName("Embed")
             .WithTags("Embeddings")
             .WithSummary("Embed texts and images with the served model")
@@ -24,44 +24,43 @@ public static class EmbedEndpoints
                              "(see POST /v1/render for the exact canvas); images are squash-resized to the model's input size.")
             .AcceptsJsonOrForm<EmbedRequest, EmbedForm>("Texts and images to embed.", "{\"texts\": [\"a photo of a cat\", \"ein Foto einer Katze\"], \"includePreLogits\": false}")
             .Produces<EmbedResponse>()
-            .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429)
+            .ReadsInputs().RunsEncoder()
             .DisableAntiforgery();
-        return app;
+        return v1;
     }
 
-    private static async Task<Ok<EmbedResponse>> EmbedAsync(HttpRequest request, ServedModel model, EmbeddingService embeddings, ImageInputs imageInputs,
-        IOptions<LimitsOptions> limitsOptions, CancellationToken ct)
+    private static async Task<Ok<EmbedResponse>> EmbedAsync([AsParameters] ApiRequest request, ServedModel model)
     {
-        var limits = limitsOptions.Value;
+        var (limits, ct) = (request.Limits, request.Aborted);
         List<string> texts;
-        var images = new List<DecodedImage>();
+        var sources = new List<ImageSource>();
         bool includePreLogits;
-        if (RequestBody.IsJson(request))
+        if (RequestBody.IsJson(request.Http))
         {
-            var body = await RequestBody.ReadJsonAsync<EmbedRequest>(request, limits.MaxRequestBodyBytes, ct);
+            var body = await RequestBody.ReadJsonAsync<EmbedRequest>(request.Http, limits.MaxRequestBodyBytes, ct);
             texts = body.Texts ?? [];
             includePreLogits = body.IncludePreLogits;
-            TextInputs.Validate(texts, limits);
             var inputs = body.Images ?? [];
-            CheckImageCount(inputs.Count, limits);
-            for (int i = 0; i < inputs.Count; i++)
-                images.Add(await imageInputs.DecodeAsync(inputs[i] ?? new ImageInput(), $"images[{i}]", ct));
+            for (int i = 0; i < inputs.Count; i++) sources.Add(ImageSource.FromJson(inputs[i] ?? new ImageInput(), $"images[{i}]"));
         }
-        else if (RequestBody.IsMultipart(request))
+        else if (RequestBody.IsMultipart(request.Http))
         {
-            var parts = await RequestBody.ReadMultipartAsync(request, limits.MaxRequestBodyBytes, limits.MaxImagesPerRequest + limits.MaxTextsPerRequest + 1, ct);
+            var parts = await RequestBody.ReadMultipartAsync(request.Http, limits.MaxRequestBodyBytes, limits.MaxImagesPerRequest + limits.MaxTextsPerRequest + 1, ct);
             texts = parts.Where(p => p.Name == "texts" && p.FileName is null).Select((p, i) => RequestBody.DecodeUtf8(p.Data, $"texts[{i}]")).ToList();
             includePreLogits = parts.Any(p => p.Name.Equals("includePreLogits", StringComparison.OrdinalIgnoreCase) && RequestBody.DecodeUtf8(p.Data, p.Name).Trim() is "true" or "1");
-            TextInputs.Validate(texts, limits);
             var files = parts.Where(p => p.FileName is not null || p.Name == "images").ToList();
-            CheckImageCount(files.Count, limits);
-            for (int i = 0; i < files.Count; i++)
-                images.Add(imageInputs.Decode(files[i].Data, $"images[{i}] ('{files[i].FileName}')"));
+            for (int i = 0; i < files.Count; i++) sources.Add(ImageSource.FromUpload(files[i].Data, $"images[{i}] ('{files[i].FileName}')"));
         }
-        else throw RequestBody.NotJsonOrForm(request);
+        else throw RequestBody.NotJsonOrForm(request.Http);
 
-        if (texts.Count + images.Count == 0)
+        // Every refusal that needs no image, before any is fetched or decoded.
+        TextInputs.Validate(texts, limits);
+        if (sources.Count > limits.MaxImagesPerRequest)
+            throw ApiProblem.BadRequest($"{sources.Count} images sent; at most {limits.MaxImagesPerRequest} per request (Limits:MaxImagesPerRequest)", "too_many_images");
+        if (texts.Count + sources.Count == 0)
             throw ApiProblem.BadRequest("nothing to embed: send at least one text or image", "empty_request");
+        var images = new List<DecodedImage>(sources.Count);
+        foreach (var source in sources) images.Add(await source.DecodeAsync(request.Images, ct));
 
         var canvases = model.Canvases;
         int n = texts.Count + images.Count;
@@ -71,7 +70,7 @@ public static class EmbedEndpoints
             var stats = new RenderReport[texts.Count];
             for (int i = 0; i < texts.Count; i++) stats[i] = canvases.RenderText(texts[i], buffer.AsSpan(i * canvases.Length, canvases.Length));
             for (int i = 0; i < images.Count; i++) canvases.RenderImage(images[i], buffer.AsSpan((texts.Count + i) * canvases.Length, canvases.Length));
-            var results = await embeddings.CanvasesAsync(buffer, n, ct);
+            var results = await request.Embeddings.CanvasesAsync(buffer, n, ct);
 
             var textResults = texts.Select((_, i) => new TextEmbedding(i, results[i].Embedding, includePreLogits ? results[i].PreLogits : null,
                 stats[i].Blocks[0].CodePoints, stats[i].Blocks[0].CodePointsDrawn, stats[i].Truncated)).ToList();
@@ -84,11 +83,5 @@ public static class EmbedEndpoints
             return TypedResults.Ok(new EmbedResponse(m.Id, m.RandomlyInitialized, m.RenderProfile, m.Architecture.EmbeddingDim, textResults, imageResults));
         }
         finally { ArrayPool<float>.Shared.Return(buffer); }
-    }
-
-    private static void CheckImageCount(int count, LimitsOptions limits)
-    {
-        if (count > limits.MaxImagesPerRequest)
-            throw ApiProblem.BadRequest($"{count} images sent; at most {limits.MaxImagesPerRequest} per request (Limits:MaxImagesPerRequest)", "too_many_images");
     }
 }

@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Http.HttpResults;
 using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
 using VqaApi.Tasks.Heads;
@@ -50,9 +50,9 @@ public sealed record HeadSummary(string Name, string Task, string Layout, string
 
 public static class HeadEndpoints
 {
-    public static IEndpointRouteBuilder MapHeads(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapHeads(this RouteGroupBuilder v1)
     {
-        var heads = app.MapGroup("/v1/heads").WithTags("Heads");
+        var heads = v1.MapGroup("/heads").WithTags("Heads");
         heads.MapPost("", FitAsync)
             .WithName("FitHead")
             .WithSummary("Fit a head on labelled examples (frozen embeddings, L2-regularised logistic regression or a small MLP)")
@@ -64,39 +64,45 @@ public static class HeadEndpoints
                                 "{\"label\": \"negative\", \"text\": \"I hate it\"}, {\"label\": \"positive\", \"text\": \"C'est génial\"}, " +
                                 "{\"label\": \"negative\", \"text\": \"C'est nul\"}], \"validation_fraction\": 0}")
             .Produces<HeadSummary>(201)
-            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429);
+            .ReadsInputs().RunsEncoder().ProducesProblem(409);
         heads.MapGet("", (HeadService service) => TypedResults.Ok(service.Store.List().Select(h => HeadSummary.Of(h, service.Store.Model)).ToList()))
             .WithName("ListHeads").WithSummary("The heads stored with the served model");
         heads.MapGet("/{name}", (string name, HeadService service) => TypedResults.Ok(HeadSummary.Of(service.Store.Get(name), service.Store.Model)))
             .WithName("GetHead").WithSummary("One head: labels, model, profile, metrics").ProducesProblem(404).ProducesProblem(409);
         heads.MapDelete("/{name}", (string name, HeadService service) => { service.Store.Delete(name); return TypedResults.NoContent(); })
             .WithName("DeleteHead").WithSummary("Delete a head").ProducesProblem(404);
-        return app;
+        return v1;
     }
 
-    private static async Task<IResult> FitAsync(HttpRequest request, HeadService service, ImageInputs imageInputs, IOptions<LimitsOptions> limitsOptions, CancellationToken ct)
+    private static async Task<Created<HeadSummary>> FitAsync([AsParameters] ApiRequest request, HeadService service)
     {
-        var limits = limitsOptions.Value;
-        var body = await RequestBody.ReadJsonOnlyAsync<FitHeadRequest>(request, limits.MaxRequestBodyBytes, ct);
+        var (limits, ct) = (request.Limits, request.Aborted);
+        var body = await RequestBody.ReadJsonOnlyAsync<FitHeadRequest>(request.Http, limits.MaxRequestBodyBytes, ct);
         if (body.Name is null || body.Task is null) throw ApiProblem.BadRequest("'name' and 'task' are required", "missing_field");
         var inputs = body.Examples ?? throw ApiProblem.BadRequest("'examples' is required", "missing_field");
         var examples = new List<HeadExample>(inputs.Count);
-        for (int i = 0; i < inputs.Count; i++)
-            examples.Add(await ToExampleAsync(inputs[i] ?? new HeadExampleInput(), $"examples[{i}]", imageInputs, limits, ct));
-        var head = await service.FitAsync(new FitHeadSpec
+        bool takesImages = body.Task is HeadTasks.Image or HeadTasks.Vqa; // other tasks ignore an image, so it is never fetched
+        for (int i = 0; i < inputs.Count; i++) examples.Add(ToExample(inputs[i] ?? new HeadExampleInput(), $"examples[{i}]", takesImages, limits));
+        var spec = new FitHeadSpec
         {
             Name = body.Name, Task = body.Task, Examples = examples, Hidden = body.Hidden, L2 = body.L2, ValidationFraction = body.ValidationFraction,
             MaxEpochs = body.MaxEpochs, Seed = body.Seed, LabelNames = body.LabelNames, Overwrite = body.Overwrite,
-        }, ct);
+        };
+        // Every refusal that needs no image (name, task, counts, fields, labels, an existing head) before any image is fetched.
+        service.CheckFit(spec);
+        for (int i = 0; i < inputs.Count; i++)
+            if (examples[i].ImageToCome && inputs[i]?.Image is { } image)
+                examples[i] = examples[i] with { Image = await ImageSource.FromJson(image, $"examples[{i}].image").DecodeAsync(request.Images, ct) };
+        var head = await service.FitAsync(spec, ct);
         return TypedResults.Created($"/v1/heads/{head.Name}", HeadSummary.Of(head, service.Store.Model));
     }
 
-    public static async Task<HeadExample> ToExampleAsync(HeadExampleInput input, string field, ImageInputs imageInputs, LimitsOptions limits, CancellationToken ct)
+    /// <summary>An example's fields, its texts checked; an image is named (<see cref="HeadExample.ImageToCome"/>), not yet decoded.</summary>
+    private static HeadExample ToExample(HeadExampleInput input, string field, bool takesImage, LimitsOptions limits)
     {
         var texts = new[] { input.Text, input.Pair?.Premise, input.Pair?.Hypothesis, input.Question }.OfType<string>().ToList();
         TextInputs.Validate(texts, limits, field);
-        var image = input.Image is null ? null : await imageInputs.DecodeAsync(input.Image, field + ".image", ct);
-        return new HeadExample(input.Label, input.Text, input.Pair?.Premise, input.Pair?.Hypothesis, image, input.Question);
+        return new HeadExample(input.Label, input.Text, input.Pair?.Premise, input.Pair?.Hypothesis, null, input.Question) { ImageToCome = takesImage && input.Image is not null };
     }
 }
 

@@ -13,11 +13,11 @@ public static class HealthEndpoints
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("alive")))
-            .WithTags("Health").WithSummary("Liveness: the process answers");
+            .WithName("Liveness").WithTags("Health").WithSummary("Liveness: the process answers");
         app.MapGet("/readyz", Results<Ok<HealthStatus>, ProblemHttpResult> (ServedModel model) => model.Ready
                 ? TypedResults.Ok(new HealthStatus("ready", model.Manifest.Id, model.Encoder.ExecutionProvider))
                 : TypedResults.Problem("the encoder is still warming up", statusCode: 503, title: "Not ready"))
-            .WithTags("Health").WithSummary("Readiness: the model is loaded and warmed up");
+            .WithName("Readiness").WithTags("Health").WithSummary("Readiness: the model is loaded and warmed up");
         return app;
     }
 }

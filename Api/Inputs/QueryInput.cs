@@ -17,34 +17,47 @@ public sealed class FormFields(List<FormPart> parts)
                                           ?? parts.FirstOrDefault(p => p.FileName is not null);
 }
 
-/// <summary>A request body (JSON or form) whose query is one image or one text.</summary>
-public sealed class QueryInput<T>(T body, DecodedImage? image, string? text)
+/// <summary>
+/// A request body (JSON or form) whose query is one image or one text. The image is named but not yet fetched or decoded,
+/// so the endpoint can refuse what needs no image first.
+/// </summary>
+public sealed class QueryInput<T>(T body, ImageSource? image, string? text)
 {
     public T Body { get; } = body;
-    public DecodedImage? Image { get; } = image;
+    public ImageSource? Image { get; } = image;
     public string? Text { get; } = text;
 
-    public async Task<float[]> EmbedAsync(EmbeddingService embeddings, CancellationToken ct) =>
-        Image is not null ? (await embeddings.ImageAsync(Image, ct)).Embedding : (await embeddings.TextsAsync([Text!], ct)).Vectors[0];
+    /// <summary>Fetches and decodes the image, if the request has one.</summary>
+    public async Task<DecodedImage?> DecodeImageAsync(ImageInputs imageInputs, CancellationToken ct) =>
+        Image is null ? null : await Image.DecodeAsync(imageInputs, ct);
+
+    /// <summary>The query's embedding: the image (fetched and decoded now) or the text.</summary>
+    public async Task<float[]> EmbedAsync(EmbeddingService embeddings, ImageInputs imageInputs, CancellationToken ct) =>
+        Image is not null
+            ? (await embeddings.ImageAsync(await Image.DecodeAsync(imageInputs, ct), ct)).Embedding
+            : (await embeddings.TextsAsync([Text!], ct)).Vectors[0];
 }
 
 public static class QueryInput
 {
-    public static async Task<QueryInput<T>> ReadAsync<T>(HttpRequest request, ImageInputs imageInputs, LimitsOptions limits, CancellationToken ct,
+    /// <summary>
+    /// Reads the body (JSON or multipart) and checks the query's shape and text; the image is left unfetched and undecoded.
+    /// </summary>
+    public static async Task<QueryInput<T>> ReadAsync<T>(HttpRequest request, LimitsOptions limits, CancellationToken ct,
         Func<T, (ImageInput? Image, string? Text)> select, Func<FormFields, T> fromForm, bool requireQuery = true)
     {
         T body;
-        DecodedImage? image = null;
+        ImageSource? image = null;
         if (RequestBody.IsJson(request))
         {
             body = await RequestBody.ReadJsonAsync<T>(request, limits.MaxRequestBodyBytes, ct);
-            if (select(body).Image is { } input) image = await imageInputs.DecodeAsync(input, "image", ct);
+            if (select(body).Image is { } input) image = ImageSource.FromJson(input, "image");
         }
         else if (RequestBody.IsMultipart(request))
         {
             var fields = new FormFields(await RequestBody.ReadMultipartAsync(request, limits.MaxRequestBodyBytes, 10_000, ct));
             body = fromForm(fields);
-            if (fields.File("image") is { } file) image = imageInputs.Decode(file.Data, "image");
+            if (fields.File("image") is { } file) image = ImageSource.FromUpload(file.Data, "image");
         }
         else throw RequestBody.NotJsonOrForm(request);
 

@@ -29,13 +29,13 @@ public sealed record ModelInfo(
 
 public static class ModelEndpoints
 {
-    public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapModels(this RouteGroupBuilder v1)
     {
-        app.MapGet("/v1/models", (ServedModel model) => TypedResults.Ok(new[] { Describe(model) }))
+        v1.MapGet("/models", (ServedModel model) => TypedResults.Ok(new[] { Describe(model) }))
             .WithName("ListModels")
             .WithTags("Models")
             .WithSummary("The served model: architecture, render profile, temperature, execution provider");
-        return app;
+        return v1;
     }
 
     public static ModelInfo Describe(ServedModel model)

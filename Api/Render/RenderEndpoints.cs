@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using System.Text.Json;
-using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Http.HttpResults;
 using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
 using VqaApi.Rendering;
@@ -48,9 +48,9 @@ public sealed record RenderResponse(string Profile, string Layout, int Size, Ren
 
 public static class RenderEndpoints
 {
-    public static IEndpointRouteBuilder MapRender(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapRender(this RouteGroupBuilder v1)
     {
-        app.MapPost("/v1/render", RenderAsync)
+        v1.MapPost("/render", RenderAsync)
             .WithName("Render")
             .WithTags("Rendering")
             .WithSummary("The exact canvas the encoder sees, as PNG, with the render report")
@@ -62,25 +62,24 @@ public static class RenderEndpoints
                 "{\"profile\": \"shaped\", \"pair\": {\"first\": \"A man is playing a guitar.\", \"second\": \"رجل يعزف على الغيتار\"}}")
             .Produces(200, contentType: "image/png")
             .Produces<RenderResponse>(200, "application/json")
-            .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422)
+            .ReadsInputs()
             .DisableAntiforgery();
-        return app;
+        return v1;
     }
 
-    private static async Task<IResult> RenderAsync(HttpRequest request, HttpResponse response, ServedModel model,
-        ImageInputs imageInputs, IOptions<LimitsOptions> limitsOptions, CancellationToken ct)
+    private static async Task<Results<FileContentHttpResult, Ok<RenderResponse>>> RenderAsync([AsParameters] ApiRequest request, HttpResponse response, ServedModel model)
     {
-        var limits = limitsOptions.Value;
+        var (limits, ct) = (request.Limits, request.Aborted);
         RenderRequest body;
-        DecodedImage? image = null;
-        if (RequestBody.IsJson(request))
+        ImageSource? image = null;
+        if (RequestBody.IsJson(request.Http))
         {
-            body = await RequestBody.ReadJsonAsync<RenderRequest>(request, limits.MaxRequestBodyBytes, ct);
-            if (body.Image is not null) image = await imageInputs.DecodeAsync(body.Image, "image", ct);
+            body = await RequestBody.ReadJsonAsync<RenderRequest>(request.Http, limits.MaxRequestBodyBytes, ct);
+            if (body.Image is not null) image = ImageSource.FromJson(body.Image, "image");
         }
-        else if (RequestBody.IsMultipart(request))
+        else if (RequestBody.IsMultipart(request.Http))
         {
-            var parts = await RequestBody.ReadMultipartAsync(request, limits.MaxRequestBodyBytes, 8, ct);
+            var parts = await RequestBody.ReadMultipartAsync(request.Http, limits.MaxRequestBodyBytes, 8, ct);
             string? Field(string name) => parts.FirstOrDefault(p => p.Name == name && p.FileName is null) is { } part ? RequestBody.DecodeUtf8(part.Data, name) : null;
             var first = Field("first");
             var second = Field("second");
@@ -90,39 +89,38 @@ public static class RenderEndpoints
                 Pair = first is null && second is null ? null : new SentencePair { First = first, Second = second },
             };
             var file = parts.FirstOrDefault(p => p.FileName is not null || p.Name == "image");
-            if (file is not null) image = imageInputs.Decode(file.Data, "image");
+            if (file is not null) image = ImageSource.FromUpload(file.Data, "image");
         }
-        else throw RequestBody.NotJsonOrForm(request);
+        else throw RequestBody.NotJsonOrForm(request.Http);
 
+        // Which layout, and every refusal that needs no image, before the image is fetched or decoded.
         var canvases = CanvasesFor(body.Profile, model);
         int chosen = (body.Text is null ? 0 : 1) + (body.Pair is null ? 0 : 1) + (body.Question is null && image is null ? 0 : 1);
         if (chosen == 0) throw ApiProblem.BadRequest("send a 'text', a 'pair', a 'question' with an 'image', or an 'image' to render", "empty_request");
         if (chosen > 1) throw ApiProblem.BadRequest("send one of 'text', 'pair', or 'question' + 'image' per request", "ambiguous_input");
+        if (body.Text is { } t) TextInputs.Validate([t], limits, "text");
+        if (body.Pair is { } p)
+        {
+            if (p.First is null || p.Second is null) throw ApiProblem.BadRequest("'pair' needs both 'first' and 'second'", "incomplete_pair");
+            TextInputs.Validate([p.First, p.Second], limits, "pair");
+        }
+        if (body.Question is { } q)
+        {
+            if (image is null) throw ApiProblem.BadRequest("'question' needs an 'image' for the VQA layout", "missing_image");
+            TextInputs.Validate([q], limits, "question");
+        }
 
         var canvas = new float[canvases.Length];
         RenderReport? report;
         try
         {
-            if (body.Text is { } text)
-            {
-                TextInputs.Validate([text], limits, "text");
-                report = canvases.RenderText(text, canvas);
-            }
-            else if (body.Pair is { } pair)
-            {
-                if (pair.First is null || pair.Second is null) throw ApiProblem.BadRequest("'pair' needs both 'first' and 'second'", "incomplete_pair");
-                TextInputs.Validate([pair.First, pair.Second], limits, "pair");
-                report = canvases.RenderPair(pair.First, pair.Second, canvas);
-            }
-            else if (body.Question is { } question)
-            {
-                if (image is null) throw ApiProblem.BadRequest("'question' needs an 'image' for the VQA layout", "missing_image");
-                TextInputs.Validate([question], limits, "question");
-                report = canvases.RenderVqa(question, image, canvas);
-            }
+            canvases.RequireLayout(body.Pair is not null ? "pair" : body.Question is not null ? "vqa" : "text");
+            if (body.Text is { } text) report = canvases.RenderText(text, canvas);
+            else if (body.Pair is { } pair) report = canvases.RenderPair(pair.First!, pair.Second!, canvas);
+            else if (body.Question is { } question) report = canvases.RenderVqa(question, await image!.DecodeAsync(request.Images, ct), canvas);
             else
             {
-                canvases.RenderImage(image!, canvas);
+                canvases.RenderImage(await image!.DecodeAsync(request.Images, ct), canvas);
                 report = null;
             }
         }
@@ -133,7 +131,7 @@ public static class RenderEndpoints
 
         var png = CanvasPng.Encode(canvas, canvases.Size, canvases.Size);
         var layout = report?.Layout ?? "image";
-        if (request.Headers.Accept.Any(a => a?.Contains("application/json", StringComparison.OrdinalIgnoreCase) == true))
+        if (request.Http.Headers.Accept.Any(a => a?.Contains("application/json", StringComparison.OrdinalIgnoreCase) == true))
             return TypedResults.Ok(new RenderResponse(canvases.ProfileName, layout, canvases.Size, report, Convert.ToBase64String(png)));
         response.Headers["X-Render-Profile"] = canvases.ProfileName;
         response.Headers["X-Model"] = model.Manifest.Id;

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
@@ -37,9 +38,9 @@ public sealed record VqaResponse(
 
 public static class VqaEndpoints
 {
-    public static IEndpointRouteBuilder MapVqa(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapVqa(this RouteGroupBuilder v1)
     {
-        app.MapPost("/v1/vqa", AnswerAsync)
+        v1.MapPost("/vqa", AnswerAsync)
             .WithName("Vqa")
             .WithTags("VQA")
             .WithSummary("Answer a question about an image, in any language")
@@ -49,40 +50,54 @@ public static class VqaEndpoints
             .AcceptsJsonOrForm<VqaRequest, VqaForm>("An image and a question.",
                 "{\"image\": {\"url\": \"https://example.org/scene.png\"}, \"question\": \"¿Cuántos círculos rojos hay?\", \"candidate_answers\": [\"uno\", \"dos\", \"tres\"]}")
             .Produces<VqaResponse>()
-            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(504)
+            .ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409)
             .DisableAntiforgery();
-        return app;
+        return v1;
     }
 
-    private static async Task<IResult> AnswerAsync(HttpRequest request, HeadService heads, EmbeddingService embeddings, ZeroShotClassifier zeroShot,
-        ImageInputs imageInputs, IOptions<LimitsOptions> limitsOptions, IOptions<TaskLimits> taskOptions, CancellationToken ct)
+    private static async Task<Ok<VqaResponse>> AnswerAsync([AsParameters] ApiRequest request, HeadService heads, ZeroShotClassifier zeroShot,
+        IOptions<TaskLimits> taskOptions)
     {
-        var limits = limitsOptions.Value;
-        var input = await QueryInput.ReadAsync<VqaRequest>(request, imageInputs, limits, ct, r => (r.Image, null), form => new VqaRequest
+        var (limits, ct) = (request.Limits, request.Aborted);
+        var input = await QueryInput.ReadAsync<VqaRequest>(request.Http, limits, ct, r => (r.Image, null), form => new VqaRequest
         {
             Question = form.Text("question"),
             Head = form.Text("head"),
             TopK = int.TryParse(form.Text("top_k") ?? form.Text("topK"), out var k) ? k : null,
             CandidateAnswers = form.Texts("candidate_answers").Concat(form.Texts("candidateAnswers")).ToList() is { Count: > 0 } answers ? answers : null,
         }, requireQuery: false);
+        // Everything that needs no image is decided here, before the image is fetched or decoded.
         var body = input.Body;
         var image = input.Image ?? throw ApiProblem.BadRequest("'image' is required", "missing_image");
         if (body.Question is null) throw ApiProblem.BadRequest("'question' is required", "missing_question");
         TextInputs.Validate([body.Question], limits, "question");
-        if (body.TopK is < 1) throw ApiProblem.BadRequest("top_k must be at least 1", "bad_top_k");
-        var model = embeddings.Model.Manifest.Id;
+        TopK.Resolve(body.TopK, 1);
+        var model = request.Embeddings.Model.Manifest.Id;
 
         if (body.CandidateAnswers is { } candidates)
         {
-            var answers = Labels.Validate(candidates, "candidate_answers", new TaskLimits { MaxLabels = taskOptions.Value.MaxCandidateAnswers, MaxLabelCharacters = taskOptions.Value.MaxLabelCharacters }, limits);
-            var query = (await embeddings.ImageAsync(image, ct)).Embedding;
+            var tasks = taskOptions.Value;
+            var answers = Labels.Validate(candidates, "candidate_answers", new TaskLimits { MaxLabels = tasks.MaxCandidateAnswers, MaxLabelCharacters = tasks.MaxLabelCharacters }, limits);
+            int topK = TopK.Resolve(body.TopK, answers.Count);
+            var query = (await request.Embeddings.ImageAsync(await image.DecodeAsync(request.Images, ct), ct)).Embedding;
             var statements = answers.Select(a => $"{body.Question} {a}").ToList(); // "question answer", drawn as one text
-            var ranked = await zeroShot.ClassifyStatementsAsync(query, answers, statements, body.TopK ?? answers.Count, ct);
+            var ranked = await zeroShot.ClassifyStatementsAsync(query, answers, statements, topK, ct);
             return TypedResults.Ok(new VqaResponse(model, "zero-shot", null, ranked.Labels));
         }
 
+        var head = ChooseHead(body.Head, heads);
+        int top = TopK.Resolve(body.TopK, head.Labels.Count);
+        request.Embeddings.Model.Canvases.RequireLayout("vqa");
+        var decoded = await image.DecodeAsync(request.Images, ct);
+        var scores = await heads.ClassifyAsync(head, new HeadExample(null, Image: decoded, Question: body.Question), top, ct);
+        return TypedResults.Ok(new VqaResponse(model, "head", head.Name, scores));
+    }
+
+    /// <summary>The named head, or the model's only VQA head; refused when there is none, several, or it is not a VQA head.</summary>
+    private static Head ChooseHead(string? name, HeadService heads)
+    {
         Head head;
-        if (body.Head is { } name) head = heads.Store.Get(name);
+        if (name is not null) head = heads.Store.Get(name);
         else
         {
             var vqaHeads = heads.Store.List().Where(h => h.Task == HeadTasks.Vqa && h.Model == heads.Store.Model).ToList();
@@ -94,7 +109,6 @@ public static class VqaEndpoints
             };
         }
         if (head.Task != HeadTasks.Vqa) throw ApiProblem.BadRequest($"head '{head.Name}' classifies {head.Task} inputs, not questions about images", "wrong_head_task");
-        var scores = await heads.ClassifyAsync(head, new HeadExample(null, Image: image, Question: body.Question), body.TopK ?? head.Labels.Count, ct);
-        return TypedResults.Ok(new VqaResponse(model, "head", head.Name, scores));
+        return head;
     }
 }

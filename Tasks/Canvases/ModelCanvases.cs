@@ -65,6 +65,13 @@ public sealed class ModelCanvases
 
     public void RenderImage(DecodedImage image, Span<float> destination) => ImagePreprocessor.ToCanvas(image, Size, destination);
 
+    /// <summary>Throws <see cref="LayoutNotSupportedException"/> unless this profile draws the layout ("text", "pair" or "vqa"):
+    /// checked before the inputs of a request are fetched or decoded.</summary>
+    public void RequireLayout(string layout)
+    {
+        if (layout != "text") Shaped(layout);
+    }
+
     private ShapedRenderer Shaped(string layout) => _shaped ?? throw new LayoutNotSupportedException(
         $"the official unifont profile draws single texts only; the '{layout}' layout needs a shaped profile (profile: \"shaped\")");
 }

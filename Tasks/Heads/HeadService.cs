@@ -6,7 +6,14 @@ using VqaApi.Tasks.ZeroShot;
 namespace VqaApi.Tasks.Heads;
 
 /// <summary>One labelled example, or one input to classify: the fields its task needs.</summary>
-public sealed record HeadExample(string? Label, string? Text = null, string? First = null, string? Second = null, DecodedImage? Image = null, string? Question = null);
+public sealed record HeadExample(string? Label, string? Text = null, string? First = null, string? Second = null, DecodedImage? Image = null, string? Question = null)
+{
+    /// <summary>The example names an image that is not decoded yet: <see cref="HeadService.CheckFit"/> counts it as present, so a
+    /// request can be refused before its images are fetched; <see cref="HeadService.FitAsync"/> needs the decoded image.</summary>
+    public bool ImageToCome { get; init; }
+
+    internal bool HasImage => Image is not null || ImageToCome;
+}
 
 public sealed record FitHeadSpec
 {
@@ -34,7 +41,11 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
 
     public HeadStore Store => store;
 
-    public async Task<Head> FitAsync(FitHeadSpec spec, CancellationToken ct)
+    /// <summary>
+    /// Every refusal of a fit that needs no embedding: name, task, counts, options, each example's fields, labels, an existing
+    /// head. Cheap, so callers run it before they fetch or decode the examples' images.
+    /// </summary>
+    public IReadOnlyList<string> CheckFit(FitHeadSpec spec)
     {
         var o = options.Value;
         HeadStore.ValidateName(spec.Name);
@@ -46,12 +57,22 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
         if (spec.L2 is < 0 or > 100 || double.IsNaN(spec.L2)) throw new HeadException(HeadErrorKind.Invalid, "l2 must be between 0 and 100");
         if (spec.ValidationFraction is < 0 or > 0.9) throw new HeadException(HeadErrorKind.Invalid, "validation_fraction must be between 0 and 0.9");
         if (spec.MaxEpochs is < 1) throw new HeadException(HeadErrorKind.Invalid, "max_epochs must be at least 1");
+        if (spec.Task is HeadTasks.Pair or HeadTasks.Vqa) embeddings.Model.Canvases.RequireLayout(spec.Task); // the unifont profile draws single texts only
         for (int i = 0; i < spec.Examples.Count; i++) CheckInput(spec.Task, spec.Examples[i], $"examples[{i}]", requireLabel: true);
         var labels = spec.Examples.Select(e => e.Label!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (labels.Count < 2) throw new HeadException(HeadErrorKind.Invalid, "the examples have only one label; a head needs at least 2 classes");
         if (labels.Count > o.MaxClasses) throw new HeadException(HeadErrorKind.Invalid, $"{labels.Count:N0} classes; at most {o.MaxClasses:N0} (Heads:MaxClasses)");
         if (!spec.Overwrite && store.Exists(spec.Name))
             throw new HeadException(HeadErrorKind.Conflict, $"head '{spec.Name}' already exists; delete it first or fit with overwrite");
+        return labels;
+    }
+
+    public async Task<Head> FitAsync(FitHeadSpec spec, CancellationToken ct)
+    {
+        var o = options.Value;
+        var labels = CheckFit(spec);
+        if (spec.Examples.Any(e => e.Image is null && e.ImageToCome))
+            throw new ArgumentException("every example's image must be decoded before the fit", nameof(spec));
 
         if (!await _fitting.WaitAsync(0, ct)) throw new HeadException(HeadErrorKind.Busy, "another head is being fitted; retry when it is done");
         try
@@ -100,8 +121,8 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
         {
             HeadTasks.Text => e.Text is { Length: > 0 },
             HeadTasks.Pair => e.First is { Length: > 0 } && e.Second is { Length: > 0 },
-            HeadTasks.Image => e.Image is not null,
-            HeadTasks.Vqa => e.Image is not null && e.Question is { Length: > 0 },
+            HeadTasks.Image => e.HasImage,
+            HeadTasks.Vqa => e.HasImage && e.Question is { Length: > 0 },
             _ => false,
         };
         if (!ok)

@@ -19,6 +19,7 @@ public sealed class LocalImageServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         _app = builder.Build();
+        _app.Use(async (context, next) => { Interlocked.Increment(ref _hits); await next(context); });
         var png = TestImages.Png(20, 20);
         _app.MapGet("/cat.png", () => Results.Bytes(png, "image/png"));
         _app.MapGet("/page.html", () => Results.Content("<html></html>", "text/html"));
@@ -31,7 +32,9 @@ public sealed class LocalImageServer : IAsyncDisposable
         BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     }
 
-    private int _flakyHits, _brokenHits;
+    private int _flakyHits, _brokenHits, _hits;
+    /// <summary>Every request this server has answered, on any path.</summary>
+    public int Hits => _hits;
     public int FlakyHits => _flakyHits;
     public int BrokenHits => _brokenHits;
 

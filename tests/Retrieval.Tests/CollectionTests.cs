@@ -21,6 +21,29 @@ public sealed class CollectionTests : IDisposable
 
     private static JsonElement Meta(string json) => JsonDocument.Parse(json).RootElement.Clone();
 
+    private int ImageFiles(string name) =>
+        Directory.Exists(Path.Combine(_tmp.File(name), Collection.ImageFolder)) ? Directory.GetFileSystemEntries(Path.Combine(_tmp.File(name), Collection.ImageFolder)).Length : 0;
+
+    [Fact]
+    public void A_refused_write_stores_no_image()
+    {
+        using var c = New(options: new CollectionOptions { SnapshotEveryRecords = 1000, MaxMetadataBytes = 32 });
+        byte[] Image(int seed) => Enumerable.Range(0, 100).Select(i => (byte)(i * seed)).ToArray();
+        // The second item is refused (metadata over the limit in UTF-8 bytes, though under it in characters); the first item's image is not kept.
+        var tooBig = Meta("{\"n\": \"" + new string('é', 20) + "\"}");
+        var e = Assert.Throws<CollectionException>(() => c.Upsert([new NewItem("a", null, Image(1), null, V(1, 0, 0, 0)), new NewItem("b", null, Image(2), tooBig, V(0, 1, 0, 0))], upsert: false));
+        Assert.Contains("metadata is larger", e.Message);
+        Assert.Equal(0, ImageFiles("c"));
+        Assert.Throws<CollectionException>(() => c.Upsert([new NewItem("a", null, Image(1), Meta("[1]"), V(1, 0, 0, 0))], upsert: false));
+        Assert.Equal(0, ImageFiles("c"));
+
+        c.Upsert([new NewItem("a", null, Image(1), null, V(1, 0, 0, 0))], upsert: false);
+        Assert.Equal(1, ImageFiles("c"));
+        // An existing id without upsert: refused, and the new image is not kept.
+        Assert.Throws<CollectionException>(() => c.Upsert([new NewItem("b", null, Image(3), null, V(0, 1, 0, 0)), new NewItem("a", null, Image(4), null, V(1, 0, 0, 0))], upsert: false));
+        Assert.Equal(1, ImageFiles("c"));
+    }
+
     [Fact]
     public void Items_survive_reopening_and_search_finds_the_nearest()
     {
@@ -371,6 +394,36 @@ public sealed class CollectionDiskFullTests : IDisposable
         using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(file, args) { RedirectStandardError = true })!;
         p.WaitForExit();
         if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed: {p.StandardError.ReadToEnd()}");
+    }
+
+    [Theory]
+    [InlineData(1, 1500, 64)]
+    [InlineData(3, 100, 256)] // small images, large log records: the log fills the disk as often as the images
+    [InlineData(4, 3000, 16)]
+    public void A_write_that_does_not_fit_keeps_no_image_files(int perWrite, int imageBytes, int dimensions)
+    {
+        var dir = Path.Combine(_mount, "i");
+        int stored = 0;
+        using var c = Collection.Create(dir, new CollectionInfo("i", "m", "p", dimensions, DateTimeOffset.UtcNow), new CollectionOptions { SnapshotEveryRecords = 1_000_000 });
+        var vector = Enumerable.Repeat(1f / MathF.Sqrt(dimensions), dimensions).ToArray();
+        var random = new Random(3);
+        CollectionException? full = null;
+        for (int i = 0; i < 100_000 && full is null; i++)
+        {
+            // Each item with its own image: the disk fills in the image store or in the log.
+            var items = Enumerable.Range(0, perWrite).Select(k =>
+            {
+                var image = new byte[imageBytes];
+                random.NextBytes(image);
+                return new NewItem($"id{i * perWrite + k}", null, image, null, vector);
+            }).ToList();
+            try { c.Upsert(items, upsert: false); stored += perWrite; }
+            catch (CollectionException e) { full = e; }
+        }
+        Assert.Equal(CollectionErrorKind.InsufficientStorage, full?.Kind);
+        var files = Directory.GetFiles(Path.Combine(dir, Collection.ImageFolder));
+        Assert.Equal(stored, c.Count);
+        Assert.Equal(c.All().Select(item => item.ImageSha256!).Order(StringComparer.Ordinal), files.Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Theory]
