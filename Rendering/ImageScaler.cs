@@ -16,8 +16,8 @@ public enum PixelOrder { Rgba, Bgra }
 /// width runs them. The VQA layout draws its image with it, in the API and in the training data generator alike.
 /// </summary>
 /// <remarks>
-/// Our own code rather than Skia's image drawing: Skia's scaled draw cost about 450 µs for a 224 px scene into a
-/// 180 px square here (more than the rest of a VQA canvas), and its float pipeline is free to differ between CPUs.
+/// Our own code rather than Skia's image drawing: Skia's scaled draw cost more than the rest of a VQA canvas (the generator
+/// benchmark prints both side by side; figures in docs/generator.md), and its float pipeline is free to differ between CPUs.
 /// </remarks>
 public static class ImageScaler
 {

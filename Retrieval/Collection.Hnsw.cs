@@ -132,9 +132,9 @@ public sealed partial class Collection
     /// <summary>
     /// Runs seconds of blocking background work (a snapshot, an HNSW step) on a thread of its own instead of a thread-pool
     /// thread. The pool starts with one thread per core: on the 2-core build machine a snapshot and an HNSW step on pool
-    /// threads left it none, and until it grew (about once per 0.5 s) requests and every search that splits over cores
-    /// (Parallel.For in the exact index, from 50,000 items) waited: the ingest benchmark saw 0.8-2 s stalls of searches and,
-    /// behind the read lock such a search holds, of writes.
+    /// threads left it none, and until it grew requests and every search that splits over cores (Parallel.For in the exact
+    /// index) waited, and writes behind the read lock such a search holds: the stalls the ingest benchmark showed are in
+    /// docs/benchmarks.md, "Ingest while searching".
     /// </summary>
     private static Task<T> OffThePool<T>(Func<T> work) =>
         Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);

@@ -33,9 +33,8 @@ public sealed partial class Collection
             {
                 // Key by key while the backlog is a small part of the collection (the usual case, the last few writes), one
                 // scan of the exact index with a membership test when it is larger (an index being built or catching up: the
-                // scan reads memory in order, skips non-members with one lookup and splits over cores). The vector benchmark's
-                // backlog table puts the crossover at 2-13% of the items on 2 cores; at 1M items and 256 pending, by key is
-                // 64x faster (p50 0.023 vs 1.5 ms, p99 0.07 vs 2.2 ms).
+                // scan reads memory in order, skips non-members with one lookup and splits over cores). The threshold comes
+                // from the vector benchmark's backlog table (docs/benchmarks.md, "Exact scoring of the HNSW backlog").
                 hits.AddRange(_hnswBacklog.Count * 32 < _byKey.Count
                     ? _index.SearchAmong(query, k, _hnswBacklog.Select(p => p.Key), pass, minScore)
                     : _index.Search(query, k, key => _hnswBacklog.ContainsKey(key) && (pass is null || pass(key)), minScore));

@@ -39,15 +39,14 @@ public sealed class CollectionOptions
     [Range(0, 86_400)] public int HnswShutdownWaitSeconds { get; set; } = 30;
     /// <summary>A filtered search of a collection with an HNSW index scores every passing item exactly, instead of searching the
     /// graph, when fewer than this many items are expected to pass (estimated from a sample of 512 items; 0: always the graph).
-    /// Measured with the filters benchmark at 100k items (768-d, 2 cores; `-- filters --exact-below 0`, and 1000000000): the graph search, which tests the filter during its
-    /// traversal, took 6, 16, 78 and 244 ms p50 at pass rates 1/2, 1/10, 1/100 and 1/1,000; the exact scan took 15, 5.5, 4.2
-    /// and 3.8 ms. They cross at about 22,000 passing items at 100k, and by the same fits about 40,000 at 1M.</summary>
+    /// The default sits where the two cross in the filters benchmark (<c>-- filters</c>; figures in docs/benchmarks.md,
+    /// "Filtered search").</summary>
     [Range(0, int.MaxValue)] public int HnswFilterExactBelow { get; set; } = 25_000;
 
     public const int HnswAutoSmall = 128, HnswAutoLarge = 256, HnswAutoLargeFrom = 200_000;
 
     /// <summary>The search expansion a query for <paramref name="topK"/> results in a collection of <paramref name="items"/> gets.
-    /// Measured at 1M rank-32 vectors (docs/benchmarks.md): 128 gives recall@10 0.91, 192 gives 0.95, 256 gives 0.97.</summary>
+    /// The two values come from the recall measured by the vector benchmark (docs/benchmarks.md, "What the figures say").</summary>
     public int HnswExpansionFor(int topK, int items) =>
         HnswExpansionSearch > 0 ? HnswExpansionSearch : Math.Max(items < HnswAutoLargeFrom ? HnswAutoSmall : HnswAutoLarge, 2 * topK);
 }
