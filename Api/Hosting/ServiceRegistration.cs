@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
-using VqaApi.Api.Health;
 using VqaApi.Tasks.Embeddings;
 using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Heads;
