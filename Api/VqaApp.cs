@@ -7,6 +7,7 @@ using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
 using VqaApi.Api.Models;
 using VqaApi.Api.Render;
+using VqaApi.Api.Security;
 using VqaApi.Api.Vqa;
 
 namespace VqaApi.Api;
@@ -27,13 +28,16 @@ public static class VqaApp
         configure?.Invoke(builder);
         builder.AddVqaApi();
         builder.AddInputs();
+        builder.AddApiKeys();
 
         var app = builder.Build();
         app.MapVqaApi();
+        app.UseApiKeys();
         app.MapHealth();
 
         // The versioned API: one group, its shared problem responses in EndpointConventions; a sub-group per feature.
-        var v1 = app.MapV1();
+        // Every /v1 call needs the read scope; endpoints that change data ask for write or admin (Api/Security/ApiScopes.cs).
+        var v1 = app.MapV1().RequireScope(ApiScopes.Read);
         v1.MapModels();
         v1.MapEmbed();
         v1.MapRender();

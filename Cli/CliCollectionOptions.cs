@@ -13,20 +13,7 @@ public static class CliCollectionOptions
 {
     public static CollectionOptions Load(string folder, string? root = null, int? hnswThreshold = null)
     {
-        string environment = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? "Production";
-        IConfiguration configuration;
-        try
-        {
-            configuration = new ConfigurationBuilder()
-                .SetBasePath(Path.GetFullPath(folder))
-                .AddJsonFile("appsettings.json", optional: true)
-                .AddJsonFile($"appsettings.{environment}.json", optional: true)
-                .AddEnvironmentVariables()
-                .Build();
-        }
-        catch (InvalidDataException e) { throw new ArgumentException($"the configuration in {Path.GetFullPath(folder)} cannot be read: {e.Message}", e); }
-        catch (FormatException e) { throw new ArgumentException($"the configuration in {Path.GetFullPath(folder)} cannot be read: {e.Message}", e); }
-
+        var configuration = CliConfiguration.Build(folder);
         var options = new CollectionOptions();
         try { configuration.GetSection(CollectionOptions.Section).Bind(options); }
         catch (InvalidOperationException e) { throw new ArgumentException($"configuration section '{CollectionOptions.Section}': {e.Message}", e); }
@@ -35,5 +22,26 @@ public static class CliCollectionOptions
         var result = new DataAnnotationValidateOptions<CollectionOptions>(null).Validate(null, options);
         if (result.Failed) throw new ArgumentException($"configuration section '{CollectionOptions.Section}': {result.FailureMessage}");
         return options;
+    }
+}
+
+/// <summary>The service's configuration sources, read by the CLI verbs from the working folder: appsettings.json,
+/// appsettings.{Environment}.json, then environment variables (<c>Section__Key</c>).</summary>
+public static class CliConfiguration
+{
+    public static IConfiguration Build(string folder)
+    {
+        string environment = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? "Production";
+        try
+        {
+            return new ConfigurationBuilder()
+                .SetBasePath(Path.GetFullPath(folder))
+                .AddJsonFile("appsettings.json", optional: true)
+                .AddJsonFile($"appsettings.{environment}.json", optional: true)
+                .AddEnvironmentVariables()
+                .Build();
+        }
+        catch (InvalidDataException e) { throw new ArgumentException($"the configuration in {Path.GetFullPath(folder)} cannot be read: {e.Message}", e); }
+        catch (FormatException e) { throw new ArgumentException($"the configuration in {Path.GetFullPath(folder)} cannot be read: {e.Message}", e); }
     }
 }

@@ -25,6 +25,7 @@ public static class CommandLine
         root.Subcommands.Add(CollectionCommands.Index(Guarded));
         root.Subcommands.Add(CollectionCommands.Reembed(Guarded));
         root.Subcommands.Add(VqaApi.Cli.Eval.EvalCommand.Create());
+        root.Subcommands.Add(KeyCommands.Create(Guarded));
         var generate = new Command("generate", "The training data generator (the same verbs as the stand-alone vqa-generate): stream, shard, preview, parallel-export");
         foreach (var verb in VqaApi.Generation.GeneratorCommands.All(Guarded)) generate.Subcommands.Add(verb);
         root.Subcommands.Add(generate);
@@ -44,7 +45,7 @@ public static class CommandLine
     {
         try { return action(); }
         catch (Exception e) when (e is CheckpointFormatException or ModelDirectoryException or ImageDecodeException or HeadException or LayoutNotSupportedException or System.Text.Json.JsonException or CollectionException
-                                      or IOException or UnauthorizedAccessException or ArgumentException or FormatException)
+                                      or IOException or UnauthorizedAccessException or ArgumentException or FormatException or VqaApi.Api.Security.ApiKeyStoreException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -67,6 +67,7 @@ public static class TrainedHeads
             Model = HeadStore.ModelKey(model.Manifest),
             RenderProfile = profile,
             Weights = HeadWeightsFile.From(weights),
+            ReadOnly = true, // ships with the model: the API serves it but neither overwrites nor deletes it
             Metrics = new HeadMetrics(
                 TrainAccuracy: double.IsNaN(Metric("train_accuracy")) ? 0 : Metric("train_accuracy"),
                 ValidationAccuracy: double.IsNaN(heldOut) ? null : heldOut,

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
+using VqaApi.Api.Security;
 using VqaApi.Tasks.Embeddings;
 using VqaApi.Retrieval;
 using VqaApi.Tasks.Serving;
@@ -71,17 +72,17 @@ public static class CollectionEndpoints
                 var summary = CollectionSummary.Of(collection, e);
                 return created ? TypedResults.Created($"/v1/collections/{name}", summary) : TypedResults.Ok(summary);
             })
-            .WithName("CreateCollection").WithSummary("Create a collection for the served model (idempotent)")
+            .WithName("CreateCollection").WithSummary("Create a collection for the served model (idempotent)").RequireScope(ApiScopes.Admin)
             .ProducesProblem(409).ProducesProblem(507);
         group.MapGet("", (CollectionStore store, EmbeddingService e) => TypedResults.Ok(store.List().Select(c => CollectionSummary.Of(c, e)).ToList()))
             .WithName("ListCollections").WithSummary("All collections");
         group.MapGet("/{name}", (string name, CollectionStore store, EmbeddingService e) => TypedResults.Ok(CollectionSummary.Of(store.Get(name), e)))
             .WithName("GetCollection").WithSummary("One collection").ProducesProblem(404);
         group.MapDelete("/{name}", (string name, CollectionStore store) => { store.Delete(name); return TypedResults.NoContent(); })
-            .WithName("DeleteCollection").WithSummary("Delete a collection and everything in it").ProducesProblem(404);
+            .WithName("DeleteCollection").WithSummary("Delete a collection and everything in it").RequireScope(ApiScopes.Admin).ProducesProblem(404);
 
         group.MapPost("/{name}/items", AddAsync)
-            .WithName("AddItems").WithSummary("Add items (texts, images or embeddings with metadata); durable when acknowledged")
+            .WithName("AddItems").WithSummary("Add items (texts, images or embeddings with metadata); durable when acknowledged").RequireScope(ApiScopes.Write)
             .Accepts<AddItemsRequest>("application/json")
             .WithOpenApiExample("{\"items\": [{\"id\": \"doc-1\", \"text\": \"Ein roter Kreis\", \"metadata\": {\"lang\": \"de\", \"year\": 2024}}, " +
                                 "{\"id\": \"doc-2\", \"text\": \"a blue square\", \"metadata\": {\"lang\": \"en\", \"year\": 2021}}]}")
@@ -105,7 +106,7 @@ public static class CollectionEndpoints
             .WithName("GetItem").WithSummary("One item (?embedding=true to include its vector)").ProducesProblem(404);
         group.MapDelete("/{name}/items/{id}", NoContent (string name, string id, CollectionStore store) =>
                 store.Get(name).Delete(id) ? TypedResults.NoContent() : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'"))
-            .WithName("DeleteItem").WithSummary("Delete an item (durable when acknowledged)").ProducesProblem(404).ProducesProblem(507);
+            .WithName("DeleteItem").WithSummary("Delete an item (durable when acknowledged)").RequireScope(ApiScopes.Write).ProducesProblem(404).ProducesProblem(507);
 
         group.MapPost("/{name}/search", SearchAsync)
             .WithName("SearchCollection").WithSummary("Search by text (any language), image, embedding or stored item id, with metadata filters")

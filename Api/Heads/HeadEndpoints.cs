@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
+using VqaApi.Api.Security;
 using VqaApi.Tasks.Heads;
 using VqaApi.Tasks.ZeroShot;
 using VqaApi.Tasks.Serving;
@@ -55,6 +56,7 @@ public static class HeadEndpoints
         var heads = v1.MapGroup("/heads").WithTags("Heads");
         heads.MapPost("", FitAsync)
             .WithName("FitHead")
+            .RequireScope(ApiScopes.Admin)
             .WithSummary("Fit a head on labelled examples (frozen embeddings, L2-regularised logistic regression or a small MLP)")
             .WithDescription("Examples are drawn with the served model's render profile and layout for the task (text, pair, VQA) or preprocessed " +
                              "(image), embedded, and a classifier is fitted with a stratified validation split. Bounded by Heads:MaxExamples, " +
@@ -69,8 +71,8 @@ public static class HeadEndpoints
             .WithName("ListHeads").WithSummary("The heads stored with the served model");
         heads.MapGet("/{name}", (string name, HeadService service) => TypedResults.Ok(HeadSummary.Of(service.Store.Get(name), service.Store.Model)))
             .WithName("GetHead").WithSummary("One head: labels, model, profile, metrics").ProducesProblem(404).ProducesProblem(409);
-        heads.MapDelete("/{name}", (string name, HeadService service) => { service.Store.Delete(name); return TypedResults.NoContent(); })
-            .WithName("DeleteHead").WithSummary("Delete a head").ProducesProblem(404);
+        heads.MapDelete("/{name}", (string name, HeadService service) => { service.Delete(name); return TypedResults.NoContent(); })
+            .WithName("DeleteHead").WithSummary("Delete a head (heads that ship with the model are read-only: 403)").RequireScope(ApiScopes.Admin).ProducesProblem(403).ProducesProblem(404);
         return v1;
     }
 

@@ -26,6 +26,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 HeadErrorKind.Conflict => (409, "Head conflict", e.Message, "head"),
                 HeadErrorKind.Busy => (429, "Busy", e.Message, "head"),
                 HeadErrorKind.Unreadable => (422, "Invalid head", e.Message, "head"),
+                HeadErrorKind.ReadOnly => (403, "Read-only head", e.Message, "head_read_only"),
                 _ => (400, "Invalid head request", e.Message, "head"),
             },
             CollectionException e => e.Kind switch

@@ -67,6 +67,9 @@ public sealed record Head
     public required HeadWeightsFile Weights { get; init; }
     public required HeadMetrics Metrics { get; init; }
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+    /// <summary>Ships with the model (written by <c>vqa convert --heads</c>): served, but neither overwritten nor deleted through
+    /// the API. An operator changes it on disk.</summary>
+    public bool ReadOnly { get; init; }
 
     private HeadWeights? _weights;
     [JsonIgnore] public HeadWeights Classifier => _weights ??= Weights.ToWeights();

@@ -13,6 +13,8 @@ public enum HeadErrorKind
     Busy,
     /// <summary>The head file is unreadable or holds invalid weights.</summary>
     Unreadable,
+    /// <summary>The head ships with the model and is not changed through the service.</summary>
+    ReadOnly,
 }
 
 /// <summary>A head that cannot be used: unknown, invalid, or fitted on another model.</summary>

@@ -62,9 +62,29 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
         var labels = spec.Examples.Select(e => e.Label!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (labels.Count < 2) throw new HeadException(HeadErrorKind.Invalid, "the examples have only one label; a head needs at least 2 classes");
         if (labels.Count > o.MaxClasses) throw new HeadException(HeadErrorKind.Invalid, $"{labels.Count:N0} classes; at most {o.MaxClasses:N0} (Heads:MaxClasses)");
-        if (!spec.Overwrite && store.Exists(spec.Name))
-            throw new HeadException(HeadErrorKind.Conflict, $"head '{spec.Name}' already exists; delete it first or fit with overwrite");
+        if (store.Exists(spec.Name))
+        {
+            if (!spec.Overwrite) throw new HeadException(HeadErrorKind.Conflict, $"head '{spec.Name}' already exists; delete it first or fit with overwrite");
+            RefuseReadOnly(spec.Name, "overwritten");
+        }
         return labels;
+    }
+
+    /// <summary>Deletes a head; a head that ships with the model is refused (<see cref="HeadErrorKind.ReadOnly"/>).</summary>
+    public void Delete(string name)
+    {
+        RefuseReadOnly(name, "deleted");
+        store.Delete(name);
+    }
+
+    private void RefuseReadOnly(string name, string what)
+    {
+        Head existing;
+        try { existing = store.Get(name); }
+        catch (HeadException e) when (e.Kind is HeadErrorKind.Conflict or HeadErrorKind.Unreadable) { return; } // another model's or a broken file: not ours to protect
+        catch (HeadException e) when (e.Kind is HeadErrorKind.NotFound) { return; }
+        if (existing.ReadOnly)
+            throw new HeadException(HeadErrorKind.ReadOnly, $"head '{name}' ships with model {existing.Model.Id} and is read-only: it is not {what} through the service; fit a head under another name");
     }
 
     public async Task<Head> FitAsync(FitHeadSpec spec, CancellationToken ct)

@@ -7,7 +7,8 @@ using VqaApi.Tasks.Serving;
 
 namespace VqaApi.Api.Tests;
 
-/// <summary>The shaped test model (VQA and pair layouts exist), image URLs on loopback allowed, collections in a temp folder.</summary>
+/// <summary>The shaped test model (VQA and pair layouts exist), image URLs on loopback allowed, collections in a temp folder; no
+/// warm-up, whose canvas would race with the counts.</summary>
 public sealed class RefusalFactory : ApiFactory
 {
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "vqaapi-refusals-" + Guid.NewGuid().ToString("N"));
@@ -15,7 +16,7 @@ public sealed class RefusalFactory : ApiFactory
     protected override VitArchitecture ModelArchitecture => Architecture with { ImageSize = 96 };
     protected override Dictionary<string, string?> Settings => new()
     {
-        ["UrlFetch:AllowPrivateNetworks"] = "true", ["Collections:Root"] = Root, ["Collections:MaxIdLength"] = "16", ["Collections:MaxMetadataBytes"] = "64",
+        ["UrlFetch:AllowPrivateNetworks"] = "true", ["Encoder:WarmUp"] = "false", ["Collections:Root"] = Root, ["Collections:MaxIdLength"] = "16", ["Collections:MaxMetadataBytes"] = "64",
     };
 
     protected override void Dispose(bool disposing)

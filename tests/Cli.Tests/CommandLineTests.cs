@@ -21,6 +21,52 @@ public sealed class CommandLineTests : IDisposable
         finally { Console.SetError(previous); }
     }
 
+    private static async Task<(int Exit, string Output, string Error)> RunWithOutput(params string[] args)
+    {
+        var output = new StringWriter();
+        var previous = Console.Out;
+        Console.SetOut(output);
+        try
+        {
+            var (exit, error) = await Run(args);
+            return (exit, output.ToString(), error);
+        }
+        finally { Console.SetOut(previous); }
+    }
+
+    [Fact]
+    public async Task Keys_are_created_listed_and_revoked()
+    {
+        var file = Path.Combine(_dir, "keys", "api-keys.json");
+        var (exit, key, error) = await RunWithOutput("keys", "create", "--name", "ci robot", "--scope", "write", "--keys-file", file);
+        Assert.Equal(0, exit);
+        key = key.Trim();
+        Assert.StartsWith("vqa_", key);
+        Assert.Contains("shown only now", error);
+        var record = new VqaApi.Api.Security.ApiKeyStore(file).Find(key);
+        Assert.NotNull(record);
+        Assert.Equal("write", record!.Scope);
+
+        var (_, listing, _) = await RunWithOutput("keys", "list", "--keys-file", file);
+        Assert.Contains(record.Id, listing);
+        Assert.Contains("ci robot", listing);
+        Assert.DoesNotContain(key, listing);
+        Assert.DoesNotContain(key, File.ReadAllText(file));
+
+        Assert.Equal(0, (await Run("keys", "revoke", record.Id, "--keys-file", file)).Exit);
+        Assert.Null(new VqaApi.Api.Security.ApiKeyStore(file).Find(key));
+        var missing = await Run("keys", "revoke", "nope", "--keys-file", file);
+        Assert.Equal(1, missing.Exit);
+        Assert.Contains("error: there is no key 'nope'", missing.Error);
+        var badScope = await Run("keys", "create", "--name", "x", "--scope", "root", "--keys-file", file);
+        Assert.NotEqual(0, badScope.Exit);
+
+        File.WriteAllText(file, "{ not json");
+        var broken = await Run("keys", "list", "--keys-file", file);
+        Assert.Equal(1, broken.Exit);
+        Assert.Contains("cannot be read", broken.Error);
+    }
+
     [Fact]
     public async Task Convert_embed_and_render_from_the_command_line()
     {
