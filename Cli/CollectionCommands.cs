@@ -13,6 +13,38 @@ public static class CollectionCommands
 {
     private static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"];
 
+    public static Command Salvage(Func<Func<int>, int> guarded)
+    {
+        var collection = new Option<string>("--collection") { Description = "the damaged collection", Required = true };
+        var root = new Option<string?>("--root") { Description = "collections folder (default: Collections:Root of appsettings.json in the working folder, as the service reads it)" };
+        var command = new Command("salvage", "Recover every intact record of a damaged collection (one the service reports damaged and does not serve). " +
+                                             "The damaged folder is kept beside it, renamed. Run it while the service is stopped, then start the service.") { collection, root };
+        command.SetAction(parse => guarded(() =>
+        {
+            var options = CliCollectionOptions.Load(Environment.CurrentDirectory, parse.GetValue(root));
+            var name = parse.GetValue(collection)!;
+            CollectionStore.ValidateName(name);
+            var dir = Path.Combine(Path.GetFullPath(options.Root), name);
+            if (!Directory.Exists(dir)) throw new ArgumentException($"there is no collection '{name}' in {Path.GetFullPath(options.Root)}");
+            try
+            {
+                using var healthy = Collection.Open(dir, options);
+                Console.Error.WriteLine($"collection '{name}' opens without damage ({healthy.Count:N0} items{(healthy.TornRecord is { } t ? $"; dropped {t}" : "")}); nothing to salvage");
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or JsonException)
+            {
+                Console.Error.WriteLine($"collection '{name}': {e.Message}");
+            }
+            var report = CollectionSalvage.Salvage(dir, options);
+            foreach (var d in report.Damage) Console.Error.WriteLine($"  skipped: {d}");
+            Console.WriteLine($"salvaged collection '{report.Collection}': {report.ItemsKept:N0} items kept from {report.RecordsRead:N0} intact records; " +
+                              $"the damaged files are kept in {report.DamagedFilesKeptIn}");
+            return 0;
+        }));
+        return command;
+    }
+
     public static Command Index(Func<Func<int>, int> guarded)
     {
         var collection = new Option<string>("--collection") { Description = "collection name (created for the model when missing)", Required = true };

@@ -24,6 +24,7 @@ public static class CommandLine
         root.Subcommands.Add(FitHeadCommand());
         root.Subcommands.Add(CollectionCommands.Index(Guarded));
         root.Subcommands.Add(CollectionCommands.Reembed(Guarded));
+        root.Subcommands.Add(CollectionCommands.Salvage(Guarded));
         root.Subcommands.Add(VqaApi.Cli.Eval.EvalCommand.Create());
         root.Subcommands.Add(KeyCommands.Create(Guarded));
         var generate = new Command("generate", "The training data generator (the same verbs as the stand-alone vqa-generate): stream, shard, preview, parallel-export");

@@ -67,7 +67,10 @@ public sealed partial class Collection : IDisposable
     }
 
     public CollectionInfo Info { get; }
-    public bool RecoveredTornRecord { get; private set; }
+    public bool RecoveredTornRecord => TornRecord is not null;
+    /// <summary>What was cut at open: a torn final record of the newest log segment (a write cut by a crash, never
+    /// acknowledged), or null. Damage anywhere else makes <see cref="Open"/> throw <see cref="LogDamagedException"/>.</summary>
+    public string? TornRecord { get; private set; }
     /// <summary>Snapshots that could not be written (a full disk); the log segments stay until one succeeds.</summary>
     public int SnapshotFailures => Volatile.Read(ref _snapshotFailures);
     /// <summary>A background snapshot is being written (from the write that started it until its task has ended, the HNSW
@@ -96,13 +99,25 @@ public sealed partial class Collection : IDisposable
         get { _lock.EnterReadLock(); try { return _byId.Count; } finally { _lock.ExitReadLock(); } }
     }
 
+    /// <summary>Creates the collection's folder and info file; on a full or read-only disk nothing is left behind and a
+    /// <see cref="CollectionErrorKind.InsufficientStorage"/> error says so (without paths).</summary>
     public static Collection Create(string directory, CollectionInfo info, CollectionOptions options)
     {
-        Directory.CreateDirectory(directory);
+        bool existed = Directory.Exists(directory);
         var temp = Path.Combine(directory, InfoFile + ".tmp");
-        File.WriteAllText(temp, JsonSerializer.Serialize(info, JsonOptions));
-        File.Move(temp, Path.Combine(directory, InfoFile), overwrite: true);
-        return Open(directory, options);
+        try
+        {
+            Directory.CreateDirectory(directory);
+            File.WriteAllText(temp, JsonSerializer.Serialize(info, JsonOptions));
+            File.Move(temp, Path.Combine(directory, InfoFile), overwrite: true);
+            return Open(directory, options);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not LogDamagedException)
+        {
+            VectorIndexShared.TryDelete(temp);
+            if (!existed) try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw new CollectionException(CollectionErrorKind.InsufficientStorage, $"collection '{info.Name}' could not be created ({StorageErrors.Describe(e)}); nothing was kept");
+        }
     }
 
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
@@ -141,12 +156,13 @@ public sealed partial class Collection : IDisposable
             if (File.Exists(snapshotPath))
             {
                 using var s = new FileStream(snapshotPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-                long good = CollectionLog.Read(s, (r, v) =>
+                CollectionLog.Read(s, (r, v) =>
                 {
                     collection.Apply(r, v);
                     snapshotSequence = Math.Max(snapshotSequence, r.Sequence);
-                });
-                if (good != s.Length) throw new InvalidDataException($"snapshot of collection '{info.Name}' is damaged");
+                }, out var damage);
+                // A snapshot is renamed into place whole: any damage in it, even at its end, is damage.
+                if (damage is not null) throw new LogDamagedException(snapshotPath, damage with { TornTail = false });
             }
 
             int replayed = 0;
@@ -163,15 +179,14 @@ public sealed partial class Collection : IDisposable
                 // Older segments were forced to disk before a newer one was created: only the newest may end torn.
                 long newest = 0;
                 using var s = new FileStream(segments[i].Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-                long good = CollectionLog.Read(s, (r, v) => { newest = Math.Max(newest, r.Sequence); Replay(r, v); });
-                if (good != s.Length)
-                    throw new InvalidDataException($"log segment {Path.GetFileName(segments[i].Path)} of collection '{info.Name}' is damaged before its end " +
-                                                   "(only the newest segment may end in a torn record)");
+                CollectionLog.Read(s, (r, v) => { newest = Math.Max(newest, r.Sequence); Replay(r, v); }, out var damage);
+                if (damage is not null) throw new LogDamagedException(segments[i].Path, damage with { TornTail = false });
                 if (newest <= snapshotSequence) covered.Add(segments[i].Path);
             }
             collection._logNumber = segments.Count == 0 ? 1 : segments[^1].Number;
-            collection._log = CollectionLog.Open(segments.Count == 0 ? SegmentPath(directory, 1) : segments[^1].Path, options.Fsync, Replay, out bool torn);
-            collection.RecoveredTornRecord = torn;
+            var newestPath = segments.Count == 0 ? SegmentPath(directory, 1) : segments[^1].Path;
+            collection._log = CollectionLog.Open(newestPath, options.Fsync, Replay, out var torn);
+            collection.TornRecord = torn?.Describe(Path.GetFileName(newestPath));
             collection._sinceSnapshot = replayed;
             // Left by a crash between a snapshot's rename and the deletion of the segments it covers.
             foreach (var path in covered) VectorIndexShared.TryDelete(path);
@@ -316,7 +331,7 @@ public sealed partial class Collection : IDisposable
         catch (IOException e)
         {
             RemoveImages(createdImages ?? []);
-            throw new CollectionException(CollectionErrorKind.InsufficientStorage, $"the write could not be stored ({e.Message}); nothing of it was kept and the collection is unchanged");
+            throw new CollectionException(CollectionErrorKind.InsufficientStorage, $"the write could not be stored ({StorageErrors.Describe(e)}); nothing of it was kept and the collection is unchanged");
         }
         catch
         {

@@ -11,6 +11,8 @@ public enum CollectionErrorKind
     Conflict,
     /// <summary>The disk is full or a storage quota is reached.</summary>
     InsufficientStorage,
+    /// <summary>The collection's files are damaged: it is not served until it is salvaged (<c>vqa salvage</c>).</summary>
+    Damaged,
 }
 
 /// <summary>A request the collection refuses, with the reason in words and as a <see cref="CollectionErrorKind"/>.</summary>

@@ -26,9 +26,23 @@ public sealed record LogRecord(byte Op, long Sequence, string Id, string? Text, 
 public delegate void LogRecordVisitor(LogRecord record, ReadOnlySpan<float> vector);
 
 /// <summary>
-/// One segment of a collection's append-only log: records framed as [u32 length][u32 CRC-32][payload]. Replay stops at the
-/// first record that is incomplete or fails its checksum (a write torn by a crash) and cuts the file there, so only that
-/// record is lost, and it was never acknowledged.
+/// Where a log or snapshot stops being readable. <see cref="TornTail"/>: the final record was cut short by a crash (its
+/// header is incomplete, it runs past the end of the file with no intact record after it, or it is all zeros to the end):
+/// that write was never acknowledged. Otherwise the file is damaged in the middle, and <see cref="NextIntact"/> is where
+/// the next intact record starts (null when none does).
+/// </summary>
+public sealed record LogDamage(long Offset, long FileLength, bool TornTail, long? NextIntact, long LastSequence, string Reason)
+{
+    public string Describe(string file) => TornTail
+        ? $"{file}: a torn final record at offset {Offset:N0} ({FileLength - Offset:N0} bytes, {Reason}), a write cut by a crash and never acknowledged"
+        : $"{file}: damaged at offset {Offset:N0} of {FileLength:N0} bytes ({Reason}; the last intact record before it has sequence {LastSequence}); " +
+          (NextIntact is { } next ? $"intact records follow from offset {next:N0}" : "no intact record follows");
+}
+
+/// <summary>
+/// One segment of a collection's append-only log: records framed as [u32 length][u32 CRC-32][payload]. At open, a torn
+/// final record (a write cut by a crash, never acknowledged) is cut off; damage anywhere else is reported as a
+/// <see cref="LogDamage"/> and the file is left as it is: nothing acknowledged is dropped silently.
 /// </summary>
 public sealed class CollectionLog : IDisposable
 {
@@ -45,18 +59,24 @@ public sealed class CollectionLog : IDisposable
 
     public long Length => _file.Length;
 
-    /// <summary>Opens (or creates) a segment, handing every intact record to <paramref name="visit"/> and cutting a torn tail.</summary>
-    public static CollectionLog Open(string path, FsyncPolicy fsync, LogRecordVisitor visit, out bool tornTail)
+    /// <summary>
+    /// Opens (or creates) a segment, handing every intact record to <paramref name="visit"/> and cutting a torn final record
+    /// (<paramref name="torn"/> describes it). Damage before the end is not cut: the file is left untouched and
+    /// <see cref="LogDamagedException"/> says where it is.
+    /// </summary>
+    public static CollectionLog Open(string path, FsyncPolicy fsync, LogRecordVisitor visit, out LogDamage? torn)
     {
         // Unbuffered: each batch goes to the OS in one write, so a failed write leaves nothing behind in a buffer.
         var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
         try
         {
             long goodLength;
+            LogDamage? damage;
             // Read through a second, buffered handle: the unbuffered one would make a system call per record header.
-            using (var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20)) goodLength = Read(reader, visit);
-            tornTail = goodLength < file.Length;
-            if (tornTail)
+            using (var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20)) goodLength = Read(reader, visit, out damage);
+            if (damage is { TornTail: false }) throw new LogDamagedException(path, damage);
+            torn = damage;
+            if (damage is not null)
             {
                 file.SetLength(goodLength);
                 file.Flush(true);
@@ -76,33 +96,132 @@ public sealed class CollectionLog : IDisposable
         new(new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0), fsync);
 
     /// <summary>Reads records from the start until the end or the first damaged one, handing each to <paramref name="visit"/>;
-    /// returns where intact data ends. One payload buffer and one vector buffer serve every record.</summary>
-    public static long Read(Stream stream, LogRecordVisitor visit)
+    /// returns where intact data ends, and says what stopped the reading (null: the end of the file). One payload buffer and
+    /// one vector buffer serve every record.</summary>
+    public static long Read(Stream stream, LogRecordVisitor visit, out LogDamage? damage)
     {
-        stream.Seek(0, SeekOrigin.Begin);
-        long length = stream.Length, position = 0, goodLength = 0;
-        Span<byte> header = stackalloc byte[8];
-        byte[] payload = new byte[4096];
-        float[] vector = [];
-        while (true)
+        long length = stream.Length;
+        long lastSequence = 0;
+        var reader = new RecordReader();
+        long position = 0;
+        while (position < length)
         {
-            if (!ReadFully(stream, header)) break;
-            position += 8;
-            uint size = BinaryPrimitives.ReadUInt32LittleEndian(header);
-            uint crc = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
-            if (size == 0 || size > 1 << 30 || position + size > length) break;
-            if (payload.Length < size) payload = new byte[Math.Max(size, payload.Length * 2L)];
-            var body = payload.AsSpan(0, (int)size);
-            if (!ReadFully(stream, body) || Crc32.HashToUInt32(body) != crc) break;
-            position += size;
-            LogRecord record;
-            int dims;
-            try { (record, dims) = Decode(payload, (int)size, ref vector); }
-            catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or DecoderFallbackException or EndOfStreamException) { break; }
-            visit(record, vector.AsSpan(0, dims));
-            goodLength = position;
+            var (next, record, reason) = reader.TryRead(stream, position, length);
+            if (record is null)
+            {
+                damage = Classify(stream, position, length, lastSequence, reason!);
+                return position;
+            }
+            visit(record, reader.Vector);
+            lastSequence = record.Sequence;
+            position = next;
         }
-        return goodLength;
+        damage = null;
+        return position;
+    }
+
+    /// <summary>Reads every intact record of a damaged file, skipping each damaged stretch to the next intact record
+    /// (salvage); the stretches skipped are returned.</summary>
+    public static List<LogDamage> ReadAllIntact(Stream stream, LogRecordVisitor visit)
+    {
+        var damages = new List<LogDamage>();
+        long length = stream.Length, position = 0, lastSequence = 0;
+        var reader = new RecordReader();
+        while (position < length)
+        {
+            var (next, record, reason) = reader.TryRead(stream, position, length);
+            if (record is null)
+            {
+                var damage = Classify(stream, position, length, lastSequence, reason!);
+                damages.Add(damage);
+                if (damage.NextIntact is not { } resume) break;
+                position = resume;
+                continue;
+            }
+            visit(record, reader.Vector);
+            lastSequence = record.Sequence;
+            position = next;
+        }
+        return damages;
+    }
+
+    private static LogDamage Classify(Stream stream, long offset, long length, long lastSequence, string reason)
+    {
+        long? next = FindNextIntact(stream, offset + 1, length);
+        bool torn = next is null && (reason is "incomplete header" or "runs past the end of the file" || AllZeros(stream, offset, length));
+        return new LogDamage(offset, length, torn, next, lastSequence, reason);
+    }
+
+    /// <summary>The first offset from <paramref name="from"/> where a whole, checksummed, decodable record starts. Blocks of the
+    /// file are scanned in memory for plausible headers (a length that fits, an operation byte); only those are checksummed.</summary>
+    private static long? FindNextIntact(Stream stream, long from, long length)
+    {
+        var reader = new RecordReader();
+        const int Block = 1 << 20, Overlap = 9;
+        var buffer = new byte[Block + Overlap];
+        for (long start = from; start + Overlap <= length; start += Block)
+        {
+            int want = (int)Math.Min(buffer.Length, length - start);
+            stream.Seek(start, SeekOrigin.Begin);
+            if (!ReadFully(stream, buffer.AsSpan(0, want))) return null;
+            for (int i = 0; i + Overlap <= want && i < Block; i++)
+            {
+                uint size = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(i));
+                long at = start + i;
+                if (size < 10 || at + 8 + size > length || buffer[i + 8] is not (LogRecord.Upsert or LogRecord.Delete)) continue;
+                if (reader.TryRead(stream, at, length).Record is not null) return at;
+                stream.Seek(start + want, SeekOrigin.Begin);
+            }
+        }
+        return null;
+    }
+
+    private static bool AllZeros(Stream stream, long from, long length)
+    {
+        stream.Seek(from, SeekOrigin.Begin);
+        var buffer = new byte[65536];
+        for (long left = length - from; left > 0;)
+        {
+            int n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (n == 0) break;
+            if (buffer.AsSpan(0, n).ContainsAnyExcept((byte)0)) return false;
+            left -= n;
+        }
+        return true;
+    }
+
+    /// <summary>Reads one framed record at an offset, reusing its buffers; a null record comes with the reason.</summary>
+    private sealed class RecordReader
+    {
+        private byte[] _payload = new byte[4096];
+        private float[] _vector = [];
+        private int _dims;
+        private readonly byte[] _header = new byte[8];
+
+        public ReadOnlySpan<float> Vector => _vector.AsSpan(0, _dims);
+
+        public (long Next, LogRecord? Record, string? Reason) TryRead(Stream stream, long position, long length)
+        {
+            stream.Seek(position, SeekOrigin.Begin);
+            if (length - position < 8 || !ReadFully(stream, _header)) return (position, null, "incomplete header");
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(_header);
+            uint crc = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(4));
+            if (size == 0 || size > 1 << 30) return (position, null, $"impossible record length {size}");
+            if (position + 8 + size > length) return (position, null, "runs past the end of the file");
+            if (_payload.Length < size) _payload = new byte[Math.Max(size, _payload.Length * 2L)];
+            var body = _payload.AsSpan(0, (int)size);
+            if (!ReadFully(stream, body)) return (position, null, "runs past the end of the file");
+            if (Crc32.HashToUInt32(body) != crc) return (position, null, "checksum mismatch");
+            try
+            {
+                (var record, _dims) = Decode(_payload, (int)size, ref _vector);
+                return (position + 8 + size, record, null);
+            }
+            catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or DecoderFallbackException or EndOfStreamException)
+            {
+                return (position, null, "undecodable record");
+            }
+        }
     }
 
     private static bool ReadFully(Stream stream, Span<byte> buffer)
@@ -206,6 +325,13 @@ public sealed class CollectionLog : IDisposable
     private static string? ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
 
     public void Dispose() => _file.Dispose();
+}
+
+/// <summary>A log or snapshot file is damaged before its end: it is left as it is (see <see cref="LogDamage"/>).</summary>
+public sealed class LogDamagedException(string path, LogDamage damage) : IOException(damage.Describe(Path.GetFileName(path)))
+{
+    public LogDamage Damage { get; } = damage;
+    public string FilePath { get; } = path;
 }
 
 /// <summary>Makes a directory's entries (a file created, renamed or deleted in it) durable: fsync of the directory itself,

@@ -13,6 +13,8 @@ public sealed partial class CollectionStore : IDisposable
     private readonly string _root;
     private readonly ConcurrentDictionary<string, Collection> _open = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    // Collections whose files could not be opened: name -> what is wrong. Refused (Damaged) rather than hidden.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _damaged = new(StringComparer.Ordinal);
 
     public CollectionStore(IOptions<CollectionOptions> options, ILogger<CollectionStore> logger)
     {
@@ -28,13 +30,16 @@ public sealed partial class CollectionStore : IDisposable
             {
                 var collection = Collection.Open(dir, _options);
                 _open[name] = collection;
-                if (collection.RecoveredTornRecord)
-                    _logger.LogWarning("Collection {Name}: dropped a torn final log record (an unacknowledged write cut by a crash)", name);
+                if (collection.TornRecord is { } torn) _logger.LogWarning("Collection {Name}: dropped {Torn}", name, torn);
                 _logger.LogInformation("Collection {Name} loaded: {Count} items, model {Model}", name, collection.Count, collection.Info.Model);
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
+            catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or UnauthorizedAccessException)
             {
-                _logger.LogError(e, "Collection {Name} could not be loaded and is left as it is", name);
+                // Not served, not overwritten, not deleted through the service: its files stay as they are for salvage.
+                var what = e is LogDamagedException ? e.Message : $"{e.GetType().Name}: {e.Message.Replace(dir, name)}";
+                _damaged[name] = $"collection '{name}' is damaged and not served: {what}. Its files are left as they are; " +
+                                 $"recover every intact record with `vqa salvage --collection {name}` (the damaged files are kept beside it)";
+                _logger.LogError("{Problem}", _damaged[name]);
             }
         }
     }
@@ -54,7 +59,17 @@ public sealed partial class CollectionStore : IDisposable
     public Collection Get(string name)
     {
         ValidateName(name);
-        return _open.TryGetValue(name, out var c) ? c : throw new CollectionException(CollectionErrorKind.NotFound, $"there is no collection '{name}'");
+        if (_open.TryGetValue(name, out var c)) return c;
+        RefuseDamaged(name);
+        throw new CollectionException(CollectionErrorKind.NotFound, $"there is no collection '{name}'");
+    }
+
+    /// <summary>Collections that are on disk but damaged, with what is wrong.</summary>
+    public IReadOnlyDictionary<string, string> Damaged => _damaged;
+
+    private void RefuseDamaged(string name)
+    {
+        if (_damaged.TryGetValue(name, out var problem)) throw new CollectionException(CollectionErrorKind.Damaged, problem);
     }
 
     /// <summary>Creates the collection, or returns it when it exists for the same model and profile (PUT is idempotent).</summary>
@@ -63,6 +78,7 @@ public sealed partial class CollectionStore : IDisposable
         ValidateName(name);
         lock (_lock)
         {
+            RefuseDamaged(name);
             if (_open.TryGetValue(name, out var existing))
             {
                 if (existing.Info.Model != model || existing.Info.Profile != profile)

@@ -32,7 +32,7 @@ public sealed class ImageBlobStore(string folder, FsyncPolicy fsync)
         catch (IOException e)
         {
             try { File.Delete(temp); } catch (IOException) { }
-            throw new CollectionException(CollectionErrorKind.InsufficientStorage, $"the image could not be stored ({e.Message}); nothing was written");
+            throw new CollectionException(CollectionErrorKind.InsufficientStorage, $"the image could not be stored ({StorageErrors.Describe(e)}); nothing was written");
         }
         return sha;
     }

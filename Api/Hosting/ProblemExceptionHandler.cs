@@ -27,6 +27,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 HeadErrorKind.Busy => (429, "Busy", e.Message, "head"),
                 HeadErrorKind.Unreadable => (422, "Invalid head", e.Message, "head"),
                 HeadErrorKind.ReadOnly => (403, "Read-only head", e.Message, "head_read_only"),
+                HeadErrorKind.InsufficientStorage => (507, "Insufficient storage", e.Message, "insufficient_storage"),
                 _ => (400, "Invalid head request", e.Message, "head"),
             },
             CollectionException e => e.Kind switch
@@ -34,6 +35,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 CollectionErrorKind.NotFound => (404, "Not found", e.Message, "collection"),
                 CollectionErrorKind.Conflict => (409, "Conflict", e.Message, "collection"),
                 CollectionErrorKind.InsufficientStorage => (507, "Insufficient storage", e.Message, "collection"),
+                CollectionErrorKind.Damaged => (503, "Collection damaged", e.Message, "collection_damaged"),
                 _ => (400, "Invalid collection request", e.Message, "collection"),
             },
             LayoutNotSupportedException e => (400, "Layout not supported", e.Message, "layout_not_supported"),

@@ -15,10 +15,12 @@ public enum HeadErrorKind
     Unreadable,
     /// <summary>The head ships with the model and is not changed through the service.</summary>
     ReadOnly,
+    /// <summary>The head could not be written: the disk is full or the model folder is not writable.</summary>
+    InsufficientStorage,
 }
 
 /// <summary>A head that cannot be used: unknown, invalid, or fitted on another model.</summary>
-public sealed class HeadException(HeadErrorKind kind, string message) : Exception(message)
+public sealed class HeadException(HeadErrorKind kind, string message, Exception? inner = null) : Exception(message, inner)
 {
     public HeadErrorKind Kind { get; } = kind;
 }

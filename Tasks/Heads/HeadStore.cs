@@ -91,10 +91,22 @@ public sealed partial class HeadStore
     public void Save(Head head)
     {
         ValidateName(head.Name);
-        Directory.CreateDirectory(_directory);
         var temp = Path.Combine(_directory, $".{head.Name}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllText(temp, JsonSerializer.Serialize(head, Head.Json));
-        File.Move(temp, PathOf(head.Name), overwrite: true);
+        try
+        {
+            Directory.CreateDirectory(_directory);
+            File.WriteAllText(temp, JsonSerializer.Serialize(head, Head.Json));
+            File.Move(temp, PathOf(head.Name), overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            // What went wrong, without the machine's paths (a client sees this message).
+            var why = e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("disk was full", StringComparison.OrdinalIgnoreCase) ? "the disk is full"
+                : e is UnauthorizedAccessException || e.Message.Contains("Read-only", StringComparison.OrdinalIgnoreCase) ? "the model folder is not writable"
+                : "a storage error";
+            throw new HeadException(HeadErrorKind.InsufficientStorage, $"head '{head.Name}' could not be saved ({why}); nothing was kept", e);
+        }
         _cache.TryRemove(head.Name, out _);
     }
 

@@ -35,6 +35,31 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Salvage_recovers_a_damaged_collection_and_keeps_the_damaged_files()
+    {
+        var root = Path.Combine(_dir, "collections");
+        var dir = Path.Combine(root, "docs");
+        using (var c = VqaApi.Retrieval.Collection.Create(dir, new VqaApi.Retrieval.CollectionInfo("docs", "m", "p", 4, DateTimeOffset.UtcNow), new VqaApi.Retrieval.CollectionOptions()))
+            for (int i = 0; i < 50; i++) c.Upsert([new VqaApi.Retrieval.NewItem($"d{i}", $"text {i}", null, null, [1, i, 0, 1])], upsert: false);
+        var healthy = await RunWithOutput("salvage", "--collection", "docs", "--root", root);
+        Assert.Equal(0, healthy.Exit);
+        Assert.Contains("nothing to salvage", healthy.Error);
+
+        var log = VqaApi.Retrieval.Collection.LogSegments(dir)[^1].Path;
+        var bytes = File.ReadAllBytes(log);
+        bytes[bytes.Length / 2] ^= 0x10;
+        File.WriteAllBytes(log, bytes);
+        var (exit, output, error) = await RunWithOutput("salvage", "--collection", "docs", "--root", root);
+        Assert.Equal(0, exit);
+        Assert.Contains("damaged at offset", error);
+        Assert.Contains("49 items kept", output);
+        Assert.Single(Directory.GetDirectories(root, "docs.damaged-*"));
+        using var reopened = VqaApi.Retrieval.Collection.Open(dir, new VqaApi.Retrieval.CollectionOptions());
+        Assert.Equal(49, reopened.Count);
+        Assert.Equal(1, (await Run("salvage", "--collection", "nope", "--root", root)).Exit);
+    }
+
+    [Fact]
     public async Task Keys_are_created_listed_and_revoked()
     {
         var file = Path.Combine(_dir, "keys", "api-keys.json");

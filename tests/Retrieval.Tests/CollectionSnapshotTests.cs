@@ -235,7 +235,9 @@ public sealed class CollectionSnapshotTests : IDisposable
         var first = Collection.LogSegments(copy)[0].Path;
         var bytes = File.ReadAllBytes(first);
         File.WriteAllBytes(first, bytes[..^5]);
-        Assert.Throws<InvalidDataException>(() => Collection.Open(copy, options));
+        var e = Assert.Throws<LogDamagedException>(() => Collection.Open(copy, options));
+        Assert.Contains(Path.GetFileName(first), e.Message);
+        Assert.Equal(bytes.Length - 5, new FileInfo(first).Length); // not cut further
     }
 
     [Fact]

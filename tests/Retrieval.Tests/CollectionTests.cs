@@ -82,16 +82,19 @@ public sealed class CollectionTests : IDisposable
     }
 
     [Fact]
-    public void A_record_with_a_bad_checksum_ends_replay()
+    public void A_whole_final_record_with_a_bad_checksum_is_damage_not_a_torn_write()
     {
         using (var c = New())
             for (int i = 0; i < 3; i++) c.Upsert([new NewItem($"id{i}", null, null, null, V(1, i, 0, 0))], upsert: false);
         var log = Collection.LogSegments(_tmp.File("c"))[^1].Path;
         var bytes = File.ReadAllBytes(log);
-        bytes[^3] ^= 0xFF; // flip bits inside the last record's vector
+        bytes[^3] ^= 0xFF; // flip bits inside the last record's vector: the record is whole, so no crash cut it
         File.WriteAllBytes(log, bytes);
-        using var reopened = Collection.Open(_tmp.File("c"), Options);
-        Assert.Equal(2, reopened.Count);
+        var e = Assert.Throws<LogDamagedException>(() => Collection.Open(_tmp.File("c"), Options));
+        Assert.False(e.Damage.TornTail);
+        Assert.Equal(2, e.Damage.LastSequence);
+        Assert.Contains("checksum mismatch", e.Message);
+        Assert.Equal(bytes, File.ReadAllBytes(log)); // left as it is
     }
 
     [Fact]
@@ -396,6 +399,24 @@ public sealed class CollectionDiskFullTests : IDisposable
         if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed: {p.StandardError.ReadToEnd()}");
     }
 
+    [Fact]
+    public void Creating_a_collection_on_a_full_disk_leaves_nothing_behind()
+    {
+        // Fill the disk to the last byte, then create.
+        using (var filler = new FileStream(Path.Combine(_mount, "filler"), FileMode.Create))
+        {
+            var block = new byte[4096];
+            try { while (true) { filler.Write(block); filler.Flush(true); } }
+            catch (IOException) { }
+        }
+        var dir = Path.Combine(_mount, "new");
+        var e = Assert.Throws<CollectionException>(() => Collection.Create(dir, new CollectionInfo("new", "m", "p", 8, DateTimeOffset.UtcNow), new CollectionOptions()));
+        Assert.Equal(CollectionErrorKind.InsufficientStorage, e.Kind);
+        Assert.DoesNotContain(_mount, e.Message);
+        Assert.False(Directory.Exists(dir), "a failed create left its folder");
+        Assert.Equal(["filler"], Directory.GetFileSystemEntries(_mount).Select(Path.GetFileName));
+    }
+
     [Theory]
     [InlineData(1, 1500, 64)]
     [InlineData(3, 100, 256)] // small images, large log records: the log fills the disk as often as the images
@@ -449,6 +470,8 @@ public sealed class CollectionDiskFullTests : IDisposable
             }
             Assert.NotNull(full);
             Assert.Equal(CollectionErrorKind.InsufficientStorage, full!.Kind);
+            Assert.Contains("the disk is full", full.Message);
+            Assert.DoesNotContain(_mount, full.Message); // a client sees this: no path of the machine
             Assert.Equal(stored, c.Count);
             Assert.Null(c.Get($"id{stored}"));
             c.WaitForBackgroundSnapshot();
