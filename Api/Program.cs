@@ -6,7 +6,14 @@ if (args.Length > 0 && ApiVerbs.Moved.Contains(args[0]))
     Console.Error.WriteLine($"error: '{args[0]}' is a verb of the vqa tool: dotnet run --project Cli -- {string.Join(' ', args)}");
     return 2;
 }
-await VqaApp.Build(args.Length > 0 && args[0] == "serve" ? args[1..] : args).RunAsync();
+WebApplication app;
+try { app = VqaApp.Build(args.Length > 0 && args[0] == "serve" ? args[1..] : args); }
+catch (StartupException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
+await app.RunAsync();
 return 0;
 
 namespace VqaApi.Api

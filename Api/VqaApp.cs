@@ -16,6 +16,24 @@ namespace VqaApi.Api;
 /// The whole service, composed once: <c>Program</c> runs it, and the <c>eval</c> verb starts the same app in process
 /// (with its own configuration overrides) to measure a model through the endpoints users call.
 /// </summary>
+/// <summary>The service cannot start: bad configuration or an unusable model directory. The message is the whole story.</summary>
+public sealed class StartupException(string message, Exception inner) : Exception(message, inner)
+{
+    /// <summary>One line for the faults a user can fix, or null for anything else (a bug: let it surface whole).</summary>
+    public static string? Describe(Exception e) => e switch
+    {
+        Microsoft.Extensions.Options.OptionsValidationException o => $"configuration: {string.Join("; ", o.Failures)}",
+        VqaApi.Tasks.Models.ModelDirectoryException m => $"model: {m.Message}",
+        VqaApi.Tasks.Checkpoints.CheckpointFormatException c => $"model: {c.Message}",
+        Microsoft.ML.OnnxRuntime.OnnxRuntimeException r => $"model: the encoder cannot be loaded by ONNX Runtime: {r.Message}",
+        InvalidOperationException { InnerException: FormatException f } io when io.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal)
+            => $"configuration: {io.Message.TrimEnd('.')}: {f.Message}",
+        InvalidOperationException { InnerException: { } inner } when Describe(inner) is { } d => d,
+        AggregateException { InnerExceptions: [var only] } when Describe(only) is { } d => d,
+        _ => null,
+    };
+}
+
 public static class VqaApp
 {
     /// <param name="args">host arguments (--urls, --Section:Key=value ...).</param>
@@ -30,7 +48,20 @@ public static class VqaApp
         builder.AddInputs();
         builder.AddApiKeys();
 
-        var app = builder.Build();
+        // Configuration and the model directory are checked here, before the host starts, so that a fault is one
+        // StartupException (Program prints one line and exits 1), not a failed start with a stack trace.
+        WebApplication app;
+        try
+        {
+            app = builder.Build();
+            app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
+            _ = app.Services.GetRequiredService<VqaApi.Tasks.Serving.ServedModel>();
+        }
+        catch (Exception e) when (StartupException.Describe(e) is { } problem)
+        {
+            // Not disposed: the process ends (Program), and a test host that captured the app reports the fault when it starts.
+            throw new StartupException(problem, e);
+        }
         app.MapVqaApi();
         app.UseApiKeys();
         app.MapHealth();

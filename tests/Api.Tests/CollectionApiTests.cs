@@ -105,27 +105,3 @@ public sealed class CollectionApiTests(CollectionFactory factory) : IClassFixtur
         Assert.Contains("reembed", await response.Content.ReadAsStringAsync());
     }
 }
-
-/// <summary>Collections:HnswExpansionSearch is checked when the service starts: 0 (automatic) or 1 to 10,000.</summary>
-public sealed class CollectionOptionsStartupTests
-{
-    private sealed class BadExpansionFactory : ApiFactory
-    {
-        protected override Dictionary<string, string?> Settings => new()
-        {
-            ["Collections:Root"] = Path.Combine(Path.GetTempPath(), "vqaapi-bad-options-" + Guid.NewGuid().ToString("N")),
-            ["Collections:HnswExpansionSearch"] = "-5",
-        };
-    }
-
-    [Fact]
-    public void A_negative_search_expansion_stops_the_service_at_start_up()
-    {
-        using var factory = new BadExpansionFactory();
-        var error = Record.Exception(() => factory.CreateClient());
-        Assert.NotNull(error);
-        var validation = error as Microsoft.Extensions.Options.OptionsValidationException
-                         ?? Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(error.InnerException ?? error);
-        Assert.Contains("HnswExpansionSearch", string.Join(" ", validation.Failures));
-    }
-}
