@@ -62,8 +62,10 @@ public static class VqaApp
             // Not disposed: the process ends (Program), and a test host that captured the app reports the fault when it starts.
             throw new StartupException(problem, e);
         }
-        app.MapVqaApi();
-        app.UseApiKeys();
+        app.UseProblemResponses();
+        app.UseApiKeys(); // security headers, origin and host checks, CORS, API keys
+        var browser = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<BrowserOptions>>().Value;
+        app.MapApiDocs(browser.OpenApiDocument, browser.SwaggerUi);
         app.MapHealth();
 
         // The versioned API: one group, its shared problem responses in EndpointConventions; a sub-group per feature.

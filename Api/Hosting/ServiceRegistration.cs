@@ -62,18 +62,28 @@ public static class ServiceRegistration
         return builder;
     }
 
-    public static WebApplication MapVqaApi(this WebApplication app)
+    /// <summary>Every failure as ProblemDetails: first in the pipeline.</summary>
+    public static WebApplication UseProblemResponses(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapOpenApi("/openapi/{documentName}.json");
-        app.UseSwaggerUI(ui =>
+        return app;
+    }
+
+    /// <summary>The OpenAPI document and Swagger UI, each switchable off (Browser:OpenApiDocument, Browser:SwaggerUi).</summary>
+    public static WebApplication MapApiDocs(this WebApplication app, bool document, bool swaggerUi)
+    {
+        if (document) app.MapOpenApi("/openapi/{documentName}.json");
+        if (document && swaggerUi)
         {
-            ui.RoutePrefix = "swagger";
-            ui.SwaggerEndpoint("/openapi/v1.json", "VqaApi v1");
-            ui.DocumentTitle = "VqaApi";
-        });
-        app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
+            app.UseSwaggerUI(ui =>
+            {
+                ui.RoutePrefix = "swagger";
+                ui.SwaggerEndpoint("/openapi/v1.json", "VqaApi v1");
+                ui.DocumentTitle = "VqaApi";
+            });
+            app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
+        }
         return app;
     }
 }

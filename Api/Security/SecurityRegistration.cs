@@ -23,12 +23,29 @@ public static class SecurityRegistration
         foreach (var scope in ApiScopes.All)
             authorization.AddPolicy(scope, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).AddRequirements(new ScopeRequirement(scope)));
         services.ConfigureOpenApiSecurity();
+        services.AddOptions<BrowserOptions>().BindConfiguration(BrowserOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.AllowedOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var u) && u.AbsolutePath == "/" && !origin.EndsWith('/')),
+                "Browser:AllowedOrigins holds origins: scheme://host[:port], without a path or a trailing slash")
+            .ValidateOnStart();
+        services.AddCors(cors => cors.AddDefaultPolicy(policy => { })); // origins come from BrowserOptions, below
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<BrowserOptions>>((cors, browser) =>
+            cors.AddDefaultPolicy(policy =>
+            {
+                if (browser.Value.AllowedOrigins.Length == 0) return;
+                policy.WithOrigins(browser.Value.AllowedOrigins).WithMethods("GET", "POST", "PUT", "DELETE")
+                    .WithHeaders("Authorization", "Content-Type", ApiKeyAuthenticationHandler.HeaderName, "Accept")
+                    .WithExposedHeaders("X-Render-Report", "X-Render-Profile", "X-Model", "Retry-After");
+            }));
+        // No "Server: Kestrel" on every response.
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel => kestrel.AddServerHeader = false);
         return builder;
     }
 
     /// <summary>Authentication and authorization in the pipeline, and the start-up decision once the server listens.</summary>
     public static WebApplication UseApiKeys(this WebApplication app)
     {
+        app.UseMiddleware<BrowserGuard>();
+        app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<ApiKeyGate>().Decide());

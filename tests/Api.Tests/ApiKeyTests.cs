@@ -181,7 +181,9 @@ public sealed class ApiKeyModeTests
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             int port = new Uri(address.Replace("0.0.0.0", "127.0.0.1")).Port;
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            Assert.Equal(expected, (await http.GetAsync("/v1/models")).StatusCode);
+            var models = await http.GetAsync("/v1/models");
+            Assert.Equal(expected, models.StatusCode);
+            Assert.False(models.Headers.Contains("Server"), "Kestrel's Server header is off");
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
         }
         finally { await app.StopAsync(); await app.DisposeAsync(); }
