@@ -3,6 +3,9 @@ using SkiaSharp;
 
 namespace VqaApi.Rendering;
 
+/// <summary>What an image's header says, and the peak bytes decoding it will hold.</summary>
+public sealed record ImageHeader(int Width, int Height, string Format, long PeakBytes);
+
 /// <summary>
 /// Decodes uploaded images (JPEG, PNG, WebP, GIF, BMP) to upright 8-bit RGB with SkiaSharp, refusing oversized
 /// input before decoding. Every failure is an <see cref="ImageDecodeException"/>.
@@ -100,32 +103,139 @@ public static class ImageDecoder
         codec.EncodedFormat == SKEncodedImageFormat.Png &&
         codec.Info.ColorType is SKColorType.Rgba16161616 or SKColorType.RgbaF16;
 
-    private static byte[] DecodeEightBit(SKCodec codec, int width, int height)
+    /// <summary>Bytes of RGBA rows converted at a time when a format decodes row by row (JPEG): the decode holds the image's
+    /// 3 bytes a pixel plus this. Other formats hold a whole RGBA copy (4 more bytes a pixel) in native memory, freed as soon
+    /// as it is converted.</summary>
+    private const int StripBytes = 1 << 20;
+
+    /// <summary>The bytes a decode of this size holds at its peak (the RGB result, a strip or a whole RGBA copy, and a second
+    /// RGB copy when it is turned upright), for admission by bytes before decoding.</summary>
+    public static long PeakBytes(int width, int height, bool rowByRow, bool rotated, bool sixteenBit = false) =>
+        (long)width * height * 3 * (rotated ? 2 : 1) + (rowByRow ? Math.Max(StripBytes, width * 8L) : (long)width * height * (sixteenBit ? 8 : 4));
+
+    /// <summary>
+    /// The size, format and orientation of an encoded image from its header alone (nothing is decoded), and the peak bytes
+    /// its decode will hold; errors as <see cref="Decode"/> reports them.
+    /// </summary>
+    public static ImageHeader Probe(ReadOnlySpan<byte> encoded, ImageLimits limits)
     {
-        var rgba = GC.AllocateUninitializedArray<byte>(checked(width * height * 4));
-        DecodeInto(codec, new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba);
-        var rgb = GC.AllocateUninitializedArray<byte>(width * height * 3);
-        for (int s = 0, d = 0; d < rgb.Length; s += 4, d += 3)
+        if (encoded.IsEmpty)
+            throw new ImageDecodeException(ImageDecodeErrors.Empty, "The image is empty (0 bytes). Upload a JPEG, PNG, WebP, GIF or BMP file.");
+        if (encoded.Length > limits.MaxEncodedBytes)
+            throw new ImageDecodeException(ImageDecodeErrors.TooLarge,
+                $"The image file is {encoded.Length:N0} bytes; the limit is {limits.MaxEncodedBytes:N0}. Upload a smaller or more compressed file.");
+        try
         {
-            rgb[d] = rgba[s];         // alpha (rgba[s + 3]) is dropped, as TF does
-            rgb[d + 1] = rgba[s + 1];
-            rgb[d + 2] = rgba[s + 2];
+            using var data = SKData.CreateCopy(encoded);
+            using var stream = new SKMemoryStream(data);
+            using var codec = SKCodec.Create(stream, out var createResult);
+            if (codec is null)
+                throw createResult is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput or SKCodecResult.InvalidInput && LooksLikeImage(encoded)
+                    ? new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image header is damaged or cut short. Upload the complete, undamaged file.")
+                    : new ImageDecodeException(ImageDecodeErrors.UnsupportedFormat, "This is not an image in a supported format. Upload a JPEG, PNG, WebP, GIF or BMP file.");
+            string format = FormatName(codec.EncodedFormat)
+                ?? throw new ImageDecodeException(ImageDecodeErrors.UnsupportedFormat, $"{codec.EncodedFormat} images are not supported. Convert it to JPEG, PNG, WebP, GIF or BMP.");
+            int width = codec.Info.Width, height = codec.Info.Height;
+            CheckDimensions(width, height, limits);
+            bool rowByRow = RowByRow(codec, width, height);
+            bool rotated = codec.EncodedOrigin != SKEncodedOrigin.TopLeft;
+            return new ImageHeader(width, height, format, PeakBytes(width, height, rowByRow, rotated, IsSixteenBit(codec)));
         }
+        catch (ImageDecodeException) { throw; }
+        catch (Exception e)
+        {
+            throw new ImageDecodeException(ImageDecodeErrors.Corrupt, $"The image could not be read ({e.GetType().Name}). Upload an undamaged file.", e);
+        }
+    }
+
+    /// <summary>Whether this codec decodes top-down row by row (Skia does for JPEG; its PNG, WebP and GIF decoders do not).</summary>
+    private static bool RowByRow(SKCodec codec, int width, int height) =>
+        codec.ScanlineOrder == SKCodecScanlineOrder.TopDown &&
+        codec.StartScanlineDecode(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), new SKCodecOptions(0)) == SKCodecResult.Success;
+
+    private static unsafe byte[] DecodeEightBit(SKCodec codec, int width, int height)
+    {
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgb = GC.AllocateUninitializedArray<byte>(checked(width * height * 3));
+        if (RowByRow(codec, width, height))
+        {
+            // Row by row through a small RGBA strip: the same decoder and values as a whole-image decode, without the RGBA copy.
+            int rows = (int)Math.Clamp(StripBytes / (width * 4L), 1, height);
+            var strip = GC.AllocateUninitializedArray<byte>(rows * width * 4);
+            fixed (byte* p = strip)
+            {
+                for (int y = 0; y < height; y += rows)
+                {
+                    int n = Math.Min(rows, height - y);
+                    if (codec.GetScanlines((IntPtr)p, n, width * 4) != n)
+                        throw new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image file is cut short or damaged. Upload the complete, undamaged file.");
+                    RgbaToRgb(strip.AsSpan(0, n * width * 4), rgb.AsSpan(y * width * 3, n * width * 3));
+                }
+            }
+            return rgb;
+        }
+        // The whole RGBA picture, in native memory freed as soon as it is converted (not left to the garbage collector).
+        long bytes = (long)width * height * 4;
+        byte* whole = (byte*)NativeMemory.Alloc((nuint)bytes);
+        try
+        {
+            var span = new Span<byte>(whole, checked((int)bytes));
+            DecodeInto(codec, info, span);
+            RgbaToRgb(span, rgb);
+        }
+        finally { NativeMemory.Free(whole); }
         return rgb;
     }
 
-    /// <summary>16-bit PNG: decode the exact 16-bit samples and keep the high byte (libpng strip_16, as TF).</summary>
-    private static byte[] DecodeSixteenBit(SKCodec codec, int width, int height)
+    /// <summary>Drops alpha, as TF does.</summary>
+    private static void RgbaToRgb(ReadOnlySpan<byte> rgba, Span<byte> rgb)
     {
-        var rgba = GC.AllocateUninitializedArray<ushort>(checked(width * height * 4));
-        DecodeInto(codec, new SKImageInfo(width, height, SKColorType.Rgba16161616, SKAlphaType.Unpremul), MemoryMarshal.AsBytes(rgba.AsSpan()));
-        var rgb = GC.AllocateUninitializedArray<byte>(width * height * 3);
         for (int s = 0, d = 0; d < rgb.Length; s += 4, d += 3)
         {
-            rgb[d] = (byte)(rgba[s] >> 8);
-            rgb[d + 1] = (byte)(rgba[s + 1] >> 8);
-            rgb[d + 2] = (byte)(rgba[s + 2] >> 8);
+            rgb[d] = rgba[s];
+            rgb[d + 1] = rgba[s + 1];
+            rgb[d + 2] = rgba[s + 2];
         }
+    }
+
+    private static unsafe byte[] DecodeSixteenBit(SKCodec codec, int width, int height)
+    {
+        var info = new SKImageInfo(width, height, SKColorType.Rgba16161616, SKAlphaType.Unpremul);
+        var rgb = GC.AllocateUninitializedArray<byte>(checked(width * height * 3));
+        static void Convert(ReadOnlySpan<ushort> rgba, Span<byte> rgb)
+        {
+            for (int s = 0, d = 0; d < rgb.Length; s += 4, d += 3)
+            {
+                rgb[d] = (byte)(rgba[s] >> 8);
+                rgb[d + 1] = (byte)(rgba[s + 1] >> 8);
+                rgb[d + 2] = (byte)(rgba[s + 2] >> 8);
+            }
+        }
+        if (codec.ScanlineOrder == SKCodecScanlineOrder.TopDown && codec.StartScanlineDecode(info, new SKCodecOptions(0)) == SKCodecResult.Success)
+        {
+            int rows = (int)Math.Clamp(StripBytes / (width * 8L), 1, height);
+            var strip = GC.AllocateUninitializedArray<ushort>(rows * width * 4);
+            fixed (ushort* p = strip)
+            {
+                for (int y = 0; y < height; y += rows)
+                {
+                    int n = Math.Min(rows, height - y);
+                    if (codec.GetScanlines((IntPtr)p, n, width * 8) != n)
+                        throw new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image file is cut short or damaged. Upload the complete, undamaged file.");
+                    Convert(strip.AsSpan(0, n * width * 4), rgb.AsSpan(y * width * 3, n * width * 3));
+                }
+            }
+            return rgb;
+        }
+        long bytes = (long)width * height * 8;
+        ushort* whole = (ushort*)NativeMemory.Alloc((nuint)bytes);
+        try
+        {
+            var span = new Span<ushort>(whole, checked(width * height * 4));
+            DecodeInto(codec, info, MemoryMarshal.AsBytes(span));
+            Convert(span, rgb);
+        }
+        finally { NativeMemory.Free(whole); }
         return rgb;
     }
 

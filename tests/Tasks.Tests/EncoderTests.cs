@@ -63,11 +63,12 @@ public sealed class EncoderTests : IDisposable
     [Fact]
     public async Task Cancellation_stops_a_running_onnx_session()
     {
-        // Large enough that one run takes far longer than the cancellation delay.
+        // Large enough that one run takes far longer than the cancellation delay (128 images of 256 tokens; a batch of 32
+        // once finished inside the 50 ms while other test projects ran, and the test failed).
         var model = Model(new VitArchitecture(256, 8, 4, 1024, 8, 128, PoolType.Map, 64));
-        await using var encoder = Encoder.Create(model, new EncoderOptions { UseCuda = false, MaxBatch = 32 }, NullLogger.Instance);
+        await using var encoder = Encoder.Create(model, new EncoderOptions { UseCuda = false, MaxBatch = 128 }, NullLogger.Instance);
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
-        Assert.ThrowsAny<OperationCanceledException>(() => encoder.Run(new float[32 * encoder.CanvasLength], cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => encoder.Run(new float[128 * encoder.CanvasLength], cts.Token));
         Assert.Single(encoder.Run(new float[encoder.CanvasLength]));
     }
 }
