@@ -64,6 +64,7 @@ public static class VqaApp
         }
         app.UseProblemResponses();
         app.UseApiKeys(); // security headers, origin and host checks, CORS, API keys
+        app.UseRequestTimeouts(); // one deadline per request (Limits:RequestTimeoutSeconds), URL fetches included
         var browser = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<BrowserOptions>>().Value;
         app.MapApiDocs(browser.OpenApiDocument, browser.SwaggerUi);
         app.MapHealth();

@@ -45,6 +45,8 @@ public sealed record ZeroShotResponse(
 
 public static class ZeroShotEndpoints
 {
+    private static string? Shorten(string? s) => s is { Length: > 80 } ? s[..80] + "..." : s;
+
     public static RouteGroupBuilder MapZeroShot(this RouteGroupBuilder classify)
     {
         classify.MapPost("/zero-shot", ClassifyAsync)
@@ -77,7 +79,14 @@ public static class ZeroShotEndpoints
         if (templates.Count == 0 || templates.Count > tasks.MaxTemplates)
             throw ApiProblem.BadRequest($"send 1 to {tasks.MaxTemplates} hypothesis templates", "bad_templates");
         foreach (var t in templates)
-            if (t is null || !t.Contains("{}")) throw ApiProblem.BadRequest($"hypothesis template '{t}' has no {{}} where the label goes", "bad_templates");
+        {
+            if (t is null || !t.Contains("{}")) throw ApiProblem.BadRequest($"hypothesis template '{Shorten(t)}' has no {{}} where the label goes", "bad_templates");
+            if (t.Length > tasks.MaxTemplateCharacters)
+                throw ApiProblem.TooLarge($"a hypothesis template has {t.Length:N0} characters; at most {tasks.MaxTemplateCharacters:N0} (Tasks:MaxTemplateCharacters)", "template_too_long");
+        }
+        if ((long)labels.Count * templates.Count > tasks.MaxPromptsPerRequest)
+            throw ApiProblem.TooLarge($"{labels.Count:N0} labels x {templates.Count} templates = {(long)labels.Count * templates.Count:N0} prompts to draw; at most " +
+                                      $"{tasks.MaxPromptsPerRequest:N0} per request (Tasks:MaxPromptsPerRequest). Send fewer labels or templates", "too_many_prompts");
         int topK = TopK.Resolve(body.TopK, labels.Count);
 
         // Only now, with every refusal decided, is the image (if any) fetched and decoded.

@@ -64,7 +64,7 @@ public static class CollectionEndpoints
 {
     public static RouteGroupBuilder MapCollections(this RouteGroupBuilder v1)
     {
-        var group = v1.MapGroup("/collections").WithTags("Collections");
+        var group = v1.MapGroup("/collections").WithTags("Collections").WithMetadata(new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutAttribute(ServiceRegistration.LongRequests));
         group.MapPut("/{name}", Results<Created<CollectionSummary>, Ok<CollectionSummary>> (string name, CollectionStore store, EmbeddingService e) =>
             {
                 var m = e.Model;
@@ -170,8 +170,7 @@ public static class CollectionEndpoints
         {
             if (inputs[i]!.Image is not { } image) continue;
             var bytes = await ImageSource.FromJson(image, $"items[{i}].image").FetchBytesAsync(request.Images, ct);
-            var decoded = request.Images.Decode(bytes, $"items[{i}].image");
-            items[i] = new NewItem(inputs[i]!.Id!, null, bytes, inputs[i]!.Metadata, (await embeddings.ImageAsync(decoded, ct)).Embedding);
+            items[i] = new NewItem(inputs[i]!.Id!, null, bytes, inputs[i]!.Metadata, await EmbedImageAsync(bytes, $"items[{i}].image", request, ct));
         }
         if (texts.Count > 0)
         {
@@ -184,6 +183,15 @@ public static class CollectionEndpoints
         }
         var result = collection.Upsert(items!, body.Upsert);
         return TypedResults.Ok(new AddItemsResponse(result.Added, result.Replaced, result.Sequence, true, collection.Count));
+    }
+
+    /// <summary>One image decoded, embedded and given back (its own method: no hoisted local keeps the pixels alive).</summary>
+    private static async Task<float[]> EmbedImageAsync(byte[] bytes, string field, ApiRequest request, CancellationToken ct)
+    {
+        var decoded = await request.Images.DecodeAsync(bytes, field, ct);
+        var vector = (await request.Embeddings.ImageAsync(decoded, ct)).Embedding;
+        request.Images.Release(decoded);
+        return vector;
     }
 
     private static async Task<Ok<SearchResponse>> SearchAsync(string name, [AsParameters] ApiRequest request, CollectionStore store)

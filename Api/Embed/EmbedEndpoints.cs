@@ -5,6 +5,7 @@ using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
 using VqaApi.Rendering;
 using VqaApi.Rendering.Shaped;
+using VqaApi.Tasks.Canvases;
 using VqaApi.Tasks.Embeddings;
 using VqaApi.Tasks.Models;
 using VqaApi.Tasks.Serving;
@@ -27,6 +28,16 @@ public static class EmbedEndpoints
             .ReadsInputs().RunsEncoder()
             .DisableAntiforgery();
         return v1;
+    }
+
+    /// <summary>Decodes one image, draws it and gives it back. Its own method, so that nothing (such as a hoisted local of the
+    /// caller's state machine) keeps the decoded pixels alive while the next image is decoded.</summary>
+    private static async Task<(int Width, int Height, string Format)> DrawAsync(ImageSource source, ImageInputs inputs, ModelCanvases canvases, Memory<float> canvas, CancellationToken ct)
+    {
+        var image = await source.DecodeAsync(inputs, ct);
+        canvases.RenderImage(image, canvas.Span);
+        inputs.Release(image);
+        return (image.Width, image.Height, image.Format);
     }
 
     private static async Task<Ok<EmbedResponse>> EmbedAsync([AsParameters] ApiRequest request, ServedModel model)
@@ -59,17 +70,17 @@ public static class EmbedEndpoints
             throw ApiProblem.BadRequest($"{sources.Count} images sent; at most {limits.MaxImagesPerRequest} per request (Limits:MaxImagesPerRequest)", "too_many_images");
         if (texts.Count + sources.Count == 0)
             throw ApiProblem.BadRequest("nothing to embed: send at least one text or image", "empty_request");
-        var images = new List<DecodedImage>(sources.Count);
-        foreach (var source in sources) images.Add(await source.DecodeAsync(request.Images, ct));
-
         var canvases = model.Canvases;
-        int n = texts.Count + images.Count;
+        int n = texts.Count + sources.Count;
         var buffer = ArrayPool<float>.Shared.Rent(n * canvases.Length);
         try
         {
+            // Each image is decoded, drawn on its canvas and given back before the next: a request holds one decoded image at a time.
+            var images = new List<(int Width, int Height, string Format)>(sources.Count);
+            for (int i = 0; i < sources.Count; i++)
+                images.Add(await DrawAsync(sources[i], request.Images, canvases, buffer.AsMemory((texts.Count + i) * canvases.Length, canvases.Length), ct));
             var stats = new RenderReport[texts.Count];
             for (int i = 0; i < texts.Count; i++) stats[i] = canvases.RenderText(texts[i], buffer.AsSpan(i * canvases.Length, canvases.Length));
-            for (int i = 0; i < images.Count; i++) canvases.RenderImage(images[i], buffer.AsSpan((texts.Count + i) * canvases.Length, canvases.Length));
             var results = await request.Embeddings.CanvasesAsync(buffer, n, ct);
 
             var textResults = texts.Select((_, i) => new TextEmbedding(i, results[i].Embedding, includePreLogits ? results[i].PreLogits : null,

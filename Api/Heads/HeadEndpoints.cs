@@ -57,6 +57,7 @@ public static class HeadEndpoints
         heads.MapPost("", FitAsync)
             .WithName("FitHead")
             .RequireScope(ApiScopes.Admin)
+            .WithMetadata(new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutAttribute(ServiceRegistration.LongRequests))
             .WithSummary("Fit a head on labelled examples (frozen embeddings, L2-regularised logistic regression or a small MLP)")
             .WithDescription("Examples are drawn with the served model's render profile and layout for the task (text, pair, VQA) or preprocessed " +
                              "(image), embedded, and a classifier is fitted with a stratified validation split. Bounded by Heads:MaxExamples, " +
@@ -84,27 +85,29 @@ public static class HeadEndpoints
         var inputs = body.Examples ?? throw ApiProblem.BadRequest("'examples' is required", "missing_field");
         var examples = new List<HeadExample>(inputs.Count);
         bool takesImages = body.Task is HeadTasks.Image or HeadTasks.Vqa; // other tasks ignore an image, so it is never fetched
-        for (int i = 0; i < inputs.Count; i++) examples.Add(ToExample(inputs[i] ?? new HeadExampleInput(), $"examples[{i}]", takesImages, limits));
+        for (int i = 0; i < inputs.Count; i++) examples.Add(ToExample(inputs[i] ?? new HeadExampleInput(), $"examples[{i}]", takesImages, limits, request.Images));
         var spec = new FitHeadSpec
         {
             Name = body.Name, Task = body.Task, Examples = examples, Hidden = body.Hidden, L2 = body.L2, ValidationFraction = body.ValidationFraction,
             MaxEpochs = body.MaxEpochs, Seed = body.Seed, LabelNames = body.LabelNames, Overwrite = body.Overwrite,
         };
-        // Every refusal that needs no image (name, task, counts, fields, labels, an existing head) before any image is fetched.
+        // Every refusal that needs no image (name, task, counts, fields, labels, an existing head) before any image is fetched;
+        // then each image is fetched and decoded only when its example is embedded, and given back right after.
         service.CheckFit(spec);
-        for (int i = 0; i < inputs.Count; i++)
-            if (examples[i].ImageToCome && inputs[i]?.Image is { } image)
-                examples[i] = examples[i] with { Image = await ImageSource.FromJson(image, $"examples[{i}].image").DecodeAsync(request.Images, ct) };
         var head = await service.FitAsync(spec, ct);
         return TypedResults.Created($"/v1/heads/{head.Name}", HeadSummary.Of(head, service.Store.Model));
     }
 
-    /// <summary>An example's fields, its texts checked; an image is named (<see cref="HeadExample.ImageToCome"/>), not yet decoded.</summary>
-    private static HeadExample ToExample(HeadExampleInput input, string field, bool takesImage, LimitsOptions limits)
+    /// <summary>An example's fields, its texts checked; an image is named (<see cref="HeadExample.LoadImage"/>), fetched and decoded
+    /// only when the example is embedded.</summary>
+    private static HeadExample ToExample(HeadExampleInput input, string field, bool takesImage, LimitsOptions limits, ImageInputs images)
     {
         var texts = new[] { input.Text, input.Pair?.Premise, input.Pair?.Hypothesis, input.Question }.OfType<string>().ToList();
         TextInputs.Validate(texts, limits, field);
-        return new HeadExample(input.Label, input.Text, input.Pair?.Premise, input.Pair?.Hypothesis, null, input.Question) { ImageToCome = takesImage && input.Image is not null };
+        var example = new HeadExample(input.Label, input.Text, input.Pair?.Premise, input.Pair?.Hypothesis, null, input.Question);
+        if (!takesImage || input.Image is not { } image) return example;
+        var source = ImageSource.FromJson(image, field + ".image");
+        return example with { LoadImage = ct => source.DecodeAsync(images, ct), ReleaseImage = images.Release };
     }
 }
 

@@ -17,6 +17,18 @@ public sealed class LimitsOptions
     /// <summary>Refused from the header, before decoding (decompression bombs).</summary>
     [Range(1, 1L << 34)] public long MaxImagePixels { get; set; } = 40_000_000;
     [Range(1, 1 << 20)] public int MaxImageSide { get; set; } = 16_384;
+    /// <summary>Bytes one request may hold in decoded images at once (each image counted at its decode's peak, from its header,
+    /// before decoding): a request over it is refused with 413 before the image is decoded.</summary>
+    [Range(1 << 20, 1L << 40)] public long MaxDecodedBytesPerRequest { get; set; } = 300L * 1024 * 1024;
+    /// <summary>Bytes of decoded images all requests together may hold; a decode waits for room (see DecodeWaitSeconds).</summary>
+    [Range(1 << 20, 1L << 42)] public long MaxDecodedBytesInFlight { get; set; } = 1024L * 1024 * 1024;
+    /// <summary>How long a decode waits for room before the request is answered 503 with Retry-After.</summary>
+    [Range(0, 600)] public double DecodeWaitSeconds { get; set; } = 10;
+    /// <summary>The whole of a request (body, URL fetches, decoding, encoding) must finish within this, or it is stopped
+    /// and answered 504.</summary>
+    [Range(1, 86_400)] public double RequestTimeoutSeconds { get; set; } = 60;
+    /// <summary>The same for requests that may do much more work: fitting a head, writing and searching collections.</summary>
+    [Range(1, 86_400)] public double LongRequestTimeoutSeconds { get; set; } = 600;
 
     public ImageLimits ImageLimits => new() { MaxEncodedBytes = MaxImageBytes, MaxPixels = MaxImagePixels, MaxSide = MaxImageSide };
 }

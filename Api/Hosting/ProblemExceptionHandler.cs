@@ -49,6 +49,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         };
         if (status >= 500) logger.LogError(exception, "Unhandled error on {Path}", context.Request.Path);
         if (exception is EncoderBusyException busy) context.Response.Headers.RetryAfter = busy.RetryAfterSeconds.ToString();
+        if (exception is ApiProblem { RetryAfterSeconds: { } retry }) context.Response.Headers.RetryAfter = retry.ToString();
         if (exception is RateLimiterRejectedException { RetryAfter: { } after }) context.Response.Headers.RetryAfter = ((int)Math.Ceiling(after.TotalSeconds)).ToString();
         else if (exception is RateLimiterRejectedException or BrokenCircuitException) context.Response.Headers.RetryAfter = "1";
         context.Response.StatusCode = status;

@@ -20,7 +20,9 @@ public static class ServiceRegistration
         var services = builder.Services;
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EncoderOptions>().BindConfiguration(EncoderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations()
+            .Validate(l => l.MaxDecodedBytesPerRequest <= l.MaxDecodedBytesInFlight, "Limits:MaxDecodedBytesPerRequest must not exceed Limits:MaxDecodedBytesInFlight")
+            .ValidateOnStart();
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EmbeddingCacheOptions>().BindConfiguration(EmbeddingCacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TaskLimits>().BindConfiguration(TaskLimits.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -33,7 +35,11 @@ public static class ServiceRegistration
             sp.GetRequiredService<IOptions<ModelOptions>>(), sp.GetRequiredService<IOptions<EncoderOptions>>(), sp.GetRequiredService<ILogger<ServedModel>>()));
         services.AddHostedService<EncoderWarmUp>();
         services.AddSingleton<InferenceGate>();
-        services.AddSingleton(sp => new EmbeddingCache(sp.GetRequiredService<IOptions<EmbeddingCacheOptions>>().Value.MaxEntries));
+        services.AddSingleton(sp =>
+        {
+            var cache = sp.GetRequiredService<IOptions<EmbeddingCacheOptions>>().Value;
+            return new EmbeddingCache(cache.MaxEntries, cache.MaxBytes);
+        });
         services.AddSingleton<EmbeddingService>();
         services.AddSingleton<ZeroShotClassifier>();
         services.AddOptions<HeadOptions>().BindConfiguration(HeadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -43,6 +49,13 @@ public static class ServiceRegistration
         services.AddSingleton<CollectionStore>();
         services.AddHostedService<CollectionLoader>();
 
+        // One deadline for the whole request (URL fetches included): RequestTimeouts cancels the request's token.
+        services.AddRequestTimeouts();
+        services.AddOptions<Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutOptions>().Configure<IOptions<LimitsOptions>>((timeouts, limits) =>
+        {
+            timeouts.DefaultPolicy = Deadline(limits.Value.RequestTimeoutSeconds, "Limits:RequestTimeoutSeconds");
+            timeouts.AddPolicy(LongRequests, Deadline(limits.Value.LongRequestTimeoutSeconds, "Limits:LongRequestTimeoutSeconds"));
+        });
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -61,6 +74,25 @@ public static class ServiceRegistration
         }));
         return builder;
     }
+
+    /// <summary>The request-timeout policy of requests that may do much more work (head fits, collections).</summary>
+    public const string LongRequests = "long";
+
+    private static Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutPolicy Deadline(double seconds, string setting) => new()
+    {
+        Timeout = TimeSpan.FromSeconds(seconds),
+        TimeoutStatusCode = 504,
+        WriteTimeoutResponse = async context =>
+        {
+            var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
+            {
+                Status = 504, Title = "Request timed out",
+                Detail = $"the request did not finish within {seconds:0.##} s ({setting}); its work was stopped",
+            };
+            problem.Extensions["code"] = "request_timeout";
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+        },
+    };
 
     /// <summary>Every failure as ProblemDetails: first in the pipeline.</summary>
     public static WebApplication UseProblemResponses(this WebApplication app)

@@ -15,11 +15,23 @@ public sealed record ImageInput
     public string? Url { get; init; }
 }
 
-/// <summary>Turns request images (base64, URL or upload) into decoded pixels, within the configured limits.</summary>
-public sealed class ImageInputs(ImageFetcher fetcher, IOptions<LimitsOptions> limits)
+/// <summary>
+/// Turns one request's images (base64, URL or upload) into decoded pixels, within the configured limits. One per request
+/// (scoped): it admits each decode by the bytes its header says it will hold, against the request's own budget
+/// (<c>Limits:MaxDecodedBytesPerRequest</c>, 413 before decoding) and the process's (<see cref="DecodeGate"/>), and gives the
+/// bytes back when an image is released or the request ends.
+/// </summary>
+public sealed class ImageInputs(ImageFetcher fetcher, IOptions<LimitsOptions> limits, DecodeGate gate) : IDisposable
 {
+    private readonly Lock _lock = new();
+    private readonly Dictionary<DecodedImage, long> _held = new(ReferenceEqualityComparer.Instance);
+    private long _heldBytes;
+
+    /// <summary>Bytes this request holds in decoded images now.</summary>
+    public long HeldBytes { get { lock (_lock) return _heldBytes; } }
+
     public async Task<DecodedImage> DecodeAsync(ImageInput input, string field, CancellationToken ct) =>
-        Decode(await FetchBytesAsync(input, field, ct), field);
+        await DecodeAsync(await FetchBytesAsync(input, field, ct), field, ct);
 
     /// <summary>The encoded bytes of the image (base64 decoded, or fetched), not yet decoded.</summary>
     public async Task<byte[]> FetchBytesAsync(ImageInput input, string field, CancellationToken ct) =>
@@ -31,10 +43,77 @@ public sealed class ImageInputs(ImageFetcher fetcher, IOptions<LimitsOptions> li
             _ => throw ApiProblem.BadRequest($"{field} has both 'data' and 'url'; send one", "ambiguous_image"),
         };
 
-    public DecodedImage Decode(byte[] bytes, string field)
+    /// <summary>Decodes after admitting the decode's peak bytes (from the header) against the request's and the process's
+    /// budgets; the result's bytes stay counted until <see cref="Release"/> or the end of the request.</summary>
+    public async Task<DecodedImage> DecodeAsync(byte[] bytes, string field, CancellationToken ct)
     {
-        try { return ImageDecoder.Decode(bytes, limits.Value.ImageLimits); }
+        var l = limits.Value;
+        ImageHeader header;
+        try { header = ImageDecoder.Probe(bytes, l.ImageLimits); }
         catch (ImageDecodeException e) { throw new ImageDecodeException(e.Code, $"{field}: {e.Message}"); }
+        long need = header.PeakBytes;
+        lock (_lock)
+        {
+            if (_heldBytes + need > l.MaxDecodedBytesPerRequest)
+                throw ApiProblem.TooLarge($"{field} is {header.Width} x {header.Height} pixels and needs {need:N0} bytes to decode" +
+                                          (_heldBytes > 0 ? $", on top of the {_heldBytes:N0} this request's other images hold" : "") +
+                                          $"; a request may hold {l.MaxDecodedBytesPerRequest:N0} (Limits:MaxDecodedBytesPerRequest). Send smaller images, or fewer at once",
+                                          "decoded_too_large");
+            _heldBytes += need;
+        }
+        gate.CollectReleased();
+        try { await gate.AcquireAsync(need, ct); }
+        catch
+        {
+            lock (_lock) _heldBytes -= need;
+            throw;
+        }
+        DecodedImage image;
+        try { image = ImageDecoder.Decode(bytes, l.ImageLimits); }
+        catch (ImageDecodeException e)
+        {
+            Give(need);
+            throw new ImageDecodeException(e.Code, $"{field}: {e.Message}");
+        }
+        catch
+        {
+            Give(need);
+            throw;
+        }
+        // The decode's temporary copy is gone (native memory, freed): keep counting only the pixels the image holds.
+        long kept = image.Rgb.LongLength;
+        Give(need - kept, garbage: false);
+        lock (_lock) _held[image] = kept;
+        return image;
+    }
+
+    /// <summary>Gives back the bytes of an image this request no longer needs (its canvas is drawn or its embedding made).</summary>
+    public void Release(DecodedImage image)
+    {
+        long bytes;
+        lock (_lock)
+        {
+            if (!_held.Remove(image, out bytes)) return;
+        }
+        Give(bytes);
+    }
+
+    private void Give(long bytes, bool garbage = true)
+    {
+        if (bytes <= 0) return;
+        lock (_lock) _heldBytes -= bytes;
+        gate.Release(bytes, garbage);
+    }
+
+    public void Dispose()
+    {
+        long all;
+        lock (_lock)
+        {
+            all = _held.Values.Sum();
+            _held.Clear();
+        }
+        Give(all);
     }
 
     private byte[] FromBase64(string data, string field)

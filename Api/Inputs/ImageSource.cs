@@ -25,5 +25,5 @@ public sealed class ImageSource
         _upload ?? await inputs.FetchBytesAsync(_input!, Field, ct);
 
     public async Task<DecodedImage> DecodeAsync(ImageInputs inputs, CancellationToken ct) =>
-        inputs.Decode(await FetchBytesAsync(inputs, ct), Field);
+        await inputs.DecodeAsync(await FetchBytesAsync(inputs, ct), Field, ct);
 }

@@ -34,7 +34,8 @@ public static class InputRegistration
         services.AddTransient(sp => new ImageFetcher(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(ImageFetcher.ClientName),
             sp.GetRequiredService<IOptions<UrlFetchOptions>>(), sp.GetRequiredService<IOptions<LimitsOptions>>()));
-        services.AddTransient<ImageInputs>();
+        services.AddSingleton<DecodeGate>();
+        services.AddScoped<ImageInputs>(); // one per request: its decoded-bytes budget
         return builder;
     }
 

@@ -8,11 +8,15 @@ namespace VqaApi.Tasks.Heads;
 /// <summary>One labelled example, or one input to classify: the fields its task needs.</summary>
 public sealed record HeadExample(string? Label, string? Text = null, string? First = null, string? Second = null, DecodedImage? Image = null, string? Question = null)
 {
-    /// <summary>The example names an image that is not decoded yet: <see cref="HeadService.CheckFit"/> counts it as present, so a
-    /// request can be refused before its images are fetched; <see cref="HeadService.FitAsync"/> needs the decoded image.</summary>
-    public bool ImageToCome { get; init; }
+    /// <summary>An image fetched and decoded only when the example is embedded (instead of <see cref="Image"/>): a fit of
+    /// thousands of image examples holds one decoded image at a time, and <see cref="HeadService.CheckFit"/> can refuse a
+    /// request before any image is fetched.</summary>
+    public Func<CancellationToken, Task<DecodedImage>>? LoadImage { get; init; }
 
-    internal bool HasImage => Image is not null || ImageToCome;
+    /// <summary>Called with a loaded image once its embedding is made.</summary>
+    public Action<DecodedImage>? ReleaseImage { get; init; }
+
+    internal bool HasImage => Image is not null || LoadImage is not null;
 }
 
 public sealed record FitHeadSpec
@@ -58,8 +62,30 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
         if (spec.ValidationFraction is < 0 or > 0.9) throw new HeadException(HeadErrorKind.Invalid, "validation_fraction must be between 0 and 0.9");
         if (spec.MaxEpochs is < 1) throw new HeadException(HeadErrorKind.Invalid, "max_epochs must be at least 1");
         if (spec.Task is HeadTasks.Pair or HeadTasks.Vqa) embeddings.Model.Canvases.RequireLayout(spec.Task); // the unifont profile draws single texts only
-        for (int i = 0; i < spec.Examples.Count; i++) CheckInput(spec.Task, spec.Examples[i], $"examples[{i}]", requireLabel: true);
+        for (int i = 0; i < spec.Examples.Count; i++)
+        {
+            CheckInput(spec.Task, spec.Examples[i], $"examples[{i}]", requireLabel: true);
+            if (spec.Examples[i].Label!.Length > o.MaxLabelCharacters)
+                throw new HeadException(HeadErrorKind.Invalid, $"examples[{i}] has a label of {spec.Examples[i].Label!.Length:N0} characters; at most {o.MaxLabelCharacters} (Heads:MaxLabelCharacters)");
+        }
+        int withImages = spec.Examples.Count(e => e.HasImage);
+        if (withImages > o.MaxImageExamples)
+            throw new HeadException(HeadErrorKind.Invalid, $"{withImages:N0} examples with images; at most {o.MaxImageExamples:N0} (Heads:MaxImageExamples)");
         var labels = spec.Examples.Select(e => e.Label!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (spec.LabelNames is { } names)
+        {
+            var known = labels.ToHashSet(StringComparer.Ordinal);
+            foreach (var (label, byLanguage) in names)
+            {
+                if (!known.Contains(label)) throw new HeadException(HeadErrorKind.Invalid, $"label_names names '{Shorten(label)}', which no example has");
+                if (byLanguage is null) continue;
+                if (byLanguage.Count > o.MaxLanguagesPerLabel)
+                    throw new HeadException(HeadErrorKind.Invalid, $"label_names gives '{Shorten(label)}' {byLanguage.Count} names; at most {o.MaxLanguagesPerLabel} (Heads:MaxLanguagesPerLabel)");
+                foreach (var (language, name) in byLanguage)
+                    if (language.Length is 0 or > 35 || name is null || name.Length == 0 || name.Length > o.MaxLabelCharacters)
+                        throw new HeadException(HeadErrorKind.Invalid, $"label_names of '{Shorten(label)}': each language code has 1 to 35 characters and each name 1 to {o.MaxLabelCharacters} (Heads:MaxLabelCharacters)");
+            }
+        }
         if (labels.Count < 2) throw new HeadException(HeadErrorKind.Invalid, "the examples have only one label; a head needs at least 2 classes");
         if (labels.Count > o.MaxClasses) throw new HeadException(HeadErrorKind.Invalid, $"{labels.Count:N0} classes; at most {o.MaxClasses:N0} (Heads:MaxClasses)");
         if (store.Exists(spec.Name))
@@ -69,6 +95,8 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
         }
         return labels;
     }
+
+    private static string Shorten(string s) => s.Length > 60 ? s[..60] + "..." : s;
 
     /// <summary>Deletes a head; a head that ships with the model is refused (<see cref="HeadErrorKind.ReadOnly"/>).</summary>
     public void Delete(string name)
@@ -91,8 +119,6 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
     {
         var o = options.Value;
         var labels = CheckFit(spec);
-        if (spec.Examples.Any(e => e.Image is null && e.ImageToCome))
-            throw new ArgumentException("every example's image must be decoded before the fit", nameof(spec));
 
         if (!await _fitting.WaitAsync(0, ct)) throw new HeadException(HeadErrorKind.Busy, "another head is being fitted; retry when it is done");
         try
@@ -155,6 +181,20 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
             });
     }
 
+    /// <summary>One example with an image (loaded now when it is lazy, given back after): its own method, so that no hoisted
+    /// local of the loop keeps the pixels alive while the next image loads.</summary>
+    private async Task<float[]> EmbedImageExampleAsync(string task, HeadExample e, CancellationToken ct)
+    {
+        var image = e.Image ?? await e.LoadImage!(ct);
+        try
+        {
+            return task == HeadTasks.Vqa
+                ? (await embeddings.VqaAsync(e.Question!, image, ct)).Embedding
+                : (await embeddings.ImageAsync(image, ct)).Embedding;
+        }
+        finally { if (e.Image is null) e.ReleaseImage?.Invoke(image); }
+    }
+
     private async Task<float[][]> EmbedAllAsync(string task, IReadOnlyList<HeadExample> examples, CancellationToken ct)
     {
         if (task == HeadTasks.Text) return (await embeddings.TextsAsync(examples.Select(e => e.Text!).ToList(), ct)).Vectors;
@@ -162,12 +202,12 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
         for (int i = 0; i < examples.Count; i++)
         {
             var e = examples[i];
-            features[i] = task switch
+            if (task == HeadTasks.Pair)
             {
-                HeadTasks.Pair => (await embeddings.PairAsync(e.First!, e.Second!, ct)).Embedding,
-                HeadTasks.Vqa => (await embeddings.VqaAsync(e.Question!, e.Image!, ct)).Embedding,
-                _ => (await embeddings.ImageAsync(e.Image!, ct)).Embedding,
-            };
+                features[i] = (await embeddings.PairAsync(e.First!, e.Second!, ct)).Embedding;
+                continue;
+            }
+            features[i] = await EmbedImageExampleAsync(task, e, ct);
         }
         return features;
     }
