@@ -23,6 +23,7 @@ public static class SecurityRegistration
         foreach (var scope in ApiScopes.All)
             authorization.AddPolicy(scope, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).AddRequirements(new ScopeRequirement(scope)));
         services.ConfigureOpenApiSecurity();
+        services.AddClientFairness();
         services.AddOptions<BrowserOptions>().BindConfiguration(BrowserOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.AllowedOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var u) && u.AbsolutePath == "/" && !origin.EndsWith('/')),
                 "Browser:AllowedOrigins holds origins: scheme://host[:port], without a path or a trailing slash")
@@ -47,6 +48,7 @@ public static class SecurityRegistration
         app.UseMiddleware<BrowserGuard>();
         app.UseCors();
         app.UseAuthentication();
+        app.UseRateLimiter(); // per client (its key, else its address), after authentication has said who it is
         app.UseAuthorization();
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<ApiKeyGate>().Decide());
         return app;
