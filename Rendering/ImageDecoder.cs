@@ -139,7 +139,10 @@ public static class ImageDecoder
             CheckDimensions(width, height, limits);
             bool rowByRow = RowByRow(codec, width, height);
             bool rotated = codec.EncodedOrigin != SKEncodedOrigin.TopLeft;
-            return new ImageHeader(width, height, format, PeakBytes(width, height, rowByRow, rotated, IsSixteenBit(codec)));
+            long peak = codec.Info.ColorType == SKColorType.Gray8 && !rowByRow
+                ? (long)width * height * (3 * (rotated ? 2 : 1) + 1)
+                : PeakBytes(width, height, rowByRow, rotated, IsSixteenBit(codec));
+            return new ImageHeader(width, height, format, peak);
         }
         catch (ImageDecodeException) { throw; }
         catch (Exception e)
@@ -172,6 +175,20 @@ public static class ImageDecoder
                     RgbaToRgb(strip.AsSpan(0, n * width * 4), rgb.AsSpan(y * width * 3, n * width * 3));
                 }
             }
+            return rgb;
+        }
+        if (codec.Info.ColorType == SKColorType.Gray8)
+        {
+            // Grayscale (1 to 8 bits): decoded as one byte a pixel and spread to R = G = B, the values an RGBA decode gives.
+            long grayBytes = (long)width * height;
+            byte* gray = (byte*)NativeMemory.Alloc((nuint)grayBytes);
+            try
+            {
+                var span = new Span<byte>(gray, checked((int)grayBytes));
+                DecodeInto(codec, new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque), span);
+                for (int i = 0, d = 0; i < span.Length; i++, d += 3) rgb[d] = rgb[d + 1] = rgb[d + 2] = span[i];
+            }
+            finally { NativeMemory.Free(gray); }
             return rgb;
         }
         // The whole RGBA picture, in native memory freed as soon as it is converted (not left to the garbage collector).
