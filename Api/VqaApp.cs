@@ -47,6 +47,7 @@ public static class VqaApp
         builder.AddVqaApi();
         builder.AddInputs();
         builder.AddApiKeys();
+        builder.AddTelemetry();
 
         // Configuration and the model directory are checked here, before the host starts, so that a fault is one
         // StartupException (Program prints one line and exits 1), not a failed start with a stack trace.
@@ -82,6 +83,7 @@ public static class VqaApp
         v1.MapHeads();
         v1.MapVqa();
         v1.MapCollections();
+        app.MapMetrics()?.RequireScope(ApiScopes.Admin);
         return app;
     }
 }

@@ -12,7 +12,7 @@ using VqaApi.Tasks.Encoders;
 namespace VqaApi.Api.Hosting;
 
 /// <summary>Turns every known failure into a ProblemDetails response that says what to fix.</summary>
-public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger, VqaMetrics metrics) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -48,6 +48,17 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             _ => (500, "Internal error", "an unexpected error occurred; it has been logged", "internal"),
         };
         if (status >= 500) logger.LogError(exception, "Unhandled error on {Path}", context.Request.Path);
+        // Refusals that protect the service, counted by reason for /metrics.
+        if (exception switch
+            {
+                EncoderBusyException => "encoder_busy",
+                RateLimiterRejectedException => "inference_busy",
+                TimeoutRejectedException => "inference_timeout",
+                BrokenCircuitException => "circuit_open",
+                ApiProblem { Code: "decode_busy" or "decoded_too_large" or "image_too_large_to_decode" or "too_many_prompts" or "template_too_long" } p => p.Code,
+                _ => null,
+            } is { } reason)
+            metrics.Refused(reason);
         if (exception is EncoderBusyException busy) context.Response.Headers.RetryAfter = busy.RetryAfterSeconds.ToString();
         if (exception is ApiProblem { RetryAfterSeconds: { } retry }) context.Response.Headers.RetryAfter = retry.ToString();
         if (exception is RateLimiterRejectedException { RetryAfter: { } after }) context.Response.Headers.RetryAfter = ((int)Math.Ceiling(after.TotalSeconds)).ToString();

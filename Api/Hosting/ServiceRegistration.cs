@@ -90,6 +90,7 @@ public static class ServiceRegistration
                 Detail = $"the request did not finish within {seconds:0.##} s ({setting}); its work was stopped",
             };
             problem.Extensions["code"] = "request_timeout";
+            context.RequestServices.GetRequiredService<VqaMetrics>().Refused("request_timeout");
             await context.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
         },
     };

@@ -8,8 +8,18 @@ namespace VqaApi.Api.Inputs;
 /// it will hold (<c>Limits:MaxDecodedBytesInFlight</c> in all), waiting in order of arrival, at most
 /// <c>Limits:DecodeWaitSeconds</c>; a request that cannot get its bytes in time is answered 503 with Retry-After.
 /// </summary>
-public sealed class DecodeGate(IOptions<LimitsOptions> options)
+public sealed class DecodeGate
 {
+    private readonly IOptions<LimitsOptions> options;
+    private readonly VqaMetrics _metrics;
+
+    public DecodeGate(IOptions<LimitsOptions> options, VqaMetrics metrics)
+    {
+        this.options = options;
+        _metrics = metrics;
+        metrics.Observe("vqa.decode.held_bytes", () => InFlight, "By", "Decoded-image bytes held now");
+    }
+
     private readonly Lock _lock = new();
     private readonly LinkedList<(long Bytes, TaskCompletionSource Ready)> _waiting = new();
     private long _inFlight;
@@ -27,6 +37,7 @@ public sealed class DecodeGate(IOptions<LimitsOptions> options)
             if (_waiting.Count == 0 && _inFlight + bytes <= limits.MaxDecodedBytesInFlight)
             {
                 _inFlight += bytes;
+                _metrics.Admitted(bytes);
                 return;
             }
             node = _waiting.AddLast((bytes, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)));
@@ -34,6 +45,7 @@ public sealed class DecodeGate(IOptions<LimitsOptions> options)
         try
         {
             await node.Value.Item2.Task.WaitAsync(TimeSpan.FromSeconds(limits.DecodeWaitSeconds), ct);
+            _metrics.Admitted(bytes);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {

@@ -49,6 +49,7 @@ public static class ClientFairness
             o.OnRejected = async (rejected, ct) =>
             {
                 var context = rejected.HttpContext;
+                context.RequestServices.GetRequiredService<VqaApi.Api.Hosting.VqaMetrics>().Refused("client_busy");
                 context.Response.Headers.RetryAfter = "1";
                 var problem = new ProblemDetails
                 {

@@ -276,6 +276,7 @@ public sealed class Encoder : IAsyncDisposable
             results[i] = new EncoderResult(embeddings.Slice(i * e, e).ToArray(), preLogits.Slice(i * d, d).ToArray());
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _canvases, count);
+        EncoderMetrics.BatchSize.Record(count);
     }
 
     public async ValueTask DisposeAsync()
@@ -305,4 +306,16 @@ public sealed class Encoder : IAsyncDisposable
             return live;
         }
     }
+}
+
+/// <summary>The encoder's own instruments (System.Diagnostics.Metrics; the API exports meter "VqaApi.Encoder").</summary>
+public static class EncoderMetrics
+{
+    public const string MeterName = "VqaApi.Encoder";
+    private static readonly System.Diagnostics.Metrics.Meter Meter = new(MeterName);
+
+    /// <summary>Canvases per ONNX run: how well micro-batching fills batches.</summary>
+    public static readonly System.Diagnostics.Metrics.Histogram<int> BatchSize = Meter.CreateHistogram<int>(
+        "vqa.encoder.batch_size", unit: "{canvas}", description: "Canvases per encoder run",
+        advice: new System.Diagnostics.Metrics.InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128] });
 }

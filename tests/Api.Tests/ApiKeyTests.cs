@@ -89,6 +89,8 @@ public sealed class ApiKeyTests(KeysRequiredFactory factory) : IClassFixture<Key
         Assert.Equal(HttpStatusCode.OK, (await write.PostAsJsonAsync("/v1/collections/scoped/items", items)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await read.PostAsJsonAsync("/v1/collections/scoped/search", new { text = "red" })).StatusCode);
         await Problem(await write.DeleteAsync("/v1/collections/scoped"), HttpStatusCode.Forbidden);
+        await Problem(await read.GetAsync("/metrics"), HttpStatusCode.Forbidden); // metrics: admin only
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/metrics")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/v1/collections/scoped")).StatusCode);
     }
 

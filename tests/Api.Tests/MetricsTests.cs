@@ -1,0 +1,39 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace VqaApi.Api.Tests;
+
+public sealed class MetricsFactory : ApiFactory
+{
+    protected override Dictionary<string, string?> Settings => new() { ["Tasks:MaxPromptsPerRequest"] = "4" };
+}
+
+/// <summary>/metrics after a few requests: requests by route and status, the encoder, the cache, decoded bytes and refusals.</summary>
+public sealed class MetricsTests(MetricsFactory factory) : IClassFixture<MetricsFactory>
+{
+    [Fact]
+    public async Task A_scrape_counts_the_requests_made()
+    {
+        var client = factory.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/embed", new { texts = new[] { "a", "b" }, images = new[] { new { data = Convert.ToBase64String(TestImages.Png(30, 20)) } } })).StatusCode);
+        for (int i = 0; i < 2; i++)
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/classify/zero-shot", new { text = "x", candidate_labels = new[] { "cat", "dog" }, hypothesis_template = "{}" })).StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await client.PostAsJsonAsync("/v1/classify/zero-shot",
+            new { text = "x", candidate_labels = new[] { "a", "b", "c" }, hypothesis_templates = new[] { "{}", "a {}" } })).StatusCode);
+
+        string text = "";
+        // The exporter caches a scrape briefly; wait for one that has everything.
+        for (int attempt = 0; attempt < 40 && !(text.Contains("http_route=\"v1/embed\"") || text.Contains("http_route=\"/v1/embed\"")) ; attempt++)
+        {
+            await Task.Delay(250);
+            text = await client.GetStringAsync("/metrics");
+        }
+        Assert.Matches("http_server_request_duration_seconds_count\\{[^}]*http_response_status_code=\"200\"[^}]*http_route=\"/?v1/embed\"", text);
+        Assert.Matches("http_server_request_duration_seconds_count\\{[^}]*http_response_status_code=\"413\"", text);
+        Assert.Matches("vqa_encoder_canvases(_total)?(\\{[^}]*\\})? [1-9]", text);
+        Assert.Matches("vqa_encoder_batch_size(_canvas)?_count(\\{[^}]*\\})? [1-9]", text);
+        Assert.Matches("vqa_cache_hits(_total)?(\\{[^}]*\\})? [1-9]", text); // the second zero-shot found its prompts cached
+        Assert.Matches("vqa_decode_admitted_bytes(_total)?(\\{[^}]*\\})? [1-9]", text);
+        Assert.Matches("vqa_refusals(_total)?\\{[^}]*reason=\"too_many_prompts\"[^}]*\\} 1", text);
+    }
+}
