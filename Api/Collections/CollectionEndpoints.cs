@@ -94,8 +94,11 @@ public static class CollectionEndpoints
                 return TypedResults.Ok(new ItemPage(items.Take(n).Select(i => ItemView.Of(i)).ToList(), items.Count > n ? items[n - 1].Id : null));
             })
             .WithName("ListItems").WithSummary("Items in id order, paged with 'after'").ProducesProblem(404);
-        group.MapGet("/{name}/items/{id}", Ok<ItemView> (string name, string id, bool? embedding, CollectionStore store) =>
+        // {**id}: ids may hold '/' (the index verb names images by their relative paths): items/dir/a.png and items/dir%2Fa.png
+        // both reach "dir/a.png" (routing leaves %2F undecoded; ItemId decodes it).
+        group.MapGet("/{name}/items/{**id}", Ok<ItemView> (string name, string id, bool? embedding, CollectionStore store) =>
             {
+                id = ItemId(id);
                 var collection = store.Get(name);
                 // The embedding is read from the collection's index (items do not keep a copy), together with the item.
                 var view = embedding == true
@@ -104,8 +107,8 @@ public static class CollectionEndpoints
                 return view is not null ? TypedResults.Ok(view) : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'");
             })
             .WithName("GetItem").WithSummary("One item (?embedding=true to include its vector)").ProducesProblem(404);
-        group.MapDelete("/{name}/items/{id}", NoContent (string name, string id, CollectionStore store) =>
-                store.Get(name).Delete(id) ? TypedResults.NoContent() : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'"))
+        group.MapDelete("/{name}/items/{**id}", NoContent (string name, string id, CollectionStore store) =>
+                store.Get(name).Delete(id = ItemId(id)) ? TypedResults.NoContent() : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'"))
             .WithName("DeleteItem").WithSummary("Delete an item (durable when acknowledged)").RequireScope(ApiScopes.Write).ProducesProblem(404).ProducesProblem(507);
 
         group.MapPost("/{name}/search", SearchAsync)
@@ -115,6 +118,9 @@ public static class CollectionEndpoints
             .Produces<SearchResponse>().ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409);
         return v1;
     }
+
+    /// <summary>An item id from the path: routing decodes everything but %2F, which is '/' here.</summary>
+    private static string ItemId(string id) => id.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
     private static void RequireServedModel(Collection c, EmbeddingService e)
     {
@@ -202,6 +208,8 @@ public static class CollectionEndpoints
         int queries = (body.Text is null ? 0 : 1) + (body.Image is null ? 0 : 1) + (body.Embedding is null ? 0 : 1) + (body.Id is null ? 0 : 1);
         if (queries != 1) throw ApiProblem.BadRequest("send exactly one of 'text', 'image', 'embedding' or 'id' to search with", "bad_query");
         int topK = TopK.Resolve(body.TopK, 10, store.Options.MaxTopK, "Collections:MaxTopK");
+        if (body.MinScore is { } min && !(min >= -1 && min <= 1))
+            throw ApiProblem.BadRequest($"min_score must be a number from -1 to 1, not {min}", "bad_min_score");
         var filter = MetadataFilter.Parse(body.Filter);
 
         float[] query;

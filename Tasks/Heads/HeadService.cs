@@ -58,8 +58,8 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
         if (spec.Examples.Count < 2 || spec.Examples.Count > o.MaxExamples)
             throw new HeadException(HeadErrorKind.Invalid, $"{spec.Examples.Count:N0} examples sent; a head needs 2 to {o.MaxExamples:N0} (Heads:MaxExamples)");
         if (spec.Hidden < 0 || spec.Hidden > o.MaxHidden) throw new HeadException(HeadErrorKind.Invalid, $"hidden must be 0 (linear) to {o.MaxHidden} (Heads:MaxHidden)");
-        if (spec.L2 is < 0 or > 100 || double.IsNaN(spec.L2)) throw new HeadException(HeadErrorKind.Invalid, "l2 must be between 0 and 100");
-        if (spec.ValidationFraction is < 0 or > 0.9) throw new HeadException(HeadErrorKind.Invalid, "validation_fraction must be between 0 and 0.9");
+        if (!(spec.L2 is >= 0 and <= 100)) throw new HeadException(HeadErrorKind.Invalid, "l2 must be between 0 and 100");
+        if (!(spec.ValidationFraction is >= 0 and <= 0.9)) throw new HeadException(HeadErrorKind.Invalid, "validation_fraction must be between 0 and 0.9");
         if (spec.MaxEpochs is < 1) throw new HeadException(HeadErrorKind.Invalid, "max_epochs must be at least 1");
         if (spec.Task is HeadTasks.Pair or HeadTasks.Vqa) embeddings.Model.Canvases.RequireLayout(spec.Task); // the unifont profile draws single texts only
         for (int i = 0; i < spec.Examples.Count; i++)

@@ -105,3 +105,32 @@ public sealed class CollectionApiTests(CollectionFactory factory) : IClassFixtur
         Assert.Contains("reembed", await response.Content.ReadAsStringAsync());
     }
 }
+
+/// <summary>Ids with '/' (as the index verb writes them) are reached by path, encoded or not; min_score must be a number from -1 to 1.</summary>
+public sealed class CollectionItemPathTests(CollectionFactory factory) : IClassFixture<CollectionFactory>
+{
+    [Fact]
+    public async Task Ids_with_slashes_and_bad_min_scores()
+    {
+        var client = factory.CreateClient();
+        await client.PutAsync("/v1/collections/paths", null);
+        var add = await client.PostAsJsonAsync("/v1/collections/paths/items", new { items = new[] { new { id = "dir/sub/a.png", text = "a red circle" }, new { id = "50%", text = "half" } } });
+        Assert.Equal(HttpStatusCode.OK, add.StatusCode);
+        foreach (var path in new[] { "dir/sub/a.png", "dir%2Fsub%2Fa.png", "dir%2fsub/a.png" })
+        {
+            var got = await client.GetAsync($"/v1/collections/paths/items/{path}");
+            Assert.Equal(HttpStatusCode.OK, got.StatusCode);
+            Assert.Equal("dir/sub/a.png", JsonDocument.Parse(await got.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString());
+        }
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/collections/paths/items/50%25")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync("/v1/collections/paths/items/dir%2Fsub%2Fa.png")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/collections/paths/items/dir/sub/a.png")).StatusCode);
+
+        foreach (var bad in new[] { "\"NaN\"", "\"Infinity\"", "2", "-1.5" })
+        {
+            var search = await client.PostAsync("/v1/collections/paths/search", new StringContent($"{{\"text\": \"red\", \"min_score\": {bad}}}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, search.StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/collections/paths/search", new { text = "red", min_score = 0.1 })).StatusCode);
+    }
+}
