@@ -83,6 +83,7 @@ public static class VqaApp
         v1.MapHeads();
         v1.MapVqa();
         v1.MapCollections();
+        v1.MapQuotas();
         app.MapMetrics()?.RequireScope(ApiScopes.Admin);
         return app;
     }

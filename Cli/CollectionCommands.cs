@@ -141,7 +141,7 @@ public static class CollectionCommands
             var m = tools.Embeddings.Model;
             var built = Path.Combine(store.Root, $".{source.Info.Name}.reembed-{Guid.NewGuid():N}");
             var progress = new Progress(items.Count, 0);
-            using (var target = Collection.Create(built, new CollectionInfo(source.Info.Name, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim, DateTimeOffset.UtcNow), options))
+            using (var target = Collection.Create(built, new CollectionInfo(source.Info.Name, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim, DateTimeOffset.UtcNow, source.Info.Owner), options))
             {
                 foreach (var chunk in items.Chunk(64))
                 {

@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace VqaApi.Retrieval;
 
 /// <summary>What a collection was created for: the model and render profile its embeddings come from.</summary>
-public sealed record CollectionInfo(string Name, string Model, string Profile, int Dimensions, DateTimeOffset CreatedAt);
+/// <param name="Owner">The client (API key id) that created it, for quotas; null for collections made before owners were recorded or by the CLI.</param>
+public sealed record CollectionInfo(string Name, string Model, string Profile, int Dimensions, DateTimeOffset CreatedAt, string? Owner = null);
 
 /// <summary>An item as stored: its id, content reference and metadata. Its embedding lives only in the collection's exact
 /// index (one copy in memory): read it with <see cref="Collection.GetVector"/>.</summary>

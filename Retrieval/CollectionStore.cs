@@ -73,7 +73,7 @@ public sealed partial class CollectionStore : IDisposable
     }
 
     /// <summary>Creates the collection, or returns it when it exists for the same model and profile (PUT is idempotent).</summary>
-    public (Collection Collection, bool Created) Create(string name, string model, string profile, int dimensions)
+    public (Collection Collection, bool Created) Create(string name, string model, string profile, int dimensions, string? owner = null, Action? beforeCreate = null)
     {
         ValidateName(name);
         lock (_lock)
@@ -85,7 +85,8 @@ public sealed partial class CollectionStore : IDisposable
                     throw new CollectionException(CollectionErrorKind.Conflict, $"collection '{name}' exists for model {existing.Info.Model} (profile {existing.Info.Profile}); delete it or re-embed it for this model");
                 return (existing, false);
             }
-            var collection = Collection.Create(Path.Combine(_root, name), new CollectionInfo(name, model, profile, dimensions, DateTimeOffset.UtcNow), _options);
+            beforeCreate?.Invoke(); // a quota check, under the store's lock
+            var collection = Collection.Create(Path.Combine(_root, name), new CollectionInfo(name, model, profile, dimensions, DateTimeOffset.UtcNow, owner), _options);
             _open[name] = collection;
             return (collection, true);
         }

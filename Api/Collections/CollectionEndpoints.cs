@@ -65,14 +65,16 @@ public static class CollectionEndpoints
     public static RouteGroupBuilder MapCollections(this RouteGroupBuilder v1)
     {
         var group = v1.MapGroup("/collections").WithTags("Collections").WithMetadata(new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutAttribute(ServiceRegistration.LongRequests));
-        group.MapPut("/{name}", Results<Created<CollectionSummary>, Ok<CollectionSummary>> (string name, CollectionStore store, EmbeddingService e) =>
+        group.MapPut("/{name}", Results<Created<CollectionSummary>, Ok<CollectionSummary>> (string name, CollectionStore store, EmbeddingService e, QuotaGuard quotas, HttpContext context) =>
             {
                 var m = e.Model;
-                var (collection, created) = store.Create(name, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim);
+                var client = QuotaGuard.ClientOf(context);
+                var (collection, created) = store.Create(name, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim, client,
+                    beforeCreate: () => quotas.CheckNewCollection(client));
                 var summary = CollectionSummary.Of(collection, e);
                 return created ? TypedResults.Created($"/v1/collections/{name}", summary) : TypedResults.Ok(summary);
             })
-            .WithName("CreateCollection").WithSummary("Create a collection for the served model (idempotent)").RequireScope(ApiScopes.Admin)
+            .WithName("CreateCollection").WithSummary("Create a collection for the served model (idempotent)").RequireScope(ApiScopes.Admin).ProducesProblem(403)
             .ProducesProblem(409).ProducesProblem(507);
         group.MapGet("", (CollectionStore store, EmbeddingService e) => TypedResults.Ok(store.List().Select(c => CollectionSummary.Of(c, e)).ToList()))
             .WithName("ListCollections").WithSummary("All collections");
@@ -137,7 +139,7 @@ public static class CollectionEndpoints
         return v.Select(x => (float)(x / norm)).ToArray();
     }
 
-    private static async Task<Ok<AddItemsResponse>> AddAsync(string name, [AsParameters] ApiRequest request, CollectionStore store)
+    private static async Task<Ok<AddItemsResponse>> AddAsync(string name, [AsParameters] ApiRequest request, CollectionStore store, QuotaGuard quotas)
     {
         var collection = store.Get(name);
         var (limits, embeddings, ct) = (request.Limits, request.Embeddings, request.Aborted);
@@ -162,6 +164,7 @@ public static class CollectionEndpoints
         }
         if (!body.Upsert && inputs.FirstOrDefault(i => collection.Get(i!.Id!) is not null) is { } existing)
             throw new CollectionException(CollectionErrorKind.Conflict, $"id '{existing.Id}' already exists; send \"upsert\": true to replace it");
+        quotas.CheckNewItems(collection, inputs.Count(i => collection.Get(i!.Id!) is null));
 
         var texts = new List<(int Index, string Text)>();
         var items = new NewItem?[inputs.Count];

@@ -67,7 +67,7 @@ public static class HeadEndpoints
                                 "{\"label\": \"negative\", \"text\": \"I hate it\"}, {\"label\": \"positive\", \"text\": \"C'est génial\"}, " +
                                 "{\"label\": \"negative\", \"text\": \"C'est nul\"}], \"validation_fraction\": 0}")
             .Produces<HeadSummary>(201)
-            .ReadsInputs().RunsEncoder().ProducesProblem(409);
+            .ReadsInputs().RunsEncoder().ProducesProblem(403).ProducesProblem(409);
         heads.MapGet("", (HeadService service) => TypedResults.Ok(service.Store.List().Select(h => HeadSummary.Of(h, service.Store.Model)).ToList()))
             .WithName("ListHeads").WithSummary("The heads stored with the served model");
         heads.MapGet("/{name}", (string name, HeadService service) => TypedResults.Ok(HeadSummary.Of(service.Store.Get(name), service.Store.Model)))
@@ -77,7 +77,7 @@ public static class HeadEndpoints
         return v1;
     }
 
-    private static async Task<Created<HeadSummary>> FitAsync([AsParameters] ApiRequest request, HeadService service)
+    private static async Task<Created<HeadSummary>> FitAsync([AsParameters] ApiRequest request, HeadService service, QuotaGuard quotas)
     {
         var (limits, ct) = (request.Limits, request.Aborted);
         var body = await RequestBody.ReadJsonOnlyAsync<FitHeadRequest>(request.Http, limits.MaxRequestBodyBytes, ct);
@@ -90,10 +90,14 @@ public static class HeadEndpoints
         {
             Name = body.Name, Task = body.Task, Examples = examples, Hidden = body.Hidden, L2 = body.L2, ValidationFraction = body.ValidationFraction,
             MaxEpochs = body.MaxEpochs, Seed = body.Seed, LabelNames = body.LabelNames, Overwrite = body.Overwrite,
+            Owner = QuotaGuard.ClientOf(request.Http.HttpContext),
         };
         // Every refusal that needs no image (name, task, counts, fields, labels, an existing head) before any image is fetched;
         // then each image is fetched and decoded only when its example is embedded, and given back right after.
-        service.CheckFit(spec);
+        var labels = service.CheckFit(spec);
+        long labelBytes = labels.Sum(l => 2L * l.Length + 32) + (body.LabelNames?.Sum(n => n.Value?.Sum(v => 2L * (v.Key.Length + v.Value?.Length ?? 0) + 16) ?? 0) ?? 0);
+        quotas.CheckNewHead(spec.Owner!, spec.Name, service.Store.Exists(spec.Name),
+            HeadService.EstimateFileBytes(request.Embeddings.Model.Manifest.Architecture.EmbeddingDim, spec.Hidden, labels.Count, labelBytes));
         var head = await service.FitAsync(spec, ct);
         return TypedResults.Created($"/v1/heads/{head.Name}", HeadSummary.Of(head, service.Store.Model));
     }

@@ -24,6 +24,8 @@ public static class SecurityRegistration
             authorization.AddPolicy(scope, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).AddRequirements(new ScopeRequirement(scope)));
         services.ConfigureOpenApiSecurity();
         services.AddClientFairness();
+        services.AddOptions<QuotaOptions>().BindConfiguration(QuotaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<QuotaGuard>();
         services.AddOptions<BrowserOptions>().BindConfiguration(BrowserOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.AllowedOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var u) && u.AbsolutePath == "/" && !origin.EndsWith('/')),
                 "Browser:AllowedOrigins holds origins: scheme://host[:port], without a path or a trailing slash")

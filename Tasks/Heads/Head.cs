@@ -70,6 +70,8 @@ public sealed record Head
     /// <summary>Ships with the model (written by <c>vqa convert --heads</c>): served, but neither overwritten nor deleted through
     /// the API. An operator changes it on disk.</summary>
     public bool ReadOnly { get; init; }
+    /// <summary>The client (API key id) that fitted it, for quotas; null for heads fitted without one.</summary>
+    public string? Owner { get; init; }
 
     private HeadWeights? _weights;
     [JsonIgnore] public HeadWeights Classifier => _weights ??= Weights.ToWeights();

@@ -32,6 +32,8 @@ public sealed record FitHeadSpec
     /// <summary>Display names per label and language, e.g. {"red": {"fr": "rouge"}}.</summary>
     public IReadOnlyDictionary<string, Dictionary<string, string>>? LabelNames { get; init; }
     public bool Overwrite { get; init; }
+    /// <summary>Recorded on the head (quotas count heads and their bytes per owner).</summary>
+    public string? Owner { get; init; }
 }
 
 /// <summary>
@@ -96,6 +98,14 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
         return labels;
     }
 
+    /// <summary>About the bytes a head's file takes (its weights as base64 float32, plus labels and metrics), from its shape:
+    /// known before any example is embedded.</summary>
+    public static long EstimateFileBytes(int inputDim, int hidden, int classes, long labelBytes)
+    {
+        long weights = hidden > 0 ? (long)inputDim * hidden + hidden + (long)hidden * classes + classes : (long)inputDim * classes + classes;
+        return weights * 4 * 4 / 3 + labelBytes + 2048;
+    }
+
     private static string Shorten(string s) => s.Length > 60 ? s[..60] + "..." : s;
 
     /// <summary>Deletes a head; a head that ships with the model is refused (<see cref="HeadErrorKind.ReadOnly"/>).</summary>
@@ -140,6 +150,7 @@ public sealed class HeadService(EmbeddingService embeddings, HeadStore store, IO
                 Model = store.Model,
                 RenderProfile = embeddings.Model.Canvases.ProfileName,
                 Weights = HeadWeightsFile.From(fit.Weights),
+                Owner = spec.Owner,
                 Metrics = new HeadMetrics(fit.TrainAccuracy, fit.ValidationAccuracy, fit.TrainExamples, fit.ValidationExamples,
                     fit.Epochs, fit.Seconds, fit.FinalTrainLoss, fit.StoppedByTimeLimit, spec.L2, spec.Hidden),
             };

@@ -110,6 +110,14 @@ public sealed partial class HeadStore
         _cache.TryRemove(head.Name, out _);
     }
 
+    /// <summary>The bytes of a head's file (0 when there is none).</summary>
+    public long FileBytes(string name)
+    {
+        ValidateName(name);
+        var info = new FileInfo(PathOf(name));
+        return info.Exists ? info.Length : 0;
+    }
+
     public void Delete(string name)
     {
         ValidateName(name);
