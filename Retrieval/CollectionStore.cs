@@ -22,6 +22,7 @@ public sealed partial class CollectionStore : IDisposable
         _logger = logger;
         _root = Path.GetFullPath(_options.Root);
         Directory.CreateDirectory(_root);
+        foreach (var leftover in Directory.EnumerateDirectories(_root, "*.deleting-*")) TryRemoveFolder(leftover); // a delete cut short
         foreach (var dir in Directory.EnumerateDirectories(_root))
         {
             var name = Path.GetFileName(dir);
@@ -97,9 +98,18 @@ public sealed partial class CollectionStore : IDisposable
         var collection = Get(name);
         lock (_lock)
         {
+            // Moved aside first, in one step: a folder that cannot be moved (a read-only disk) leaves the collection served and
+            // whole; once moved, it is gone from the store even if removing its files fails (a leftover is removed at start-up).
+            var dir = Path.Combine(_root, name);
+            var trash = Path.Combine(_root, $"{name}.deleting-{Guid.NewGuid():N}");
+            try { Directory.Move(dir, trash); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CollectionException(CollectionErrorKind.InsufficientStorage, $"collection '{name}' could not be deleted ({StorageErrors.Describe(e)}); it is unchanged");
+            }
             _open.TryRemove(name, out _);
             collection.Dispose();
-            Directory.Delete(Path.Combine(_root, name), recursive: true);
+            TryRemoveFolder(trash);
         }
     }
 
@@ -119,6 +129,15 @@ public sealed partial class CollectionStore : IDisposable
     }
 
     public string Root => _root;
+
+    private void TryRemoveFolder(string folder)
+    {
+        try { Directory.Delete(folder, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("Could not remove {Folder} of a deleted collection ({Problem}); it is removed at the next start", folder, StorageErrors.Describe(e));
+        }
+    }
 
     public void Dispose()
     {

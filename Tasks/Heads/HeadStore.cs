@@ -123,7 +123,11 @@ public sealed partial class HeadStore
         ValidateName(name);
         var path = PathOf(name);
         if (!File.Exists(path)) throw new HeadException(HeadErrorKind.NotFound, $"there is no head '{name}' for model {_model.Id}");
-        File.Delete(path);
+        try { File.Delete(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new HeadException(HeadErrorKind.InsufficientStorage, $"head '{name}' could not be deleted (the model folder is not writable); it is unchanged", e);
+        }
         _cache.TryRemove(name, out _);
     }
 }

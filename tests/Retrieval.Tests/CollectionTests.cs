@@ -400,6 +400,27 @@ public sealed class CollectionDiskFullTests : IDisposable
     }
 
     [Fact]
+    public void Deleting_where_the_folder_cannot_change_is_refused_and_leaves_the_collection_served()
+    {
+        var options = new CollectionOptions { Root = _mount };
+        using var store = new CollectionStore(Microsoft.Extensions.Options.Options.Create(options), Microsoft.Extensions.Logging.Abstractions.NullLogger<CollectionStore>.Instance);
+        var (c, _) = store.Create("kept", "m", "p", 4);
+        c.Upsert([new NewItem("a", "text", null, null, [1, 0, 0, 0])], upsert: false);
+        Run("chattr", "+i", _mount); // immutable: nothing in it can be renamed or removed, not even by root
+        try
+        {
+            var e = Assert.Throws<CollectionException>(() => store.Delete("kept"));
+            Assert.Equal(CollectionErrorKind.InsufficientStorage, e.Kind);
+            Assert.Contains("could not be deleted", e.Message);
+            Assert.DoesNotContain(_mount, e.Message);
+            Assert.Equal(1, store.Get("kept").Count); // still served, whole
+        }
+        finally { Run("chattr", "-i", _mount); }
+        store.Delete("kept");
+        Assert.Empty(Directory.GetFileSystemEntries(_mount));
+    }
+
+    [Fact]
     public void Creating_a_collection_on_a_full_disk_leaves_nothing_behind()
     {
         // Fill the disk to the last byte, then create.
