@@ -20,7 +20,7 @@ public static class TextClassifyEndpoints
             .WithName("ClassifyText")
             .WithSummary("Classify a sentence or a sentence pair (premise, hypothesis) with a head")
             .Accepts<TextClassifyRequest>("application/json")
-            .WithOpenApiExample("{\"head\": \"sentiment\", \"text\": \"Das ist wunderbar\", \"top_k\": 2}")
+            .WithOpenApiExample("{\"head\": \"sentiment\", \"text\": \"Das ist wunderbar\", \"top_k\": 2}") // the head POST /v1/heads's example fits
             .Produces<HeadPrediction>()
             .ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409);
         return classify;

@@ -56,7 +56,12 @@ public static class ServiceRegistration
             timeouts.DefaultPolicy = Deadline(limits.Value.RequestTimeoutSeconds, "Limits:RequestTimeoutSeconds");
             timeouts.AddPolicy(LongRequests, Deadline(limits.Value.LongRequestTimeoutSeconds, "Limits:LongRequestTimeoutSeconds"));
         });
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            // Numbers are JSON numbers, in requests and in the OpenAPI schemas (not "integer | string").
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddOpenApi(options => options.AddDocumentTransformer((document, context, ct) =>
@@ -70,10 +75,36 @@ public static class ServiceRegistration
                               $"Served model: **{model.Manifest.Id}**." +
                               (model.Manifest.RandomlyInitialized ? $"\n\n**{PlaceholderModel.Warning}**" : ""),
             };
+            document.Tags = new HashSet<OpenApiTag>(TagDescriptions.Select(t => new OpenApiTag { Name = t.Key, Description = t.Value }));
+            // Path parameters carry the names the examples create, so that the examples run in order as shown.
+            foreach (var (path, item) in document.Paths)
+                foreach (var operation in item.Operations?.Values ?? Enumerable.Empty<OpenApiOperation>())
+                    foreach (var parameter in operation.Parameters ?? [])
+                        if (parameter is OpenApiParameter { In: ParameterLocation.Path } p)
+                            p.Example = (path, p.Name) switch
+                            {
+                                (_, "id") => DocExamples.Item,
+                                ({ } s, "name") when s.StartsWith("/v1/heads") => DocExamples.Head,
+                                (_, "name") => DocExamples.Collection,
+                                _ => p.Example,
+                            };
             return Task.CompletedTask;
         }));
         return builder;
     }
+
+    private static readonly Dictionary<string, string> TagDescriptions = new()
+    {
+        ["Health"] = "Liveness and readiness probes (no key needed).",
+        ["Models"] = "The served model: architecture, render profile, temperature, execution provider.",
+        ["Embeddings"] = "Texts and images to normalised embeddings with the one pixels-only encoder.",
+        ["Rendering"] = "The exact canvas the encoder sees, as PNG, with the render report.",
+        ["Classification"] = "Similarity, zero-shot classification in any language, and classification with a fitted head.",
+        ["VQA"] = "Questions about images, in any language.",
+        ["Heads"] = "Small classifiers fitted on frozen embeddings; those that ship with a model are read-only.",
+        ["Collections"] = "Durable retrieval collections: add texts and images, search in any language with filters.",
+        ["Quotas"] = "What this client keeps on the service, against its limits.",
+    };
 
     /// <summary>The request-timeout policy of requests that may do much more work (head fits, collections).</summary>
     public const string LongRequests = "long";

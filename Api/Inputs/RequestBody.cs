@@ -49,7 +49,8 @@ public static class RequestBody
     public static ApiProblem NotJsonOrForm(HttpRequest request, bool formAllowed = true) =>
         ApiProblem.UnsupportedMediaType($"send application/json{(formAllowed ? " or multipart/form-data" : "")}, not '{request.ContentType ?? "no Content-Type"}'");
 
-    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { AllowTrailingCommas = false };
+    /// <summary>Web defaults, but numbers must be JSON numbers (as the OpenAPI schemas say), not strings.</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { AllowTrailingCommas = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict };
 
     public static async Task<List<FormPart>> ReadMultipartAsync(HttpRequest request, long maxBytes, int maxParts, CancellationToken ct)
     {

@@ -48,7 +48,7 @@ public static class VqaEndpoints
                              "its answers. With candidate_answers, or when the model has no VQA head, answers are ranked zero-shot: the image " +
                              "embedding against each rendered \"question answer\" statement. The response says which method answered.")
             .AcceptsJsonOrForm<VqaRequest, VqaForm>("An image and a question.",
-                "{\"image\": {\"url\": \"https://example.org/scene.png\"}, \"question\": \"¿Cuántos círculos rojos hay?\", \"candidate_answers\": [\"uno\", \"dos\", \"tres\"]}")
+                $"{{\"image\": {{\"data\": \"{DocExamples.TourSceneBase64}\"}}, \"question\": \"¿Cuántas figuras hay?\", \"candidate_answers\": [\"una\", \"dos\", \"tres\"]}}")
             .Produces<VqaResponse>()
             .ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409)
             .DisableAntiforgery();
