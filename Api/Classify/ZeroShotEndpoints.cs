@@ -30,9 +30,9 @@ public sealed class ZeroShotForm
     public IFormFile? Image { get; set; }
     public string? Text { get; set; }
     [Description("Repeat the field once per label.")]
-    public List<string>? CandidateLabels { get; set; }
-    public string? HypothesisTemplate { get; set; }
-    public int? TopK { get; set; }
+    [JsonPropertyName("candidate_labels"), System.ComponentModel.DataAnnotations.Required] public List<string>? CandidateLabels { get; set; }
+    [JsonPropertyName("hypothesis_template")] public string? HypothesisTemplate { get; set; }
+    [JsonPropertyName("top_k")] public int? TopK { get; set; }
 }
 
 public sealed record ZeroShotResponse(

@@ -13,7 +13,11 @@ public sealed record EmbedRequest
     [Description("Images to embed, each as base64 'data' or a 'url'.")]
     public List<ImageInput>? Images { get; init; }
     [Description("Also return pre_logits (the pooled representation before the head).")]
+    [System.Text.Json.Serialization.JsonPropertyName("include_pre_logits")]
     public bool IncludePreLogits { get; init; }
+    /// <summary>The old spelling, still accepted; not in the OpenAPI document (OpenApiContract drops it).</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("includePreLogits")]
+    public bool? IncludePreLogitsOldSpelling { get; init; }
 }
 
 /// <summary>multipart/form-data form of /v1/embed: image files and/or text fields.</summary>
@@ -24,6 +28,7 @@ public sealed class EmbedForm
     [Description("Texts, one form field each.")]
     public List<string>? Texts { get; set; }
     [Description("Also return pre_logits.")]
+    [System.Text.Json.Serialization.JsonPropertyName("include_pre_logits")]
     public bool? IncludePreLogits { get; set; }
 }
 

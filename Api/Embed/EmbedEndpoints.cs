@@ -23,7 +23,7 @@ public static class EmbedEndpoints
             .WithDescription("JSON: {\"texts\": [...], \"images\": [{\"data\": base64} | {\"url\": ...}]}. " +
                              "multipart/form-data: 'images' files and 'texts' fields. Texts are drawn by the model's render profile " +
                              "(see POST /v1/render for the exact canvas); images are squash-resized to the model's input size.")
-            .AcceptsJsonOrForm<EmbedRequest, EmbedForm>("Texts and images to embed.", "{\"texts\": [\"a photo of a cat\", \"ein Foto einer Katze\"], \"includePreLogits\": false}")
+            .AcceptsJsonOrForm<EmbedRequest, EmbedForm>("Texts and images to embed.", "{\"texts\": [\"a photo of a cat\", \"ein Foto einer Katze\"], \"include_pre_logits\": false}")
             .Produces<EmbedResponse>()
             .ReadsInputs().RunsEncoder()
             .DisableAntiforgery();
@@ -50,7 +50,7 @@ public static class EmbedEndpoints
         {
             var body = await RequestBody.ReadJsonAsync<EmbedRequest>(request.Http, limits.MaxRequestBodyBytes, ct);
             texts = body.Texts ?? [];
-            includePreLogits = body.IncludePreLogits;
+            includePreLogits = body.IncludePreLogits || body.IncludePreLogitsOldSpelling == true;
             var inputs = body.Images ?? [];
             for (int i = 0; i < inputs.Count; i++) sources.Add(ImageSource.FromJson(inputs[i] ?? new ImageInput(), $"images[{i}]"));
         }
@@ -58,7 +58,8 @@ public static class EmbedEndpoints
         {
             var parts = await RequestBody.ReadMultipartAsync(request.Http, limits.MaxRequestBodyBytes, limits.MaxImagesPerRequest + limits.MaxTextsPerRequest + 1, ct);
             texts = parts.Where(p => p.Name == "texts" && p.FileName is null).Select((p, i) => RequestBody.DecodeUtf8(p.Data, $"texts[{i}]")).ToList();
-            includePreLogits = parts.Any(p => p.Name.Equals("includePreLogits", StringComparison.OrdinalIgnoreCase) && RequestBody.DecodeUtf8(p.Data, p.Name).Trim() is "true" or "1");
+            includePreLogits = parts.Any(p => (p.Name is "include_pre_logits" || p.Name.Equals("includePreLogits", StringComparison.OrdinalIgnoreCase))
+                                              && RequestBody.DecodeUtf8(p.Data, p.Name).Trim() is "true" or "1");
             var files = parts.Where(p => p.FileName is not null || p.Name == "images").ToList();
             for (int i = 0; i < files.Count; i++) sources.Add(ImageSource.FromUpload(files[i].Data, $"images[{i}] ('{files[i].FileName}')"));
         }

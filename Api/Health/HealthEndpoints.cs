@@ -17,7 +17,7 @@ public static class HealthEndpoints
         app.MapGet("/readyz", Results<Ok<HealthStatus>, ProblemHttpResult> (ServedModel model) => model.Ready
                 ? TypedResults.Ok(new HealthStatus("ready", model.Manifest.Id, model.Encoder.ExecutionProvider))
                 : TypedResults.Problem("the encoder is still warming up", statusCode: 503, title: "Not ready"))
-            .WithName("Readiness").WithTags("Health").WithSummary("Readiness: the model is loaded and warmed up");
+            .WithName("Readiness").WithTags("Health").WithSummary("Readiness: the model is loaded and warmed up").ProducesProblem(503);
         return app;
     }
 }

@@ -64,7 +64,7 @@ public static class ServiceRegistration
         });
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
-        services.AddOpenApi(options => options.AddDocumentTransformer((document, context, ct) =>
+        services.AddOpenApi(options => OpenApiContract.Configure(options).AddDocumentTransformer((document, context, ct) =>
         {
             var model = context.ApplicationServices.GetRequiredService<ServedModel>();
             document.Info = new OpenApiInfo

@@ -60,8 +60,26 @@ public static class RenderEndpoints
                              "X-Render-Report header as JSON; send 'Accept: application/json' to get {report, png (base64)} instead.")
             .AcceptsJsonOrForm<RenderRequest, RenderForm>("What to draw.",
                 "{\"profile\": \"shaped\", \"pair\": {\"first\": \"A man is playing a guitar.\", \"second\": \"رجل يعزف على الغيتار\"}}")
-            .Produces(200, contentType: "image/png")
             .Produces<RenderResponse>(200, "application/json")
+            .AddOpenApiOperationTransformer((operation, context, ct) =>
+            {
+                // The default answer is the PNG itself, with the render report in headers; JSON when the client asks for it.
+                if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is Microsoft.OpenApi.OpenApiResponse response)
+                {
+                    response.Description = "The canvas as PNG (default), or {profile, layout, size, report, png} with 'Accept: application/json'.";
+                    response.Content ??= new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType>();
+                    response.Content["image/png"] = new Microsoft.OpenApi.OpenApiMediaType
+                    {
+                        Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String, Format = "binary" },
+                    };
+                    response.Headers ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiHeader>();
+                    var text = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String };
+                    response.Headers["X-Render-Report"] = new Microsoft.OpenApi.OpenApiHeader { Description = "The render report as JSON (font size used, lines, what did not fit, fonts used, code points no font covers); absent for an image alone.", Schema = text };
+                    response.Headers["X-Render-Profile"] = new Microsoft.OpenApi.OpenApiHeader { Description = "The render profile that drew the canvas.", Schema = text };
+                    response.Headers["X-Model"] = new Microsoft.OpenApi.OpenApiHeader { Description = "The served model's id.", Schema = text };
+                }
+                return Task.CompletedTask;
+            })
             .ReadsInputs()
             .DisableAntiforgery();
         return v1;

@@ -12,8 +12,8 @@ namespace VqaApi.Api.Vqa;
 
 public sealed record VqaRequest
 {
-    [Description("The image (base64 'data' or 'url').")] public ImageInput? Image { get; init; }
-    [Description("The question, in any language.")] public string? Question { get; init; }
+    [Description("The image (base64 'data' or 'url')."), System.ComponentModel.DataAnnotations.Required] public ImageInput? Image { get; init; }
+    [Description("The question, in any language."), System.ComponentModel.DataAnnotations.Required] public string? Question { get; init; }
     [JsonPropertyName("top_k")] public int? TopK { get; init; }
     [Description("A VQA head to answer with (default: the model's only VQA head).")] public string? Head { get; init; }
     [JsonPropertyName("candidate_answers"), Description("Answers to rank zero-shot: the image against each rendered \"question answer\" statement.")]
@@ -22,11 +22,11 @@ public sealed record VqaRequest
 
 public sealed class VqaForm
 {
-    public IFormFile? Image { get; set; }
-    public string? Question { get; set; }
-    public int? TopK { get; set; }
+    [System.ComponentModel.DataAnnotations.Required] public IFormFile? Image { get; set; }
+    [System.ComponentModel.DataAnnotations.Required] public string? Question { get; set; }
+    [JsonPropertyName("top_k")] public int? TopK { get; set; }
     public string? Head { get; set; }
-    [Description("Repeat once per answer.")] public List<string>? CandidateAnswers { get; set; }
+    [JsonPropertyName("candidate_answers"), Description("Repeat once per answer.")] public List<string>? CandidateAnswers { get; set; }
 }
 
 public sealed record VqaResponse(

@@ -92,12 +92,21 @@ public sealed class DocumentedExampleTests(BundledModelFactory factory, ITestOut
     }
 
     [Fact]
-    public async Task Numbers_are_numbers_in_every_schema()
+    public async Task The_schemas_say_what_the_service_does()
     {
         var text = await factory.CreateClient().GetStringAsync("/openapi/v1.json");
         var mixed = Regex.Matches(text, "\"type\":\\s*\\[[^\\]]*\"(integer|number)\"[^\\]]*\"string\"[^\\]]*\\]|\"type\":\\s*\\[[^\\]]*\"string\"[^\\]]*\"(integer|number)\"[^\\]]*\\]");
         Assert.True(mixed.Count == 0, $"{mixed.Count} schemas mix numbers and strings, e.g. {mixed.FirstOrDefault()?.Value}");
         var spec = JsonDocument.Parse(text).RootElement;
         Assert.All(spec.GetProperty("tags").EnumerateArray(), t => Assert.False(string.IsNullOrEmpty(t.GetProperty("description").GetString())));
+        Assert.DoesNotContain("\"uint8\"", text);
+        var problem = spec.GetProperty("components").GetProperty("schemas").GetProperty("ProblemDetails").GetProperty("properties");
+        Assert.True(problem.TryGetProperty("code", out _) && problem.TryGetProperty("traceId", out _));
+        var render = spec.GetProperty("paths").GetProperty("/v1/render").GetProperty("post").GetProperty("responses").GetProperty("200");
+        Assert.True(render.GetProperty("content").TryGetProperty("image/png", out _));
+        Assert.True(render.GetProperty("headers").TryGetProperty("X-Render-Report", out _));
+        var vqaForm = spec.GetProperty("paths").GetProperty("/v1/vqa").GetProperty("post").GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema");
+        Assert.Equal(["image", "question"], vqaForm.GetProperty("required").EnumerateArray().Select(r => r.GetString()!).Order());
+        Assert.True(vqaForm.GetProperty("properties").TryGetProperty("top_k", out _)); // the JSON spelling, in forms too
     }
 }

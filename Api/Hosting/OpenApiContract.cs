@@ -1,0 +1,56 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace VqaApi.Api.Hosting;
+
+/// <summary>
+/// Makes the OpenAPI document say what the service does, so that generated clients work as generated: the problem schema
+/// has the <c>code</c> and <c>traceId</c> every error carries; free-form JSON (metadata, filters) is "any JSON value" rather
+/// than a oneOf that null matches twice; no unknown formats (uint8); Retry-After is documented on 429 and 503; old
+/// spellings that are still accepted are left out.
+/// </summary>
+public static class OpenApiContract
+{
+    public static OpenApiOptions Configure(OpenApiOptions options)
+    {
+        options.AddSchemaTransformer((schema, context, ct) =>
+        {
+            var type = Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type;
+            if (type == typeof(JsonElement))
+            {
+                // Any JSON value: no type, no oneOf.
+                schema.Type = null;
+                schema.OneOf = null;
+                schema.AnyOf = null;
+                schema.Format = null;
+            }
+            if (schema.Format == "uint8")
+            {
+                schema.Format = null;
+                schema.Minimum = "0";
+                schema.Maximum = "255";
+            }
+            if (type == typeof(Microsoft.AspNetCore.Mvc.ProblemDetails) || type == typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails))
+            {
+                schema.Properties ??= new Dictionary<string, IOpenApiSchema>();
+                schema.Properties["code"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "What went wrong, as a stable word (e.g. bad_top_k, too_large, quota_exceeded)." };
+                schema.Properties["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The request's trace id, for the service's logs." };
+            }
+            if (type == typeof(VqaApi.Api.Embed.EmbedRequest)) schema.Properties?.Remove("includePreLogits");
+            return Task.CompletedTask;
+        });
+        options.AddOperationTransformer((operation, context, ct) =>
+        {
+            foreach (var (status, response) in operation.Responses ?? [])
+                if (status is "429" or "503" && response is OpenApiResponse r)
+                {
+                    r.Headers ??= new Dictionary<string, IOpenApiHeader>();
+                    r.Headers["Retry-After"] = new OpenApiHeader { Description = "Seconds to wait before retrying.", Schema = new OpenApiSchema { Type = JsonSchemaType.Integer } };
+                }
+            return Task.CompletedTask;
+        });
+        return options;
+    }
+}
