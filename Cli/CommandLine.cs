@@ -188,7 +188,7 @@ public static class CommandLine
 
     private static Command RenderCommand()
     {
-        var model = new Option<string?>("--model") { Description = "model directory whose render profile to use (default: the official unifont profile at 224 px)" };
+        var model = new Option<string?>("--model") { Description = "model directory whose render profile to use (default: the model the service serves, Model:Path of appsettings.json in the working folder; the official unifont profile at 224 px when there is none)" };
         var text = new Option<string?>("--text") { Description = "text to draw" };
         var image = new Option<string?>("--image") { Description = "image file to preprocess as the encoder sees it" };
         var outFile = new Option<string>("--out") { Description = "output PNG", Required = true };
@@ -198,9 +198,10 @@ public static class CommandLine
             var textValue = parse.GetValue(text);
             var imagePath = parse.GetValue(image);
             if ((textValue is null) == (imagePath is null)) throw new ArgumentException("give exactly one of --text or --image");
-            var profile = parse.GetValue(model) is { } dir
-                ? ModelDirectory.Load(dir).Manifest
-                : null;
+            // As the API draws it: the served model's profile unless another model is named.
+            var dir = parse.GetValue(model) ?? CliConfiguration.Build(Environment.CurrentDirectory)["Model:Path"];
+            var profile = dir is not null && File.Exists(Path.Combine(dir, "manifest.json")) ? ModelDirectory.Load(dir).Manifest : null;
+            if (profile is null && parse.GetValue(model) is not null) throw new ArgumentException($"{parse.GetValue(model)} is not a model directory");
             int size = profile?.Input.Height ?? 224;
             var canvases = profile is not null ? new ModelCanvases(profile, UnifontFont.Default) : null;
             var canvas = new float[size * size * 3];
@@ -209,7 +210,7 @@ public static class CommandLine
             else if (canvases is not null) canvases.RenderText(textValue!, canvas);
             else new UnifontRenderer(UnifontFont.Default, new UnifontProfile()).Render(textValue!, canvas);
             File.WriteAllBytes(parse.GetValue(outFile)!, CanvasPng.Encode(canvas, size, size));
-            Console.WriteLine($"wrote {size}x{size} canvas to {parse.GetValue(outFile)}");
+            Console.WriteLine($"wrote {size}x{size} canvas ({(profile is null ? "unifont profile: no model found" : $"{canvases!.ProfileName} profile of {profile.Id}")}) to {parse.GetValue(outFile)}");
             return 0;
         }));
         return command;

@@ -8,7 +8,8 @@ public static class EvalCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "model directory to evaluate", Required = true };
-        var outDir = new Option<string?>("--out") { Description = "folder for eval.json and eval.md (default: MODEL_DIR/eval)" };
+        var outDir = new Option<string?>("--out") { Description = "folder for eval.json and eval.md (default: a new folder eval-results/MODEL-TIME in the working folder)" };
+        var updateCard = new Option<bool>("--update-model-card") { Description = "write eval.json and eval.md into MODEL_DIR/eval, the model card's numbers, replacing them" };
         var quick = new Option<bool>("--quick") { Description = "small sizes (a smoke run; numbers are noisy)" };
         var gallery = new Option<int?>("--gallery") { Description = "scenes in the image-caption retrieval gallery (default 1000)" };
         var vqa = new Option<int?>("--vqa-per-language") { Description = "VQA questions per language (default 100)" };
@@ -26,7 +27,7 @@ public static class EvalCommand
         var command = new Command("eval", "Evaluate a model directory through the HTTP API (app started in process) on held-out generated data; " +
                                           "further --Section:Key=value arguments configure that app")
         {
-            model, outDir, quick, gallery, vqa, pairs, zeroShot, extra, facts, parallel, fit, seed, refit, languages, concurrency,
+            model, outDir, updateCard, quick, gallery, vqa, pairs, zeroShot, extra, facts, parallel, fit, seed, refit, languages, concurrency,
         };
         world.AddTo(command);
         command.TreatUnmatchedTokensAsErrors = false;
@@ -57,7 +58,10 @@ public static class EvalCommand
             var modelDir = parse.GetValue(model)!;
             try
             {
-                var result = await RunAsync(modelDir, parse.GetValue(outDir), settings, parse.UnmatchedTokens.ToArray(), null, Console.Error, ct);
+                if (parse.GetValue(updateCard) && parse.GetValue(outDir) is not null) throw new ArgumentException("give --out or --update-model-card, not both");
+                var folder = parse.GetValue(outDir) ?? (parse.GetValue(updateCard) ? Path.Combine(modelDir, "eval")
+                    : Path.Combine("eval-results", $"{Path.GetFileName(Path.GetFullPath(modelDir).TrimEnd(Path.DirectorySeparatorChar))}-{DateTime.UtcNow:yyyyMMdd-HHmmss}"));
+                var result = await RunAsync(modelDir, folder, settings, parse.UnmatchedTokens.ToArray(), null, Console.Error, ct);
                 Console.Out.Write(result.ToMarkdown());
                 return 0;
             }

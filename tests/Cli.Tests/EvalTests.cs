@@ -95,7 +95,7 @@ public sealed class EvalTests : IDisposable
         try
         {
             exit = await CommandLine.RunAsync(["eval", "--model", model, "--quick", "--languages", "en,de", "--gallery", "10", "--zero-shot-per-language", "3",
-                "--extra-languages", "0", "--facts", "10", "--parallel", "10", "--Encoder:UseCuda=false", "--Encoder:WarmUp=false"]);
+                "--extra-languages", "0", "--facts", "10", "--parallel", "10", "--update-model-card", "--Encoder:UseCuda=false", "--Encoder:WarmUp=false"]);
         }
         finally { Console.SetOut(previousOut); Console.SetError(previousError); }
         Assert.True(exit == 0, stderr.ToString());
