@@ -15,8 +15,8 @@ public sealed record EmbedRequest
     [Description("Also return pre_logits (the pooled representation before the head).")]
     [System.Text.Json.Serialization.JsonPropertyName("include_pre_logits")]
     public bool IncludePreLogits { get; init; }
-    /// <summary>The old spelling, still accepted; not in the OpenAPI document (OpenApiContract drops it).</summary>
-    [System.Text.Json.Serialization.JsonPropertyName("includePreLogits")]
+    /// <summary>The old spelling, still accepted; not in the OpenAPI document.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("includePreLogits"), VqaApi.Api.Hosting.Undocumented]
     public bool? IncludePreLogitsOldSpelling { get; init; }
 }
 

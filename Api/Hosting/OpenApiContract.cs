@@ -38,7 +38,9 @@ public static class OpenApiContract
                 schema.Properties["code"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "What went wrong, as a stable word (e.g. bad_top_k, too_large, quota_exceeded)." };
                 schema.Properties["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The request's trace id, for the service's logs." };
             }
-            if (type == typeof(VqaApi.Api.Embed.EmbedRequest)) schema.Properties?.Remove("includePreLogits");
+            // Old spellings still accepted but not documented.
+            foreach (var property in context.JsonTypeInfo.Properties)
+                if (property.AttributeProvider?.IsDefined(typeof(UndocumentedAttribute), inherit: false) == true) schema.Properties?.Remove(property.Name);
             return Task.CompletedTask;
         });
         options.AddOperationTransformer((operation, context, ct) =>
@@ -54,3 +56,7 @@ public static class OpenApiContract
         return options;
     }
 }
+
+/// <summary>A request property still read (an old spelling) but left out of the OpenAPI document.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class UndocumentedAttribute : Attribute;

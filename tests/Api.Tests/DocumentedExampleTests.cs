@@ -108,5 +108,9 @@ public sealed class DocumentedExampleTests(BundledModelFactory factory, ITestOut
         var vqaForm = spec.GetProperty("paths").GetProperty("/v1/vqa").GetProperty("post").GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema");
         Assert.Equal(["image", "question"], vqaForm.GetProperty("required").EnumerateArray().Select(r => r.GetString()!).Order());
         Assert.True(vqaForm.GetProperty("properties").TryGetProperty("top_k", out _)); // the JSON spelling, in forms too
+        var embed = spec.GetProperty("paths").GetProperty("/v1/embed").GetProperty("post").GetProperty("requestBody").GetProperty("content")
+            .GetProperty("application/json").GetProperty("schema").GetProperty("properties");
+        Assert.True(embed.TryGetProperty("include_pre_logits", out _));
+        Assert.False(embed.TryGetProperty("includePreLogits", out _)); // still accepted, not documented
     }
 }
