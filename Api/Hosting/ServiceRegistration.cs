@@ -75,6 +75,7 @@ public static class ServiceRegistration
                               $"Served model: **{model.Manifest.Id}**." +
                               (model.Manifest.RandomlyInitialized ? $"\n\n**{PlaceholderModel.Warning}**" : ""),
             };
+            foreach (var server in document.Servers ?? []) server.Url = server.Url?.TrimEnd('/');
             document.Tags = new HashSet<OpenApiTag>(TagDescriptions.Select(t => new OpenApiTag { Name = t.Key, Description = t.Value }));
             // Path parameters carry the names the examples create, so that the examples run in order as shown.
             foreach (var (path, item) in document.Paths)

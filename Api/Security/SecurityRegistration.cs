@@ -79,7 +79,11 @@ public static class SecurityRegistration
             options.AddOperationTransformer((operation, context, ct) =>
             {
                 var scope = context.Description.ActionDescriptor.EndpointMetadata.OfType<RequiredScope>().MaxBy(s => ApiScopes.Rank(s.Scope));
-                if (scope is null) return Task.CompletedTask;
+                if (scope is null)
+                {
+                    operation.Security = [new OpenApiSecurityRequirement()]; // said explicitly: no key needed (health probes)
+                    return Task.CompletedTask;
+                }
                 operation.Security ??= [];
                 operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, context.Document)] = [] });
                 operation.Description = (operation.Description is { Length: > 0 } d ? d + "\n\n" : "") + $"Needs an API key with the **{scope.Scope}** scope (when keys are required).";
