@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Xunit.Abstractions;
+
+namespace VqaApi.Api.Tests;
+
+/// <summary>
+/// The contract as a client generator sees it: the live OpenAPI document of the service (on a copy of the bundled model)
+/// passes Redocly's recommended lint with no errors; openapi-typescript generates types from it; tests/contract/client.ts,
+/// written against those types with openapi-fetch, compiles under strict TypeScript and calls every operation (JSON and
+/// multipart, the PNG render, a typed problem) with success. Versions are pinned in tests/contract/package-lock.json;
+/// npm and Node come from the machine (.ci/run installs them).
+/// </summary>
+public sealed class ContractClientTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("vqaapi-contract-").FullName;
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+
+    private async Task<string> Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file, args) { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        var text = (await stdout) + (await stderr);
+        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)} exited {p.ExitCode}:\n{text}");
+        return text;
+    }
+
+    [Fact]
+    public async Task A_generated_typescript_client_calls_every_operation()
+    {
+        var repo = BundledModelFactory.FindRepo();
+        foreach (var name in new[] { "package.json", "package-lock.json", "tsconfig.json", "client.ts" })
+            File.Copy(Path.Combine(repo, "tests", "contract", name), Path.Combine(_dir, name));
+        await Run("npm", "ci", "--no-audit", "--no-fund");
+
+        using var model = new BundledModelFactory();
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "VqaApi.dll"), "--urls", $"http://localhost:{port}",
+            $"--Model:Path={model.BundledCopy}", $"--Collections:Root={Path.Combine(_dir, "collections")}", "--Encoder:UseCuda=false", "--Logging:LogLevel:Default=Warning"])
+        { WorkingDirectory = AppContext.BaseDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var service = Process.Start(psi)!;
+        service.OutputDataReceived += (_, _) => { };
+        service.ErrorDataReceived += (_, _) => { };
+        service.BeginOutputReadLine();
+        service.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://localhost:{port}") };
+            for (int i = 0; i < 300; i++)
+            {
+                try { if ((await http.GetAsync("/readyz")).IsSuccessStatusCode) break; } catch (HttpRequestException) { }
+                await Task.Delay(200);
+            }
+            await File.WriteAllTextAsync(Path.Combine(_dir, "openapi.json"), await http.GetStringAsync("/openapi/v1.json"));
+
+            var lint = await Run("npx", "--no-install", "redocly", "lint", "openapi.json", "--format=summary");
+            output.WriteLine(lint);
+            Directory.CreateDirectory(Path.Combine(_dir, "generated"));
+            await Run("npx", "--no-install", "openapi-typescript", "openapi.json", "-o", "generated/api.d.ts");
+            await Run("npx", "--no-install", "tsc", "-p", ".");
+            var calls = await Run("node", "dist/client.js", $"http://localhost:{port}", Path.Combine(repo, "docs", "tour", "scene.png"));
+            output.WriteLine(calls);
+            Assert.Contains("\"a problem, typed\"", calls);
+            Assert.True(calls.Split("\",\"").Length >= 28, calls);
+        }
+        finally
+        {
+            service.Kill(true);
+            await service.WaitForExitAsync();
+        }
+    }
+}
