@@ -28,11 +28,11 @@ public sealed record ZeroShotRequest
 public sealed class ZeroShotForm
 {
     public IFormFile? Image { get; set; }
-    public string? Text { get; set; }
+    [Description("Or a text to classify (leave empty when you send an image)."), FormExample("\"\"")] public string? Text { get; set; }
     [Description("Repeat the field once per label.")]
-    [JsonPropertyName("candidate_labels"), System.ComponentModel.DataAnnotations.Required] public List<string>? CandidateLabels { get; set; }
-    [JsonPropertyName("hypothesis_template")] public string? HypothesisTemplate { get; set; }
-    [JsonPropertyName("top_k")] public int? TopK { get; set; }
+    [JsonPropertyName("candidate_labels"), System.ComponentModel.DataAnnotations.Required, FormExample("[\"circle\", \"Kreis\", \"円\"]")] public List<string>? CandidateLabels { get; set; }
+    [JsonPropertyName("hypothesis_template"), Description("Empty: the 8 CLIPPO prompts."), FormExample("\"\"")] public string? HypothesisTemplate { get; set; }
+    [JsonPropertyName("top_k"), FormExample("2")] public int? TopK { get; set; }
 }
 
 public sealed record ZeroShotResponse(

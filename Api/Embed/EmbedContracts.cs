@@ -23,9 +23,9 @@ public sealed record EmbedRequest
 /// <summary>multipart/form-data form of /v1/embed: image files and/or text fields.</summary>
 public sealed class EmbedForm
 {
-    [Description("Image files (JPEG, PNG, WebP, GIF first frame, BMP).")]
+    [Description("Image files (JPEG, PNG, WebP, GIF first frame, BMP)."), VqaApi.Api.Hosting.FormExample("[]")]
     public IFormFileCollection? Images { get; set; }
-    [Description("Texts, one form field each.")]
+    [Description("Texts, one form field each."), VqaApi.Api.Hosting.FormExample("[\"a purple circle\"]")]
     public List<string>? Texts { get; set; }
     [Description("Also return pre_logits.")]
     [System.Text.Json.Serialization.JsonPropertyName("include_pre_logits")]

@@ -60,7 +60,7 @@ public static class EmbedEndpoints
             texts = parts.Where(p => p.Name == "texts" && p.FileName is null).Select((p, i) => RequestBody.DecodeUtf8(p.Data, $"texts[{i}]")).ToList();
             includePreLogits = parts.Any(p => (p.Name is "include_pre_logits" || p.Name.Equals("includePreLogits", StringComparison.OrdinalIgnoreCase))
                                               && RequestBody.DecodeUtf8(p.Data, p.Name).Trim() is "true" or "1");
-            var files = parts.Where(p => p.FileName is not null || p.Name == "images").ToList();
+            var files = parts.Where(p => p.FileName is not null || (p.Name == "images" && p.Data.Length > 0)).ToList(); // an empty field is an absent one
             for (int i = 0; i < files.Count; i++) sources.Add(ImageSource.FromUpload(files[i].Data, $"images[{i}] ('{files[i].FileName}')"));
         }
         else throw RequestBody.NotJsonOrForm(request.Http);

@@ -38,6 +38,14 @@ public static class OpenApiContract
                 schema.Properties["code"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "What went wrong, as a stable word (e.g. bad_top_k, too_large, quota_exceeded)." };
                 schema.Properties["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The request's trace id, for the service's logs." };
             }
+            // Form fields start with values that work as they are (Swagger UI fills its forms from these).
+            if (context.JsonPropertyInfo?.AttributeProvider?.GetCustomAttributes(typeof(FormExampleAttribute), false) is [FormExampleAttribute formExample, ..])
+            {
+                schema.Examples = [JsonNode.Parse(formExample.Json)!];
+#pragma warning disable CS0618 // 'example' is deprecated in OpenAPI 3.1 but is what Swagger UI reads to fill a form field
+                schema.Example = JsonNode.Parse(formExample.Json);
+#pragma warning restore CS0618
+            }
             // Old spellings still accepted but not documented.
             foreach (var property in context.JsonTypeInfo.Properties)
                 if (property.AttributeProvider?.IsDefined(typeof(UndocumentedAttribute), inherit: false) == true) schema.Properties?.Remove(property.Name);
@@ -60,3 +68,10 @@ public static class OpenApiContract
 /// <summary>A request property still read (an old spelling) but left out of the OpenAPI document.</summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class UndocumentedAttribute : Attribute;
+
+/// <summary>The value a form field starts with in Swagger UI, as JSON ("" for a field left empty, which counts as absent).</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class FormExampleAttribute(string json) : Attribute
+{
+    public string Json { get; } = json;
+}

@@ -13,6 +13,12 @@ public static class RequestBodyDocs
     public static RouteHandlerBuilder AcceptsJsonOrForm<TJson, TForm>(this RouteHandlerBuilder builder, string description, string jsonExample) =>
         builder.AddOpenApiOperationTransformer(async (operation, context, ct) =>
         {
+            var form = await context.GetOrCreateSchemaAsync(typeof(TForm), null, ct);
+            // Arrays in a form are one field per value (candidate_labels=a, candidate_labels=b), as the service reads them:
+            // without this, Swagger UI joins them into one comma-separated field.
+            var encoding = (form.Properties ?? new Dictionary<string, IOpenApiSchema>())
+                .Where(p => p.Value.Type is { } t && t.HasFlag(JsonSchemaType.Array))
+                .ToDictionary(p => p.Key, _ => new OpenApiEncoding { Style = ParameterStyle.Form, Explode = true });
             operation.RequestBody = new OpenApiRequestBody
             {
                 Required = true,
@@ -20,7 +26,7 @@ public static class RequestBodyDocs
                 Content = new Dictionary<string, OpenApiMediaType>
                 {
                     ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(TJson), null, ct), Example = JsonNode.Parse(jsonExample) },
-                    ["multipart/form-data"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(TForm), null, ct) },
+                    ["multipart/form-data"] = new() { Schema = form, Encoding = encoding.Count > 0 ? encoding : null },
                 },
             };
         });

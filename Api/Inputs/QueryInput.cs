@@ -4,14 +4,17 @@ using VqaApi.Tasks.Embeddings;
 
 namespace VqaApi.Api.Inputs;
 
-/// <summary>The fields of a multipart/form-data body, text decoded strictly as UTF-8.</summary>
+/// <summary>
+/// The fields of a multipart/form-data body, text decoded strictly as UTF-8. An empty field is an absent one: forms
+/// (Swagger UI's among them) send the fields a user left empty.
+/// </summary>
 public sealed class FormFields(List<FormPart> parts)
 {
     public string? Text(string name) =>
-        parts.FirstOrDefault(p => p.Name == name && p.FileName is null) is { } part ? RequestBody.DecodeUtf8(part.Data, name) : null;
+        parts.FirstOrDefault(p => p.Name == name && p.FileName is null && p.Data.Length > 0) is { } part ? RequestBody.DecodeUtf8(part.Data, name) : null;
 
     public IEnumerable<string> Texts(string name) =>
-        parts.Where(p => p.Name == name && p.FileName is null).Select((p, i) => RequestBody.DecodeUtf8(p.Data, $"{name}[{i}]"));
+        parts.Where(p => p.Name == name && p.FileName is null && p.Data.Length > 0).Select((p, i) => RequestBody.DecodeUtf8(p.Data, $"{name}[{i}]"));
 
     public FormPart? File(string name) => parts.FirstOrDefault(p => p.Name == name && (p.FileName is not null || p.ContentType is not null))
                                           ?? parts.FirstOrDefault(p => p.FileName is not null);

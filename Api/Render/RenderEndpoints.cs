@@ -34,11 +34,11 @@ public sealed record RenderRequest
 
 public sealed class RenderForm
 {
-    public string? Profile { get; set; }
-    public string? Text { get; set; }
-    public string? First { get; set; }
-    public string? Second { get; set; }
-    public string? Question { get; set; }
+    [Description("Empty: the served model's own profile; or 'unifont' or 'shaped'."), FormExample("\"\"")] public string? Profile { get; set; }
+    [FormExample("\"Hello, CLIPPO\"")] public string? Text { get; set; }
+    [Description("Pair layout: sentence A (with 'second'; leave 'text' empty)."), FormExample("\"\"")] public string? First { get; set; }
+    [FormExample("\"\"")] public string? Second { get; set; }
+    [Description("VQA layout, with an image (leave 'text' empty)."), FormExample("\"\"")] public string? Question { get; set; }
     [Description("An image file: alone, the encoder's view of it; with 'question', the VQA layout.")]
     public IFormFile? Image { get; set; }
 }
@@ -98,7 +98,8 @@ public static class RenderEndpoints
         else if (RequestBody.IsMultipart(request.Http))
         {
             var parts = await RequestBody.ReadMultipartAsync(request.Http, limits.MaxRequestBodyBytes, 8, ct);
-            string? Field(string name) => parts.FirstOrDefault(p => p.Name == name && p.FileName is null) is { } part ? RequestBody.DecodeUtf8(part.Data, name) : null;
+            var fields = new FormFields(parts); // an empty field is an absent one
+            string? Field(string name) => fields.Text(name);
             var first = Field("first");
             var second = Field("second");
             body = new RenderRequest
@@ -106,7 +107,7 @@ public static class RenderEndpoints
                 Profile = Field("profile"), Text = Field("text"), Question = Field("question"),
                 Pair = first is null && second is null ? null : new SentencePair { First = first, Second = second },
             };
-            var file = parts.FirstOrDefault(p => p.FileName is not null || p.Name == "image");
+            var file = parts.FirstOrDefault(p => p.FileName is not null || (p.Name == "image" && p.Data.Length > 0)); // an empty field is an absent one
             if (file is not null) image = ImageSource.FromUpload(file.Data, "image");
         }
         else throw RequestBody.NotJsonOrForm(request.Http);

@@ -29,8 +29,8 @@ public sealed class BrowserOptions
 public sealed class BrowserGuard(RequestDelegate next, IOptions<BrowserOptions> options, ApiKeyGate gate, IProblemDetailsService problems)
 {
     private const string StrictPolicy = "default-src 'none'; frame-ancestors 'none'";
-    // Swagger UI's own page: its scripts, styles and the images it inlines, from this origin only.
-    private const string SwaggerPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+    // Swagger UI's own page: its scripts, styles and the images it inlines or shows (a rendered PNG is a blob: URL), from this origin only.
+    private const string SwaggerPolicy = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
     public async Task InvokeAsync(HttpContext context)
     {

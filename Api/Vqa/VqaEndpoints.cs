@@ -23,10 +23,10 @@ public sealed record VqaRequest
 public sealed class VqaForm
 {
     [System.ComponentModel.DataAnnotations.Required] public IFormFile? Image { get; set; }
-    [System.ComponentModel.DataAnnotations.Required] public string? Question { get; set; }
-    [JsonPropertyName("top_k")] public int? TopK { get; set; }
-    public string? Head { get; set; }
-    [JsonPropertyName("candidate_answers"), Description("Repeat once per answer.")] public List<string>? CandidateAnswers { get; set; }
+    [System.ComponentModel.DataAnnotations.Required, FormExample("\"How many shapes are there?\"")] public string? Question { get; set; }
+    [JsonPropertyName("top_k"), FormExample("3")] public int? TopK { get; set; }
+    [Description("Leave empty for the model's only VQA head."), FormExample("\"\"")] public string? Head { get; set; }
+    [JsonPropertyName("candidate_answers"), Description("Repeat once per answer; none: the VQA head answers."), FormExample("[]")] public List<string>? CandidateAnswers { get; set; }
 }
 
 public sealed record VqaResponse(

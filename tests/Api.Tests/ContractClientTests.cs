@@ -9,8 +9,9 @@ namespace VqaApi.Api.Tests;
 /// The contract as a client generator sees it: the live OpenAPI document of the service (on a copy of the bundled model)
 /// passes Redocly's recommended lint with no errors; openapi-typescript generates types from it; tests/contract/client.ts,
 /// written against those types with openapi-fetch, compiles under strict TypeScript and calls every operation (JSON and
-/// multipart, the PNG render, a typed problem) with success. Versions are pinned in tests/contract/package-lock.json;
-/// npm and Node come from the machine (.ci/run installs them).
+/// multipart, the PNG render, a typed problem) with success; and Swagger UI's multipart forms, driven in the system's
+/// Chromium, succeed as they start. Versions are pinned in tests/contract/package-lock.json; npm, Node and Chromium come
+/// from the machine (.ci/run installs them).
 /// </summary>
 public sealed class ContractClientTests(ITestOutputHelper output) : IDisposable
 {
@@ -70,7 +71,7 @@ public sealed class ContractClientTests(ITestOutputHelper output) : IDisposable
     public async Task A_generated_typescript_client_calls_every_operation()
     {
         var repo = BundledModelFactory.FindRepo();
-        foreach (var name in new[] { "package.json", "package-lock.json", "tsconfig.json", "client.ts" })
+        foreach (var name in new[] { "package.json", "package-lock.json", "tsconfig.json", "client.ts", "swagger-forms.mjs" })
             File.Copy(Path.Combine(repo, "tests", "contract", name), Path.Combine(_dir, name));
         await Run("npm", "ci", "--no-audit", "--no-fund");
         await WithService(async (baseUrl, _) =>
@@ -84,6 +85,11 @@ public sealed class ContractClientTests(ITestOutputHelper output) : IDisposable
             output.WriteLine(calls);
             Assert.Contains("\"a problem, typed\"", calls);
             Assert.True(calls.Split("\",\"").Length >= 28, calls);
+
+            // Swagger UI's multipart forms, in the system's Chromium, executed as they start (a file picked where one is needed).
+            var forms = await Run("node", "swagger-forms.mjs", baseUrl, Path.Combine(repo, "docs", "tour", "scene.png"));
+            output.WriteLine(forms);
+            Assert.Equal(4, forms.Split("\"ok\":true").Length - 1);
         });
     }
 
