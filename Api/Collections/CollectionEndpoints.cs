@@ -117,7 +117,9 @@ public static class CollectionEndpoints
             .WithName("SearchCollection").WithSummary("Search by text (any language), image, embedding or stored item id, with metadata filters")
             .Accepts<SearchRequest>("application/json")
             .WithOpenApiExample("{\"text\": \"círculo rojo\", \"top_k\": 5, \"filter\": {\"year\": {\"$gte\": 2022}, \"lang\": {\"$in\": [\"de\", \"en\"]}}}")
-            .Produces<SearchResponse>().ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409);
+            .Produces<SearchResponse>()
+            .WithResponseExample("{\"collection\": \"docs\", \"model\": \"clippo-ti16-gen-1\", \"results\": [{\"id\": \"doc-1\", \"score\": 0.83, " +
+                                 "\"text\": \"Ein roter Kreis\", \"metadata\": {\"lang\": \"de\", \"year\": 2024}}]}").ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409);
         return v1;
     }
 

@@ -31,6 +31,16 @@ public static class RequestBodyDocs
             };
         });
 
+    /// <summary>An example of the 200 (or 201) JSON answer in the OpenAPI document.</summary>
+    public static RouteHandlerBuilder WithResponseExample(this RouteHandlerBuilder builder, string jsonExample) =>
+        builder.AddOpenApiOperationTransformer((operation, context, ct) =>
+        {
+            foreach (var status in new[] { "200", "201" })
+                if (operation.Responses?.TryGetValue(status, out var response) == true && response.Content?.TryGetValue("application/json", out var media) == true)
+                    media.Example = JsonNode.Parse(jsonExample);
+            return Task.CompletedTask;
+        });
+
     /// <summary>An example JSON request body in the OpenAPI document.</summary>
     public static RouteHandlerBuilder WithOpenApiExample(this RouteHandlerBuilder builder, string jsonExample) =>
         builder.AddOpenApiOperationTransformer((operation, context, ct) =>
