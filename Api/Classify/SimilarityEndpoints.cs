@@ -14,8 +14,8 @@ public sealed record SimilarityItem
 
 public sealed record SimilarityRequest
 {
-    public SimilarityItem? A { get; init; }
-    public SimilarityItem? B { get; init; }
+    [System.ComponentModel.DataAnnotations.Required] public SimilarityItem? A { get; init; }
+    [System.ComponentModel.DataAnnotations.Required] public SimilarityItem? B { get; init; }
 }
 
 public sealed record SimilarityResponse(

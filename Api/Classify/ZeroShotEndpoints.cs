@@ -16,7 +16,7 @@ public sealed record ZeroShotRequest
     [Description("Or a text to classify against the labels.")]
     public string? Text { get; init; }
     [JsonPropertyName("candidate_labels"), Description("Labels in any language.")]
-    public List<string>? CandidateLabels { get; init; }
+    [System.ComponentModel.DataAnnotations.Required] public List<string>? CandidateLabels { get; init; }
     [JsonPropertyName("hypothesis_template"), Description("One template with {} for the label, e.g. \"a photo of a {}.\"")]
     public string? HypothesisTemplate { get; init; }
     [JsonPropertyName("hypothesis_templates"), Description("Several templates; each label's embedding is the mean over them. Default: the 8 CLIPPO prompts.")]

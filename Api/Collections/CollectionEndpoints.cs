@@ -20,7 +20,7 @@ public sealed record CollectionSummary(string Name, string Model, string Profile
 
 public sealed record ItemInput
 {
-    [Description("Unique within the collection.")] public string? Id { get; init; }
+    [Description("Unique within the collection."), System.ComponentModel.DataAnnotations.Required] public string? Id { get; init; }
     [Description("A text to embed (any language).")] public string? Text { get; init; }
     [Description("Or an image to embed (base64 'data' or 'url').")] public ImageInput? Image { get; init; }
     [Description("Or an embedding computed elsewhere (normalised on arrival).")] public float[]? Embedding { get; init; }
@@ -29,7 +29,7 @@ public sealed record ItemInput
 
 public sealed record AddItemsRequest
 {
-    public List<ItemInput>? Items { get; init; }
+    [System.ComponentModel.DataAnnotations.Required] public List<ItemInput>? Items { get; init; }
     [Description("Replace items whose id exists (otherwise such a request is refused with 409).")] public bool Upsert { get; init; }
 }
 

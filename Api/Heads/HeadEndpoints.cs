@@ -27,9 +27,9 @@ public sealed record HeadExampleInput
 
 public sealed record FitHeadRequest
 {
-    [Description("Head name: a-z, 0-9, '-', '_'.")] public string? Name { get; init; }
-    [Description("image, text, pair or vqa.")] public string? Task { get; init; }
-    public List<HeadExampleInput>? Examples { get; init; }
+    [Description("Head name: a-z, 0-9, '-', '_'."), System.ComponentModel.DataAnnotations.Required] public string? Name { get; init; }
+    [Description("image, text, pair or vqa."), System.ComponentModel.DataAnnotations.Required] public string? Task { get; init; }
+    [System.ComponentModel.DataAnnotations.Required] public List<HeadExampleInput>? Examples { get; init; }
     [Description("0 for a linear head (multinomial logistic regression), or the width of one hidden ReLU layer.")] public int Hidden { get; init; }
     [Description("L2 penalty on the weights.")] public double L2 { get; init; } = 1e-3;
     [JsonPropertyName("validation_fraction"), Description("Share of examples held out (stratified) to measure validation accuracy.")]
@@ -117,7 +117,7 @@ public static class HeadEndpoints
 
 public sealed record TextClassifyRequest
 {
-    [Description("The head to use (its task must be text or pair).")] public string? Head { get; init; }
+    [Description("The head to use (its task must be text or pair)."), System.ComponentModel.DataAnnotations.Required] public string? Head { get; init; }
     [Description("A sentence (text heads).")] public string? Text { get; init; }
     [Description("Or a premise and hypothesis (pair heads).")] public TextPair? Pair { get; init; }
     [JsonPropertyName("top_k")] public int? TopK { get; init; }
