@@ -22,14 +22,15 @@ public static class ImageDecoder
     public static DecodedImage Decode(ReadOnlySpan<byte> encoded, ImageLimits limits, bool applyExifOrientation = true)
     {
         ArgumentNullException.ThrowIfNull(limits);
-        if (encoded.IsEmpty)
-            throw new ImageDecodeException(ImageDecodeErrors.Empty, "The image is empty (0 bytes). Upload a JPEG, PNG, WebP, GIF or BMP file.");
-        if (encoded.Length > limits.MaxEncodedBytes)
-            throw new ImageDecodeException(ImageDecodeErrors.TooLarge,
-                $"The image file is {encoded.Length:N0} bytes; the limit is {limits.MaxEncodedBytes:N0}. Upload a smaller or more compressed file.");
+        CheckEncoded(encoded, limits);
         try
         {
-            return DecodeChecked(encoded, limits, applyExifOrientation);
+            using var image = OpenedImage.Open(encoded, limits);
+            byte[] rgb = image.DecodeRgb();
+            int width = image.Width, height = image.Height;
+            if (applyExifOrientation && image.Codec.EncodedOrigin != SKEncodedOrigin.TopLeft)
+                (rgb, width, height) = ImageOrientation.ToUpright(rgb, width, height, image.Codec.EncodedOrigin);
+            return new DecodedImage(width, height, rgb, image.Format, Math.Max(1, image.Codec.FrameCount));
         }
         catch (ImageDecodeException)
         {
@@ -41,32 +42,13 @@ public static class ImageDecoder
         }
     }
 
-    private static DecodedImage DecodeChecked(ReadOnlySpan<byte> encoded, ImageLimits limits, bool applyExifOrientation)
+    private static void CheckEncoded(ReadOnlySpan<byte> encoded, ImageLimits limits)
     {
-        using var data = SKData.CreateCopy(encoded);
-        using var stream = new SKMemoryStream(data);
-        using var codec = SKCodec.Create(stream, out var createResult);
-        if (codec is null)
-        {
-            throw createResult is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput or SKCodecResult.InvalidInput && LooksLikeImage(encoded)
-                ? new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image header is damaged or cut short. Upload the complete, undamaged file.")
-                : new ImageDecodeException(ImageDecodeErrors.UnsupportedFormat, "This is not an image in a supported format. Upload a JPEG, PNG, WebP, GIF or BMP file.");
-        }
-
-        string format = FormatName(codec.EncodedFormat)
-            ?? throw new ImageDecodeException(ImageDecodeErrors.UnsupportedFormat,
-                $"{codec.EncodedFormat} images are not supported. Convert it to JPEG, PNG, WebP, GIF or BMP.");
-
-        // Decompression-bomb guard: the header's size, before a single pixel is allocated.
-        int width = codec.Info.Width, height = codec.Info.Height;
-        CheckDimensions(width, height, limits);
-
-        byte[] rgb = IsSixteenBit(codec) ? DecodeSixteenBit(codec, width, height) : DecodeEightBit(codec, width, height);
-        int frames = Math.Max(1, codec.FrameCount);
-
-        if (applyExifOrientation && codec.EncodedOrigin != SKEncodedOrigin.TopLeft)
-            (rgb, width, height) = ImageOrientation.ToUpright(rgb, width, height, codec.EncodedOrigin);
-        return new DecodedImage(width, height, rgb, format, frames);
+        if (encoded.IsEmpty)
+            throw new ImageDecodeException(ImageDecodeErrors.Empty, "The image is empty (0 bytes). Upload a JPEG, PNG, WebP, GIF or BMP file.");
+        if (encoded.Length > limits.MaxEncodedBytes)
+            throw new ImageDecodeException(ImageDecodeErrors.TooLarge,
+                $"The image file is {encoded.Length:N0} bytes; the limit is {limits.MaxEncodedBytes:N0}. Upload a smaller or more compressed file.");
     }
 
     private static void CheckDimensions(int width, int height, ImageLimits limits)
@@ -99,50 +81,22 @@ public static class ImageDecoder
         b.StartsWith("GIF8"u8) || b.StartsWith("BM"u8) ||
         (b.Length >= 12 && b.StartsWith("RIFF"u8) && b[8..12].SequenceEqual("WEBP"u8));
 
-    private static bool IsSixteenBit(SKCodec codec) =>
-        codec.EncodedFormat == SKEncodedImageFormat.Png &&
-        codec.Info.ColorType is SKColorType.Rgba16161616 or SKColorType.RgbaF16;
-
-    /// <summary>Bytes of RGBA rows converted at a time when a format decodes row by row (JPEG): the decode holds the image's
-    /// 3 bytes a pixel plus this. Other formats hold a whole RGBA copy (4 more bytes a pixel) in native memory, freed as soon
-    /// as it is converted.</summary>
+    /// <summary>Bytes of rows converted at a time when a format decodes row by row (Skia does for JPEG; its PNG, WebP and GIF
+    /// decoders do not): the decode holds the image's 3 bytes a pixel plus this. Other formats hold one whole decoded copy
+    /// (4 bytes a pixel, 8 for 16-bit PNG, 1 for grayscale) in native memory, freed as soon as it is converted.</summary>
     private const int StripBytes = 1 << 20;
-
-    /// <summary>The bytes a decode of this size holds at its peak (the RGB result, a strip or a whole RGBA copy, and a second
-    /// RGB copy when it is turned upright), for admission by bytes before decoding.</summary>
-    public static long PeakBytes(int width, int height, bool rowByRow, bool rotated, bool sixteenBit = false) =>
-        (long)width * height * 3 * (rotated ? 2 : 1) + (rowByRow ? Math.Max(StripBytes, width * 8L) : (long)width * height * (sixteenBit ? 8 : 4));
 
     /// <summary>
     /// The size, format and orientation of an encoded image from its header alone (nothing is decoded), and the peak bytes
-    /// its decode will hold; errors as <see cref="Decode"/> reports them.
+    /// its decode will hold (for admission by bytes); errors as <see cref="Decode"/> reports them.
     /// </summary>
     public static ImageHeader Probe(ReadOnlySpan<byte> encoded, ImageLimits limits)
     {
-        if (encoded.IsEmpty)
-            throw new ImageDecodeException(ImageDecodeErrors.Empty, "The image is empty (0 bytes). Upload a JPEG, PNG, WebP, GIF or BMP file.");
-        if (encoded.Length > limits.MaxEncodedBytes)
-            throw new ImageDecodeException(ImageDecodeErrors.TooLarge,
-                $"The image file is {encoded.Length:N0} bytes; the limit is {limits.MaxEncodedBytes:N0}. Upload a smaller or more compressed file.");
+        CheckEncoded(encoded, limits);
         try
         {
-            using var data = SKData.CreateCopy(encoded);
-            using var stream = new SKMemoryStream(data);
-            using var codec = SKCodec.Create(stream, out var createResult);
-            if (codec is null)
-                throw createResult is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput or SKCodecResult.InvalidInput && LooksLikeImage(encoded)
-                    ? new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image header is damaged or cut short. Upload the complete, undamaged file.")
-                    : new ImageDecodeException(ImageDecodeErrors.UnsupportedFormat, "This is not an image in a supported format. Upload a JPEG, PNG, WebP, GIF or BMP file.");
-            string format = FormatName(codec.EncodedFormat)
-                ?? throw new ImageDecodeException(ImageDecodeErrors.UnsupportedFormat, $"{codec.EncodedFormat} images are not supported. Convert it to JPEG, PNG, WebP, GIF or BMP.");
-            int width = codec.Info.Width, height = codec.Info.Height;
-            CheckDimensions(width, height, limits);
-            bool rowByRow = RowByRow(codec, width, height);
-            bool rotated = codec.EncodedOrigin != SKEncodedOrigin.TopLeft;
-            long peak = codec.Info.ColorType == SKColorType.Gray8 && !rowByRow
-                ? (long)width * height * (3 * (rotated ? 2 : 1) + 1)
-                : PeakBytes(width, height, rowByRow, rotated, IsSixteenBit(codec));
-            return new ImageHeader(width, height, format, peak);
+            using var image = OpenedImage.Open(encoded, limits);
+            return new ImageHeader(image.Width, image.Height, image.Format, image.PeakBytes);
         }
         catch (ImageDecodeException) { throw; }
         catch (Exception e)
@@ -151,109 +105,130 @@ public static class ImageDecoder
         }
     }
 
-    /// <summary>Whether this codec decodes top-down row by row (Skia does for JPEG; its PNG, WebP and GIF decoders do not).</summary>
-    private static bool RowByRow(SKCodec codec, int width, int height) =>
-        codec.ScanlineOrder == SKCodecScanlineOrder.TopDown &&
-        codec.StartScanlineDecode(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), new SKCodecOptions(0)) == SKCodecResult.Success;
+    private delegate void RowConverter<T>(ReadOnlySpan<T> pixels, Span<byte> rgb) where T : unmanaged;
 
-    private static unsafe byte[] DecodeEightBit(SKCodec codec, int width, int height)
+    /// <summary>
+    /// An encoded image opened by Skia, its format and size checked, and the plan for decoding it to 8-bit RGB: the colour
+    /// type Skia decodes into (RGBA, 16-bit RGBA for 16-bit PNG, one byte for grayscale), and whether it decodes row by row.
+    /// Probe and Decode share it, so the peak bytes admitted are the bytes the decode holds.
+    /// </summary>
+    private sealed class OpenedImage : IDisposable
     {
-        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var rgb = GC.AllocateUninitializedArray<byte>(checked(width * height * 3));
-        if (RowByRow(codec, width, height))
+        private readonly SKData _data;
+        private readonly SKMemoryStream _stream;
+        private readonly SKImageInfo _info;
+        private readonly int _bytesPerPixel;
+        private readonly bool _rowByRow;
+
+        private OpenedImage(SKData data, SKMemoryStream stream, SKCodec codec, string format)
         {
-            // Row by row through a small RGBA strip: the same decoder and values as a whole-image decode, without the RGBA copy.
-            int rows = (int)Math.Clamp(StripBytes / (width * 4L), 1, height);
-            var strip = GC.AllocateUninitializedArray<byte>(rows * width * 4);
-            fixed (byte* p = strip)
+            (_data, _stream, Codec, Format) = (data, stream, codec, format);
+            (Width, Height) = (codec.Info.Width, codec.Info.Height);
+            var colorType = codec.Info.ColorType switch
             {
-                for (int y = 0; y < height; y += rows)
-                {
-                    int n = Math.Min(rows, height - y);
-                    if (codec.GetScanlines((IntPtr)p, n, width * 4) != n)
-                        throw new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image file is cut short or damaged. Upload the complete, undamaged file.");
-                    RgbaToRgb(strip.AsSpan(0, n * width * 4), rgb.AsSpan(y * width * 3, n * width * 3));
-                }
-            }
-            return rgb;
+                // 16-bit PNG keeps the high byte of each sample (libpng's strip_16); grayscale spreads to R = G = B.
+                SKColorType.Rgba16161616 or SKColorType.RgbaF16 when codec.EncodedFormat == SKEncodedImageFormat.Png => SKColorType.Rgba16161616,
+                SKColorType.Gray8 => SKColorType.Gray8,
+                _ => SKColorType.Rgba8888,
+            };
+            _info = new SKImageInfo(Width, Height, colorType, colorType == SKColorType.Gray8 ? SKAlphaType.Opaque : SKAlphaType.Unpremul);
+            _bytesPerPixel = _info.BytesPerPixel;
+            _rowByRow = codec.ScanlineOrder == SKCodecScanlineOrder.TopDown && codec.StartScanlineDecode(_info, new SKCodecOptions(0)) == SKCodecResult.Success;
         }
-        if (codec.Info.ColorType == SKColorType.Gray8)
+
+        public SKCodec Codec { get; }
+        public string Format { get; }
+        public int Width { get; }
+        public int Height { get; }
+
+        /// <summary>The RGB result, a strip or a whole decoded copy, and a second RGB copy when it is turned upright.</summary>
+        public long PeakBytes => (long)Width * Height * 3 * (Codec.EncodedOrigin != SKEncodedOrigin.TopLeft ? 2 : 1)
+                                 + (_rowByRow ? Math.Max(StripBytes, (long)Width * _bytesPerPixel) : (long)Width * Height * _bytesPerPixel);
+
+        public static OpenedImage Open(ReadOnlySpan<byte> encoded, ImageLimits limits)
         {
-            // Grayscale (1 to 8 bits): decoded as one byte a pixel and spread to R = G = B, the values an RGBA decode gives.
-            long grayBytes = (long)width * height;
-            byte* gray = (byte*)NativeMemory.Alloc((nuint)grayBytes);
+            var data = SKData.CreateCopy(encoded);
+            var stream = new SKMemoryStream(data);
+            var codec = SKCodec.Create(stream, out var createResult);
             try
             {
-                var span = new Span<byte>(gray, checked((int)grayBytes));
-                DecodeInto(codec, new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque), span);
-                for (int i = 0, d = 0; i < span.Length; i++, d += 3) rgb[d] = rgb[d + 1] = rgb[d + 2] = span[i];
+                if (codec is null)
+                    throw createResult is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput or SKCodecResult.InvalidInput && LooksLikeImage(encoded)
+                        ? new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image header is damaged or cut short. Upload the complete, undamaged file.")
+                        : new ImageDecodeException(ImageDecodeErrors.UnsupportedFormat, "This is not an image in a supported format. Upload a JPEG, PNG, WebP, GIF or BMP file.");
+                string format = FormatName(codec.EncodedFormat)
+                    ?? throw new ImageDecodeException(ImageDecodeErrors.UnsupportedFormat,
+                        $"{codec.EncodedFormat} images are not supported. Convert it to JPEG, PNG, WebP, GIF or BMP.");
+                // Decompression-bomb guard: the header's size, before a single pixel is allocated.
+                CheckDimensions(codec.Info.Width, codec.Info.Height, limits);
+                return new OpenedImage(data, stream, codec, format);
             }
-            finally { NativeMemory.Free(gray); }
-            return rgb;
-        }
-        // The whole RGBA picture, in native memory freed as soon as it is converted (not left to the garbage collector).
-        long bytes = (long)width * height * 4;
-        byte* whole = (byte*)NativeMemory.Alloc((nuint)bytes);
-        try
-        {
-            var span = new Span<byte>(whole, checked((int)bytes));
-            DecodeInto(codec, info, span);
-            RgbaToRgb(span, rgb);
-        }
-        finally { NativeMemory.Free(whole); }
-        return rgb;
-    }
-
-    /// <summary>Drops alpha, as TF does.</summary>
-    private static void RgbaToRgb(ReadOnlySpan<byte> rgba, Span<byte> rgb)
-    {
-        for (int s = 0, d = 0; d < rgb.Length; s += 4, d += 3)
-        {
-            rgb[d] = rgba[s];
-            rgb[d + 1] = rgba[s + 1];
-            rgb[d + 2] = rgba[s + 2];
-        }
-    }
-
-    private static unsafe byte[] DecodeSixteenBit(SKCodec codec, int width, int height)
-    {
-        var info = new SKImageInfo(width, height, SKColorType.Rgba16161616, SKAlphaType.Unpremul);
-        var rgb = GC.AllocateUninitializedArray<byte>(checked(width * height * 3));
-        static void Convert(ReadOnlySpan<ushort> rgba, Span<byte> rgb)
-        {
-            for (int s = 0, d = 0; d < rgb.Length; s += 4, d += 3)
+            catch
             {
-                rgb[d] = (byte)(rgba[s] >> 8);
-                rgb[d + 1] = (byte)(rgba[s + 1] >> 8);
-                rgb[d + 2] = (byte)(rgba[s + 2] >> 8);
+                codec?.Dispose();
+                stream.Dispose();
+                data.Dispose();
+                throw;
             }
         }
-        if (codec.ScanlineOrder == SKCodecScanlineOrder.TopDown && codec.StartScanlineDecode(info, new SKCodecOptions(0)) == SKCodecResult.Success)
+
+        public byte[] DecodeRgb() => _info.ColorType switch
         {
-            int rows = (int)Math.Clamp(StripBytes / (width * 8L), 1, height);
-            var strip = GC.AllocateUninitializedArray<ushort>(rows * width * 4);
-            fixed (ushort* p = strip)
+            SKColorType.Rgba16161616 => Decode<ushort>(4, static (rgba, rgb) =>
             {
-                for (int y = 0; y < height; y += rows)
+                for (int s = 0, d = 0; d < rgb.Length; s += 4, d += 3)
+                    (rgb[d], rgb[d + 1], rgb[d + 2]) = ((byte)(rgba[s] >> 8), (byte)(rgba[s + 1] >> 8), (byte)(rgba[s + 2] >> 8));
+            }),
+            SKColorType.Gray8 => Decode<byte>(1, static (gray, rgb) =>
+            {
+                for (int s = 0, d = 0; d < rgb.Length; s++, d += 3) rgb[d] = rgb[d + 1] = rgb[d + 2] = gray[s];
+            }),
+            _ => Decode<byte>(4, static (rgba, rgb) =>
+            {
+                for (int s = 0, d = 0; d < rgb.Length; s += 4, d += 3) // alpha is dropped, as TF does
+                    (rgb[d], rgb[d + 1], rgb[d + 2]) = (rgba[s], rgba[s + 1], rgba[s + 2]);
+            }),
+        };
+
+        /// <summary>Decodes into <typeparamref name="T"/> samples (<paramref name="channels"/> a pixel) and converts to RGB: row by
+        /// row through a small strip where the codec can, else as one native copy freed at once.</summary>
+        private unsafe byte[] Decode<T>(int channels, RowConverter<T> convert) where T : unmanaged
+        {
+            var rgb = GC.AllocateUninitializedArray<byte>(checked(Width * Height * 3));
+            int rowSamples = Width * channels, rowBytes = rowSamples * sizeof(T);
+            if (_rowByRow)
+            {
+                int rows = (int)Math.Clamp(StripBytes / (long)rowBytes, 1, Height);
+                var strip = GC.AllocateUninitializedArray<T>(rows * rowSamples);
+                fixed (T* p = strip)
                 {
-                    int n = Math.Min(rows, height - y);
-                    if (codec.GetScanlines((IntPtr)p, n, width * 8) != n)
-                        throw new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image file is cut short or damaged. Upload the complete, undamaged file.");
-                    Convert(strip.AsSpan(0, n * width * 4), rgb.AsSpan(y * width * 3, n * width * 3));
+                    for (int y = 0; y < Height; y += rows)
+                    {
+                        int n = Math.Min(rows, Height - y);
+                        if (Codec.GetScanlines((IntPtr)p, n, rowBytes) != n)
+                            throw new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image file is cut short or damaged. Upload the complete, undamaged file.");
+                        convert(strip.AsSpan(0, n * rowSamples), rgb.AsSpan(y * Width * 3, n * Width * 3));
+                    }
                 }
+                return rgb;
             }
+            T* whole = (T*)NativeMemory.Alloc((nuint)((long)Height * rowBytes));
+            try
+            {
+                var samples = new Span<T>(whole, checked(Height * rowSamples));
+                DecodeInto(Codec, _info, MemoryMarshal.AsBytes(samples));
+                convert(samples, rgb);
+            }
+            finally { NativeMemory.Free(whole); }
             return rgb;
         }
-        long bytes = (long)width * height * 8;
-        ushort* whole = (ushort*)NativeMemory.Alloc((nuint)bytes);
-        try
+
+        public void Dispose()
         {
-            var span = new Span<ushort>(whole, checked(width * height * 4));
-            DecodeInto(codec, info, MemoryMarshal.AsBytes(span));
-            Convert(span, rgb);
+            Codec.Dispose();
+            _stream.Dispose();
+            _data.Dispose();
         }
-        finally { NativeMemory.Free(whole); }
-        return rgb;
     }
 
     private static unsafe void DecodeInto(SKCodec codec, SKImageInfo info, Span<byte> pixels)

@@ -27,11 +27,6 @@ public sealed class ImageInputs(ImageFetcher fetcher, IOptions<LimitsOptions> li
     private readonly Dictionary<DecodedImage, long> _held = new(ReferenceEqualityComparer.Instance);
     private long _heldBytes;
 
-    /// <summary>Bytes this request holds in decoded images now.</summary>
-    public long HeldBytes { get { lock (_lock) return _heldBytes; } }
-
-    public async Task<DecodedImage> DecodeAsync(ImageInput input, string field, CancellationToken ct) =>
-        await DecodeAsync(await FetchBytesAsync(input, field, ct), field, ct);
 
     /// <summary>The encoded bytes of the image (base64 decoded, or fetched), not yet decoded.</summary>
     public async Task<byte[]> FetchBytesAsync(ImageInput input, string field, CancellationToken ct) =>

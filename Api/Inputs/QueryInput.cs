@@ -30,10 +30,6 @@ public sealed class QueryInput<T>(T body, ImageSource? image, string? text)
     public ImageSource? Image { get; } = image;
     public string? Text { get; } = text;
 
-    /// <summary>Fetches and decodes the image, if the request has one.</summary>
-    public async Task<DecodedImage?> DecodeImageAsync(ImageInputs imageInputs, CancellationToken ct) =>
-        Image is null ? null : await Image.DecodeAsync(imageInputs, ct);
-
     /// <summary>The query's embedding: the image (fetched and decoded now) or the text.</summary>
     public async Task<float[]> EmbedAsync(EmbeddingService embeddings, ImageInputs imageInputs, CancellationToken ct) =>
         Image is not null

@@ -10,7 +10,7 @@ namespace VqaApi.Api.Security;
 /// bound its addresses: keys are required unless every address is loopback. Until then keys are required (fail closed).
 /// The decision is logged once at start-up.
 /// </summary>
-public sealed class ApiKeyGate(IOptions<ApiKeyOptions> options, ApiKeyStore store, IServer server, ILogger<ApiKeyGate> logger) : IHostedService
+public sealed class ApiKeyGate(IOptions<ApiKeyOptions> options, ApiKeyStore store, IServer server, ILogger<ApiKeyGate> logger)
 {
     private volatile bool _required = options.Value.Mode != ApiKeyMode.Off;
 
@@ -25,8 +25,6 @@ public sealed class ApiKeyGate(IOptions<ApiKeyOptions> options, ApiKeyStore stor
         if (uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return true;
         return IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
     }
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Called once the server listens (from <see cref="IHostApplicationLifetime.ApplicationStarted"/>).</summary>
     public void Decide()
@@ -53,6 +51,4 @@ public sealed class ApiKeyGate(IOptions<ApiKeyOptions> options, ApiKeyStore stor
         else
             logger.LogInformation("API keys: not required, the service listens on loopback only ({Addresses}); set Auth:Mode=Required to require them here too", where);
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

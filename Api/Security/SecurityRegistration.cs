@@ -15,7 +15,6 @@ public static class SecurityRegistration
         services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new ApiKeyStore(sp.GetRequiredService<IOptions<ApiKeyOptions>>().Value.KeysFile));
         services.AddSingleton<ApiKeyGate>();
-        services.AddHostedService(sp => sp.GetRequiredService<ApiKeyGate>());
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddSingleton<IAuthorizationHandler, ScopeAuthorizationHandler>();
