@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Xunit.Abstractions;
 
 namespace VqaApi.Api.Tests;
@@ -33,38 +31,14 @@ public sealed class ContractClientTests(ITestOutputHelper output) : IDisposable
         return text;
     }
 
-    /// <summary>The service process on a copy of the bundled model; its base URL is passed to <paramref name="body"/>.</summary>
-    private async Task WithService(Func<string, HttpClient, Task> body)
+    /// <summary>The service process on a copy of the bundled model, its OpenAPI document saved as openapi.json; its base URL
+    /// is passed to <paramref name="body"/>.</summary>
+    private async Task WithService(Func<string, Task> body)
     {
         using var model = new BundledModelFactory();
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "VqaApi.dll"), "--urls", $"http://localhost:{port}",
-            $"--Model:Path={model.BundledCopy}", $"--Collections:Root={Path.Combine(_dir, "collections")}", "--Encoder:UseCuda=false", "--Logging:LogLevel:Default=Warning"])
-        { WorkingDirectory = AppContext.BaseDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var service = Process.Start(psi)!;
-        service.OutputDataReceived += (_, _) => { };
-        service.ErrorDataReceived += (_, _) => { };
-        service.BeginOutputReadLine();
-        service.BeginErrorReadLine();
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://localhost:{port}") };
-            for (int i = 0; i < 300; i++)
-            {
-                try { if ((await http.GetAsync("/readyz")).IsSuccessStatusCode) break; } catch (HttpRequestException) { }
-                await Task.Delay(200);
-            }
-            await File.WriteAllTextAsync(Path.Combine(_dir, "openapi.json"), await http.GetStringAsync("/openapi/v1.json"));
-            await body($"http://localhost:{port}", http);
-        }
-        finally
-        {
-            service.Kill(true);
-            await service.WaitForExitAsync();
-        }
+        await using var service = await ServiceProcess.StartAsync("localhost", $"--Model:Path={model.BundledCopy}", $"--Collections:Root={Path.Combine(_dir, "collections")}");
+        await File.WriteAllTextAsync(Path.Combine(_dir, "openapi.json"), await service.Http.GetStringAsync("/openapi/v1.json"));
+        await body(service.BaseUrl);
     }
 
     [Fact]
@@ -74,7 +48,7 @@ public sealed class ContractClientTests(ITestOutputHelper output) : IDisposable
         foreach (var name in new[] { "package.json", "package-lock.json", "tsconfig.json", "client.ts", "swagger-forms.mjs" })
             File.Copy(Path.Combine(repo, "tests", "contract", name), Path.Combine(_dir, name));
         await Run("npm", "ci", "--no-audit", "--no-fund");
-        await WithService(async (baseUrl, _) =>
+        await WithService(async baseUrl =>
         {
             var lint = await Run("npx", "--no-install", "redocly", "lint", "openapi.json", "--format=summary");
             output.WriteLine(lint);
@@ -103,7 +77,7 @@ public sealed class ContractClientTests(ITestOutputHelper output) : IDisposable
         foreach (var name in new[] { "ContractClient.csproj", "Program.cs" })
             File.Copy(Path.Combine(repo, "tests", "contract-dotnet", name), Path.Combine(_dir, name));
         await Run("dotnet", "tool", "install", "microsoft.openapi.kiota", "--version", "1.38.0", "--tool-path", Path.Combine(_dir, "tool"));
-        await WithService(async (baseUrl, _) =>
+        await WithService(async baseUrl =>
         {
             await Run(Path.Combine(_dir, "tool", "kiota"), "generate", "-l", "CSharp", "-d", "openapi.json", "-o", "Generated", "-c", "VqaClient",
                 "-n", "Contract.Client", "--exclude-backward-compatible", "--log-level", "Warning");

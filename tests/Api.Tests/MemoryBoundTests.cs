@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Xunit.Abstractions;
 
 namespace VqaApi.Api.Tests;
@@ -21,15 +20,6 @@ public sealed class MemoryBoundTests(ITestOutputHelper output) : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     private static long PeakRss(Process p)
     {
         foreach (var line in File.ReadLines($"/proc/{p.Id}/status"))
@@ -45,66 +35,43 @@ public sealed class MemoryBoundTests(ITestOutputHelper output) : IDisposable
     public async Task Sixteen_decompression_bombs_in_one_small_request_stay_within_the_bound()
     {
         using var factory = new ApiFactory(); // converts the test model only
-        int port = FreePort();
-        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "VqaApi.dll"), "--urls", $"http://127.0.0.1:{port}",
-            $"--Model:Path={factory.ModelPath}", "--Model:CreatePlaceholderIfMissing=false", $"--Collections:Root={Path.Combine(_dir, "c")}",
-            "--Encoder:UseCuda=false", "--Logging:LogLevel:Default=Warning"])
-        { WorkingDirectory = AppContext.BaseDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(120) };
-            for (int i = 0; i < 300 && !(await Ready(http)); i++) await Task.Delay(200);
-            // Warm-up: one ordinary image and text.
-            using (var warm = new MultipartFormDataContent { { new ByteArrayContent(TestImages.Png(300, 200)), "images", "a.png" }, { new StringContent("hello"), "texts" } })
-                Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/v1/embed", warm)).StatusCode);
-            long baseline = PeakRss(process);
+        await using var service = await ServiceProcess.StartAsync("127.0.0.1", $"--Model:Path={factory.ModelPath}", "--Model:CreatePlaceholderIfMissing=false",
+            $"--Collections:Root={Path.Combine(_dir, "c")}");
+        var (process, http) = (service.Process, service.Http);
+        // Warm-up: one ordinary image and text.
+        using (var warm = new MultipartFormDataContent { { new ByteArrayContent(TestImages.Png(300, 200)), "images", "a.png" }, { new StringContent("hello"), "texts" } })
+            Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/v1/embed", warm)).StatusCode);
+        long baseline = PeakRss(process);
 
-            var bomb = Bomb(6324); // 40.0 M pixels, just under Limits:MaxImagePixels
-            using var form = new MultipartFormDataContent();
-            for (int i = 0; i < 16; i++) form.Add(new ByteArrayContent(bomb), "images", $"bomb{i}.png");
-            long requestBytes = (await form.ReadAsByteArrayAsync()).Length;
-            var response = await http.PostAsync("/v1/embed", form);
-            long peak = PeakRss(process);
-            output.WriteLine($"request {requestBytes:N0} bytes (16 PNGs of 6,324 x 6,324, {bomb.Length:N0} bytes each): {(int)response.StatusCode}; " +
-                             $"peak RSS {baseline / 1048576.0:F0} MiB after warm-up -> {peak / 1048576.0:F0} MiB (+{(peak - baseline) / 1048576.0:F0} MiB; bound {BoundBytes / 1048576} MiB)");
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode); // served, one decoded image at a time
-            Assert.True(peak - baseline <= BoundBytes, $"peak RSS grew by {(peak - baseline) / 1048576.0:F0} MiB");
+        var bomb = Bomb(6324); // 40.0 M pixels, just under Limits:MaxImagePixels
+        using var form = new MultipartFormDataContent();
+        for (int i = 0; i < 16; i++) form.Add(new ByteArrayContent(bomb), "images", $"bomb{i}.png");
+        long requestBytes = (await form.ReadAsByteArrayAsync()).Length;
+        var response = await http.PostAsync("/v1/embed", form);
+        long peak = PeakRss(process);
+        output.WriteLine($"request {requestBytes:N0} bytes (16 PNGs of 6,324 x 6,324, {bomb.Length:N0} bytes each): {(int)response.StatusCode}; " +
+                         $"peak RSS {baseline / 1048576.0:F0} MiB after warm-up -> {peak / 1048576.0:F0} MiB (+{(peak - baseline) / 1048576.0:F0} MiB; bound {BoundBytes / 1048576} MiB)");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode); // served, one decoded image at a time
+        Assert.True(peak - baseline <= BoundBytes, $"peak RSS grew by {(peak - baseline) / 1048576.0:F0} MiB");
 
-            // A head fitted on such images: each example's image is fetched, decoded and given back as it is embedded.
-            var b64 = Convert.ToBase64String(bomb);
-            var examples = Enumerable.Range(0, 8).Select(i => new { label = i % 2 == 0 ? "a" : "b", image = new { data = b64 } }).ToArray();
-            var fit = await http.PostAsync("/v1/heads", System.Net.Http.Json.JsonContent.Create(new { name = "bombs", task = "image", examples, validation_fraction = 0 }));
-            long afterFit = PeakRss(process);
-            output.WriteLine($"head fit on 8 such images: {(int)fit.StatusCode}; peak RSS +{(afterFit - baseline) / 1048576.0:F0} MiB over the warm-up");
-            Assert.Equal(HttpStatusCode.Created, fit.StatusCode);
-            Assert.True(afterFit - baseline <= BoundBytes, $"peak RSS grew by {(afterFit - baseline) / 1048576.0:F0} MiB");
+        // A head fitted on such images: each example's image is fetched, decoded and given back as it is embedded.
+        var b64 = Convert.ToBase64String(bomb);
+        var examples = Enumerable.Range(0, 8).Select(i => new { label = i % 2 == 0 ? "a" : "b", image = new { data = b64 } }).ToArray();
+        var fit = await http.PostAsync("/v1/heads", System.Net.Http.Json.JsonContent.Create(new { name = "bombs", task = "image", examples, validation_fraction = 0 }));
+        long afterFit = PeakRss(process);
+        output.WriteLine($"head fit on 8 such images: {(int)fit.StatusCode}; peak RSS +{(afterFit - baseline) / 1048576.0:F0} MiB over the warm-up");
+        Assert.Equal(HttpStatusCode.Created, fit.StatusCode);
+        Assert.True(afterFit - baseline <= BoundBytes, $"peak RSS grew by {(afterFit - baseline) / 1048576.0:F0} MiB");
 
-            // Colour: 8-bit RGB PNGs of 40 M pixels decode through a whole RGBA copy (7 bytes a pixel at the peak).
-            var colour = VqaApi.Rendering.Tests.TestImages.Png(6324, 6324, 8, 2,
-                VqaApi.Rendering.Tests.TestImages.Scanlines(Enumerable.Repeat(new byte[6324 * 3], 6324).ToArray()));
-            using var colours = new MultipartFormDataContent();
-            for (int i = 0; i < 4; i++) colours.Add(new ByteArrayContent(colour), "images", $"colour{i}.png");
-            var coloured = await http.PostAsync("/v1/embed", colours);
-            long afterColour = PeakRss(process);
-            output.WriteLine($"4 RGB PNGs of 6,324 x 6,324 ({colour.Length:N0} bytes each): {(int)coloured.StatusCode}; peak RSS +{(afterColour - baseline) / 1048576.0:F0} MiB over the warm-up");
-            Assert.Equal(HttpStatusCode.OK, coloured.StatusCode);
-            Assert.True(afterColour - baseline <= BoundBytes, $"peak RSS grew by {(afterColour - baseline) / 1048576.0:F0} MiB");
-        }
-        finally
-        {
-            process.Kill(true);
-            process.WaitForExit();
-        }
-    }
-
-    private static async Task<bool> Ready(HttpClient http)
-    {
-        try { return (await http.GetAsync("/readyz")).IsSuccessStatusCode; }
-        catch (HttpRequestException) { return false; }
+        // Colour: 8-bit RGB PNGs of 40 M pixels decode through a whole RGBA copy (7 bytes a pixel at the peak).
+        var colour = VqaApi.Rendering.Tests.TestImages.Png(6324, 6324, 8, 2,
+            VqaApi.Rendering.Tests.TestImages.Scanlines(Enumerable.Repeat(new byte[6324 * 3], 6324).ToArray()));
+        using var colours = new MultipartFormDataContent();
+        for (int i = 0; i < 4; i++) colours.Add(new ByteArrayContent(colour), "images", $"colour{i}.png");
+        var coloured = await http.PostAsync("/v1/embed", colours);
+        long afterColour = PeakRss(process);
+        output.WriteLine($"4 RGB PNGs of 6,324 x 6,324 ({colour.Length:N0} bytes each): {(int)coloured.StatusCode}; peak RSS +{(afterColour - baseline) / 1048576.0:F0} MiB over the warm-up");
+        Assert.Equal(HttpStatusCode.OK, coloured.StatusCode);
+        Assert.True(afterColour - baseline <= BoundBytes, $"peak RSS grew by {(afterColour - baseline) / 1048576.0:F0} MiB");
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
@@ -50,46 +48,22 @@ public sealed class ReadmeTests(ITestOutputHelper output) : IDisposable
         File.CreateSymbolicLink(Path.Combine(_dir, "docs"), Path.Combine(repo, "docs"));
 
         using var model = new BundledModelFactory(); // a copy of the bundled model: the README fits a head into it
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "VqaApi.dll"), "--urls", $"http://localhost:{port}",
-            $"--Model:Path={model.BundledCopy}", $"--Collections:Root={Path.Combine(_dir, "collections")}", "--Encoder:UseCuda=false", "--Logging:LogLevel:Default=Warning"])
-        { WorkingDirectory = AppContext.BaseDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var service = Process.Start(psi)!;
-        service.OutputDataReceived += (_, _) => { };
-        service.ErrorDataReceived += (_, _) => { };
-        service.BeginOutputReadLine();
-        service.BeginErrorReadLine();
-        try
+        await using var service = await ServiceProcess.StartAsync("localhost", $"--Model:Path={model.BundledCopy}", $"--Collections:Root={Path.Combine(_dir, "collections")}");
+        int port = new Uri(service.BaseUrl).Port;
+        var failures = new List<string>();
+        foreach (var command in commands)
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://localhost:{port}") };
-            for (int i = 0; i < 300; i++)
-            {
-                try { if ((await http.GetAsync("/readyz")).IsSuccessStatusCode) break; } catch (HttpRequestException) { }
-                await Task.Delay(200);
-            }
-            var failures = new List<string>();
-            foreach (var command in commands)
-            {
-                var run = "curl --fail-with-body " + command["curl ".Length..].Replace("localhost:5000", $"localhost:{port}");
-                var bash = new ProcessStartInfo("bash", ["-c", run]) { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
-                using var p = Process.Start(bash)!;
-                var stdout = p.StandardOutput.ReadToEndAsync();
-                var stderr = p.StandardError.ReadToEndAsync();
-                await p.WaitForExitAsync();
-                var shown = command.Split('\n')[0];
-                output.WriteLine($"exit {p.ExitCode}: {shown[..Math.Min(110, shown.Length)]}");
-                if (p.ExitCode != 0) failures.Add($"{shown}\n  exit {p.ExitCode}: {(await stdout)[..Math.Min(300, (await stdout).Length)]} {await stderr}");
-            }
-            Assert.True(failures.Count == 0, string.Join("\n", failures));
-            Assert.True(new FileInfo(Path.Combine(_dir, "canvas.png")).Length > 0);
+            var run = "curl --fail-with-body " + command["curl ".Length..].Replace("localhost:5000", $"localhost:{port}");
+            var bash = new ProcessStartInfo("bash", ["-c", run]) { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
+            using var p = Process.Start(bash)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            var shown = command.Split('\n')[0];
+            output.WriteLine($"exit {p.ExitCode}: {shown[..Math.Min(110, shown.Length)]}");
+            if (p.ExitCode != 0) failures.Add($"{shown}\n  exit {p.ExitCode}: {(await stdout)[..Math.Min(300, (await stdout).Length)]} {await stderr}");
         }
-        finally
-        {
-            service.Kill(true);
-            await service.WaitForExitAsync();
-        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.True(new FileInfo(Path.Combine(_dir, "canvas.png")).Length > 0);
     }
 }
