@@ -68,6 +68,7 @@ public static class VqaApp
         app.UseRequestTimeouts(); // one deadline per request (Limits:RequestTimeoutSeconds), URL fetches included
         var browser = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<BrowserOptions>>().Value;
         app.MapApiDocs(browser.OpenApiDocument, browser.SwaggerUi);
+        app.UseWebPage(browser.WebPage, browser.OpenApiDocument && browser.SwaggerUi);
         app.MapHealth();
 
         // The versioned API: one group, its shared problem responses in EndpointConventions; a sub-group per feature.

@@ -75,11 +75,17 @@ public static class ImageDecoder
     };
 
     /// <summary>Signature of a supported format: a failed header then means damage, not a foreign file type.</summary>
-    private static bool LooksLikeImage(ReadOnlySpan<byte> b) =>
-        b.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8]) ||
-        b.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G']) ||
-        b.StartsWith("GIF8"u8) || b.StartsWith("BM"u8) ||
-        (b.Length >= 12 && b.StartsWith("RIFF"u8) && b[8..12].SequenceEqual("WEBP"u8));
+    private static bool LooksLikeImage(ReadOnlySpan<byte> b) => FormatBySignature(b) is not null;
+
+    /// <summary>The supported format whose signature the bytes start with ("jpeg", "png", "gif", "bmp", "webp"), or null;
+    /// nothing is decoded.</summary>
+    public static string? FormatBySignature(ReadOnlySpan<byte> b) =>
+        b.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8]) ? "jpeg"
+        : b.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G']) ? "png"
+        : b.StartsWith("GIF8"u8) ? "gif"
+        : b.StartsWith("BM"u8) ? "bmp"
+        : b.Length >= 12 && b.StartsWith("RIFF"u8) && b[8..12].SequenceEqual("WEBP"u8) ? "webp"
+        : null;
 
     /// <summary>Bytes of rows converted at a time when a format decodes row by row (Skia does for JPEG; its PNG, WebP and GIF
     /// decoders do not): the decode holds the image's 3 bytes a pixel plus this. Other formats hold one whole decoded copy

@@ -6,6 +6,7 @@ using VqaApi.Api.Hosting;
 using VqaApi.Api.Inputs;
 using VqaApi.Api.Security;
 using VqaApi.Tasks.Embeddings;
+using VqaApi.Rendering;
 using VqaApi.Retrieval;
 using VqaApi.Tasks.Serving;
 
@@ -56,7 +57,8 @@ public sealed record SearchRequest
     [Description("{\"field\": value}, {\"field\": {\"$in\": [...]}}, {\"field\": {\"$gte\": 1, \"$lt\": 5}}; all must hold.")] public JsonElement? Filter { get; init; }
 }
 
-public sealed record SearchResult(string Id, float Score, string? Text, JsonElement? Metadata);
+public sealed record SearchResult(string Id, float Score, string? Text, JsonElement? Metadata,
+    [property: Description("True when the item was added as an image: GET /v1/collections/{name}/images/{id} returns it.")] bool HasImage);
 
 public sealed record SearchResponse(string Collection, string Model, IReadOnlyList<SearchResult> Results);
 
@@ -87,7 +89,8 @@ public static class CollectionEndpoints
             .WithName("AddItems").WithSummary("Add items (texts, images or embeddings with metadata); durable when acknowledged").RequireScope(ApiScopes.Write)
             .Accepts<AddItemsRequest>("application/json")
             .WithOpenApiExample("{\"items\": [{\"id\": \"doc-1\", \"text\": \"Ein roter Kreis\", \"metadata\": {\"lang\": \"de\", \"year\": 2024}}, " +
-                                "{\"id\": \"doc-2\", \"text\": \"a blue square\", \"metadata\": {\"lang\": \"en\", \"year\": 2021}}]}")
+                                "{\"id\": \"doc-2\", \"text\": \"a blue square\", \"metadata\": {\"lang\": \"en\", \"year\": 2021}}, " +
+                                $"{{\"id\": \"{DocExamples.ImageItem}\", \"image\": {{\"data\": \"{DocExamples.TourSceneBase64}\"}}, \"metadata\": {{\"year\": 2026}}}}]}}")
             .Produces<AddItemsResponse>().ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409).ProducesProblem(507);
         group.MapGet("/{name}/items", (string name, int? limit, string? after, CollectionStore store) =>
             {
@@ -109,6 +112,21 @@ public static class CollectionEndpoints
                 return view is not null ? TypedResults.Ok(view) : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'");
             })
             .WithName("GetItem").WithSummary("One item (?embedding=true to include its vector)").ProducesProblem(404);
+        group.MapGet("/{name}/images/{**id}", (string name, string id, CollectionStore store) =>
+            {
+                id = ItemId(id);
+                var collection = store.Get(name);
+                var item = collection.Get(id) ?? throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'");
+                if (item.ImageSha256 is not { } sha) throw new CollectionException(CollectionErrorKind.NotFound, $"item '{id}' of collection '{name}' was not added as an image");
+                var bytes = collection.ReadImage(sha)
+                            ?? throw new CollectionException(CollectionErrorKind.Damaged, $"the stored image of item '{id}' of collection '{name}' is missing");
+                // The bytes as they were added (they were decoded then); their type from their signature.
+                var format = ImageDecoder.FormatBySignature(bytes)
+                             ?? throw new CollectionException(CollectionErrorKind.Damaged, $"the stored image of item '{id}' of collection '{name}' is not an image any more");
+                return TypedResults.File(bytes, $"image/{format}");
+            })
+            .WithName("GetItemImage").WithSummary("The image an item was added with, as it was sent (for thumbnails)")
+            .ProducesFile("The image's bytes as they were added.", "image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp").ProducesProblem(404);
         group.MapDelete("/{name}/items/{**id}", NoContent (string name, string id, CollectionStore store) =>
                 store.Get(name).Delete(id = ItemId(id)) ? TypedResults.NoContent() : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'"))
             .WithName("DeleteItem").WithSummary("Delete an item (durable when acknowledged)").RequireScope(ApiScopes.Write).ProducesProblem(404).ProducesProblem(507);
@@ -232,6 +250,7 @@ public static class CollectionEndpoints
         }
         var hits = collection.Search(query, topK, body.MinScore ?? float.NegativeInfinity, filter);
         return TypedResults.Ok(new SearchResponse(name, collection.Info.Model,
-            hits.Select(h => new SearchResult(h.Item.Id, h.Score, h.Item.Text, h.Item.Metadata.ValueKind == JsonValueKind.Undefined ? null : h.Item.Metadata)).ToList()));
+            hits.Select(h => new SearchResult(h.Item.Id, h.Score, h.Item.Text, h.Item.Metadata.ValueKind == JsonValueKind.Undefined ? null : h.Item.Metadata,
+                h.Item.ImageSha256 is not null)).ToList()));
     }
 }

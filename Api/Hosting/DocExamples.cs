@@ -7,7 +7,7 @@ public static class DocExamples
     /// <summary>docs/tour/scene.png (a purple circle, a blue cross, a blue square), base64.</summary>
     public static readonly string TourSceneBase64 = Load();
 
-    public const string Collection = "docs", Item = "doc-1", Head = "sentiment";
+    public const string Collection = "docs", Item = "doc-1", ImageItem = "scene-1", Head = "sentiment";
 
     private static string Load()
     {

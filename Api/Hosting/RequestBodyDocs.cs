@@ -41,6 +41,19 @@ public static class RequestBodyDocs
             return Task.CompletedTask;
         });
 
+    /// <summary>A 200 answer that is a file (its bytes, not JSON), in any of these media types.</summary>
+    public static RouteHandlerBuilder ProducesFile(this RouteHandlerBuilder builder, string description, params string[] mediaTypes) =>
+        builder.AddOpenApiOperationTransformer((operation, context, ct) =>
+        {
+            operation.Responses ??= new OpenApiResponses();
+            operation.Responses["200"] = new OpenApiResponse
+            {
+                Description = description,
+                Content = mediaTypes.ToDictionary(m => m, _ => new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } }),
+            };
+            return Task.CompletedTask;
+        });
+
     /// <summary>An example JSON request body in the OpenAPI document.</summary>
     public static RouteHandlerBuilder WithOpenApiExample(this RouteHandlerBuilder builder, string jsonExample) =>
         builder.AddOpenApiOperationTransformer((operation, context, ct) =>

@@ -84,6 +84,7 @@ public static class ServiceRegistration
                         if (parameter is OpenApiParameter { In: ParameterLocation.Path } p)
                             p.Example = (path, p.Name) switch
                             {
+                                ({ } s, "id") when s.Contains("/images/") => DocExamples.ImageItem,
                                 (_, "id") => DocExamples.Item,
                                 ({ } s, "name") when s.StartsWith("/v1/heads") => DocExamples.Head,
                                 (_, "name") => DocExamples.Collection,
@@ -147,8 +148,46 @@ public static class ServiceRegistration
                 ui.SwaggerEndpoint("/openapi/v1.json", "VqaApi v1");
                 ui.DocumentTitle = "VqaApi";
             });
-            app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
         }
+        return app;
+    }
+
+    /// <summary>The folder of the web page's static files, copied beside the service's assembly.</summary>
+    public static string WebPageFolder => Path.Combine(AppContext.BaseDirectory, "WebPage");
+
+    /// <summary>
+    /// The web page for people at / (Browser:WebPage): static files only (index.html, its script, styles and sample scenes),
+    /// with no build step; it calls the same /v1 endpoints as every other client. Off, or when its files are missing,
+    /// / goes to Swagger UI (when that is on).
+    /// </summary>
+    public static WebApplication UseWebPage(this WebApplication app, bool enabled, bool swaggerUi)
+    {
+        if (enabled && Directory.Exists(WebPageFolder))
+        {
+            var files = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(WebPageFolder);
+            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+            app.UseStaticFiles(new StaticFileOptions
+            {
+                FileProvider = files,
+                // Always revalidated, so a new version of the service never runs an old script.
+                OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = "no-cache",
+            });
+            // The fonts the service draws with, so that the page shows every script the model reads without fonts from the
+            // internet; the browser fetches one only when a text needs it (unicode-range in app.css). Font files only.
+            var fonts = Path.Combine(AppContext.BaseDirectory, "fonts");
+            if (Directory.Exists(fonts))
+                app.UseStaticFiles(new StaticFileOptions
+                {
+                    RequestPath = "/fonts",
+                    FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(fonts),
+                    ContentTypeProvider = new Microsoft.AspNetCore.StaticFiles.FileExtensionContentTypeProvider(new Dictionary<string, string>
+                    {
+                        [".ttf"] = "font/ttf", [".otf"] = "font/otf", [".ttc"] = "font/collection",
+                    }),
+                    OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = "public, max-age=86400",
+                });
+        }
+        else if (swaggerUi) app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
         return app;
     }
 }

@@ -25,7 +25,8 @@ public sealed record ModelInfo(
     bool Ready,
     long CanvasesEncoded,
     long BatchesRun,
-    int QueuedCanvases);
+    int QueuedCanvases,
+    [property: Description("The model card (README.md in the model directory) as Markdown: what the model was trained on and what it knows; null when it has none.")] string? Card);
 
 public static class ModelEndpoints
 {
@@ -44,6 +45,6 @@ public static class ModelEndpoints
         var e = model.Encoder;
         return new ModelInfo(m.Id, m.Description, m.RandomlyInitialized, m.RandomlyInitialized ? PlaceholderModel.Warning : null,
             m.Architecture, m.Parameters, m.WeightsDType, m.Input, m.Temperature, m.RenderProfile, m.Source,
-            e.ExecutionProvider, e.ExecutionProviderNote, model.Ready, e.CanvasesEncoded, e.BatchesRun, e.QueuedCanvases);
+            e.ExecutionProvider, e.ExecutionProviderNote, model.Ready, e.CanvasesEncoded, e.BatchesRun, e.QueuedCanvases, model.Directory.Card);
     }
 }

@@ -17,6 +17,9 @@ public sealed class BrowserOptions
 
     /// <summary>Serve the OpenAPI document at /openapi/v1.json.</summary>
     public bool OpenApiDocument { get; set; } = true;
+
+    /// <summary>Serve the web page for people at / (ask about a picture, classify, search, model facts). Off: / goes to Swagger UI.</summary>
+    public bool WebPage { get; set; } = true;
 }
 
 /// <summary>
@@ -31,6 +34,10 @@ public sealed class BrowserGuard(RequestDelegate next, IOptions<BrowserOptions> 
     private const string StrictPolicy = "default-src 'none'; frame-ancestors 'none'";
     // Swagger UI's own page: its scripts, styles and the images it inlines or shows (a rendered PNG is a blob: URL), from this origin only.
     private const string SwaggerPolicy = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+    // The web page: its own scripts and styles only (nothing inline, nothing from elsewhere); canvases arrive as data: URLs and
+    // uploads are previewed as blob: URLs; it talks to this origin only.
+    private const string PagePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; " +
+                                      "form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -38,7 +45,9 @@ public sealed class BrowserGuard(RequestDelegate next, IOptions<BrowserOptions> 
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
-        headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/swagger") ? SwaggerPolicy : StrictPolicy;
+        var path = context.Request.Path;
+        headers.ContentSecurityPolicy = path.StartsWithSegments("/swagger") ? SwaggerPolicy
+            : path == "/" || path.Value?.EndsWith(".html", StringComparison.OrdinalIgnoreCase) == true ? PagePolicy : StrictPolicy;
         headers["Cross-Origin-Opener-Policy"] = "same-origin";
 
         if (!gate.Required && !IsLoopbackHost(context.Request.Host.Host))

@@ -9,11 +9,41 @@ public sealed class ModelDirectory
     {
         Path = path;
         Manifest = manifest;
+        _card = new Lazy<string?>(() => ReadCard(System.IO.Path.Combine(path, CardFile)));
+    }
+
+    private static string? ReadCard(string file)
+    {
+        try
+        {
+            using var stream = File.OpenRead(file);
+            var buffer = new byte[MaxCardBytes];
+            int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            var text = System.Text.Encoding.UTF8.GetString(buffer, 0, read);
+            if (read == buffer.Length && stream.ReadByte() >= 0) // longer than the bound: cut at the last whole line
+                text = text[..Math.Max(0, text.LastIndexOf('\n'))] + "\n\n(The rest of the card is longer than the service shows.)\n";
+            return text;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException)
+        {
+            return null;
+        }
     }
 
     public string Path { get; }
     public ModelManifest Manifest { get; }
     public string EncoderPath => System.IO.Path.Combine(Path, Manifest.Encoder);
+
+    /// <summary>The model card's file name: Markdown beside the manifest, saying what the model knows (optional).</summary>
+    public const string CardFile = "README.md";
+
+    /// <summary>The most of a model card that is read (a card is prose; anything longer is cut at a line end).</summary>
+    public const int MaxCardBytes = 64 * 1024;
+
+    /// <summary>The model card (README.md in the directory) as Markdown, or null when there is none; read once.</summary>
+    public string? Card => _card.Value;
+
+    private readonly Lazy<string?> _card;
 
     public static ModelDirectory Load(string path)
     {

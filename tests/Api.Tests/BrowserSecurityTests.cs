@@ -24,6 +24,8 @@ public sealed class BrowserSecurityTests(ApiFactory factory) : IClassFixture<Api
     [InlineData("/healthz")]
     [InlineData("/swagger/index.html")]
     [InlineData("/v1/no-such-thing")]
+    [InlineData("/")]
+    [InlineData("/app.js")]
     public async Task Every_response_carries_the_security_headers(string path)
     {
         var response = await _client.GetAsync(path);
@@ -33,6 +35,28 @@ public sealed class BrowserSecurityTests(ApiFactory factory) : IClassFixture<Api
         var csp = response.Headers.GetValues("Content-Security-Policy").Single();
         Assert.Contains("frame-ancestors 'none'", csp);
         Assert.Equal(path.StartsWith("/swagger") ? "default-src 'self'" : "default-src 'none'", csp.Split(';')[0]);
+        // The web page may run its own script and styles, and nothing inline or from elsewhere.
+        if (path == "/") Assert.Contains("script-src 'self';", csp);
+        else if (!path.StartsWith("/swagger")) Assert.DoesNotContain("script-src", csp);
+    }
+
+    [Fact]
+    public async Task The_web_page_is_served_at_the_root_with_its_files_and_the_services_fonts()
+    {
+        var page = await _client.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("<script type=\"module\" src=\"app.js\">", html);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org", "")); // nothing from the internet
+        Assert.DoesNotContain("https://", html);
+        foreach (var file in new[] { "/app.js", "/markdown.js", "/app.css", "/samples/tour-scene.png", "/fonts/NotoSansArabic-Regular.ttf" })
+            Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(file)).StatusCode);
+        Assert.Equal("font/collection", (await _client.GetAsync("/fonts/NotoSansCJK-Regular.ttc")).Content.Headers.ContentType?.MediaType);
+        // Only font files from the fonts folder, and nothing of the service's own folder.
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/fonts/unifont.hex")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/appsettings.json")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/VqaApi.dll")).StatusCode);
     }
 
     [Fact]
@@ -104,5 +128,23 @@ public sealed class ApiDocsSwitchTests(NoDocsFactory factory) : IClassFixture<No
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/swagger/index.html")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/openapi/v1.json")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/models")).StatusCode);
+    }
+}
+
+public sealed class NoWebPageFactory : ApiFactory
+{
+    protected override Dictionary<string, string?> Settings => new() { ["Browser:WebPage"] = "false" };
+}
+
+public sealed class WebPageSwitchTests(NoWebPageFactory factory) : IClassFixture<NoWebPageFactory>
+{
+    [Fact]
+    public async Task Without_the_web_page_the_root_goes_to_swagger_ui()
+    {
+        var client = factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var root = await client.GetAsync("/");
+        Assert.Equal(HttpStatusCode.Redirect, root.StatusCode);
+        Assert.Equal("/swagger", root.Headers.Location?.OriginalString);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/app.js")).StatusCode);
     }
 }

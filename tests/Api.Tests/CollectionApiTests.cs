@@ -44,8 +44,19 @@ public sealed class CollectionApiTests(CollectionFactory factory) : IClassFixtur
         var byText = await Json(await _client.PostAsJsonAsync("/v1/collections/docs/search", new { text = "un carré bleu", top_k = 3 }));
         Assert.Equal("t2", byText.GetProperty("results")[0].GetProperty("id").GetString());
         Assert.Equal(1.0, byText.GetProperty("results")[0].GetProperty("score").GetDouble(), 4);
+        Assert.False(byText.GetProperty("results")[0].GetProperty("hasImage").GetBoolean());
         var byImage = await Json(await _client.PostAsJsonAsync("/v1/collections/docs/search", new { image = new { data = Convert.ToBase64String(TestImages.Png(30, 30)) }, top_k = 1 }));
         Assert.Equal("img", byImage.GetProperty("results")[0].GetProperty("id").GetString());
+        Assert.True(byImage.GetProperty("results")[0].GetProperty("hasImage").GetBoolean());
+        // The image an item was added with comes back as it was sent (thumbnails); a text item has none.
+        var image = await _client.GetAsync("/v1/collections/docs/images/img");
+        Assert.Equal(HttpStatusCode.OK, image.StatusCode);
+        Assert.Equal("image/png", image.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(TestImages.Png(30, 30), await image.Content.ReadAsByteArrayAsync());
+        var none = await Json(await _client.GetAsync("/v1/collections/docs/images/t1"), HttpStatusCode.NotFound);
+        Assert.Contains("not added as an image", none.GetProperty("detail").GetString());
+        await Json(await _client.GetAsync("/v1/collections/docs/images/nope"), HttpStatusCode.NotFound);
+        await Json(await _client.GetAsync("/v1/collections/nope/images/img"), HttpStatusCode.NotFound);
         var byId = await Json(await _client.PostAsJsonAsync("/v1/collections/docs/search", new { id = "t4", top_k = 1 }));
         Assert.Equal("t4", byId.GetProperty("results")[0].GetProperty("id").GetString());
         await Json(await _client.PostAsJsonAsync("/v1/collections/docs/search", new { id = "nope", top_k = 1 }), HttpStatusCode.NotFound);

@@ -12,12 +12,15 @@ public sealed class BundledModelFactory : ApiFactory
     public string Folder { get; } = Directory.CreateTempSubdirectory("vqaapi-examples-").FullName;
     public string BundledCopy => Path.Combine(Folder, "model");
 
-    public BundledModelFactory()
+    public BundledModelFactory() => CopyBundledModel(BundledCopy);
+
+    /// <summary>Copy the bundled model (models/clippo-ti16-gen) to a folder, so that a test may change it.</summary>
+    public static void CopyBundledModel(string folder)
     {
         var source = Path.Combine(FindRepo(), "models", "clippo-ti16-gen");
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {
-            var target = Path.Combine(BundledCopy, Path.GetRelativePath(source, file));
+            var target = Path.Combine(folder, Path.GetRelativePath(source, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }

@@ -52,6 +52,12 @@ Check("GET /v1/collections/{name}", (await client.V1.Collections["contract"].Get
 Check("GET /v1/collections/{name}/items", (await client.V1.Collections["contract"].Items.GetAsync(c => c.QueryParameters.Limit = 10))?.Items?.Count == 2, null);
 var item = await client.V1.Collections["contract"].Items["dir/a"].GetAsync(c => c.QueryParameters.Embedding = true);
 Check("GET /v1/collections/{name}/items/{id}", item?.Id == "dir/a" && item.Embedding?.Count > 0, item?.Id);
+await using (var image = await client.V1.Collections["contract"].Images["b"].GetAsync())
+{
+    var bytes = new MemoryStream();
+    if (image is not null) await image.CopyToAsync(bytes);
+    Check("GET /v1/collections/{name}/images/{id}", bytes.Length > 8 && bytes.ToArray()[1..4].SequenceEqual("PNG"u8.ToArray()), bytes.Length);
+}
 var found = await client.V1.Collections["contract"].Search.PostAsync(new() { Text = "círculo rojo", TopK = 2, MinScore = -1 });
 Check("POST /v1/collections/{name}/search", found?.Results?.FirstOrDefault()?.Id == "dir/a", found?.Results?.Count);
 Check("GET /v1/quotas", (await client.V1.Quotas.GetAsync())?.Collections?.Used >= 1, null);

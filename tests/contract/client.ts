@@ -128,7 +128,12 @@ async function main(): Promise<void> {
     const { data, response } = await api.POST("/v1/collections/{name}/search", {
       params: { path: { name: "contract" } }, body: { text: "círculo rojo", top_k: 2, min_score: -1, filter: { year: { $gte: 2020 } } },
     });
-    check("POST /v1/collections/{name}/search", response.ok && data?.results[0]?.id === "dir/a", data);
+    check("POST /v1/collections/{name}/search", response.ok && data?.results[0]?.id === "dir/a" && data.results[0].hasImage === false, data);
+  }
+  {
+    const { data, response } = await api.GET("/v1/collections/{name}/images/{id}", { params: { path: { name: "contract", id: "b" } }, parseAs: "arrayBuffer" });
+    const png = new Uint8Array(data ?? new ArrayBuffer(0));
+    check("GET /v1/collections/{name}/images/{id}", response.ok && response.headers.get("content-type") === "image/png" && png[1] === 0x50 && png[2] === 0x4e, response.status);
   }
   { const { data, response } = await api.GET("/v1/quotas"); check("GET /v1/quotas", response.ok && typeof data?.collections.used === "number", data); }
   { const { response } = await api.DELETE("/v1/collections/{name}/items/{id}", { params: { path: { name: "contract", id: "dir/a" } } }); check("DELETE /v1/collections/{name}/items/{id}", response.status === 204, response.status); }
