@@ -343,6 +343,44 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
         Assert.Empty(errors);
     }
 
+    [Fact]
+    public async Task When_keys_are_required_the_page_asks_for_one_and_then_works()
+    {
+        var folder = Directory.CreateTempSubdirectory("vqaapi-webpage-keys-").FullName;
+        try
+        {
+            var keys = Path.Combine(folder, "keys.json");
+            var (_, key) = new Security.ApiKeyStore(keys).Create("web page", Security.ApiScopes.Write);
+            var model = Path.Combine(folder, "model");
+            BundledModelFactory.CopyBundledModel(model);
+            await using var service = await ServiceProcess.StartAsync("localhost", $"--Model:Path={model}", "--Auth:Mode=Required", $"--Auth:KeysFile={keys}",
+                $"--Collections:Root={Path.Combine(folder, "collections")}");
+            await using var page = await fixture.Browser.NewPageAsync();
+            var errors = new List<string>();
+            page.PageError += (_, e) => errors.Add(e.Message);
+            await page.GoToAsync(service.BaseUrl + "/", WaitUntilNavigation.Networkidle0);
+            // The page itself needs no key; its first call says what is missing and where to put it.
+            await page.WaitForFunctionAsync("() => document.querySelector('#model-line').textContent.includes('needs an API key')", Patiently);
+            await page.ClickAsync("#key-box summary");
+            await page.TypeAsync("#api-key", key);
+            await page.Keyboard.PressAsync(Key.Tab); // "change": the page reloads what it shows, with the key
+            await page.WaitForFunctionAsync("() => document.querySelector('#model-line').textContent.includes('clippo')", Patiently);
+            await page.ClickAsync("#panel-ask [data-sample='samples/two-circles.png']");
+            await page.WaitForFunctionAsync("() => !document.querySelector('#panel-ask [data-preview]').hidden", Patiently);
+            await page.TypeAsync("#ask-question", "How many circles are there?");
+            await page.ClickAsync("#ask-form button[type=submit]");
+            await page.WaitForFunctionAsync("() => document.querySelector('#ask-output figure img')?.complete", Patiently);
+            // The key stays in this tab only (sessionStorage) unless the user asks to remember it.
+            Assert.Equal(key, await page.EvaluateExpressionAsync<string>("sessionStorage.getItem('vqa-key')"));
+            Assert.Null(await page.EvaluateExpressionAsync<string?>("localStorage.getItem('vqa-key')"));
+            Assert.Empty(errors);
+        }
+        finally
+        {
+            try { Directory.Delete(folder, true); } catch (IOException) { }
+        }
+    }
+
     private static string ReadAxe()
     {
         using var stream = typeof(Deque.AxeCore.Commons.AxeResult).Assembly.GetManifestResourceStream("Deque.AxeCore.Commons.Resources.axe.min.js")
