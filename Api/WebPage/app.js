@@ -660,6 +660,12 @@ async function loadHeads() {
     chooser.replaceChildren(...textHeads.map(h => el("option", { value: h.name }, `${h.name} (${h.task})`)));
     if (textHeads.some(h => h.name === current)) chooser.value = current;
     updatePairInputs();
+    // A model without a VQA head (an official CLIPPO checkpoint) answers zero-shot only: the page says so and switches.
+    const vqaHead = heads.some(h => h.task === "vqa" && h.fittedOnServedModel);
+    const headChoice = $("input[name=ask-method][value=head]");
+    headChoice.disabled = !vqaHead;
+    headChoice.parentElement.lastChild.textContent = vqaHead ? " the model's VQA head" : " the model's VQA head (this model has none)";
+    if (!vqaHead && headChoice.checked) $("input[name=ask-method][value=zero-shot]").click();
     headLanguages = [...new Set(heads.flatMap(h => h.labels.flatMap(l => Object.keys(l.names ?? {}))))];
     if (headLanguages.length === 0) headLanguages = ["en"];
     fillLanguageSelects();

@@ -79,6 +79,24 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
     private static Task SetValueAsync(IPage page, string selector, string value) =>
         page.EvaluateFunctionAsync("(s, v) => { const e = document.querySelector(s); e.value = v; e.dispatchEvent(new Event('input')); }", selector, value);
 
+    /// <summary>Choose a file in a picker and wait until its preview has loaded (or failed to), so the layout is still.</summary>
+    private static async Task UploadAsync(IPage page, string picker, string file)
+    {
+        await (await page.QuerySelectorAsync($"{picker} [data-file]")).UploadFileAsync(file);
+        await page.WaitForFunctionAsync("(p, name) => { const img = document.querySelector(p + ' [data-preview]'); " +
+            "return !img.hidden && img.complete && document.querySelector(p + ' [data-file-name]').textContent.startsWith(name); }",
+            Patiently, picker, Path.GetFileName(file));
+    }
+
+    /// <summary>Pick a sample scene in a picker and wait until its preview has loaded.</summary>
+    private static async Task PickSampleAsync(IPage page, string picker, string sample)
+    {
+        await page.ClickAsync($"{picker} [data-sample='samples/{sample}']");
+        await page.WaitForFunctionAsync("(p, name) => { const img = document.querySelector(p + ' [data-preview]'); " +
+            "return !img.hidden && img.complete && document.querySelector(p + ' [data-file-name]').textContent.startsWith(name); }",
+            Patiently, picker, sample);
+    }
+
     private async Task<JsonElement> AskApiAsync(string question)
     {
         using var form = new MultipartFormDataContent
@@ -97,9 +115,7 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
     {
         var (page, errors) = await OpenAsync();
         await using var _ = page;
-        var file = await page.QuerySelectorAsync("#panel-ask [data-file]");
-        await file.UploadFileAsync(fixture.Scene);
-        await page.WaitForFunctionAsync("() => !document.querySelector('#panel-ask [data-preview]').hidden", Patiently);
+        await UploadAsync(page, "#panel-ask", fixture.Scene);
 
         foreach (var (language, question) in new[] { ("en", "How many shapes are there?"), ("ar", "ما لون الدائرة؟"), ("ja", "青い図形は何個ありますか？") })
         {
@@ -161,7 +177,7 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
         var big = Path.Combine(fixture.Artifacts, "oversized.png");
         var scene = await File.ReadAllBytesAsync(fixture.Scene);
         await File.WriteAllBytesAsync(big, [.. scene, .. new byte[WebPageFixture.MaxImageBytes]]);
-        await (await page.QuerySelectorAsync("#panel-ask [data-file]")).UploadFileAsync(big);
+        await UploadAsync(page, "#panel-ask", big);
         await page.ClickAsync("#ask-form button[type=submit]");
         await page.WaitForFunctionAsync("() => document.querySelector('#ask-form [data-error]').dataset.status === '413'", Patiently);
         var message = await page.EvaluateExpressionAsync<string>("document.querySelector('#ask-form [data-error]').textContent");
@@ -175,14 +191,14 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
         // A file that is no picture: the service's refusal, in words.
         var text = Path.Combine(fixture.Artifacts, "not-a-picture.png");
         await File.WriteAllTextAsync(text, "this is text, not a picture");
-        await (await page.QuerySelectorAsync("#panel-ask [data-file]")).UploadFileAsync(text);
+        await UploadAsync(page, "#panel-ask", text);
         await page.ClickAsync("#ask-form button[type=submit]");
         await page.WaitForFunctionAsync("() => ['415', '422'].includes(document.querySelector('#ask-form [data-error]').dataset.status)", Patiently);
         Assert.Contains("JPEG, PNG", await page.EvaluateExpressionAsync<string>("document.querySelector('#ask-form [data-error]').textContent"));
         File.Delete(text);
 
         // 429 with Retry-After (made by the browser here: the service's limiter is per client and hard to trip on time).
-        await (await page.QuerySelectorAsync("#panel-ask [data-file]")).UploadFileAsync(fixture.Scene);
+        await UploadAsync(page, "#panel-ask", fixture.Scene);
         await page.SetRequestInterceptionAsync(true);
         page.Request += async (_, e) =>
         {
@@ -211,7 +227,7 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
         var (page, errors) = await OpenAsync(hash: "#classify");
         await using var _ = page;
         Assert.False(await page.EvaluateExpressionAsync<bool>("document.querySelector('#panel-classify').hidden"));
-        await (await page.QuerySelectorAsync("#panel-classify [data-file]")).UploadFileAsync(fixture.Scene);
+        await UploadAsync(page, "#panel-classify", fixture.Scene);
         await SetValueAsync(page, "#zs-labels", "circle\nKreis\nمربع\n三角形");
         await page.ClickAsync("#zs-form button[type=submit]");
         await page.WaitForFunctionAsync("() => document.querySelectorAll('#zs-output figure img').length === 2", Patiently);
@@ -256,8 +272,7 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
         }
         await page.ClickAsync("input[name=add-kind][value=image]");
         await SetValueAsync(page, "#add-id", "scene");
-        await page.ClickAsync("#panel-search [data-picker=add] [data-sample='samples/tour-scene.png']");
-        await page.WaitForFunctionAsync("() => !document.querySelector('[data-picker=add] [data-preview]').hidden", Patiently);
+        await PickSampleAsync(page, "#panel-search [data-picker=add]", "tour-scene.png");
         await page.ClickAsync("#add-form button[type=submit]");
         await page.WaitForFunctionAsync("() => document.querySelector('#add-form [data-ok]').textContent.includes('4 items')", Patiently);
 
@@ -272,8 +287,7 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
 
         // By picture: the stored image item is found first, shown with its thumbnail.
         await page.ClickAsync("input[name=search-kind][value=image]");
-        await page.ClickAsync("#panel-search [data-picker=search] [data-sample='samples/tour-scene.png']");
-        await page.WaitForFunctionAsync("() => !document.querySelector('[data-picker=search] [data-preview]').hidden", Patiently);
+        await PickSampleAsync(page, "#panel-search [data-picker=search]", "tour-scene.png");
         await page.ClickAsync("#search-form button[type=submit]");
         await page.WaitForFunctionAsync("() => document.querySelector('#search-output .results li')?.dataset.id === 'scene'", Patiently);
         Assert.Empty(errors);
@@ -365,14 +379,46 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
             await page.TypeAsync("#api-key", key);
             await page.Keyboard.PressAsync(Key.Tab); // "change": the page reloads what it shows, with the key
             await page.WaitForFunctionAsync("() => document.querySelector('#model-line').textContent.includes('clippo')", Patiently);
-            await page.ClickAsync("#panel-ask [data-sample='samples/two-circles.png']");
-            await page.WaitForFunctionAsync("() => !document.querySelector('#panel-ask [data-preview]').hidden", Patiently);
+            await PickSampleAsync(page, "#panel-ask", "two-circles.png");
             await page.TypeAsync("#ask-question", "How many circles are there?");
             await page.ClickAsync("#ask-form button[type=submit]");
             await page.WaitForFunctionAsync("() => document.querySelector('#ask-output figure img')?.complete", Patiently);
             // The key stays in this tab only (sessionStorage) unless the user asks to remember it.
             Assert.Equal(key, await page.EvaluateExpressionAsync<string>("sessionStorage.getItem('vqa-key')"));
             Assert.Null(await page.EvaluateExpressionAsync<string?>("localStorage.getItem('vqa-key')"));
+            Assert.Empty(errors);
+        }
+        finally
+        {
+            try { Directory.Delete(folder, true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
+    public async Task A_model_without_a_VQA_head_is_asked_zero_shot()
+    {
+        var folder = Directory.CreateTempSubdirectory("vqaapi-webpage-nohead-").FullName;
+        try
+        {
+            // An official-style model: the unifont profile (no VQA layout) and no heads.
+            var model = Path.Combine(folder, "model");
+            VqaApi.Tasks.Conversion.CheckpointConverter.Convert(VqaApi.Tasks.Checkpoints.RandomCheckpoint.Create(ApiFactory.Architecture, seed: 3), "test.npz", model,
+                new VqaApi.Tasks.Conversion.ConvertOptions { Id = "no-head-model", RenderProfile = "unifont" });
+            await using var service = await ServiceProcess.StartAsync("localhost", $"--Model:Path={model}", $"--Collections:Root={Path.Combine(folder, "collections")}");
+            await using var page = await fixture.Browser.NewPageAsync();
+            var errors = new List<string>();
+            page.PageError += (_, e) => errors.Add(e.Message);
+            await page.GoToAsync(service.BaseUrl + "/", WaitUntilNavigation.Networkidle0);
+            await page.WaitForFunctionAsync("() => document.querySelector('input[name=ask-method][value=head]').disabled", Patiently);
+            Assert.True(await page.EvaluateExpressionAsync<bool>("document.querySelector('input[name=ask-method][value=zero-shot]').checked"));
+            Assert.False(await page.EvaluateExpressionAsync<bool>("document.querySelector('#ask-candidates-box').hidden"));
+            await PickSampleAsync(page, "#panel-ask", "two-circles.png");
+            await page.TypeAsync("#ask-question", "How many circles?");
+            await page.TypeAsync("#ask-candidates", "one\ntwo");
+            await page.ClickAsync("#ask-form button[type=submit]");
+            await page.WaitForFunctionAsync("() => document.querySelectorAll('#ask-output figure').length === 2", Patiently);
+            Assert.Equal(["image", "text"], await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('#ask-output figure')].map(f => f.dataset.layout)"));
+            Assert.Equal(2, await page.EvaluateExpressionAsync<int>("document.querySelectorAll('#ask-output .answers li').length"));
             Assert.Empty(errors);
         }
         finally
