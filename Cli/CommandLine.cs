@@ -18,6 +18,7 @@ public static class CommandLine
     {
         var root = new RootCommand("vqa: the command-line tool of VqaApi (CLIPPO, one pixels-only encoder for images and rendered text). 'vqa serve' runs the HTTP API.");
         root.Subcommands.Add(ConvertCommand());
+        root.Subcommands.Add(QuantizeCommand.Create(Guarded));
         root.Subcommands.Add(EmbedCommand());
         root.Subcommands.Add(RenderCommand());
         root.Subcommands.Add(GalleryCommand());
@@ -63,12 +64,23 @@ public static class CommandLine
         var profile = new Option<string>("--profile") { Description = "render profile the model reads text with: unifont (official checkpoints) or shaped", DefaultValueFactory = _ => "unifont" };
         profile.AcceptOnlyFromAmong("unifont", "shaped");
         var heads = new Option<string?>("--heads") { Description = "the trainer's heads.npz: write its VQA and pair heads into the model as gen-vqa and gen-pair (needs --profile shaped)" };
-        var command = new Command("convert", "Convert a big_vision CLIPPO checkpoint into a model directory") { checkpoint, modelDir, fp16, id, overwrite, profile, heads };
+        var int8 = new Option<bool>("--int8") { Description = "an int8 model (matrix products on integer kernels): converted, then quantized as `vqa quantize` does, fidelity measured" };
+        var int8Options = QuantizeCommand.Options();
+        var command = new Command("convert", "Convert a big_vision CLIPPO checkpoint into a model directory") { checkpoint, modelDir, fp16, id, overwrite, profile, heads, int8,
+            int8Options.KeepFloat, int8Options.Fidelity, int8Options.Seed, int8Options.NoHeads };
         command.SetAction(parse => Guarded(() =>
         {
-            var model = CheckpointConverter.Convert(parse.GetValue(checkpoint)!, parse.GetValue(modelDir)!, new ConvertOptions
+            var target = parse.GetValue(modelDir)!;
+            bool quantize = parse.GetValue(int8);
+            // With --int8 the float model is converted beside the target first (heads imported into it), then quantized into place.
+            var floatDir = quantize ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(target))!, $".{Path.GetFileName(Path.GetFullPath(target))}.float-{Guid.NewGuid():N}") : target;
+            if (quantize && Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !parse.GetValue(overwrite))
+                throw new ModelDirectoryException($"'{target}' already exists and is not empty (pass --overwrite to replace it)");
+            try
             {
-                Fp16 = parse.GetValue(fp16), Id = parse.GetValue(id), Overwrite = parse.GetValue(overwrite), RenderProfile = parse.GetValue(profile)!,
+            var model = CheckpointConverter.Convert(parse.GetValue(checkpoint)!, floatDir, new ConvertOptions
+            {
+                Fp16 = parse.GetValue(fp16), Id = quantize ? null : parse.GetValue(id), Overwrite = parse.GetValue(overwrite), RenderProfile = parse.GetValue(profile)!,
             });
             var m = model.Manifest;
             var a = m.Architecture;
@@ -80,7 +92,14 @@ public static class CommandLine
                 foreach (var h in TrainedHeads.Import(headsFile, model))
                     Console.WriteLine($"  head {h.Name} ({h.Task}, {(h.Classifier.Hidden > 0 ? $"hidden {h.Classifier.Hidden}" : "linear")}, {h.Labels.Count} classes" +
                                       (h.Metrics.ValidationAccuracy is { } acc ? $", held-out accuracy in training {acc:P1}" : "") + ")");
+            if (quantize)
+                QuantizeCommand.Report(QuantizeCommand.Run(model, target, parse, int8Options with { Id = id, Overwrite = overwrite }));
             return 0;
+            }
+            finally
+            {
+                if (quantize && Directory.Exists(floatDir)) Directory.Delete(floatDir, recursive: true);
+            }
         }));
         return command;
     }

@@ -74,7 +74,10 @@ public sealed partial class CollectionStore : IDisposable
     }
 
     /// <summary>Creates the collection, or returns it when it exists for the same model and profile (PUT is idempotent).</summary>
-    public (Collection Collection, bool Created) Create(string name, string model, string profile, int dimensions, string? owner = null, Action? beforeCreate = null)
+    /// <param name="readsModel">which existing collections' models count as this model (default: the same id only), e.g. the
+    /// float model of an int8 one.</param>
+    public (Collection Collection, bool Created) Create(string name, string model, string profile, int dimensions, string? owner = null, Action? beforeCreate = null,
+        Func<string, bool>? readsModel = null)
     {
         ValidateName(name);
         lock (_lock)
@@ -82,7 +85,7 @@ public sealed partial class CollectionStore : IDisposable
             RefuseDamaged(name);
             if (_open.TryGetValue(name, out var existing))
             {
-                if (existing.Info.Model != model || existing.Info.Profile != profile)
+                if (!(readsModel?.Invoke(existing.Info.Model) ?? existing.Info.Model == model) || existing.Info.Profile != profile)
                     throw new CollectionException(CollectionErrorKind.Conflict, $"collection '{name}' exists for model {existing.Info.Model} (profile {existing.Info.Profile}); delete it or re-embed it for this model");
                 return (existing, false);
             }

@@ -12,7 +12,7 @@ using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Models;
 
 // Benchmarks print tables; they assert nothing. Usage:
-//   dotnet run -c Release --project benchmarks -- [all|encoder|torch|unifont|shaped|tasks] [--quick]
+//   dotnet run -c Release --project benchmarks -- [all|encoder|precision|torch|unifont|shaped|tasks] [--quick]
 //   dotnet run -c Release --project benchmarks -- ingest [--items 100000] [--dims 768] [--batch 256] [--snapshot-every 20000] [--hnsw-threshold 20000] [--fsync always|os-buffered] [--data rank32|random] [--tail-seconds 3] [--no-compare] [--folder DIR] [--quick]
 //   dotnet run -c Release --project benchmarks -- filters [--items 100000] [--exact-below N] [--quick]
 //   dotnet run -c Release --project benchmarks -- vectors [--sizes 10000,100000,1000000] [--data random,rank32] [--hnsw f32,f16] [--threads N] [--build-minutes M] [--expansions 64,128] [--embeddings N] [--quick]
@@ -24,6 +24,7 @@ Console.WriteLine($"# VqaApi benchmarks ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC,
 try
 {
     if (what is "all" or "encoder") Bench.Encoder(work, quick);
+    if (what is "all" or "precision") Bench.Precision(work, quick);
     if (what is "all" or "torch") Bench.Torch(work, quick);
     if (what is "all" or "unifont") Bench.Unifont(quick);
     if (what is "all" or "shaped") Bench.Shaped(quick);

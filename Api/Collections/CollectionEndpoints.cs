@@ -13,10 +13,14 @@ using VqaApi.Tasks.Serving;
 namespace VqaApi.Api.Collections;
 
 public sealed record CollectionSummary(string Name, string Model, string Profile, int Dimensions, int Count, DateTimeOffset CreatedAt,
-    [property: Description("False when the collection was embedded with another model than the one served: text and image searches are refused.")] bool MatchesServedModel)
+    [property: Description("False when the collection was embedded with another model than the one served (or than the float model of a served int8 model within tolerance): text and image searches are refused.")] bool MatchesServedModel)
 {
     public static CollectionSummary Of(Collection c, EmbeddingService e) => new(c.Info.Name, c.Info.Model, c.Info.Profile, c.Info.Dimensions, c.Count, c.Info.CreatedAt,
-        c.Info.Model == e.Model.Manifest.Id && c.Info.Profile == e.Model.Canvases.ProfileName);
+        Readable(c, e));
+
+    /// <summary>The served model may search and add to the collection: embedded by it, or by the float model it was quantized from (within tolerance), with the same profile.</summary>
+    public static bool Readable(Collection c, EmbeddingService e) =>
+        e.Model.Manifest.ReadsEmbeddingsOf(c.Info.Model) && c.Info.Profile == e.Model.Canvases.ProfileName;
 }
 
 public sealed record ItemInput
@@ -72,7 +76,7 @@ public static class CollectionEndpoints
                 var m = e.Model;
                 var client = QuotaGuard.ClientOf(context);
                 var (collection, created) = store.Create(name, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim, client,
-                    beforeCreate: () => quotas.CheckNewCollection(client));
+                    beforeCreate: () => quotas.CheckNewCollection(client), readsModel: m.Manifest.ReadsEmbeddingsOf);
                 var summary = CollectionSummary.Of(collection, e);
                 return created ? TypedResults.Created($"/v1/collections/{name}", summary) : TypedResults.Ok(summary);
             })
@@ -146,7 +150,7 @@ public static class CollectionEndpoints
 
     private static void RequireServedModel(Collection c, EmbeddingService e)
     {
-        if (c.Info.Model != e.Model.Manifest.Id || c.Info.Profile != e.Model.Canvases.ProfileName)
+        if (!CollectionSummary.Readable(c, e))
             throw new CollectionException(CollectionErrorKind.Conflict, $"collection '{c.Info.Name}' was embedded with model {c.Info.Model} (profile {c.Info.Profile}); this service runs " +
                                                $"{e.Model.Manifest.Id} ({e.Model.Canvases.ProfileName}). Re-embed it: VqaApi reembed --collection {c.Info.Name} --model DIR");
     }

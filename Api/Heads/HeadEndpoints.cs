@@ -43,9 +43,10 @@ public sealed record FitHeadRequest
 
 /// <summary>A head without its weights.</summary>
 public sealed record HeadSummary(string Name, string Task, string Layout, string RenderProfile, IReadOnlyList<HeadLabel> Labels,
-    HeadModel Model, bool FittedOnServedModel, int InputDim, int Hidden, HeadMetrics Metrics, DateTimeOffset CreatedAt)
+    HeadModel Model,
+    [property: Description("True when the served model uses this head: fitted on it, or on the float model the served int8 model was quantized from (within tolerance).")] bool FittedOnServedModel, int InputDim, int Hidden, HeadMetrics Metrics, DateTimeOffset CreatedAt)
 {
-    public static HeadSummary Of(Head h, HeadModel served) => new(h.Name, h.Task, h.Layout, h.RenderProfile, h.Labels, h.Model, h.Model == served,
+    public static HeadSummary Of(Head h, HeadStore store) => new(h.Name, h.Task, h.Layout, h.RenderProfile, h.Labels, h.Model, store.Serves(h.Model),
         h.Weights.InputDim, h.Weights.Hidden, h.Metrics, h.CreatedAt);
 }
 
@@ -68,9 +69,9 @@ public static class HeadEndpoints
                                 "{\"label\": \"negative\", \"text\": \"C'est nul\"}], \"validation_fraction\": 0}")
             .Produces<HeadSummary>(201)
             .ReadsInputs().RunsEncoder().ProducesProblem(403).ProducesProblem(409);
-        heads.MapGet("", (HeadService service) => TypedResults.Ok(service.Store.List().Select(h => HeadSummary.Of(h, service.Store.Model)).ToList()))
+        heads.MapGet("", (HeadService service) => TypedResults.Ok(service.Store.List().Select(h => HeadSummary.Of(h, service.Store)).ToList()))
             .WithName("ListHeads").WithSummary("The heads stored with the served model");
-        heads.MapGet("/{name}", (string name, HeadService service) => TypedResults.Ok(HeadSummary.Of(service.Store.Get(name), service.Store.Model)))
+        heads.MapGet("/{name}", (string name, HeadService service) => TypedResults.Ok(HeadSummary.Of(service.Store.Get(name), service.Store)))
             .WithName("GetHead").WithSummary("One head: labels, model, profile, metrics").ProducesProblem(404).ProducesProblem(409);
         heads.MapDelete("/{name}", (string name, HeadService service) => { service.Delete(name); return TypedResults.NoContent(); })
             .WithName("DeleteHead").WithSummary("Delete a head (heads that ship with the model are read-only: 403)").RequireScope(ApiScopes.Admin).ProducesProblem(403).ProducesProblem(404);
@@ -99,7 +100,7 @@ public static class HeadEndpoints
         quotas.CheckNewHead(spec.Owner!, spec.Name, service.Store.Exists(spec.Name),
             HeadService.EstimateFileBytes(request.Embeddings.Model.Manifest.Architecture.EmbeddingDim, spec.Hidden, labels.Count, labelBytes));
         var head = await service.FitAsync(spec, ct);
-        return TypedResults.Created($"/v1/heads/{head.Name}", HeadSummary.Of(head, service.Store.Model));
+        return TypedResults.Created($"/v1/heads/{head.Name}", HeadSummary.Of(head, service.Store));
     }
 
     /// <summary>An example's fields, its texts checked; an image is named (<see cref="HeadExample.LoadImage"/>), fetched and decoded

@@ -15,7 +15,8 @@ public sealed record ModelInfo(
     string? Warning,
     VitArchitecture Architecture,
     long Parameters,
-    string WeightsDType,
+    [property: Description("float32, float16 (stored; arithmetic float32) or int8 (matrix products on integer kernels).")] string WeightsDType,
+    [property: Description("For an int8 model: the float model it was made from, what stayed float, and the measured cosine to that model's embeddings.")] VqaApi.Tasks.Models.Quantization? Quantization,
     CanvasInput Input,
     double Temperature,
     RenderProfileSpec RenderProfile,
@@ -44,7 +45,7 @@ public static class ModelEndpoints
         var m = model.Manifest;
         var e = model.Encoder;
         return new ModelInfo(m.Id, m.Description, m.RandomlyInitialized, m.RandomlyInitialized ? PlaceholderModel.Warning : null,
-            m.Architecture, m.Parameters, m.WeightsDType, m.Input, m.Temperature, m.RenderProfile, m.Source,
+            m.Architecture, m.Parameters, m.WeightsDType, m.Quantization, m.Input, m.Temperature, m.RenderProfile, m.Source,
             e.ExecutionProvider, e.ExecutionProviderNote, model.Ready, e.CanvasesEncoded, e.BatchesRun, e.QueuedCanvases, model.Directory.Card);
     }
 }

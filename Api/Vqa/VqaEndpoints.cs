@@ -103,7 +103,7 @@ public static class VqaEndpoints
         if (name is not null) head = heads.Store.Get(name);
         else
         {
-            var vqaHeads = heads.Store.List().Where(h => h.Task == HeadTasks.Vqa && h.Model == heads.Store.Model).ToList();
+            var vqaHeads = heads.Store.List().Where(h => h.Task == HeadTasks.Vqa && heads.Store.Serves(h.Model)).ToList();
             head = vqaHeads.Count switch
             {
                 1 => vqaHeads[0],

@@ -22,9 +22,18 @@ public sealed partial class HeadStore
     {
         _directory = Path.Combine(modelDirectory, "heads");
         _model = ModelKey(manifest);
+        // An int8 model serves the heads of the float model it was quantized from when its embeddings stay close to that
+        // model's (Quantization.CompatibleWithSource, measured when it was made).
+        _source = manifest.Quantization is { CompatibleWithSource: true } q ? new HeadModel(q.FromId, manifest.Source.Sha256, q.FromWeightsDType) : null;
     }
 
+    private readonly HeadModel? _source;
+
     public HeadModel Model => _model;
+
+    /// <summary>True when a head fitted on <paramref name="model"/> may be used with the served model: the same model, or the
+    /// float model the served int8 model was quantized from (within <see cref="Quantization.CompatibleCosine"/>).</summary>
+    public bool Serves(HeadModel model) => model == _model || model == _source;
 
     public static HeadModel ModelKey(ModelManifest manifest) => new(manifest.Id, manifest.Source.Sha256, manifest.WeightsDType);
 
@@ -82,8 +91,10 @@ public sealed partial class HeadStore
             _cache[name] = entry;
         }
         var head = entry.Head;
-        if (requireSameModel && head.Model != _model)
-            throw new HeadException(HeadErrorKind.Conflict, $"head '{name}' was fitted on model {head.Model}, not on the served model {_model}; refit it on this model");
+        if (requireSameModel && !Serves(head.Model))
+            throw new HeadException(HeadErrorKind.Conflict, $"head '{name}' was fitted on model {head.Model}, not on the served model {_model}" +
+                (head.Model.Id == _model.Id || _source is not null || head.Model.SourceSha256 != _model.SourceSha256 ? "" : " (an int8 model serves its float model's heads only when its fidelity is measured and within tolerance)") +
+                "; refit it on this model");
         return head;
     }
 

@@ -27,6 +27,32 @@ public sealed record CheckpointSource
     public string? StoredDType { get; init; }
 }
 
+/// <summary>How an int8 encoder was made from its float model, and how close its embeddings are to that model's.</summary>
+public sealed record Quantization
+{
+    /// <summary>Heads and collections of the float model are served by the int8 one only when every measured embedding
+    /// is at least this close to the float model's (cosine).</summary>
+    public const double CompatibleCosine = 0.99;
+
+    /// <summary>"dynamic-int8": weights int8 per output column (symmetric), activations uint8 per call.</summary>
+    public string Method { get; init; } = "dynamic-int8";
+    public required string FromId { get; init; }
+    public required string FromWeightsDType { get; init; }
+    /// <summary>SHA-256 of the float model's encoder.onnx.</summary>
+    public required string FromEncoderSha256 { get; init; }
+    /// <summary>Matrix products quantized, and the weights left float (by name).</summary>
+    public int QuantizedMatMuls { get; init; }
+    public IReadOnlyList<string> KeptFloat { get; init; } = [];
+    /// <summary>Measured when quantized: both encoders on the same canvases. Null when nothing was measured.</summary>
+    public QuantizationFidelity? Fidelity { get; init; }
+
+    /// <summary>True when embeddings of the float model may be mixed with this model's (heads, collections).</summary>
+    public bool CompatibleWithSource => Fidelity is { Canvases: > 0 } f && f.MinCosine >= CompatibleCosine;
+}
+
+/// <summary>Cosine between the int8 and the float encoder's embeddings of the same canvases.</summary>
+public sealed record QuantizationFidelity(int Canvases, double MinCosine, double MeanCosine, string Canvas);
+
 /// <summary>manifest.json of a model directory: everything needed to serve the encoder beside it.</summary>
 public sealed record ModelManifest
 {
@@ -53,6 +79,12 @@ public sealed record ModelManifest
     public required CheckpointSource Source { get; init; }
     /// <summary>True for the placeholder model with random weights: its embeddings mean nothing.</summary>
     public bool RandomlyInitialized { get; init; }
+    /// <summary>Set when the encoder is an int8 copy of another model's (<c>vqa quantize</c>, <c>convert --int8</c>).</summary>
+    public Quantization? Quantization { get; init; }
+
+    /// <summary>True when embeddings stored by model <paramref name="modelId"/> may be compared with this model's: the same
+    /// model, or the float model this int8 model was quantized from, within <see cref="Models.Quantization.CompatibleCosine"/>.</summary>
+    public bool ReadsEmbeddingsOf(string modelId) => modelId == Id || (Quantization is { CompatibleWithSource: true } q && q.FromId == modelId);
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)

@@ -1,0 +1,102 @@
+using System.CommandLine;
+using VqaApi.Generation;
+using VqaApi.Rendering;
+using VqaApi.Rendering.Shaped;
+using VqaApi.Tasks.Models;
+using VqaApi.Tasks.Precision;
+
+namespace VqaApi.Cli;
+
+/// <summary>
+/// <c>vqa quantize</c>: an int8 copy of a model directory (and <c>convert --int8</c>, which converts and then quantizes).
+/// The fidelity canvases are held-out examples of the project's generator at the model's size: scenes, captions drawn as
+/// text, and questions drawn above scenes, so the measure covers both kinds of input the encoder reads.
+/// </summary>
+public static class QuantizeCommand
+{
+    public const int DefaultFidelityCanvases = 512;
+
+    public static Command Create(Func<Func<int>, int> guarded)
+    {
+        var source = new Argument<string>("model-dir") { Description = "the float model directory (float32 or float16 weights)" };
+        var target = new Argument<string>("int8-dir") { Description = "the int8 model directory to create" };
+        var options = Options();
+        var command = new Command("quantize", "Make an int8 copy of a model: matrix products on ONNX Runtime's integer kernels, fidelity measured against the float model")
+            { source, target };
+        foreach (var o in options.All) command.Options.Add(o);
+        command.SetAction(parse => guarded(() =>
+        {
+            var model = ModelDirectory.Load(parse.GetValue(source)!);
+            Report(Run(model, parse.GetValue(target)!, parse, options));
+            return 0;
+        }));
+        return command;
+    }
+
+    public sealed record Int8Options(Option<string?> Id, Option<string[]> KeepFloat, Option<int> Fidelity, Option<ulong> Seed, Option<bool> Overwrite, Option<bool> NoHeads)
+    {
+        public IEnumerable<Option> All => [Id, KeepFloat, Fidelity, Seed, Overwrite, NoHeads];
+    }
+
+    public static Int8Options Options() => new(
+        new Option<string?>("--id") { Description = "the int8 model's id (default: the float model's id + '-int8')" },
+        new Option<string[]>("--keep-float") { Description = "weights left float, by name prefix (e.g. MAPHead_0 for the pooling head); repeatable", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] },
+        new Option<int>("--fidelity-canvases") { Description = "generated canvases both encoders embed to measure the int8 model's fidelity", DefaultValueFactory = _ => DefaultFidelityCanvases },
+        new Option<ulong>("--seed") { Description = "seed of the fidelity canvases (held-out split)", DefaultValueFactory = _ => 20261205 },
+        new Option<bool>("--overwrite") { Description = "replace an existing directory" },
+        new Option<bool>("--no-heads") { Description = "do not copy the float model's heads" });
+
+    public static ModelDirectory Run(ModelDirectory model, string target, ParseResult parse, Int8Options o)
+    {
+        int count = parse.GetValue(o.Fidelity);
+        if (count < 0) throw new ArgumentException("--fidelity-canvases must be 0 or more");
+        var canvases = FidelityCanvases(model.Manifest.Architecture.ImageSize, count, parse.GetValue(o.Seed));
+        return ModelQuantizer.Quantize(model, target, new QuantizeOptions
+        {
+            Id = parse.GetValue(o.Id), KeepFloat = parse.GetValue(o.KeepFloat) ?? [], Overwrite = parse.GetValue(o.Overwrite), CopyHeads = !parse.GetValue(o.NoHeads),
+            FidelityCanvases = $"{canvases.Count} held-out generated canvases (scenes, captions, questions above scenes; seed {parse.GetValue(o.Seed)})",
+        }, canvases);
+    }
+
+    public static void Report(ModelDirectory int8)
+    {
+        var m = int8.Manifest;
+        var q = m.Quantization!;
+        Console.WriteLine($"quantized {q.FromId} ({q.FromWeightsDType}) -> {int8.Path}");
+        Console.WriteLine($"  id {m.Id}; {q.QuantizedMatMuls} matrix products int8" + (q.KeptFloat.Count > 0 ? $", kept float: {string.Join(", ", q.KeptFloat)}" : "") +
+                          $"; encoder.onnx {new FileInfo(int8.EncoderPath).Length / 1e6:F1} MB");
+        if (q.Fidelity is { } f)
+            Console.WriteLine($"  cosine to {q.FromId} over {f.Canvases} canvases: min {f.MinCosine:F4}, mean {f.MeanCosine:F4}; " +
+                              (q.CompatibleWithSource ? $"its heads and collections are served (min >= {Quantization.CompatibleCosine})"
+                                                      : $"below {Quantization.CompatibleCosine}: heads and collections of {q.FromId} are refused; refit them on {m.Id}"));
+        else Console.WriteLine($"  fidelity not measured (--fidelity-canvases 0): heads and collections of {q.FromId} are refused on {m.Id}");
+    }
+
+    /// <summary>Held-out generated examples at the model's size, as model inputs in [-1, 1]: captions (scene, caption text) and
+    /// VQA (question above the scene), alternating.</summary>
+    public static List<float[]> FidelityCanvases(int size, int count, ulong seed)
+    {
+        var canvases = new List<float[]>(count);
+        if (count == 0) return canvases;
+        var catalog = EmojiCatalog.Default;
+        var generator = new ExampleGenerator(new ShapedRenderer(ShapedProfile.ForImageSize(size)), Languages.Create(catalog), catalog);
+        var mix = new ExampleMix(Caption: 2, TextPair: 0, Vqa: 1, Pair: 0);
+        var a = new byte[size * size * 3];
+        var b = new byte[size * size * 3];
+        for (long i = 0; canvases.Count < count; i++)
+        {
+            var e = generator.Sample(Split.HeldOut, seed, i, mix);
+            generator.Render(e, a, b);
+            canvases.Add(Normalized(a));
+            if (e.Kind == ExampleKind.Caption && canvases.Count < count) canvases.Add(Normalized(b));
+        }
+        return canvases;
+    }
+
+    private static float[] Normalized(byte[] rgb)
+    {
+        var x = new float[rgb.Length];
+        PixelValues.NormalizeAll(rgb, x);
+        return x;
+    }
+}

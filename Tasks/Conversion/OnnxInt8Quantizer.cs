@@ -1,0 +1,193 @@
+using Google.Protobuf;
+using Onnx;
+
+namespace VqaApi.Tasks.Conversion;
+
+/// <summary>Which matrix products of an encoder become int8 (by the name of their weight initializer).</summary>
+public sealed record Int8Plan
+{
+    /// <summary>Weights whose name starts with one of these stay float (e.g. "MAPHead_0", "head", "embedding").</summary>
+    public IReadOnlyList<string> KeepFloat { get; init; } = [];
+
+    public bool Quantizes(string weightName) => !KeepFloat.Any(prefix => weightName.StartsWith(prefix, StringComparison.Ordinal));
+}
+
+/// <summary>What a quantization did.</summary>
+public sealed record Int8Report(int Quantized, int KeptFloat, long FloatWeightBytes, long Int8WeightBytes, IReadOnlyList<string> KeptWeights);
+
+/// <summary>
+/// Rewrites an encoder graph (ours, as <see cref="OnnxEncoderBuilder"/> writes it, float32 or float16 weights) so that its
+/// matrix products with constant weights run on ONNX Runtime's integer kernels: <c>MatMul(x, W)</c>, with the <c>Add</c>
+/// of a constant bias that follows it, becomes one <c>com.microsoft.DynamicQuantizeMatMul(x, W8, scale, zero_point, bias)</c>.
+/// Weights are quantized per output column, symmetric int8 (scale = max |column| / 127, zero point 0); activations are
+/// quantized per call to uint8 by the kernel itself (dynamic quantization, no calibration data). LayerNorm, softmax,
+/// GELU, the attention products between activations, and every weight the plan keeps stay float32.
+/// ONNX Runtime's quantization tool is Python; this rewrite needs only the graph we already build, so it is ours.
+/// </summary>
+public static class OnnxInt8Quantizer
+{
+    public const string MicrosoftDomain = "com.microsoft";
+
+    public static (ModelProto Model, Int8Report Report) Quantize(ModelProto source, Int8Plan plan)
+    {
+        var model = source.Clone();
+        var graph = model.Graph;
+        var initializers = graph.Initializer.ToDictionary(t => t.Name);
+        var producer = new Dictionary<string, NodeProto>();
+        foreach (var node in graph.Node) foreach (var output in node.Output) producer[output] = node;
+        var consumers = new Dictionary<string, List<NodeProto>>();
+        foreach (var node in graph.Node)
+            foreach (var input in node.Input)
+            {
+                if (!consumers.TryGetValue(input, out var list)) consumers[input] = list = [];
+                list.Add(node);
+            }
+        var graphOutputs = graph.Output.Select(o => o.Name).ToHashSet();
+
+        var removed = new HashSet<NodeProto>();
+        var replacements = new Dictionary<NodeProto, NodeProto>();
+        var newInitializers = new List<TensorProto>();
+        int quantized = 0, kept = 0, counter = 0;
+        long floatBytes = 0, int8Bytes = 0;
+        var keptWeights = new List<string>();
+
+        foreach (var matmul in graph.Node.Where(n => n.OpType == "MatMul" && n.Domain is "" or null).ToList())
+        {
+            if (Constant(matmul.Input[1], initializers, producer) is not { } weight) continue; // a product of two activations
+            if (weight.Dims.Length != 2) continue;
+            if (!plan.Quantizes(weight.Name))
+            {
+                kept++;
+                keptWeights.Add(weight.Name);
+                continue;
+            }
+            int k = (int)weight.Dims[0], n = (int)weight.Dims[1];
+            var w = weight.Values;
+            var (q, scale) = QuantizeColumns(w, k, n);
+            string baseName = $"{weight.Name}_int8";
+            newInitializers.Add(Int8Tensor(baseName, q, [k, n]));
+            newInitializers.Add(FloatTensor(baseName + "_scale", scale, [n]));
+            newInitializers.Add(Int8Tensor(baseName + "_zero_point", new sbyte[n], [n]));
+            floatBytes += 4L * k * n;
+            int8Bytes += (long)k * n + 4L * n;
+
+            // The bias Add that follows, when the product feeds only it and its other input is a constant of n values.
+            string output = matmul.Output[0];
+            string? bias = null;
+            NodeProto? add = null;
+            if (!graphOutputs.Contains(output) && consumers.TryGetValue(output, out var users) && users is [{ OpType: "Add" } only])
+            {
+                var other = only.Input[0] == output ? only.Input[1] : only.Input[0];
+                if (Constant(other, initializers, producer) is { Dims: [var len] } b && len == n)
+                {
+                    bias = $"{baseName}_bias";
+                    newInitializers.Add(FloatTensor(bias, b.Values, [n]));
+                    add = only;
+                    output = only.Output[0];
+                }
+            }
+            var fused = new NodeProto
+            {
+                OpType = "DynamicQuantizeMatMul", Domain = MicrosoftDomain, Name = $"int8_matmul_{counter++}",
+            };
+            fused.Input.AddRange([matmul.Input[0], baseName, baseName + "_scale", baseName + "_zero_point"]);
+            if (bias is not null) fused.Input.Add(bias);
+            fused.Output.Add(output);
+            replacements[matmul] = fused;
+            if (add is not null) removed.Add(add);
+            quantized++;
+        }
+
+        // Rebuild the node list in order; then drop what nothing reads any more (the float weights and their Casts).
+        var nodes = graph.Node.Where(n => !removed.Contains(n)).Select(n => replacements.GetValueOrDefault(n, n)).ToList();
+        graph.Node.Clear();
+        graph.Node.AddRange(nodes);
+        graph.Initializer.AddRange(newInitializers);
+        RemoveUnused(graph);
+        if (!model.OpsetImport.Any(o => o.Domain == MicrosoftDomain))
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
+        return (model, new Int8Report(quantized, kept, floatBytes, int8Bytes, keptWeights));
+    }
+
+    /// <summary>Symmetric per-column int8: column j of the [k, n] row-major weights as round(w / scale_j), scale_j = max|w_j| / 127.</summary>
+    public static (sbyte[] Values, float[] Scales) QuantizeColumns(float[] w, int k, int n)
+    {
+        var scale = new float[n];
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < n; j++) scale[j] = Math.Max(scale[j], Math.Abs(w[i * n + j]));
+        for (int j = 0; j < n; j++) scale[j] = scale[j] > 0 ? scale[j] / 127f : 1f;
+        var q = new sbyte[w.Length];
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < n; j++)
+                q[i * n + j] = (sbyte)Math.Clamp(MathF.Round(w[i * n + j] / scale[j], MidpointRounding.ToEven), -127, 127);
+        return (q, scale);
+    }
+
+    /// <summary>A constant tensor behind a value: an initializer, or a float16 initializer cast to float32.</summary>
+    private static ConstantTensor? Constant(string value, Dictionary<string, TensorProto> initializers, Dictionary<string, NodeProto> producer)
+    {
+        if (initializers.TryGetValue(value, out var t) && t.DataType == (int)TensorProto.Types.DataType.Float)
+            return new ConstantTensor(t.Name, [.. t.Dims], ReadFloats(t));
+        if (producer.TryGetValue(value, out var cast) && cast.OpType == "Cast" && initializers.TryGetValue(cast.Input[0], out var half)
+            && half.DataType == (int)TensorProto.Types.DataType.Float16
+            && cast.Attribute.FirstOrDefault(a => a.Name == "to")?.I == (long)TensorProto.Types.DataType.Float)
+        {
+            var bytes = half.RawData.Span;
+            var values = new float[bytes.Length / 2];
+            for (int i = 0; i < values.Length; i++) values[i] = (float)BitConverter.ToHalf(bytes.Slice(i * 2, 2));
+            var name = half.Name.EndsWith("_fp16", StringComparison.Ordinal) ? half.Name[..^5] : half.Name;
+            return new ConstantTensor(name, [.. half.Dims], values);
+        }
+        return null;
+    }
+
+    private sealed record ConstantTensor(string Name, long[] Dims, float[] Values);
+
+    private static float[] ReadFloats(TensorProto t)
+    {
+        if (t.RawData.Length > 0)
+        {
+            var values = new float[t.RawData.Length / 4];
+            Buffer.BlockCopy(t.RawData.ToByteArray(), 0, values, 0, t.RawData.Length);
+            return values;
+        }
+        return [.. t.FloatData];
+    }
+
+    private static TensorProto Int8Tensor(string name, sbyte[] values, long[] dims)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int8 };
+        t.Dims.AddRange(dims);
+        var bytes = new byte[values.Length];
+        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+        t.RawData = ByteString.CopyFrom(bytes);
+        return t;
+    }
+
+    private static TensorProto FloatTensor(string name, float[] values, long[] dims)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        t.Dims.AddRange(dims);
+        var bytes = new byte[values.Length * 4];
+        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+        t.RawData = ByteString.CopyFrom(bytes);
+        return t;
+    }
+
+    /// <summary>Removes nodes whose outputs nothing reads (and are not graph outputs), then initializers nothing reads.</summary>
+    private static void RemoveUnused(GraphProto graph)
+    {
+        var outputs = graph.Output.Select(o => o.Name).ToHashSet();
+        bool changed = true;
+        while (changed)
+        {
+            var read = graph.Node.SelectMany(n => n.Input).ToHashSet();
+            var dead = graph.Node.Where(n => n.Output.All(o => !read.Contains(o) && !outputs.Contains(o))).ToList();
+            changed = dead.Count > 0;
+            foreach (var node in dead) graph.Node.Remove(node);
+        }
+        var used = graph.Node.SelectMany(n => n.Input).ToHashSet();
+        var unused = graph.Initializer.Where(t => !used.Contains(t.Name)).ToList();
+        foreach (var t in unused) graph.Initializer.Remove(t);
+    }
+}

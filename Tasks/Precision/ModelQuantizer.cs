@@ -1,0 +1,125 @@
+using System.Numerics.Tensors;
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging.Abstractions;
+using Onnx;
+using VqaApi.Tasks.Encoders;
+using VqaApi.Tasks.Models;
+
+using VqaApi.Tasks.Conversion;
+
+namespace VqaApi.Tasks.Precision;
+
+public sealed record QuantizeOptions
+{
+    /// <summary>The int8 model's id; default: the float model's id + "-int8".</summary>
+    public string? Id { get; init; }
+    /// <summary>Weights (by name prefix) left float, e.g. "MAPHead_0" for the pooling head.</summary>
+    public IReadOnlyList<string> KeepFloat { get; init; } = [];
+    public bool Overwrite { get; init; }
+    /// <summary>Copy the float model's heads (served by the int8 model when its fidelity is within <see cref="Quantization.CompatibleCosine"/>).</summary>
+    public bool CopyHeads { get; init; } = true;
+    /// <summary>Describes the fidelity canvases in the manifest (what they were).</summary>
+    public string FidelityCanvases { get; init; } = "canvases";
+}
+
+/// <summary>
+/// Makes an int8 model directory from a float one: the encoder rewritten by <see cref="OnnxInt8Quantizer"/>, the manifest
+/// saying where it came from and how close it stays (both encoders run on the canvases given), the heads copied.
+/// Written into a staging folder and moved into place only when complete.
+/// </summary>
+public static class ModelQuantizer
+{
+    public static ModelDirectory Quantize(ModelDirectory source, string targetDirectory, QuantizeOptions options, IReadOnlyList<float[]> fidelityCanvases)
+    {
+        if (source.Manifest.Quantization is not null)
+            throw new ModelDirectoryException($"'{source.Path}' is already an int8 model (of {source.Manifest.Quantization.FromId}); quantize the float model");
+        var target = Path.GetFullPath(targetDirectory);
+        if (string.Equals(target, source.Path, StringComparison.Ordinal))
+            throw new ModelDirectoryException("the int8 model needs its own directory: give another target than the float model's");
+        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !options.Overwrite)
+            throw new ModelDirectoryException($"'{targetDirectory}' already exists and is not empty (pass --overwrite to replace it)");
+        var parent = Path.GetDirectoryName(target) ?? throw new ModelDirectoryException($"'{targetDirectory}' has no parent directory");
+        Directory.CreateDirectory(parent);
+        var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            byte[] encoderBytes = File.ReadAllBytes(source.EncoderPath);
+            ModelProto graph;
+            try { graph = ModelProto.Parser.ParseFrom(encoderBytes); }
+            catch (InvalidProtocolBufferException e) { throw new ModelDirectoryException($"'{source.EncoderPath}' is not an ONNX model: {e.Message}"); }
+            var (int8, report) = OnnxInt8Quantizer.Quantize(graph, new Int8Plan { KeepFloat = options.KeepFloat });
+            if (report.Quantized == 0) throw new ModelDirectoryException($"'{source.EncoderPath}' has no matrix product with constant weights to quantize");
+            var m = source.Manifest;
+            var encoderName = "encoder.onnx";
+            using (var file = File.Create(Path.Combine(staging, encoderName))) int8.WriteTo(file);
+
+            var quantization = new Quantization
+            {
+                FromId = m.Id, FromWeightsDType = m.WeightsDType, FromEncoderSha256 = Convert.ToHexStringLower(SHA256.HashData(encoderBytes)),
+                QuantizedMatMuls = report.Quantized, KeptFloat = report.KeptWeights,
+            };
+            var manifest = m with
+            {
+                Id = options.Id ?? m.Id + "-int8",
+                Description = $"{m.Description ?? m.Id} (int8: matrix products quantized, dynamic activations)",
+                Encoder = encoderName,
+                WeightsDType = "int8",
+                Quantization = quantization,
+                CreatedAt = DateTimeOffset.UtcNow,
+            };
+            ModelDirectory.WriteManifest(staging, manifest);
+            if (fidelityCanvases.Count > 0)
+            {
+                var fidelity = Measure(source, ModelDirectory.Load(staging), fidelityCanvases, options.FidelityCanvases);
+                ModelDirectory.WriteManifest(staging, manifest with { Quantization = quantization with { Fidelity = fidelity } });
+            }
+            var heads = Path.Combine(source.Path, "heads");
+            if (options.CopyHeads && Directory.Exists(heads))
+            {
+                Directory.CreateDirectory(Path.Combine(staging, "heads"));
+                foreach (var file in Directory.EnumerateFiles(heads, "*.json"))
+                    File.Copy(file, Path.Combine(staging, "heads", Path.GetFileName(file)));
+            }
+
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            Directory.Move(staging, target);
+            return ModelDirectory.Load(target);
+        }
+        catch
+        {
+            try { Directory.Delete(staging, recursive: true); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    /// <summary>Both encoders on the same canvases: the cosine of each pair of embeddings.</summary>
+    public static QuantizationFidelity Measure(ModelDirectory floatModel, ModelDirectory int8Model, IReadOnlyList<float[]> canvases, string what)
+    {
+        const int batch = 16;
+        var options = new EncoderOptions { UseCuda = false, MaxBatch = batch, WarmUp = false };
+        var a = Encoder.Create(floatModel, options, NullLogger.Instance);
+        var b = Encoder.Create(int8Model, options, NullLogger.Instance);
+        try
+        {
+            var cosines = new List<double>(canvases.Count);
+            int length = canvases[0].Length;
+            for (int start = 0; start < canvases.Count; start += batch)
+            {
+                var chunk = canvases.Skip(start).Take(batch).ToList();
+                var input = new float[chunk.Count * length];
+                for (int i = 0; i < chunk.Count; i++) chunk[i].CopyTo(input, i * length);
+                var x = a.Run(input);
+                var y = b.Run(input);
+                for (int i = 0; i < chunk.Count; i++) cosines.Add(TensorPrimitives.CosineSimilarity(x[i].Embedding, y[i].Embedding));
+            }
+            return new QuantizationFidelity(cosines.Count, Math.Round(cosines.Min(), 6), Math.Round(cosines.Average(), 6), what);
+        }
+        finally
+        {
+            a.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            b.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Onnx;
+using VqaApi.Tasks.Checkpoints;
+using VqaApi.Tasks.Conversion;
+using VqaApi.Tasks.Precision;
+using VqaApi.Tasks.Models;
+
+// The encoder in float32 and int8 (dynamic quantization, OnnxInt8Quantizer), side by side in one run, with the integer
+// matrix-multiply peak measured the same way as the float32 one; and whether bfloat16 runs at all on the CPU provider.
+static partial class Bench
+{
+    public static void Precision(string work, bool quick)
+    {
+        double floatPeak = MatMulPeak(work, quick);
+        double intPeak = MatMulIntegerPeak(work, quick);
+        Console.WriteLine();
+        Console.WriteLine($"## Encoder precision: float32 vs int8 (dynamic, per-channel weights), random weights, CPU ({Environment.ProcessorCount} threads)");
+        Console.WriteLine($"float32 matrix-multiply peak measured now (MatMul, best of square 2048 and 6272x768x3072): {floatPeak:F1} GFLOP/s");
+        Console.WriteLine($"int8 matrix-multiply peak measured now (MatMulInteger uint8 x int8 -> int32, same shapes): {intPeak:F1} GOP/s ({intPeak / floatPeak:F2}x float32)");
+        Console.WriteLine();
+        Console.WriteLine("| model | precision | batch | images/s | x float32 | G(FL)OP/s | % of its peak | cosine to float32 (min / mean) |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---|");
+        foreach (var (name, arch) in new[] { ("B/16", B16), ("S/16", S16) })
+        {
+            using var f32 = new TempModel(work, name.Replace("/", "").ToLowerInvariant(), arch);
+            var int8Dir = Path.Combine(work, name.Replace("/", "").ToLowerInvariant() + "-int8");
+            var int8 = ModelQuantizer.Quantize(f32.Directory, int8Dir, new QuantizeOptions(), []);
+            double flops = FlopsPerImage(arch);
+            foreach (int batch in quick ? new[] { 1, 8 } : new[] { 1, 8, 32 })
+            {
+                var inputs = RandomCanvases(batch, arch.ImageSize, 3);
+                var (floatIps, _) = EncoderSpeed(f32.Directory, batch, quick ? 2 : 6, inputs);
+                var (intIps, _) = EncoderSpeed(int8, batch, quick ? 2 : 6, inputs);
+                var (min, mean) = Agreement(f32.Directory, int8, inputs, batch);
+                Console.WriteLine($"| {name} | float32 | {batch} | {floatIps:F2} | 1.00 | {floatIps * flops / 1e9:F1} | {100 * floatIps * flops / 1e9 / floatPeak:F0}% | |");
+                Console.WriteLine($"| {name} | int8 | {batch} | {intIps:F2} | {intIps / floatIps:F2} | {intIps * flops / 1e9:F1} | {100 * intIps * flops / 1e9 / intPeak:F0}% | {min:F4} / {mean:F4} |");
+            }
+        }
+        Console.WriteLine("(Random weights and random canvases: the cosines show that the graph computes the same function; the fidelity that");
+        Console.WriteLine("matters, on real weights and real canvases, is what `vqa quantize` measures and records in the manifest.)");
+        Console.WriteLine();
+        Console.WriteLine($"bfloat16 on the CPU provider: {Bfloat16Support(work)}");
+    }
+
+    static (double Min, double Mean) Agreement(ModelDirectory a, ModelDirectory b, float[] inputs, int batch)
+    {
+        using var ea = new EncoderScope(a, batch);
+        using var eb = new EncoderScope(b, batch);
+        var x = ea.Encoder.Run(inputs);
+        var y = eb.Encoder.Run(inputs);
+        var cosines = x.Zip(y, (p, q) => (double)System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(p.Embedding, q.Embedding)).ToList();
+        return (cosines.Min(), cosines.Average());
+    }
+
+    static double MatMulIntegerPeak(string work, bool quick)
+    {
+        double best = 0;
+        foreach (var (m, k, n) in new[] { (2048, 2048, 2048), (6272, 768, 3072) })
+        {
+            var path = Path.Combine(work, $"matmul-int8-{m}x{k}x{n}.onnx");
+            var graph = new GraphProto { Name = "matmul_integer" };
+            var b = new TensorProto { Name = "b", DataType = (int)TensorProto.Types.DataType.Int8 };
+            b.Dims.AddRange([k, n]);
+            var data = new byte[k * n];
+            for (int i = 0; i < data.Length; i++) data[i] = (byte)(sbyte)((i % 11) - 5);
+            b.RawData = ByteString.CopyFrom(data);
+            graph.Initializer.Add(b);
+            var node = new NodeProto { OpType = "MatMulInteger" };
+            node.Input.AddRange(["a", "b"]);
+            node.Output.Add("c");
+            graph.Node.Add(node);
+            graph.Input.Add(TypedInfo("a", TensorProto.Types.DataType.Uint8, -1, k));
+            graph.Output.Add(TypedInfo("c", TensorProto.Types.DataType.Int32, -1, n));
+            var model = new ModelProto { IrVersion = 9, Graph = graph };
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 20 });
+            using (var f = File.Create(path)) model.WriteTo(f);
+            using var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            using var session = new InferenceSession(path, so);
+            var a = new byte[m * k];
+            for (int i = 0; i < a.Length; i++) a[i] = (byte)(i % 200);
+            using var input = OrtValue.CreateTensorValueFromMemory(a, [m, k]);
+            using var ro = new RunOptions();
+            session.Run(ro, ["a"], [input], ["c"]).Dispose();
+            int runs = 0;
+            var sw = Stopwatch.StartNew();
+            while (runs < 3 || sw.Elapsed.TotalSeconds < (quick ? 1 : 3)) { session.Run(ro, ["a"], [input], ["c"]).Dispose(); runs++; }
+            best = Math.Max(best, 2.0 * m * k * n * runs / sw.Elapsed.TotalSeconds / 1e9);
+        }
+        return best;
+    }
+
+    /// <summary>Whether a bfloat16 MatMul loads and runs on the CPU provider, and how fast against float32 if it does.</summary>
+    static string Bfloat16Support(string work)
+    {
+        const int m = 1024, k = 768, n = 3072;
+        var path = Path.Combine(work, "matmul-bf16.onnx");
+        var graph = new GraphProto { Name = "matmul_bf16" };
+        var b = new TensorProto { Name = "b", DataType = (int)TensorProto.Types.DataType.Bfloat16 };
+        b.Dims.AddRange([k, n]);
+        b.RawData = ByteString.CopyFrom(new byte[k * n * 2]);
+        graph.Initializer.Add(b);
+        var cast = new NodeProto { OpType = "Cast", Output = { "a16" }, Input = { "a" } };
+        cast.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (int)TensorProto.Types.DataType.Bfloat16 });
+        graph.Node.Add(cast);
+        graph.Node.Add(new NodeProto { OpType = "MatMul", Input = { "a16", "b" }, Output = { "c" } });
+        graph.Input.Add(TypedInfo("a", TensorProto.Types.DataType.Float, -1, k));
+        graph.Output.Add(TypedInfo("c", TensorProto.Types.DataType.Bfloat16, -1, n));
+        var model = new ModelProto { IrVersion = 9, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 20 });
+        using (var f = File.Create(path)) model.WriteTo(f);
+        try
+        {
+            using var session = new InferenceSession(path);
+            using var input = OrtValue.CreateTensorValueFromMemory(new float[m * k], [m, k]);
+            using var ro = new RunOptions();
+            session.Run(ro, ["a"], [input], ["c"]).Dispose();
+            int runs = 0;
+            var sw = Stopwatch.StartNew();
+            while (runs < 3 || sw.Elapsed.TotalSeconds < 2) { session.Run(ro, ["a"], [input], ["c"]).Dispose(); runs++; }
+            return $"a bfloat16 MatMul runs at {2.0 * m * k * n * runs / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s";
+        }
+        catch (OnnxRuntimeException e)
+        {
+            return $"not available (ONNX Runtime {OrtEnv.Instance().GetVersionString()}: {e.Message.Split('\n')[0].Trim()}); dropped";
+        }
+    }
+
+    static ValueInfoProto TypedInfo(string name, TensorProto.Types.DataType type, long rows, long cols)
+    {
+        var info = Info(name, rows, cols);
+        info.Type.TensorType.ElemType = (int)type;
+        return info;
+    }
+}
