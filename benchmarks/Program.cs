@@ -15,6 +15,8 @@ using VqaApi.Tasks.Models;
 //   dotnet run -c Release --project benchmarks -- [all|encoder|precision|torch|unifont|shaped|tasks] [--quick]
 //   dotnet run -c Release --project benchmarks -- ingest [--items 100000] [--dims 768] [--batch 256] [--snapshot-every 20000] [--hnsw-threshold 20000] [--fsync always|os-buffered] [--data rank32|random] [--tail-seconds 3] [--no-compare] [--folder DIR] [--quick]
 //   dotnet run -c Release --project benchmarks -- filters [--items 100000] [--exact-below N] [--quick]
+//   dotnet run -c Release --project benchmarks -- gpu [--arch b16|s16] [--fp16] [--batches 1,32,256] [--seconds 10] [--device 0] [--no-torch]
+//   dotnet run -c Release --project benchmarks -- service [--model DIR|random-b16|random-s16] [--int8] [--seconds 8] [--concurrency 1,8,32] [--quick]
 //   dotnet run -c Release --project benchmarks -- vectors [--sizes 10000,100000,1000000] [--data random,rank32] [--hnsw f32,f16] [--threads N] [--build-minutes M] [--expansions 64,128] [--embeddings N] [--quick]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
@@ -33,6 +35,8 @@ try
     if (what is "vectors") await VectorBench.RunAsync(args, quick);
     if (what is "ingest") IngestBench.Run(args, quick);
     if (what is "filters") FilterBench.Run(args, quick);
+    if (what is "service") await ServiceBench.RunAsync(args, quick);
+    if (what is "gpu") GpuBench.Run(work, args);
 }
 finally { Directory.Delete(work, true); }
 

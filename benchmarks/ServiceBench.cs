@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using VqaApi.Rendering;
+using VqaApi.Tasks.Canvases;
+using VqaApi.Tasks.Checkpoints;
+using VqaApi.Tasks.Conversion;
+using VqaApi.Tasks.Precision;
+using VqaApi.Tasks.Encoders;
+using VqaApi.Tasks.Models;
+
+/// <summary>
+/// The HTTP service at saturation against the bare encoder on the same kind of canvases, in one run: the service as users
+/// run it (its own process, the built VqaApi.dll, on loopback), driven by concurrent clients with one canvas per request
+/// (embed of a distinct text; VQA of the tour scene with a distinct question, so no cache answers), and the encoder alone
+/// running the same canvases in batches of the service's MaxBatch. Both share this machine's cores with the load generator.
+/// Usage: dotnet run -c Release --project benchmarks -- service [--model DIR|random-b16|random-s16] [--int8] [--seconds 8] [--concurrency 1,8,32]
+/// </summary>
+static class ServiceBench
+{
+    public static async Task RunAsync(string[] args, bool quick)
+    {
+        var repo = FindRepo();
+        var modelPath = Bench.OptionValue(args, "--model") ?? Path.Combine(repo, "models", "clippo-ti16-gen");
+        if (modelPath is "random-b16" or "random-s16")
+        {
+            // A random model of that shape with the shaped profile (speed does not depend on the weights).
+            var arch = modelPath == "random-b16" ? new VitArchitecture(768, 12, 12, 3072, 16, 224, PoolType.Map, 768) : new VitArchitecture(384, 12, 6, 1536, 16, 224, PoolType.Map, 384);
+            var dir = Path.Combine(Path.GetTempPath(), $"vqaapi-bench-{modelPath}-{Environment.ProcessId}");
+            CheckpointConverter.Convert(RandomCheckpoint.Create(arch, 1), modelPath, dir, new ConvertOptions { RenderProfile = "shaped", Id = modelPath, Overwrite = true });
+            if (args.Contains("--int8"))
+                dir = ModelQuantizer.Quantize(ModelDirectory.Load(dir), dir + "-int8", new QuantizeOptions { Overwrite = true }, []).Path;
+            modelPath = dir;
+        }
+        double seconds = double.Parse(Bench.OptionValue(args, "--seconds") ?? (quick ? "3" : "8"), System.Globalization.CultureInfo.InvariantCulture);
+        var levels = (Bench.OptionValue(args, "--concurrency") ?? (quick ? "1,8" : "1,8,32")).Split(',').Select(int.Parse).ToArray();
+        var model = ModelDirectory.Load(modelPath);
+        const int maxBatch = 16;
+        var scene = File.ReadAllBytes(Path.Combine(repo, "docs", "tour", "scene.png"));
+
+        Console.WriteLine();
+        Console.WriteLine($"## The service at saturation vs the bare encoder: {model.Manifest.Id} ({model.Manifest.WeightsDType}), CPU ({Environment.ProcessorCount} cores), {seconds:F0} s per row");
+
+        // The bare encoder: the canvases the service would draw for these requests, run in batches of MaxBatch.
+        var canvases = new ModelCanvases(model.Manifest, UnifontFont.Default);
+        int length = canvases.Length;
+        var decoded = ImageDecoder.Decode(scene, new ImageLimits());
+        var textBatch = new float[maxBatch * length];
+        var vqaBatch = new float[maxBatch * length];
+        for (int i = 0; i < maxBatch; i++)
+        {
+            canvases.RenderText(DistinctText(i), textBatch.AsSpan(i * length, length));
+            if (model.Manifest.RenderProfile.Kind == "shaped") canvases.RenderVqa(DistinctQuestion(i), decoded, vqaBatch.AsSpan(i * length, length));
+        }
+        double bareText = BareEncoder(model, textBatch, maxBatch, seconds);
+        double bareOne = BareEncoder(model, textBatch.AsSpan(0, length).ToArray(), 1, seconds);
+        Console.WriteLine($"bare encoder: {bareText:F1} canvases/s at batch {maxBatch}, {bareOne:F1} at batch 1");
+
+        var port = FreePort();
+        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "VqaApi.dll"), "--urls", $"http://127.0.0.1:{port}",
+            "--Encoder:UseCuda=false", $"--Encoder:MaxBatch={maxBatch}", $"--Model:Path={Path.GetFullPath(modelPath)}", "--Logging:LogLevel:Default=Warning",
+            "--Clients:MaxConcurrentRequests=256", "--Clients:MaxQueuedRequests=1024", "--Inference:MaxConcurrentRequests=256", "--Inference:MaxQueuedRequests=1024",
+            "--Telemetry:Metrics=false", $"--Collections:Root={Path.Combine(Path.GetTempPath(), "vqaapi-bench-collections-" + port)}"])
+        { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) Console.Error.WriteLine($"service: {line}"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
+        try
+        {
+            for (var deadline = DateTime.UtcNow.AddSeconds(90); ; await Task.Delay(200))
+            {
+                try { if ((await http.GetAsync("/readyz")).IsSuccessStatusCode) break; }
+                catch (HttpRequestException) { }
+                if (DateTime.UtcNow > deadline || process.HasExited) throw new InvalidOperationException("the service did not become ready");
+            }
+            Console.WriteLine();
+            Console.WriteLine("| request | concurrency | requests | canvases/s | % of bare encoder | p50 ms | p99 ms | errors |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            int counter = 0;
+            var kinds = new List<(string Name, Func<HttpRequestMessage> Make)>
+            {
+                ("embed, one distinct text", () => new HttpRequestMessage(HttpMethod.Post, "/v1/embed")
+                    { Content = JsonContent.Create(new { texts = new[] { DistinctText(Interlocked.Increment(ref counter)) } }) }),
+            };
+            if (model.Manifest.RenderProfile.Kind == "shaped")
+                kinds.Add(("VQA, tour scene, distinct question", () =>
+                {
+                    var form = new MultipartFormDataContent
+                    {
+                        { new ByteArrayContent(scene), "image", "scene.png" },
+                        { new StringContent(DistinctQuestion(Interlocked.Increment(ref counter))), "question" },
+                    };
+                    return new HttpRequestMessage(HttpMethod.Post, "/v1/vqa") { Content = form };
+                }));
+            foreach (var (name, make) in kinds)
+                foreach (int concurrency in levels)
+                {
+                    await Drive(http, make, concurrency, Math.Min(2, seconds / 4)); // warm-up
+                    var (requests, rate, p50, p99, errors) = await Drive(http, make, concurrency, seconds);
+                    double bare = concurrency == 1 ? bareOne : bareText;
+                    Console.WriteLine($"| {name} | {concurrency} | {requests} | {rate:F1} | {100 * rate / bare:F0}% | {p50:F1} | {p99:F1} | {errors} |");
+                }
+            Console.WriteLine($"(% of bare encoder: against batch 1 at concurrency 1, where nothing can be batched, and against batch {maxBatch} above it.)");
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    static string DistinctText(int i) => $"Item {i}: a small red circle beside a blue square, seen from above, number {i * 7919 % 10007}.";
+    static string DistinctQuestion(int i) => $"How many shapes are there? ({i})";
+
+    static double BareEncoder(ModelDirectory model, float[] batch, int size, double seconds)
+    {
+        var encoder = Encoder.Create(model, new EncoderOptions { UseCuda = false, MaxBatch = size, WarmUp = false }, NullLogger.Instance);
+        try
+        {
+            encoder.Run(batch);
+            int runs = 0;
+            var sw = Stopwatch.StartNew();
+            while (runs < 2 || sw.Elapsed.TotalSeconds < seconds) { encoder.Run(batch); runs++; }
+            return runs * size / sw.Elapsed.TotalSeconds;
+        }
+        finally { encoder.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+    }
+
+    static async Task<(int Requests, double Rate, double P50, double P99, int Errors)> Drive(HttpClient http, Func<HttpRequestMessage> make, int concurrency, double seconds)
+    {
+        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        int errors = 0;
+        var stop = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            while (stop.Elapsed.TotalSeconds < seconds)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var request = make();
+                using var response = await http.SendAsync(request);
+                await response.Content.LoadIntoBufferAsync();
+                if (response.StatusCode == HttpStatusCode.OK) latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                else Interlocked.Increment(ref errors);
+            }
+        }));
+        double elapsed = stop.Elapsed.TotalSeconds;
+        var sorted = latencies.Order().ToArray();
+        double Percentile(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+        return (sorted.Length, sorted.Length / elapsed, Percentile(0.50), Percentile(0.99), errors);
+    }
+
+    static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    static string FindRepo()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "VqaApi.sln"))) return d.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+}
