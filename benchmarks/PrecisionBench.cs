@@ -11,7 +11,7 @@ using VqaApi.Tasks.Models;
 // matrix-multiply peak measured the same way as the float32 one; and whether bfloat16 runs at all on the CPU provider.
 static partial class Bench
 {
-    public static void Precision(string work, bool quick)
+    public static void Precision(string work, bool quick, string[] args)
     {
         double floatPeak = MatMulPeak(work, quick);
         double intPeak = MatMulIntegerPeak(work, quick);
@@ -38,10 +38,39 @@ static partial class Bench
                 Console.WriteLine($"| {name} | int8 | {batch} | {intIps:F2} | {intIps / floatIps:F2} | {intIps * flops / 1e9:F1} | {100 * intIps * flops / 1e9 / intPeak:F0}% | {min:F4} / {mean:F4} |");
             }
         }
+        if (args.Contains("--profile"))
+            foreach (var (name, arch) in new[] { ("B/16", B16), ("S/16", S16) })
+            {
+                using var f32 = new TempModel(work, name.Replace("/", "").ToLowerInvariant() + "-p", arch);
+                var int8 = ModelQuantizer.Quantize(f32.Directory, f32.Directory.Path + "-int8", new QuantizeOptions { Overwrite = true }, []);
+                foreach (var (label, dir) in new[] { ("float32", f32.Directory), ("int8", int8) }) Profile($"{name} {label}", dir, 8, work);
+            }
         Console.WriteLine("(Random weights and random canvases: the cosines show that the graph computes the same function; the fidelity that");
         Console.WriteLine("matters, on real weights and real canvases, is what `vqa quantize` measures and records in the manifest.)");
         Console.WriteLine();
         Console.WriteLine($"bfloat16 on the CPU provider: {Bfloat16Support(work)}");
+    }
+
+    /// <summary>Where the time of one encoder call goes: ONNX Runtime's own profile, summed by operator type.</summary>
+    static void Profile(string title, ModelDirectory model, int batch, string work)
+    {
+        using var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        so.ProfileOutputPathPrefix = Path.Combine(work, "profile-" + Guid.NewGuid().ToString("N")); // read when profiling is enabled: first
+        so.EnableProfiling = true;
+        using var session = new InferenceSession(model.EncoderPath, so);
+        var inputs = RandomCanvases(batch, model.Manifest.Input.Height, 5);
+        using var input = OrtValue.CreateTensorValueFromMemory(inputs, [batch, model.Manifest.Input.Height, model.Manifest.Input.Width, 3]);
+        using var ro = new RunOptions();
+        for (int i = 0; i < 5; i++) session.Run(ro, ["pixels"], [input], ["embedding"]).Dispose();
+        var file = session.EndProfiling();
+        var byOp = new Dictionary<string, double>();
+        var events = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file)).RootElement.Clone();
+        File.Delete(file);
+        foreach (var e in events.EnumerateArray())
+            if (e.GetProperty("cat").GetString() == "Node" && e.TryGetProperty("args", out var a) && a.TryGetProperty("op_name", out var op) && e.GetProperty("name").GetString()!.EndsWith("_kernel_time"))
+                byOp[op.GetString()!] = byOp.GetValueOrDefault(op.GetString()!) + e.GetProperty("dur").GetDouble();
+        double total = byOp.Values.Sum();
+        Console.WriteLine($"{title}, batch {batch}, 5 calls: " + string.Join(", ", byOp.OrderByDescending(p => p.Value).Take(8).Select(p => $"{p.Key} {100 * p.Value / total:F0}%")));
     }
 
     static (double Min, double Mean) Agreement(ModelDirectory a, ModelDirectory b, float[] inputs, int batch)
@@ -81,12 +110,7 @@ static partial class Bench
             var a = new byte[m * k];
             for (int i = 0; i < a.Length; i++) a[i] = (byte)(i % 200);
             using var input = OrtValue.CreateTensorValueFromMemory(a, [m, k]);
-            using var ro = new RunOptions();
-            session.Run(ro, ["a"], [input], ["c"]).Dispose();
-            int runs = 0;
-            var sw = Stopwatch.StartNew();
-            while (runs < 3 || sw.Elapsed.TotalSeconds < (quick ? 1 : 3)) { session.Run(ro, ["a"], [input], ["c"]).Dispose(); runs++; }
-            best = Math.Max(best, 2.0 * m * k * n * runs / sw.Elapsed.TotalSeconds / 1e9);
+            best = Math.Max(best, 2.0 * m * k * n * CallsPerSecond(session, input, quick) / 1e9);
         }
         return best;
     }

@@ -12,7 +12,7 @@ using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Models;
 
 // Benchmarks print tables; they assert nothing. Usage:
-//   dotnet run -c Release --project benchmarks -- [all|encoder|precision|torch|unifont|shaped|tasks] [--quick]
+//   dotnet run -c Release --project benchmarks -- [all|encoder|precision [--profile]|torch|unifont|shaped|tasks] [--quick]
 //   dotnet run -c Release --project benchmarks -- ingest [--items 100000] [--dims 768] [--batch 256] [--snapshot-every 20000] [--hnsw-threshold 20000] [--fsync always|os-buffered] [--data rank32|random] [--tail-seconds 3] [--no-compare] [--folder DIR] [--quick]
 //   dotnet run -c Release --project benchmarks -- filters [--items 100000] [--exact-below N] [--quick]
 //   dotnet run -c Release --project benchmarks -- gpu [--arch b16|s16] [--fp16] [--batches 1,32,256] [--seconds 10] [--device 0] [--no-torch]
@@ -26,7 +26,7 @@ Console.WriteLine($"# VqaApi benchmarks ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC,
 try
 {
     if (what is "all" or "encoder") Bench.Encoder(work, quick);
-    if (what is "all" or "precision") Bench.Precision(work, quick);
+    if (what is "all" or "precision") Bench.Precision(work, quick, args);
     if (what is "all" or "torch") Bench.Torch(work, quick);
     if (what is "all" or "unifont") Bench.Unifont(quick);
     if (what is "all" or "shaped") Bench.Shaped(quick);
@@ -229,14 +229,20 @@ static partial class Bench
             new Random(1).NextBytes(new byte[1]);
             for (int i = 0; i < a.Length; i++) a[i] = (i % 7) * 0.1f;
             using var input = OrtValue.CreateTensorValueFromMemory(a, [m, k]);
-            using var ro = new RunOptions();
-            session.Run(ro, ["a"], [input], ["c"]).Dispose();
-            int runs = 0;
-            var sw = Stopwatch.StartNew();
-            while (runs < 3 || sw.Elapsed.TotalSeconds < (quick ? 1 : 3)) { session.Run(ro, ["a"], [input], ["c"]).Dispose(); runs++; }
-            best = Math.Max(best, 2.0 * m * k * n * runs / sw.Elapsed.TotalSeconds / 1e9);
+            best = Math.Max(best, 2.0 * m * k * n * CallsPerSecond(session, input, quick) / 1e9);
         }
         return best;
+    }
+
+    /// <summary>Calls per second of a one-input session ("a" to "c"), after a warm-up call, over at least 3 calls and 1 s (3 s unless quick).</summary>
+    static double CallsPerSecond(InferenceSession session, OrtValue input, bool quick)
+    {
+        using var ro = new RunOptions();
+        session.Run(ro, ["a"], [input], ["c"]).Dispose();
+        int runs = 0;
+        var sw = Stopwatch.StartNew();
+        while (runs < 3 || sw.Elapsed.TotalSeconds < (quick ? 1 : 3)) { session.Run(ro, ["a"], [input], ["c"]).Dispose(); runs++; }
+        return runs / sw.Elapsed.TotalSeconds;
     }
 
     static void WriteMatMulModel(string path, int k, int n)

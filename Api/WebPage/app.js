@@ -105,6 +105,9 @@ function showInputError(form, message, focus) {
   focus?.focus();
 }
 
+// Every form's progress line (a bar counting seconds, and Cancel) comes from one template.
+for (const progress of $$("[data-progress]")) progress.append($("#progress-template").content.cloneNode(true));
+
 /**
  * Run one task of a form: the button is disabled, a progress line counts the seconds and offers Cancel, the error box
  * is cleared before and filled after a failure. The inputs are never touched.

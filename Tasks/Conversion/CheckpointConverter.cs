@@ -26,20 +26,9 @@ public static class CheckpointConverter
         return Convert(checkpoint, Path.GetFileName(checkpointPath), modelDirectory, options ?? new ConvertOptions());
     }
 
-    /// <summary>
-    /// Writes into a temporary sibling directory and moves it into place only when complete, so a failed
-    /// conversion never leaves a half-written model directory behind.
-    /// </summary>
-    public static ModelDirectory Convert(ClippoCheckpoint checkpoint, string sourceName, string modelDirectory, ConvertOptions options)
-    {
-        var target = Path.GetFullPath(modelDirectory);
-        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !options.Overwrite)
-            throw new ModelDirectoryException($"'{modelDirectory}' already exists and is not empty (pass --overwrite to replace it)");
-        var parent = Path.GetDirectoryName(target) ?? throw new ModelDirectoryException($"'{modelDirectory}' has no parent directory");
-        Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
-        try
+    /// <summary>Writes the model directory staged (<see cref="ModelDirectory.CreateStaged"/>): never half-written.</summary>
+    public static ModelDirectory Convert(ClippoCheckpoint checkpoint, string sourceName, string modelDirectory, ConvertOptions options) =>
+        ModelDirectory.CreateStaged(modelDirectory, options.Overwrite, staging =>
         {
             var a = checkpoint.Architecture;
             var manifest = new ModelManifest
@@ -60,17 +49,7 @@ public static class CheckpointConverter
             using (var file = File.Create(Path.Combine(staging, manifest.Encoder)))
                 model.WriteTo(file);
             ModelDirectory.WriteManifest(staging, manifest);
-
-            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-            Directory.Move(staging, target);
-            return ModelDirectory.Load(target);
-        }
-        catch
-        {
-            try { Directory.Delete(staging, recursive: true); } catch (IOException) { }
-            throw;
-        }
-    }
+        });
 
     private static string DefaultId(string sourceName, ClippoCheckpoint checkpoint, bool fp16)
     {

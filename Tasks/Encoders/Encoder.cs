@@ -119,6 +119,11 @@ public sealed class Encoder : IAsyncDisposable
         };
         if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
         if (options.InterOpThreads > 0) so.InterOpNumThreads = options.InterOpThreads;
+        if (!options.AllowSpinning)
+        {
+            so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            so.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+        }
         return so;
     }
 

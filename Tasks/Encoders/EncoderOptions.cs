@@ -24,4 +24,7 @@ public sealed class EncoderOptions
     /// <summary>Seconds a refused client is told to wait (Retry-After).</summary>
     [Range(1, 3600)] public int RetryAfterSeconds { get; set; } = 1;
     public bool WarmUp { get; set; } = true;
+    /// <summary>Let ONNX Runtime's operator threads spin between operators (its default). Spinning saves a little latency on an
+    /// idle machine and burns cores that request handling needs on a busy one (session.intra_op.allow_spinning).</summary>
+    public bool AllowSpinning { get; set; } = true;
 }

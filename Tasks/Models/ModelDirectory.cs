@@ -63,6 +63,33 @@ public sealed class ModelDirectory
         return model;
     }
 
+    /// <summary>
+    /// Writes a model directory into a hidden sibling (<c>.NAME.partial-GUID</c>) and moves it into place only when
+    /// <paramref name="write"/> has finished, so that a failed or interrupted write never leaves a half-written model.
+    /// </summary>
+    public static ModelDirectory CreateStaged(string directory, bool overwrite, Action<string> write)
+    {
+        var target = System.IO.Path.GetFullPath(directory);
+        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !overwrite)
+            throw new ModelDirectoryException($"'{directory}' already exists and is not empty (pass --overwrite to replace it)");
+        var parent = System.IO.Path.GetDirectoryName(target) ?? throw new ModelDirectoryException($"'{directory}' has no parent directory");
+        Directory.CreateDirectory(parent);
+        var staging = System.IO.Path.Combine(parent, $".{System.IO.Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            write(staging);
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            Directory.Move(staging, target);
+            return Load(target);
+        }
+        catch
+        {
+            try { Directory.Delete(staging, recursive: true); } catch (IOException) { }
+            throw;
+        }
+    }
+
     public static void WriteManifest(string directory, ModelManifest manifest) =>
         File.WriteAllText(System.IO.Path.Combine(directory, ModelManifest.FileName), JsonSerializer.Serialize(manifest, ModelManifest.Json));
 }

@@ -34,16 +34,9 @@ public static class ModelQuantizer
     {
         if (source.Manifest.Quantization is not null)
             throw new ModelDirectoryException($"'{source.Path}' is already an int8 model (of {source.Manifest.Quantization.FromId}); quantize the float model");
-        var target = Path.GetFullPath(targetDirectory);
-        if (string.Equals(target, source.Path, StringComparison.Ordinal))
+        if (string.Equals(Path.GetFullPath(targetDirectory), source.Path, StringComparison.Ordinal))
             throw new ModelDirectoryException("the int8 model needs its own directory: give another target than the float model's");
-        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !options.Overwrite)
-            throw new ModelDirectoryException($"'{targetDirectory}' already exists and is not empty (pass --overwrite to replace it)");
-        var parent = Path.GetDirectoryName(target) ?? throw new ModelDirectoryException($"'{targetDirectory}' has no parent directory");
-        Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
-        try
+        return ModelDirectory.CreateStaged(targetDirectory, options.Overwrite, staging =>
         {
             byte[] encoderBytes = File.ReadAllBytes(source.EncoderPath);
             ModelProto graph;
@@ -82,16 +75,7 @@ public static class ModelQuantizer
                 foreach (var file in Directory.EnumerateFiles(heads, "*.json"))
                     File.Copy(file, Path.Combine(staging, "heads", Path.GetFileName(file)));
             }
-
-            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-            Directory.Move(staging, target);
-            return ModelDirectory.Load(target);
-        }
-        catch
-        {
-            try { Directory.Delete(staging, recursive: true); } catch (IOException) { }
-            throw;
-        }
+        });
     }
 
     /// <summary>Both encoders on the same canvases: the cosine of each pair of embeddings.</summary>

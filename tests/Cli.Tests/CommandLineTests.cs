@@ -12,7 +12,7 @@ public sealed class CommandLineTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("vqaapi-cli-").FullName;
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private static async Task<(int Exit, string Error)> Run(params string[] args)
+    internal static async Task<(int Exit, string Error)> Run(params string[] args)
     {
         var error = new StringWriter();
         var previous = Console.Error;
@@ -21,7 +21,7 @@ public sealed class CommandLineTests : IDisposable
         finally { Console.SetError(previous); }
     }
 
-    private static async Task<(int Exit, string Output, string Error)> RunWithOutput(params string[] args)
+    internal static async Task<(int Exit, string Output, string Error)> RunWithOutput(params string[] args)
     {
         var output = new StringWriter();
         var previous = Console.Out;

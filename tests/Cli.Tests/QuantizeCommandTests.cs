@@ -22,15 +22,7 @@ public sealed class QuantizeCommandTests : IDisposable
         protected override Dictionary<string, string?> Settings => new() { ["Model:Path"] = model, ["Collections:Root"] = collections };
     }
 
-    private static async Task<(int Exit, string Output, string Error)> Run(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var (previousOut, previousError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try { return (await CommandLine.RunAsync(args), output.ToString(), error.ToString()); }
-        finally { Console.SetOut(previousOut); Console.SetError(previousError); }
-    }
+    private static Task<(int Exit, string Output, string Error)> Run(params string[] args) => CommandLineTests.RunWithOutput(args);
 
     [Fact]
     public async Task An_int8_copy_serves_the_float_models_heads_and_collections()
