@@ -25,9 +25,11 @@ public sealed partial class HeadStore
         // An int8 model serves the heads of the float model it was quantized from when its embeddings stay close to that
         // model's (Quantization.CompatibleWithSource, measured when it was made).
         _source = manifest.Quantization is { CompatibleWithSource: true } q ? new HeadModel(q.FromId, manifest.Source.Sha256, q.FromWeightsDType) : null;
+        _quantizedFrom = manifest.Quantization?.FromId;
     }
 
     private readonly HeadModel? _source;
+    private readonly string? _quantizedFrom;
 
     public HeadModel Model => _model;
 
@@ -93,7 +95,7 @@ public sealed partial class HeadStore
         var head = entry.Head;
         if (requireSameModel && !Serves(head.Model))
             throw new HeadException(HeadErrorKind.Conflict, $"head '{name}' was fitted on model {head.Model}, not on the served model {_model}" +
-                (head.Model.Id == _model.Id || _source is not null || head.Model.SourceSha256 != _model.SourceSha256 ? "" : " (an int8 model serves its float model's heads only when its fidelity is measured and within tolerance)") +
+                (_source is null && head.Model.Id == _quantizedFrom ? $" (an int8 model serves the heads of {_quantizedFrom} only when its fidelity was measured and is within tolerance)" : "") +
                 "; refit it on this model");
         return head;
     }
