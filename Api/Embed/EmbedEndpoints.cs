@@ -25,6 +25,8 @@ public static class EmbedEndpoints
                              "(see POST /v1/render for the exact canvas); images are squash-resized to the model's input size.")
             .AcceptsJsonOrForm<EmbedRequest, EmbedForm>("Texts and images to embed.", "{\"texts\": [\"a photo of a cat\", \"ein Foto einer Katze\"], \"include_pre_logits\": false}")
             .Produces<EmbedResponse>()
+            // A real answer of the bundled model, its vectors cut to 4 of their 192 values to keep the example short.
+            .WithResponseExample("{\"model\": \"clippo-ti16-gen-1\", \"randomlyInitialized\": false, \"renderProfile\": {\"kind\": \"shaped\", \"unifont\": null, \"shaped\": {\"name\": \"shaped-224\", \"imageSize\": 224, \"margin\": 8, \"background\": \"#FFFFFF\", \"text\": {\"fontSize\": 22, \"minFontSize\": 10, \"sizePolicy\": \"shrink\", \"lineHeight\": 1.4, \"ink\": \"#000000\", \"maxChars\": 1000}, \"pair\": {\"separatorThickness\": 2, \"separatorColor\": \"#808080\", \"gap\": 6}, \"vqa\": {\"maxBandFraction\": 0.4, \"keepAspectRatio\": true, \"bandColor\": \"#FFFFFF\"}}, \"font\": null, \"imageSize\": 224}, \"dimensions\": 192, \"texts\": [{\"index\": 0, \"embedding\": [-0.0825, 0.1045, 0.0413, -0.0392], \"preLogits\": null, \"codePoints\": 16, \"codePointsDrawn\": 16, \"truncated\": false}, {\"index\": 1, \"embedding\": [-0.0751, 0.0266, 0.0102, -0.0644], \"preLogits\": null, \"codePoints\": 20, \"codePointsDrawn\": 20, \"truncated\": false}], \"images\": []}")
             .ReadsInputs().RunsEncoder()
             .DisableAntiforgery();
         return v1;

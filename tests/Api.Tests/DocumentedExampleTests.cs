@@ -115,7 +115,7 @@ public sealed class DocumentedExampleTests(BundledModelFactory factory, ITestOut
             .GetProperty("application/json").GetProperty("schema").GetProperty("properties");
         Assert.True(embed.TryGetProperty("include_pre_logits", out _));
         Assert.False(embed.TryGetProperty("includePreLogits", out _)); // still accepted, not documented
-        foreach (var (path, method) in new[] { ("/v1/vqa", "post"), ("/v1/classify/zero-shot", "post"), ("/v1/collections/{name}/search", "post") })
+        foreach (var (path, method) in new[] { ("/v1/vqa", "post"), ("/v1/embed", "post"), ("/v1/classify/zero-shot", "post"), ("/v1/collections/{name}/search", "post") })
             Assert.True(spec.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses").GetProperty("200").GetProperty("content")
                 .GetProperty("application/json").TryGetProperty("example", out _), $"{path}: no response example");
     }
