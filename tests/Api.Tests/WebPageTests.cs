@@ -150,6 +150,18 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
             if (language != "en") await ScreenshotAsync(page, $"ask-{language}.png");
         }
 
+        // A picture dropped on the drop zone is taken as chosen (a drop event carrying a file, as a browser makes it).
+        await page.EvaluateExpressionAsync(@"(async () => {
+            const blob = await (await fetch('samples/two-circles.png')).blob();
+            const data = new DataTransfer();
+            data.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
+            const zone = document.querySelector('#panel-ask [data-drop]');
+            zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+            zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+        })()");
+        await page.WaitForFunctionAsync("() => document.querySelector('#panel-ask [data-file-name]').textContent.startsWith('dropped.png') && document.querySelector('#panel-ask [data-preview]').complete", Patiently);
+        Assert.False(await page.EvaluateExpressionAsync<bool>("document.querySelector('#panel-ask [data-drop]').classList.contains('over')"));
+
         // Zero-shot VQA with candidate answers: the page's answers are the API's.
         await page.ClickAsync("input[name=ask-method][value=zero-shot]");
         await SetValueAsync(page, "#ask-candidates", "one\ntwo\nthree");
