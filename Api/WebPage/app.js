@@ -646,9 +646,10 @@ async function loadModel() {
   }
 }
 
-/** The card's opening (its title and summary, up to the first section) shown; its sections behind "The whole model card". */
+/** The card's opening (up to its second heading: the title and the summary) shown; its sections behind "The whole model card". */
 function cardNodes(nodes) {
-  const first = nodes.findIndex((node, i) => i > 0 && /^H[1-4]$/.test(node.tagName));
+  const headings = nodes.flatMap((node, i) => /^H[1-6]$/.test(node.tagName) ? [i] : []);
+  const first = headings[1] ?? -1;
   if (first < 0) return nodes;
   const rest = el("details", { class: "card-rest" }, el("summary", {}, "The whole model card"), nodes.slice(first));
   return [...nodes.slice(0, first), rest];

@@ -25,7 +25,7 @@ public sealed record QuantizeOptions
 
 /// <summary>
 /// Makes an int8 model directory from a float one: the encoder rewritten by <see cref="OnnxInt8Quantizer"/>, the manifest
-/// saying where it came from and how close it stays (both encoders run on the canvases given), the heads copied.
+/// saying where it came from and how close it stays (both encoders run on the canvases given), the heads and the model card copied (the card under a line saying what the copy is).
 /// Written into a staging folder and moved into place only when complete.
 /// </summary>
 public static class ModelQuantizer
@@ -68,6 +68,11 @@ public static class ModelQuantizer
                 var fidelity = Measure(source, ModelDirectory.Load(staging), fidelityCanvases, options.FidelityCanvases);
                 ModelDirectory.WriteManifest(staging, manifest with { Quantization = quantization with { Fidelity = fidelity } });
             }
+            // The float model's card, under a line that says what this copy is: what the model knows does not change.
+            if (source.Card is { } card)
+                File.WriteAllText(Path.Combine(staging, ModelDirectory.CardFile),
+                    $"> **{options.Id ?? m.Id + "-int8"} is an int8 copy of {m.Id}** (`vqa quantize`: matrix products on integer kernels; " +
+                    "its manifest records the cosine of its embeddings to the float model's). The card below is the float model's.\n\n" + card);
             var heads = Path.Combine(source.Path, "heads");
             if (options.CopyHeads && Directory.Exists(heads))
             {

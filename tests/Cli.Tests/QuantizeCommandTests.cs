@@ -48,6 +48,7 @@ public sealed class QuantizeCommandTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, added.StatusCode);
         }
 
+        File.WriteAllText(Path.Combine(model, "README.md"), "# tiny\n\nA random model that knows nothing.\n");
         var int8 = Path.Combine(_dir, "model-int8");
         var (exit, output, error) = await Run("quantize", model, int8, "--fidelity-canvases", "24");
         Assert.True(exit == 0, error);
@@ -55,6 +56,9 @@ public sealed class QuantizeCommandTests : IDisposable
         var manifest = ModelDirectory.Load(int8).Manifest;
         Assert.Equal("tiny-int8", manifest.Id);
         Assert.True(manifest.Quantization!.CompatibleWithSource, output);
+        var card = ModelDirectory.Load(int8).Card!;
+        Assert.StartsWith("> **tiny-int8 is an int8 copy of tiny**", card);
+        Assert.Contains("A random model that knows nothing.", card);
 
         using (var int8Api = new ModelFactory(int8, collections))
         {

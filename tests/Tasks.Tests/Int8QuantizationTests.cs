@@ -136,6 +136,8 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output) : IDisposabl
         var far = int8.Manifest with { Quantization = int8.Manifest.Quantization! with { Fidelity = new QuantizationFidelity(3, Quantization.CompatibleCosine - 0.01, 0.995, "test") } };
         Assert.False(new HeadStore(int8.Path, far).Serves(floatHeads.Model));
         Assert.False(far.ReadsEmbeddingsOf(source.Manifest.Id));
+        // A card (none here) is not invented; the bundled model's is copied under a line saying what the copy is (CLI test).
+        Assert.Null(int8.Card);
         // The manifest round-trips: what is on disk is what was measured.
         var onDisk = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(Path.Combine(int8.Path, ModelManifest.FileName)), ModelManifest.Json)!;
         Assert.Equal(int8.Manifest.Quantization!.Fidelity, onDisk.Quantization!.Fidelity);
