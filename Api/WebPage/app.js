@@ -538,7 +538,7 @@ searchForm.addEventListener("submit", event => {
     const result = await api(`/v1/collections/${encodeURIComponent(name)}/search`, { method: "POST", body, signal });
     const list = el("ol", { class: "results", "aria-label": "Results, best first" });
     for (const hit of result.results) {
-      const thumb = hit.hasImage ? el("img", { class: "thumb", alt: `Picture of item ${hit.id}` }) : el("div", { class: "thumb", "aria-hidden": "true" });
+      const thumb = hit.hasImage ? el("img", { class: "thumb", alt: `Picture of item ${hit.id}` }) : el("div", { class: "thumb text-item", "aria-hidden": "true" }, "Aa");
       list.append(el("li", { dataset: { id: hit.id } },
         thumb,
         el("div", {},
