@@ -50,6 +50,7 @@ public static class OnnxInt8Quantizer
         int quantized = 0, kept = 0, counter = 0;
         long floatBytes = 0, int8Bytes = 0;
         var keptWeights = new List<string>();
+        var quantizedWeights = new HashSet<string>(StringComparer.Ordinal);
 
         foreach (var matmul in graph.Node.Where(n => n.OpType == "MatMul" && n.Domain is "" or null).ToList())
         {
@@ -62,14 +63,16 @@ public static class OnnxInt8Quantizer
                 continue;
             }
             int k = (int)weight.Dims[0], n = (int)weight.Dims[1];
-            var w = weight.Values;
-            var (q, scale) = QuantizeColumns(w, k, n);
             string baseName = $"{weight.Name}_int8";
-            newInitializers.Add(Int8Tensor(baseName, q, [k, n]));
-            newInitializers.Add(FloatTensor(baseName + "_scale", scale, [n]));
-            newInitializers.Add(Int8Tensor(baseName + "_zero_point", new sbyte[n], [n]));
-            floatBytes += 4L * k * n;
-            int8Bytes += (long)k * n + 4L * n;
+            if (quantizedWeights.Add(baseName)) // a weight two products share is quantized once
+            {
+                var (q, scale) = QuantizeColumns(weight.Values, k, n);
+                newInitializers.Add(Int8Tensor(baseName, q, [k, n]));
+                newInitializers.Add(FloatTensor(baseName + "_scale", scale, [n]));
+                newInitializers.Add(Int8Tensor(baseName + "_zero_point", new sbyte[n], [n]));
+                floatBytes += 4L * k * n;
+                int8Bytes += (long)k * n + 4L * n;
+            }
 
             // The bias Add that follows, when the product feeds only it and its other input is a constant of n values.
             string output = matmul.Output[0];
@@ -80,7 +83,7 @@ public static class OnnxInt8Quantizer
                 var other = only.Input[0] == output ? only.Input[1] : only.Input[0];
                 if (Constant(other, initializers, producer) is { Dims: [var len] } b && len == n)
                 {
-                    bias = $"{baseName}_bias";
+                    bias = $"{baseName}_bias_{counter}";
                     newInitializers.Add(FloatTensor(bias, b.Values, [n]));
                     add = only;
                     output = only.Output[0];

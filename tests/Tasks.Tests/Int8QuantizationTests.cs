@@ -88,6 +88,64 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
+    public void A_weight_two_products_share_is_quantized_once_and_both_products_stay_close()
+    {
+        // x [n, 8] -> y1 = x W + b, y2 = relu(x) W: one weight, two products (one with a bias, one without).
+        var rng = new Random(9);
+        var w = Enumerable.Range(0, 8 * 5).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var b = Enumerable.Range(0, 5).Select(_ => (float)rng.NextDouble()).ToArray();
+        var graph = new GraphProto { Name = "shared" };
+        graph.Initializer.Add(Floats("W", w, 8, 5));
+        graph.Initializer.Add(Floats("b", b, 5));
+        graph.Node.Add(new NodeProto { OpType = "MatMul", Input = { "x", "W" }, Output = { "p1" } });
+        graph.Node.Add(new NodeProto { OpType = "Add", Input = { "p1", "b" }, Output = { "y1" } });
+        graph.Node.Add(new NodeProto { OpType = "Relu", Input = { "x" }, Output = { "r" } });
+        graph.Node.Add(new NodeProto { OpType = "MatMul", Input = { "r", "W" }, Output = { "y2" } });
+        graph.Input.Add(Info("x", 8));
+        graph.Output.Add(Info("y1", 5));
+        graph.Output.Add(Info("y2", 5));
+        var model = new ModelProto { IrVersion = 9, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 20 });
+
+        var (int8, report) = OnnxInt8Quantizer.Quantize(model, new Int8Plan());
+        Assert.Equal(2, report.Quantized);
+        Assert.Single(int8.Graph.Initializer, t => t.Name == "W_int8");
+        Assert.DoesNotContain(int8.Graph.Initializer, t => t.Name == "W"); // the float weight is gone
+        Assert.DoesNotContain(int8.Graph.Node, n => n.OpType is "MatMul" or "Add");
+
+        var x = Enumerable.Range(0, 3 * 8).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var expected = Run(model, x);
+        var actual = Run(int8, x);
+        for (int o = 0; o < 2; o++)
+            for (int i = 0; i < expected[o].Length; i++)
+                Assert.True(Math.Abs(expected[o][i] - actual[o][i]) < 0.05, $"output {o}[{i}]: {actual[o][i]} vs {expected[o][i]}");
+    }
+
+    private static float[][] Run(ModelProto model, float[] x)
+    {
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(model));
+        using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(x, [x.Length / 8, 8]);
+        using var outputs = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), ["x"], [input], ["y1", "y2"]);
+        return outputs.Select(o => o.GetTensorDataAsSpan<float>().ToArray()).ToArray();
+    }
+
+    private static TensorProto Floats(string name, float[] values, params long[] dims)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        t.Dims.AddRange(dims);
+        t.FloatData.AddRange(values);
+        return t;
+    }
+
+    private static ValueInfoProto Info(string name, long columns)
+    {
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "n" });
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = columns });
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } } };
+    }
+
+    [Fact]
     public void Column_quantization_is_symmetric_per_column_and_within_half_a_step()
     {
         var rng = new Random(4);
