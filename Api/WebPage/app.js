@@ -247,6 +247,15 @@ class ImagePicker {
 
 const pickers = Object.fromEntries($$("[data-picker]").map(f => [f.dataset.picker, new ImagePicker(f)]));
 
+// A picture pasted anywhere on the page (Ctrl+V after copying an image) goes to the visible picker of the open section.
+document.addEventListener("paste", event => {
+  const file = [...(event.clipboardData?.files ?? [])].find(f => f.type.startsWith("image/"));
+  const picker = Object.values(pickers).find(p => p.fieldset.offsetParent !== null && !p.fieldset.closest("[hidden]"));
+  if (!file || !picker) return;
+  event.preventDefault();
+  picker.set(file, file.name || "pasted picture");
+});
+
 function formatBytes(n) {
   return n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`;
 }

@@ -162,6 +162,15 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
         await page.WaitForFunctionAsync("() => document.querySelector('#panel-ask [data-file-name]').textContent.startsWith('dropped.png') && document.querySelector('#panel-ask [data-preview]').complete", Patiently);
         Assert.False(await page.EvaluateExpressionAsync<bool>("document.querySelector('#panel-ask [data-drop]').classList.contains('over')"));
 
+        // A picture pasted on the page goes to the open section's picker.
+        await page.EvaluateExpressionAsync(@"(async () => {
+            const blob = await (await fetch('samples/bull-star-cross.png')).blob();
+            const data = new DataTransfer();
+            data.items.add(new File([blob], 'pasted.png', { type: 'image/png' }));
+            document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+        })()");
+        await page.WaitForFunctionAsync("() => document.querySelector('#panel-ask [data-file-name]').textContent.startsWith('pasted.png')", Patiently);
+
         // Zero-shot VQA with candidate answers: the page's answers are the API's.
         await page.ClickAsync("input[name=ask-method][value=zero-shot]");
         await SetValueAsync(page, "#ask-candidates", "one\ntwo\nthree");
