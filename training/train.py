@@ -88,6 +88,9 @@ def parse_args(argv=None):
                     help="weight of the attribute loss: a training-only head predicts, from the embedding of each scene and "
                          "text canvas, the colours and shapes it shows or names, whether an emoji does, and the object count "
                          "(record header bytes 24..27). 0 = off")
+    ap.add_argument("--vqa-attributes", choices=["on", "off"], default="on",
+                    help="with --attribute-weight: also ask the scene's attributes of the VQA canvases (on), or leave their "
+                         "embeddings to the question's answer alone (off)")
     ap.add_argument("--init-temperature", type=float, default=10.0, help="exp(t) at initialisation (a new model only)")
     ap.add_argument("--plain-patch-init", action="store_true", help="do not make the patch filters zero-mean at init")
     ap.add_argument("--init", help="start from a big_vision-layout .npz (ours or a released CLIPPO checkpoint)")
@@ -575,6 +578,8 @@ def main(argv=None):
                 # Scene and text canvases of the contrastive records, and the scenes inside VQA canvases.
                 at, av = db.attributes, db.vqa_attributes
                 on_a, on_b, on_v = (at[:, 0] & 1) > 0, (at[:, 0] & 2) > 0, (av[:, 0] & 1) > 0
+                if args.vqa_attributes == "off":
+                    on_v = torch.zeros_like(on_v)
                 if bool(on_a.any()) or bool(on_b.any()) or bool(on_v.any()):
                     z = torch.cat([emb[:n][on_a], emb[n:2 * n][on_b], emb[2 * n:2 * n + nv][on_v]])
                     loss_a = attribute_loss(heads["attributes"](z * ATTRIBUTE_SCALE), torch.cat([at[on_a], at[on_b], av[on_v]]))
