@@ -54,7 +54,7 @@ public static class QuantizeCommand
         return ModelQuantizer.Quantize(model, target, new QuantizeOptions
         {
             Id = parse.GetValue(o.Id), KeepFloat = parse.GetValue(o.KeepFloat) ?? [], Overwrite = parse.GetValue(o.Overwrite), CopyHeads = !parse.GetValue(o.NoHeads),
-            FidelityCanvases = $"{canvases.Count} held-out generated canvases (scenes, captions, questions above scenes; seed {parse.GetValue(o.Seed)})",
+            FidelityCanvases = $"{count} held-out generated canvases (scenes, captions, questions above scenes; seed {parse.GetValue(o.Seed)})",
         }, canvases);
     }
 
@@ -73,30 +73,31 @@ public static class QuantizeCommand
     }
 
     /// <summary>Held-out generated examples at the model's size, as model inputs in [-1, 1]: captions (scene, caption text) and
-    /// VQA (question above the scene), alternating.</summary>
-    public static List<float[]> FidelityCanvases(int size, int count, ulong seed)
+    /// VQA (question above the scene), exactly <paramref name="count"/> of them, drawn as they are read into one reused array
+    /// (the reader copies each before asking for the next: <see cref="ModelQuantizer.Measure"/>).</summary>
+    public static IEnumerable<float[]> FidelityCanvases(int size, int count, ulong seed)
     {
-        var canvases = new List<float[]>(count);
-        if (count == 0) return canvases;
+        if (count == 0) yield break;
         var catalog = EmojiCatalog.Default;
         var generator = new ExampleGenerator(new ShapedRenderer(ShapedProfile.ForImageSize(size)), Languages.Create(catalog), catalog);
         var mix = new ExampleMix(Caption: 2, TextPair: 0, Vqa: 1, Pair: 0);
         var a = new byte[size * size * 3];
         var b = new byte[size * size * 3];
-        for (long i = 0; canvases.Count < count; i++)
+        var canvas = new float[size * size * 3];
+        int made = 0;
+        for (long i = 0; made < count; i++)
         {
             var e = generator.Sample(Split.HeldOut, seed, i, mix);
             generator.Render(e, a, b);
-            canvases.Add(Normalized(a));
-            if (e.Kind == ExampleKind.Caption && canvases.Count < count) canvases.Add(Normalized(b));
+            made++;
+            PixelValues.NormalizeAll(a, canvas);
+            yield return canvas;
+            if (e.Kind == ExampleKind.Caption && made < count)
+            {
+                made++;
+                PixelValues.NormalizeAll(b, canvas);
+                yield return canvas;
+            }
         }
-        return canvases;
-    }
-
-    private static float[] Normalized(byte[] rgb)
-    {
-        var x = new float[rgb.Length];
-        PixelValues.NormalizeAll(rgb, x);
-        return x;
     }
 }

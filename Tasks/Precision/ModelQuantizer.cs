@@ -30,7 +30,9 @@ public sealed record QuantizeOptions
 /// </summary>
 public static class ModelQuantizer
 {
-    public static ModelDirectory Quantize(ModelDirectory source, string targetDirectory, QuantizeOptions options, IReadOnlyList<float[]> fidelityCanvases)
+    /// <param name="fidelityCanvases">model inputs both encoders embed to measure the int8 model's fidelity, read lazily in
+    /// small batches (so a thousand 224 px canvases never sit in memory at once); none: nothing is measured.</param>
+    public static ModelDirectory Quantize(ModelDirectory source, string targetDirectory, QuantizeOptions options, IEnumerable<float[]> fidelityCanvases)
     {
         if (source.Manifest.Quantization is not null)
             throw new ModelDirectoryException($"'{source.Path}' is already an int8 model (of {source.Manifest.Quantization.FromId}); quantize the float model");
@@ -63,11 +65,8 @@ public static class ModelQuantizer
                 CreatedAt = DateTimeOffset.UtcNow,
             };
             ModelDirectory.WriteManifest(staging, manifest);
-            if (fidelityCanvases.Count > 0)
-            {
-                var fidelity = Measure(source, ModelDirectory.Load(staging), fidelityCanvases, options.FidelityCanvases);
+            if (Measure(source, ModelDirectory.Load(staging), fidelityCanvases, options.FidelityCanvases) is { } fidelity)
                 ModelDirectory.WriteManifest(staging, manifest with { Quantization = quantization with { Fidelity = fidelity } });
-            }
             // The float model's card, under a line that says what this copy is: what the model knows does not change.
             if (source.Card is { } card)
                 File.WriteAllText(Path.Combine(staging, ModelDirectory.CardFile),
@@ -83,32 +82,42 @@ public static class ModelQuantizer
         });
     }
 
-    /// <summary>Both encoders on the same canvases: the cosine of each pair of embeddings.</summary>
-    public static QuantizationFidelity Measure(ModelDirectory floatModel, ModelDirectory int8Model, IReadOnlyList<float[]> canvases, string what)
+    /// <summary>Both encoders on the same canvases, 16 at a time: the cosine of each pair of embeddings; null for no canvases.
+    /// Each canvas is copied into the batch as it is read, so the sequence may hand out one reused array.</summary>
+    public static QuantizationFidelity? Measure(ModelDirectory floatModel, ModelDirectory int8Model, IEnumerable<float[]> canvases, string what)
     {
         const int batch = 16;
         var options = new EncoderOptions { UseCuda = false, MaxBatch = batch, WarmUp = false };
-        var a = Encoder.Create(floatModel, options, NullLogger.Instance);
-        var b = Encoder.Create(int8Model, options, NullLogger.Instance);
+        Encoder? a = null, b = null;
+        var cosines = new List<double>();
+        float[]? input = null;
+        int filled = 0, length = 0;
+        void Flush()
+        {
+            if (filled == 0) return;
+            a ??= Encoder.Create(floatModel, options, NullLogger.Instance);
+            b ??= Encoder.Create(int8Model, options, NullLogger.Instance);
+            var x = a.Run(input.AsSpan(0, filled * length));
+            var y = b.Run(input.AsSpan(0, filled * length));
+            for (int i = 0; i < filled; i++) cosines.Add(TensorPrimitives.CosineSimilarity(x[i].Embedding, y[i].Embedding));
+            filled = 0;
+        }
         try
         {
-            var cosines = new List<double>(canvases.Count);
-            int length = canvases[0].Length;
-            for (int start = 0; start < canvases.Count; start += batch)
+            foreach (var canvas in canvases)
             {
-                var chunk = canvases.Skip(start).Take(batch).ToList();
-                var input = new float[chunk.Count * length];
-                for (int i = 0; i < chunk.Count; i++) chunk[i].CopyTo(input, i * length);
-                var x = a.Run(input);
-                var y = b.Run(input);
-                for (int i = 0; i < chunk.Count; i++) cosines.Add(TensorPrimitives.CosineSimilarity(x[i].Embedding, y[i].Embedding));
+                if (input is null) (length, input) = (canvas.Length, new float[batch * canvas.Length]);
+                if (canvas.Length != length) throw new ArgumentException("fidelity canvases must all have the model's input size");
+                canvas.CopyTo(input, filled++ * length);
+                if (filled == batch) Flush();
             }
-            return new QuantizationFidelity(cosines.Count, Math.Round(cosines.Min(), 6), Math.Round(cosines.Average(), 6), what);
+            Flush();
         }
         finally
         {
-            a.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            b.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            a?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            b?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
+        return cosines.Count == 0 ? null : new QuantizationFidelity(cosines.Count, Math.Round(cosines.Min(), 6), Math.Round(cosines.Average(), 6), what);
     }
 }
