@@ -89,22 +89,9 @@ static partial class Bench
         foreach (var (m, k, n) in new[] { (2048, 2048, 2048), (6272, 768, 3072) })
         {
             var path = Path.Combine(work, $"matmul-int8-{m}x{k}x{n}.onnx");
-            var graph = new GraphProto { Name = "matmul_integer" };
-            var b = new TensorProto { Name = "b", DataType = (int)TensorProto.Types.DataType.Int8 };
-            b.Dims.AddRange([k, n]);
             var data = new byte[k * n];
             for (int i = 0; i < data.Length; i++) data[i] = (byte)(sbyte)((i % 11) - 5);
-            b.RawData = ByteString.CopyFrom(data);
-            graph.Initializer.Add(b);
-            var node = new NodeProto { OpType = "MatMulInteger" };
-            node.Input.AddRange(["a", "b"]);
-            node.Output.Add("c");
-            graph.Node.Add(node);
-            graph.Input.Add(TypedInfo("a", TensorProto.Types.DataType.Uint8, -1, k));
-            graph.Output.Add(TypedInfo("c", TensorProto.Types.DataType.Int32, -1, n));
-            var model = new ModelProto { IrVersion = 9, Graph = graph };
-            model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 20 });
-            using (var f = File.Create(path)) model.WriteTo(f);
+            WriteProductModel(path, "MatMulInteger", TensorProto.Types.DataType.Int8, data, TensorProto.Types.DataType.Uint8, TensorProto.Types.DataType.Int32, k, n);
             using var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
             using var session = new InferenceSession(path, so);
             var a = new byte[m * k];

@@ -247,21 +247,24 @@ static partial class Bench
 
     static void WriteMatMulModel(string path, int k, int n)
     {
-        var graph = new GraphProto { Name = "matmul" };
-        var b = new TensorProto { Name = "b", DataType = (int)TensorProto.Types.DataType.Float };
-        b.Dims.AddRange([k, n]);
         var data = new float[k * n];
         for (int i = 0; i < data.Length; i++) data[i] = (i % 5) * 0.01f;
         var bytes = new byte[data.Length * 4];
         Buffer.BlockCopy(data, 0, bytes, 0, bytes.Length);
-        b.RawData = ByteString.CopyFrom(bytes);
+        WriteProductModel(path, "MatMul", TensorProto.Types.DataType.Float, bytes, TensorProto.Types.DataType.Float, TensorProto.Types.DataType.Float, k, n);
+    }
+
+    /// <summary>A one-node model c = op(a, b) with b a constant [k, n] of the given type and bytes, a [m, k] and c [m, n].</summary>
+    static void WriteProductModel(string path, string op, TensorProto.Types.DataType bType, byte[] bBytes, TensorProto.Types.DataType aType,
+        TensorProto.Types.DataType cType, int k, int n)
+    {
+        var graph = new GraphProto { Name = op.ToLowerInvariant() };
+        var b = new TensorProto { Name = "b", DataType = (int)bType, RawData = ByteString.CopyFrom(bBytes) };
+        b.Dims.AddRange([k, n]);
         graph.Initializer.Add(b);
-        var node = new NodeProto { OpType = "MatMul" };
-        node.Input.AddRange(["a", "b"]);
-        node.Output.Add("c");
-        graph.Node.Add(node);
-        graph.Input.Add(Info("a", -1, k));
-        graph.Output.Add(Info("c", -1, n));
+        graph.Node.Add(new NodeProto { OpType = op, Input = { "a", "b" }, Output = { "c" } });
+        graph.Input.Add(TypedInfo("a", aType, -1, k));
+        graph.Output.Add(TypedInfo("c", cType, -1, n));
         var model = new ModelProto { IrVersion = 9, Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 20 });
         using var f = File.Create(path);

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using VqaApi.Tasks.Checkpoints;
 using VqaApi.Tasks.Conversion;
@@ -17,38 +15,10 @@ public sealed class DurabilityTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("vqaapi-kill-").FullName;
     public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private (Process Process, HttpClient Client) Start(int snapshotEvery)
-    {
-        int port = FreePort();
-        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "VqaApi.dll"), "--urls", $"http://127.0.0.1:{port}",
-            $"--Model:Path={Path.Combine(_dir, "model")}", "--Model:CreatePlaceholderIfMissing=false", $"--Collections:Root={Path.Combine(_dir, "collections")}",
-            $"--Collections:SnapshotEveryRecords={snapshotEvery}", "--Encoder:UseCuda=false", "--Logging:LogLevel:Default=Warning"])
-        { WorkingDirectory = AppContext.BaseDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(20) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            try { if (client.GetAsync("/readyz").GetAwaiter().GetResult().IsSuccessStatusCode) return (process, client); }
-            catch (HttpRequestException) { }
-            Thread.Sleep(200);
-        }
-        process.Kill(true);
-        throw new TimeoutException("the service did not become ready");
-    }
+    /// <summary>The service as its own process on this test's model and collections.</summary>
+    private Task<ServiceProcess> StartAsync(int snapshotEvery) => ServiceProcess.StartAsync("127.0.0.1",
+        $"--Model:Path={Path.Combine(_dir, "model")}", "--Model:CreatePlaceholderIfMissing=false", $"--Collections:Root={Path.Combine(_dir, "collections")}",
+        $"--Collections:SnapshotEveryRecords={snapshotEvery}");
 
     private static float[] Vector(int i)
     {
@@ -62,7 +32,8 @@ public sealed class DurabilityTests : IDisposable
     public async Task Every_acknowledged_write_survives_kill_minus_9(int snapshotEvery)
     {
         CheckpointConverter.Convert(RandomCheckpoint.Create(ApiFactory.Architecture, 5), "t.npz", Path.Combine(_dir, "model"), new ConvertOptions { Id = "kill-test" });
-        var (process, client) = Start(snapshotEvery);
+        var service = await StartAsync(snapshotEvery);
+        var (process, client) = (service.Process, service.Http);
         var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         try
         {
@@ -90,14 +61,14 @@ public sealed class DurabilityTests : IDisposable
             stop.Cancel();
             await Task.WhenAll(writers);
         }
-        finally { if (!process.HasExited) process.Kill(true); }
+        finally { await service.DisposeAsync(); }
         Assert.True(acknowledged.Count > 30, $"only {acknowledged.Count} writes were acknowledged before the kill");
 
         var folder = Path.Combine(_dir, "collections", "stream");
         bool snapshotted = File.Exists(Path.Combine(folder, VqaApi.Retrieval.Collection.SnapshotFile));
         if (snapshotEvery < 1000) Assert.True(snapshotted, $"no snapshot was written before the kill ({acknowledged.Count} items acknowledged)");
-        (process, client) = Start(snapshotEvery);
-        try
+        await using var restarted = await StartAsync(snapshotEvery);
+        client = restarted.Http;
         {
             var info = await client.GetFromJsonAsync<JsonElement>("/v1/collections/stream");
             int count = info.GetProperty("count").GetInt32();
@@ -124,6 +95,5 @@ public sealed class DurabilityTests : IDisposable
                 after = page.GetProperty("next").ValueKind == JsonValueKind.Null ? null : page.GetProperty("next").GetString();
             } while (after is not null);
         }
-        finally { process.Kill(true); await process.WaitForExitAsync(); }
     }
 }
