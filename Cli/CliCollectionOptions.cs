@@ -23,6 +23,15 @@ public static class CliCollectionOptions
         if (result.Failed) throw new ArgumentException($"configuration section '{CollectionOptions.Section}': {result.FailureMessage}");
         return options;
     }
+
+    /// <summary>The same settings with another backend (copy-collection opens both).</summary>
+    public static CollectionOptions WithBackend(CollectionOptions options, CollectionBackend backend)
+    {
+        var copy = options.WithBackend(backend);
+        if (backend == CollectionBackend.Postgres && string.IsNullOrWhiteSpace(copy.Postgres.ConnectionString))
+            throw new ArgumentException("the postgres backend needs Collections:Postgres:ConnectionString (appsettings.json or the environment variable Collections__Postgres__ConnectionString)");
+        return copy;
+    }
 }
 
 /// <summary>The service's configuration sources, read by the CLI verbs from the working folder: appsettings.json,

@@ -76,15 +76,18 @@ public static class CollectionCommands
             // Without waiting, closing stops the index build after its current step (and saves it as far as it got).
             if (!wait) options.HnswShutdownWaitSeconds = 0;
             using var tools = HeadTooling.Open(parse.GetValue(model)!);
-            using var store = new CollectionStore(Options.Create(options), NullLogger<CollectionStore>.Instance);
+            using var store = OpenStore(options);
             var m = tools.Embeddings.Model;
-            var (target, _) = store.Create(parse.GetValue(collection)!, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim);
+            var (target, _) = Wait(store.CreateAsync(new CollectionInfo(parse.GetValue(collection)!, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim, DateTimeOffset.UtcNow)));
 
             var sources = imageFolder is not null ? ImageSources(imageFolder) : TextSources(textFile!);
-            var todo = sources.Where(s => target.Get(s.Id) is null).ToList();
+            var stored = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var chunk in sources.Chunk(1000)) stored.UnionWith(Wait(target.ExistingAsync(chunk.Select(c => c.Id).ToList())));
+            var todo = sources.Where(s => !stored.Contains(s.Id)).ToList();
             int skipped = sources.Count - todo.Count;
             var progress = new Progress(todo.Count, skipped);
             progress.Advance(0);
+            int count = target.Count;
             for (int start = 0; start < todo.Count; start += step)
             {
                 var chunk = todo.Skip(start).Take(step).ToList();
@@ -106,18 +109,18 @@ public static class CollectionCommands
                     var vectors = tools.Embeddings.TextsAsync(chunk.Select(c => c.Text!).ToList(), default).AsTask().GetAwaiter().GetResult().Vectors;
                     for (int i = 0; i < chunk.Count; i++) items.Add(new NewItem(chunk[i].Id, chunk[i].Text, null, chunk[i].Metadata, vectors[i]));
                 }
-                target.Upsert(items, upsert: true);
+                count = Wait(target.UpsertAsync(items, upsert: true)).Count;
                 progress.Advance(chunk.Count);
             }
             progress.Done();
-            if (target.UsesHnsw)
+            if (target is Collection { UsesHnsw: true } embedded)
             {
-                if (wait) WaitForIndex(target);
-                else if (target.HnswPending > 0)
-                    Console.Error.WriteLine($"HNSW index: {target.HnswPending:N0} of {target.Count:N0} items not added yet (--no-wait-index); " +
+                if (wait) WaitForIndex(embedded);
+                else if (embedded.HnswPending > 0)
+                    Console.Error.WriteLine($"HNSW index: {embedded.HnswPending:N0} of {embedded.Count:N0} items not added yet (--no-wait-index); " +
                                             "what was built is saved, the rest is added when the collection is next opened (searches find them meanwhile)");
             }
-            Console.WriteLine($"collection '{target.Info.Name}': {target.Count} items ({todo.Count} added, {skipped} already there) for model {target.Info.Model}");
+            Console.WriteLine($"collection '{target.Info.Name}': {count} items ({todo.Count} added, {skipped} already there) for model {target.Info.Model}");
             return 0;
         }));
         return command;
@@ -128,45 +131,116 @@ public static class CollectionCommands
         var collection = new Option<string>("--collection") { Description = "collection name", Required = true };
         var model = new Option<string>("--model") { Description = "the new model directory", Required = true };
         var root = new Option<string?>("--root") { Description = "collections folder (default: Collections:Root of appsettings.json in the working folder, as the service reads it)" };
-        var command = new Command("reembed", "Re-embed every item of a collection (from its stored texts and images) for another model") { collection, model, root };
+        var command = new Command("reembed", "Re-embed every item of a collection (from its stored texts and images) for another model; " +
+                                             "the old collection serves until the new one replaces it in one step") { collection, model, root };
         command.SetAction(parse => guarded(() =>
         {
             using var tools = HeadTooling.Open(parse.GetValue(model)!);
             var options = CliCollectionOptions.Load(Environment.CurrentDirectory, parse.GetValue(root));
-            using var store = new CollectionStore(Options.Create(options), NullLogger<CollectionStore>.Instance);
-            var source = store.Get(parse.GetValue(collection)!);
-            var items = source.All();
-            var orphans = items.Count(i => i.Text is null && i.ImageSha256 is null);
+            using var store = OpenStore(options);
+            var source = Wait(store.GetAsync(parse.GetValue(collection)!));
+            var orphans = Wait(CountBareEmbeddings(source));
             if (orphans > 0) throw new ArgumentException($"{orphans} item(s) of '{source.Info.Name}' were added as bare embeddings; they cannot be re-embedded (delete them first)");
             var m = tools.Embeddings.Model;
-            var built = Path.Combine(store.Root, $".{source.Info.Name}.reembed-{Guid.NewGuid():N}");
-            var progress = new Progress(items.Count, 0);
-            using (var target = Collection.Create(built, new CollectionInfo(source.Info.Name, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim, DateTimeOffset.UtcNow, source.Info.Owner), options))
-            {
-                foreach (var chunk in items.Chunk(64))
-                {
-                    var batch = new List<NewItem>();
-                    var textItems = chunk.Where(i => i.Text is not null && i.ImageSha256 is null).ToList();
-                    var vectors = textItems.Count == 0 ? [] : tools.Embeddings.TextsAsync(textItems.Select(i => i.Text!).ToList(), default).AsTask().GetAwaiter().GetResult().Vectors;
-                    for (int i = 0; i < textItems.Count; i++) batch.Add(new NewItem(textItems[i].Id, textItems[i].Text, null, Meta(textItems[i]), vectors[i]));
-                    foreach (var item in chunk.Where(i => i.ImageSha256 is not null))
-                    {
-                        var bytes = source.ReadImage(item.ImageSha256!) ?? throw new IOException($"image of item '{item.Id}' is missing from the collection folder");
-                        var vector = tools.Embeddings.ImageAsync(ImageDecoder.Decode(bytes, new ImageLimits()), default).AsTask().GetAwaiter().GetResult().Embedding;
-                        batch.Add(new NewItem(item.Id, item.Text, bytes, Meta(item), vector));
-                    }
-                    target.Upsert(batch, upsert: true);
-                    progress.Advance(chunk.Length);
-                }
-                WaitForIndex(target);
-                target.Snapshot();
-            }
+            var target = Wait(store.CreateStagedAsync(new CollectionInfo(source.Info.Name, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim,
+                DateTimeOffset.UtcNow, source.Info.Owner)));
+            var progress = new Progress(source.Count, 0);
+            int done = Wait(ReembedAsync(source, target, tools.Embeddings, progress));
+            if (target is Collection embedded) WaitForIndex(embedded);
+            Wait(store.ReplaceAsync(target));
             progress.Done();
-            store.Replace(source.Info.Name, built);
-            Console.WriteLine($"collection '{source.Info.Name}' re-embedded: {items.Count} items, now for model {m.Manifest.Id}");
+            Console.WriteLine($"collection '{source.Info.Name}' re-embedded: {done} items, now for model {m.Manifest.Id}");
             return 0;
         }));
         return command;
+    }
+
+    public static Command Copy(Func<Func<int>, int> guarded)
+    {
+        var collection = new Option<string>("--collection") { Description = "collection name", Required = true };
+        var from = new Option<CollectionBackend>("--from") { Description = "the backend it is in: embedded or postgres", Required = true };
+        var to = new Option<CollectionBackend>("--to") { Description = "the backend to copy it to: embedded or postgres", Required = true };
+        var root = new Option<string?>("--root") { Description = "the embedded backend's folder (default: Collections:Root of appsettings.json in the working folder, as the service reads it)" };
+        var replace = new Option<bool>("--replace") { Description = "replace a collection of that name in the target backend (otherwise such a copy is refused)" };
+        var command = new Command("copy-collection",
+            "Copy a collection between backends (embedded files and PostgreSQL, both as configured in Collections:*): its items, embeddings, metadata and " +
+            "images, without re-embedding. The copy is built aside and served in one step; then counts are compared and a sample of items is searched " +
+            "in both. Stop writers to the source first: writes made during the copy are not carried over") { collection, from, to, root, replace };
+        command.SetAction(parse => guarded(() =>
+        {
+            if (parse.GetValue(from) == parse.GetValue(to)) throw new ArgumentException("--from and --to name the same backend");
+            var options = CliCollectionOptions.Load(Environment.CurrentDirectory, parse.GetValue(root));
+            using var source = OpenStore(options, parse.GetValue(from));
+            using var target = OpenStore(options, parse.GetValue(to));
+            var report = Wait(CollectionCopy.RunAsync(source, target, parse.GetValue(collection)!, parse.GetValue(replace),
+                (done, total) => Console.Error.Write($"\rcopied {done:N0}/{total:N0} items ")));
+            Console.Error.WriteLine();
+            Console.WriteLine($"collection '{report.Name}' copied from {parse.GetValue(from).ToString().ToLowerInvariant()} to {parse.GetValue(to).ToString().ToLowerInvariant()}: " +
+                              $"{report.SourceCount:N0} items in the source, {report.TargetCount:N0} in the copy; {report.Searched} sampled items found as their own best match " +
+                              $"in both ({report.SearchAgreement:N0} of {report.Searched} with the same top 10)");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>The store Collections:Backend names (or <paramref name="backend"/>), started (a database reached and migrated).</summary>
+    internal static ICollectionStore OpenStore(CollectionOptions options, CollectionBackend? backend = null)
+    {
+        if (backend is { } b) options = CliCollectionOptions.WithBackend(options, b);
+        var store = Api.Hosting.CollectionRegistration.Create(Options.Create(options), NullLoggerFactory.Instance);
+        try { Wait(store.StartAsync()); }
+        catch { store.Dispose(); throw; }
+        return store;
+    }
+
+    /// <summary>The CLI's verbs run one after another on the main thread; a store call is awaited there.</summary>
+    private static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
+    private static void Wait(Task task) => task.GetAwaiter().GetResult();
+
+    /// <summary>Streams the source's items (64 at a time) through the new model into the staged target; returns the items written.</summary>
+    private static async Task<int> ReembedAsync(IVectorCollection source, IVectorCollection target, Tasks.Embeddings.EmbeddingService embeddings, Progress progress)
+    {
+        int done = 0;
+        var chunk = new List<StoredItem>(64);
+        await foreach (var stored in source.ReadAllAsync())
+        {
+            chunk.Add(stored);
+            if (chunk.Count == 64) done += await Step();
+        }
+        if (chunk.Count > 0) done += await Step();
+        return done;
+
+        async Task<int> Step()
+        {
+            var batch = new List<NewItem>();
+            var textItems = chunk.Where(i => i.Image is null).ToList();
+            var vectors = textItems.Count == 0 ? [] : (await embeddings.TextsAsync(textItems.Select(i => i.Item.Text!).ToList(), default)).Vectors;
+            for (int i = 0; i < textItems.Count; i++) batch.Add(new NewItem(textItems[i].Item.Id, textItems[i].Item.Text, null, Meta(textItems[i].Item), vectors[i]));
+            foreach (var stored in chunk.Where(i => i.Image is not null))
+            {
+                var vector = (await embeddings.ImageAsync(ImageDecoder.Decode(stored.Image!, new ImageLimits()), default)).Embedding;
+                batch.Add(new NewItem(stored.Item.Id, stored.Item.Text, stored.Image, Meta(stored.Item), vector));
+            }
+            await target.UpsertAsync(batch, upsert: true);
+            progress.Advance(chunk.Count);
+            int n = chunk.Count;
+            chunk.Clear();
+            return n;
+        }
+    }
+
+    /// <summary>Items added as bare embeddings (no text, no image): they cannot be re-embedded. Read page by page, without vectors.</summary>
+    private static async Task<int> CountBareEmbeddings(IVectorCollection source)
+    {
+        int bare = 0;
+        string? after = null;
+        while (true)
+        {
+            var page = await source.ListAsync(1000, after);
+            bare += page.Count(i => i.Text is null && i.ImageSha256 is null);
+            if (page.Count < 1000) return bare;
+            after = page[^1].Id;
+        }
     }
 
     /// <summary>Waits until the collection's background HNSW index holds every item, with a progress line on standard error.</summary>

@@ -25,6 +25,7 @@ public static class CommandLine
         root.Subcommands.Add(FitHeadCommand());
         root.Subcommands.Add(CollectionCommands.Index(Guarded));
         root.Subcommands.Add(CollectionCommands.Reembed(Guarded));
+        root.Subcommands.Add(CollectionCommands.Copy(Guarded));
         root.Subcommands.Add(CollectionCommands.Salvage(Guarded));
         root.Subcommands.Add(VqaApi.Cli.Eval.EvalCommand.Create());
         root.Subcommands.Add(KeyCommands.Create(Guarded));

@@ -8,8 +8,7 @@ public sealed partial class Collection
 {
     public IReadOnlyList<SearchHit> Search(ReadOnlySpan<float> query, int k, float minScore, MetadataFilter? filter)
     {
-        if (query.Length != Info.Dimensions)
-            throw new CollectionException(CollectionErrorKind.Invalid, $"the query embedding has {query.Length} dimensions; collection '{Info.Name}' holds {Info.Dimensions}");
+        ItemRules.CheckQuery(query, Info);
         _lock.EnterReadLock();
         try
         {

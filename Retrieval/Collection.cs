@@ -14,7 +14,7 @@ namespace VqaApi.Retrieval;
 /// already holds and dropping only a torn final record of the newest segment. Searches run concurrently with writes.
 /// Each vector is held once in memory, in the exact index; items keep only their id, content reference and metadata.
 /// </summary>
-public sealed partial class Collection : IDisposable
+public sealed partial class Collection : IVectorCollection, IDisposable
 {
     public const string InfoFile = "collection.json", SnapshotFile = "snapshot.bin", ImageFolder = "images", HnswFile = "index.hnsw";
     /// <summary>The single log file of collections written before logs had segments; replayed as segment 0.</summary>
@@ -67,6 +67,9 @@ public sealed partial class Collection : IDisposable
     }
 
     public CollectionInfo Info { get; }
+    public CollectionOptions Options => _options;
+    /// <summary>The collection's folder.</summary>
+    public string Folder => _directory;
     public bool RecoveredTornRecord => TornRecord is not null;
     /// <summary>What was cut at open: a torn final record of the newest log segment (a write cut by a crash, never
     /// acknowledged), or null. Damage anywhere else makes <see cref="Open"/> throw <see cref="LogDamagedException"/>.</summary>
@@ -230,15 +233,7 @@ public sealed partial class Collection : IDisposable
     /// The checks of one item that need no embedding (id length, metadata an object within its size limit): callers run
     /// them before they embed anything, and <see cref="Upsert"/> runs them again. Throws <see cref="CollectionException"/>.
     /// </summary>
-    public void CheckItem(string id, JsonElement? metadata)
-    {
-        if (string.IsNullOrEmpty(id) || id.Length > _options.MaxIdLength)
-            throw new CollectionException(CollectionErrorKind.Invalid, $"item ids must have 1 to {_options.MaxIdLength} characters");
-        if (metadata is { } m && m.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null))
-            throw new CollectionException(CollectionErrorKind.Invalid, $"item '{id}': metadata must be a JSON object");
-        if (metadata is { ValueKind: JsonValueKind.Object } o && System.Text.Encoding.UTF8.GetByteCount(o.GetRawText()) > _options.MaxMetadataBytes)
-            throw new CollectionException(CollectionErrorKind.Invalid, $"item '{id}': metadata is larger than {_options.MaxMetadataBytes} bytes (Collections:MaxMetadataBytes)");
-    }
+    public void CheckItem(string id, JsonElement? metadata) => ItemRules.Check(id, metadata, _options);
 
     /// <summary>
     /// Adds items (replacing existing ids only when <paramref name="upsert"/>); durable when it returns. Every check runs
@@ -247,14 +242,7 @@ public sealed partial class Collection : IDisposable
     /// </summary>
     public UpsertResult Upsert(IReadOnlyList<NewItem> items, bool upsert)
     {
-        foreach (var item in items)
-        {
-            if (item.Vector.Length != Info.Dimensions)
-                throw new CollectionException(CollectionErrorKind.Invalid, $"item '{item.Id}' has a {item.Vector.Length}-dimensional embedding; collection '{Info.Name}' holds {Info.Dimensions}");
-            CheckItem(item.Id, item.Metadata);
-        }
-        var duplicate = items.GroupBy(i => i.Id).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new CollectionException(CollectionErrorKind.Invalid, $"id '{duplicate.Key}' appears more than once in the request");
+        ItemRules.CheckBatch(items, Info, _options);
 
         lock (_writer)
         {
@@ -292,7 +280,7 @@ public sealed partial class Collection : IDisposable
                 throw;
             }
             WriteDurably(records, written);
-            return new UpsertResult(items.Count - replaced, replaced, _sequence);
+            return new UpsertResult(items.Count - replaced, replaced, _sequence, Count);
         }
     }
 
@@ -398,6 +386,38 @@ public sealed partial class Collection : IDisposable
         _lock.EnterReadLock();
         try { return _byId.Values.OrderBy(i => i.Sequence).ToList(); }
         finally { _lock.ExitReadLock(); }
+    }
+
+    // IVectorCollection: the embedded collection answers from memory (writes wait for the log on disk), so each call completes
+    // before it returns.
+    Task<UpsertResult> IVectorCollection.UpsertAsync(IReadOnlyList<NewItem> items, bool upsert, CancellationToken ct) => Task.FromResult(Upsert(items, upsert));
+    Task<bool> IVectorCollection.DeleteAsync(string id, CancellationToken ct) => Task.FromResult(Delete(id));
+    Task<CollectionItem?> IVectorCollection.GetAsync(string id, CancellationToken ct) => Task.FromResult(Get(id));
+    Task<(CollectionItem Item, float[] Vector)?> IVectorCollection.GetWithVectorAsync(string id, CancellationToken ct) => Task.FromResult(GetWithVector(id));
+    Task<IReadOnlyList<CollectionItem>> IVectorCollection.ListAsync(int limit, string? after, CancellationToken ct) => Task.FromResult(List(limit, after));
+    Task<byte[]?> IVectorCollection.ReadImageAsync(string sha256, CancellationToken ct) => Task.FromResult(ReadImage(sha256));
+    Task<IReadOnlyList<SearchHit>> IVectorCollection.SearchAsync(float[] query, int k, float minScore, MetadataFilter? filter, CancellationToken ct) =>
+        Task.FromResult(Search(query, k, minScore, filter));
+
+    Task<IReadOnlySet<string>> IVectorCollection.ExistingAsync(IReadOnlyCollection<string> ids, CancellationToken ct)
+    {
+        _lock.EnterReadLock();
+        try { return Task.FromResult<IReadOnlySet<string>>(ids.Where(_byId.ContainsKey).ToHashSet(StringComparer.Ordinal)); }
+        finally { _lock.ExitReadLock(); }
+    }
+
+    async IAsyncEnumerable<StoredItem> IVectorCollection.ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        foreach (var item in All())
+        {
+            ct.ThrowIfCancellationRequested();
+            if (GetWithVector(item.Id) is not { } stored || stored.Item.Sequence != item.Sequence) continue; // replaced or deleted meanwhile
+            var image = item.ImageSha256 is { } sha
+                ? ReadImage(sha) ?? throw new CollectionException(CollectionErrorKind.Damaged, $"the stored image of item '{item.Id}' of collection '{Info.Name}' is missing")
+                : null;
+            yield return new StoredItem(item, stored.Vector, image);
+        }
+        await Task.CompletedTask;
     }
 
     /// <summary>Stops a running snapshot (its segments stay, so nothing is lost), lets the HNSW worker go on for up to

@@ -13,6 +13,9 @@ public enum CollectionErrorKind
     InsufficientStorage,
     /// <summary>The collection's files are damaged: it is not served until it is salvaged (<c>vqa salvage</c>).</summary>
     Damaged,
+    /// <summary>The storage behind the collections cannot be reached now (a database that is down or restarting); nothing
+    /// was changed, and the same request may succeed later.</summary>
+    Unavailable,
 }
 
 /// <summary>A request the collection refuses, with the reason in words and as a <see cref="CollectionErrorKind"/>.</summary>

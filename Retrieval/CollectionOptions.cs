@@ -7,6 +7,12 @@ public sealed class CollectionOptions
 {
     public const string Section = "Collections";
 
+    /// <summary>Where collections live: <c>Embedded</c> (files under <see cref="Root"/>, this machine only) or <c>Postgres</c>
+    /// (PostgreSQL with pgvector, <see cref="Postgres"/>; several API replicas share it).</summary>
+    public CollectionBackend Backend { get; set; } = CollectionBackend.Embedded;
+    /// <summary>The PostgreSQL backend's settings (used when <see cref="Backend"/> is <c>Postgres</c>).</summary>
+    public PostgresOptions Postgres { get; set; } = new();
+
     /// <summary>Folder holding one subfolder per collection; relative to the working directory.</summary>
     [Required] public string Root { get; set; } = "data/collections";
     public FsyncPolicy Fsync { get; set; } = FsyncPolicy.Always;
@@ -43,10 +49,36 @@ public sealed class CollectionOptions
     /// "Filtered search").</summary>
     [Range(0, int.MaxValue)] public int HnswFilterExactBelow { get; set; } = 25_000;
 
+    /// <summary>A copy of these settings for another backend.</summary>
+    public CollectionOptions WithBackend(CollectionBackend backend)
+    {
+        var copy = (CollectionOptions)MemberwiseClone();
+        copy.Backend = backend;
+        return copy;
+    }
+
     public const int HnswAutoSmall = 128, HnswAutoLarge = 256, HnswAutoLargeFrom = 200_000;
 
     /// <summary>The search expansion a query for <paramref name="topK"/> results in a collection of <paramref name="items"/> gets.
     /// The two values come from the recall measured by the vector benchmark (docs/benchmarks.md, "What the figures say").</summary>
     public int HnswExpansionFor(int topK, int items) =>
         HnswExpansionSearch > 0 ? HnswExpansionSearch : Math.Max(items < HnswAutoLargeFrom ? HnswAutoSmall : HnswAutoLarge, 2 * topK);
+}
+
+/// <summary>The PostgreSQL backend (section "Collections:Postgres").</summary>
+public sealed class PostgresOptions
+{
+    /// <summary>An Npgsql connection string (<c>Host=...;Port=...;Database=...;Username=...;Password=...</c>). Required with the
+    /// Postgres backend; the environment variable <c>Collections__Postgres__ConnectionString</c> sets it too.</summary>
+    public string? ConnectionString { get; set; }
+    /// <summary>The schema holding the service's tables (created when missing).</summary>
+    [RegularExpression("^[a-z_][a-z0-9_]{0,62}$", ErrorMessage = "Collections:Postgres:Schema must be a lower-case SQL identifier")]
+    public string Schema { get; set; } = "vqa";
+    /// <summary>pgvector's HNSW build settings for each collection's index (<c>m</c>, <c>ef_construction</c>).</summary>
+    [Range(2, 100)] public int HnswM { get; set; } = 16;
+    [Range(4, 1000)] public int HnswEfConstruction { get; set; } = 64;
+    /// <summary>Seconds one statement may run before it is cancelled (Npgsql's command timeout).</summary>
+    [Range(1, 3600)] public int CommandTimeoutSeconds { get; set; } = 30;
+    /// <summary>Seconds to wait for a connection (opening one, or a free one from the pool) before a request fails with 503.</summary>
+    [Range(1, 600)] public int ConnectTimeoutSeconds { get; set; } = 5;
 }

@@ -13,6 +13,11 @@ public sealed record CollectionItem(string Id, long Key, string? Text, string? I
 /// <summary>An item to add, already embedded.</summary>
 public sealed record NewItem(string Id, string? Text, byte[]? Image, JsonElement? Metadata, float[] Vector);
 
-public sealed record UpsertResult(int Added, int Replaced, long Sequence);
+/// <param name="Count">Items in the collection once the write is stored.</param>
+public sealed record UpsertResult(int Added, int Replaced, long Sequence, int Count);
+
+/// <summary>An item with everything stored for it: its embedding and, when it was added as an image, the image's bytes
+/// (for re-embedding and for copying a collection to another backend).</summary>
+public sealed record StoredItem(CollectionItem Item, float[] Vector, byte[]? Image);
 
 public sealed record SearchHit(CollectionItem Item, float Score);

@@ -6,13 +6,15 @@ using Microsoft.Extensions.Options;
 namespace VqaApi.Retrieval;
 
 /// <summary>All collections under Collections:Root, opened at start-up (no re-embedding: vectors are stored).</summary>
-public sealed partial class CollectionStore : IDisposable
+public sealed partial class CollectionStore : ICollectionStore
 {
     private readonly CollectionOptions _options;
     private readonly ILogger _logger;
     private readonly string _root;
     private readonly ConcurrentDictionary<string, Collection> _open = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    // Creates one at a time, the caller's check (a quota, which may list the collections) included.
+    private readonly SemaphoreSlim _creating = new(1, 1);
     // Collections whose files could not be opened: name -> what is wrong. Refused (Damaged) rather than hidden.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _damaged = new(StringComparer.Ordinal);
 
@@ -23,6 +25,7 @@ public sealed partial class CollectionStore : IDisposable
         _root = Path.GetFullPath(_options.Root);
         Directory.CreateDirectory(_root);
         foreach (var leftover in Directory.EnumerateDirectories(_root, "*.deleting-*")) TryRemoveFolder(leftover); // a delete cut short
+        foreach (var leftover in Directory.EnumerateDirectories(_root, ".*.staged-*")) TryRemoveFolder(leftover); // a re-embedding cut short
         foreach (var dir in Directory.EnumerateDirectories(_root))
         {
             var name = Path.GetFileName(dir);
@@ -76,24 +79,36 @@ public sealed partial class CollectionStore : IDisposable
     /// <summary>Creates the collection, or returns it when it exists for the same model and profile (PUT is idempotent).</summary>
     /// <param name="readsModel">which existing collections' models count as this model (default: the same id only), e.g. the
     /// float model of an int8 one.</param>
-    public (Collection Collection, bool Created) Create(string name, string model, string profile, int dimensions, string? owner = null, Action? beforeCreate = null,
-        Func<string, bool>? readsModel = null)
+    public (Collection Collection, bool Created) Create(string name, string model, string profile, int dimensions, string? owner = null) =>
+        CreateAsync(new CollectionInfo(name, model, profile, dimensions, DateTimeOffset.UtcNow, owner)).GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="ICollectionStore.CreateAsync"/>
+    public async Task<(Collection Collection, bool Created)> CreateAsync(CollectionInfo info, Func<Task>? beforeCreate = null, Func<string, bool>? readsModel = null)
     {
+        var name = info.Name;
         ValidateName(name);
-        lock (_lock)
+        await _creating.WaitAsync();
+        try
         {
-            RefuseDamaged(name);
-            if (_open.TryGetValue(name, out var existing))
+            lock (_lock)
             {
-                if (!(readsModel?.Invoke(existing.Info.Model) ?? existing.Info.Model == model) || existing.Info.Profile != profile)
-                    throw new CollectionException(CollectionErrorKind.Conflict, $"collection '{name}' exists for model {existing.Info.Model} (profile {existing.Info.Profile}); delete it or re-embed it for this model");
-                return (existing, false);
+                RefuseDamaged(name);
+                if (_open.TryGetValue(name, out var existing))
+                {
+                    if (!(readsModel?.Invoke(existing.Info.Model) ?? existing.Info.Model == info.Model) || existing.Info.Profile != info.Profile)
+                        throw new CollectionException(CollectionErrorKind.Conflict, $"collection '{name}' exists for model {existing.Info.Model} (profile {existing.Info.Profile}); delete it or re-embed it for this model");
+                    return (existing, false);
+                }
             }
-            beforeCreate?.Invoke(); // a quota check, under the store's lock
-            var collection = Collection.Create(Path.Combine(_root, name), new CollectionInfo(name, model, profile, dimensions, DateTimeOffset.UtcNow, owner), _options);
-            _open[name] = collection;
-            return (collection, true);
+            if (beforeCreate is not null) await beforeCreate(); // a quota check: no other create runs meanwhile
+            lock (_lock)
+            {
+                var collection = Collection.Create(Path.Combine(_root, name), info, _options);
+                _open[name] = collection;
+                return (collection, true);
+            }
         }
+        finally { _creating.Release(); }
     }
 
     public void Delete(string name)
@@ -142,8 +157,44 @@ public sealed partial class CollectionStore : IDisposable
         }
     }
 
+    public CollectionBackend Backend => CollectionBackend.Embedded;
+
+    // ICollectionStore: everything is opened in the constructor and answered from memory.
+    Task ICollectionStore.StartAsync(CancellationToken ct) => Task.CompletedTask;
+    Task<string?> ICollectionStore.ProblemAsync(CancellationToken ct) => Task.FromResult<string?>(null);
+    Task<IReadOnlyList<IVectorCollection>> ICollectionStore.ListAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<IVectorCollection>>(List());
+    Task<IVectorCollection> ICollectionStore.GetAsync(string name, CancellationToken ct) => Task.FromResult<IVectorCollection>(Get(name));
+
+    async Task<(IVectorCollection Collection, bool Created)> ICollectionStore.CreateAsync(CollectionInfo info, Func<Task>? beforeCreate, Func<string, bool>? readsModel,
+        CancellationToken ct) => await CreateAsync(info, beforeCreate, readsModel);
+
+    Task ICollectionStore.DeleteAsync(string name, CancellationToken ct)
+    {
+        Delete(name);
+        return Task.CompletedTask;
+    }
+
+    Task<IVectorCollection> ICollectionStore.CreateStagedAsync(CollectionInfo info, CancellationToken ct)
+    {
+        ValidateName(info.Name);
+        // A folder whose name is no collection name (it starts with '.'): start-up neither serves nor deletes it.
+        return Task.FromResult<IVectorCollection>(Collection.Create(Path.Combine(_root, $".{info.Name}.staged-{Guid.NewGuid():N}"), info, _options));
+    }
+
+    Task ICollectionStore.ReplaceAsync(IVectorCollection staged, CancellationToken ct)
+    {
+        if (staged is not Collection built || Path.GetDirectoryName(built.Folder) != _root)
+            throw new ArgumentException("the staged collection comes from another store", nameof(staged));
+        built.WaitForHnsw(_ => { }, TimeSpan.FromSeconds(1));
+        built.Snapshot();
+        built.Dispose();
+        Replace(built.Info.Name, built.Folder);
+        return Task.CompletedTask;
+    }
+
     public void Dispose()
     {
         foreach (var c in _open.Values) c.Dispose();
+        _creating.Dispose();
     }
 }

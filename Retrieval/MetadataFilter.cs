@@ -10,26 +10,45 @@ public sealed class MetadataFilter
 {
     private readonly List<(string Field, Func<JsonElement, bool> Test)> _conditions;
 
-    private MetadataFilter(List<(string, Func<JsonElement, bool>)> conditions) => _conditions = conditions;
+    private MetadataFilter(List<(string, Func<JsonElement, bool>)> conditions, List<FilterCondition> parsed)
+    {
+        _conditions = conditions;
+        Conditions = parsed;
+    }
 
     public IEnumerable<string> Fields => _conditions.Select(c => c.Field);
+
+    /// <summary>The conditions as parsed (all must hold), for a backend that evaluates the filter itself (SQL).</summary>
+    public IReadOnlyList<FilterCondition> Conditions { get; }
 
     public static MetadataFilter? Parse(JsonElement? filter)
     {
         if (filter is not { } f || f.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined) return null;
         if (f.ValueKind != JsonValueKind.Object) throw new CollectionException(CollectionErrorKind.Invalid, "filter must be a JSON object of field conditions");
         var conditions = new List<(string, Func<JsonElement, bool>)>();
+        var parsed = new List<FilterCondition>();
         foreach (var p in f.EnumerateObject())
         {
             var value = p.Value.Clone();
             if (value.ValueKind == JsonValueKind.Object && value.EnumerateObject().Any(o => o.Name.StartsWith('$')))
             {
                 foreach (var op in value.EnumerateObject())
+                {
                     conditions.Add((p.Name, Operator(p.Name, op.Name, op.Value.Clone())));
+                    parsed.Add(new FilterCondition(p.Name, op.Name switch
+                    {
+                        "$eq" => FilterOperator.Equal, "$in" => FilterOperator.In, "$gt" => FilterOperator.Greater, "$gte" => FilterOperator.GreaterOrEqual,
+                        "$lt" => FilterOperator.Less, _ => FilterOperator.LessOrEqual,
+                    }, op.Value.Clone()));
+                }
             }
-            else conditions.Add((p.Name, Equal(value)));
+            else
+            {
+                conditions.Add((p.Name, Equal(value)));
+                parsed.Add(new FilterCondition(p.Name, FilterOperator.Equal, value));
+            }
         }
-        return new MetadataFilter(conditions);
+        return new MetadataFilter(conditions, parsed);
     }
 
     private static Func<JsonElement, bool> Operator(string field, string op, JsonElement operand)
@@ -87,3 +106,10 @@ public sealed class MetadataFilter
         }
     }
 }
+
+public enum FilterOperator { Equal, In, Greater, GreaterOrEqual, Less, LessOrEqual }
+
+/// <summary>One parsed condition: the top-level metadata field, the operator, and its operand (checked: an array for
+/// <see cref="FilterOperator.In"/>, a number for the four comparisons). Equality has the meaning of
+/// <see cref="MetadataFilter.Matches"/>: numbers by value, strings by text, booleans and null by kind, objects and arrays never.</summary>
+public sealed record FilterCondition(string Field, FilterOperator Operator, JsonElement Operand);

@@ -15,11 +15,11 @@ namespace VqaApi.Api.Collections;
 public sealed record CollectionSummary(string Name, string Model, string Profile, int Dimensions, int Count, DateTimeOffset CreatedAt,
     [property: Description("False when the collection was embedded with another model than the one served (or than the float model of a served int8 model within tolerance): text and image searches are refused.")] bool MatchesServedModel)
 {
-    public static CollectionSummary Of(Collection c, EmbeddingService e) => new(c.Info.Name, c.Info.Model, c.Info.Profile, c.Info.Dimensions, c.Count, c.Info.CreatedAt,
+    public static CollectionSummary Of(IVectorCollection c, EmbeddingService e) => new(c.Info.Name, c.Info.Model, c.Info.Profile, c.Info.Dimensions, c.Count, c.Info.CreatedAt,
         Readable(c, e));
 
     /// <summary>The served model may search and add to the collection: embedded by it, or by the float model it was quantized from (within tolerance), with the same profile.</summary>
-    public static bool Readable(Collection c, EmbeddingService e) =>
+    public static bool Readable(IVectorCollection c, EmbeddingService e) =>
         e.Model.Manifest.ReadsEmbeddingsOf(c.Info.Model) && c.Info.Profile == e.Model.Canvases.ProfileName;
 }
 
@@ -71,22 +71,30 @@ public static class CollectionEndpoints
     public static RouteGroupBuilder MapCollections(this RouteGroupBuilder v1)
     {
         var group = v1.MapGroup("/collections").WithTags("Collections").WithMetadata(new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutAttribute(ServiceRegistration.LongRequests));
-        group.MapPut("/{name}", Results<Created<CollectionSummary>, Ok<CollectionSummary>> (string name, CollectionStore store, EmbeddingService e, QuotaGuard quotas, HttpContext context) =>
+        group.MapPut("/{name}", async Task<Results<Created<CollectionSummary>, Ok<CollectionSummary>>> (string name, ICollectionStore store, EmbeddingService e, QuotaGuard quotas,
+                HttpContext context, CancellationToken ct) =>
             {
                 var m = e.Model;
                 var client = QuotaGuard.ClientOf(context);
-                var (collection, created) = store.Create(name, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim, client,
-                    beforeCreate: () => quotas.CheckNewCollection(client), readsModel: m.Manifest.ReadsEmbeddingsOf);
+                var info = new CollectionInfo(name, m.Manifest.Id, m.Canvases.ProfileName, m.Manifest.Architecture.EmbeddingDim, DateTimeOffset.UtcNow, client);
+                var (collection, created) = await store.CreateAsync(info, beforeCreate: () => quotas.CheckNewCollectionAsync(client, ct),
+                    readsModel: m.Manifest.ReadsEmbeddingsOf, ct);
                 var summary = CollectionSummary.Of(collection, e);
                 return created ? TypedResults.Created($"/v1/collections/{name}", summary) : TypedResults.Ok(summary);
             })
             .WithName("CreateCollection").WithSummary("Create a collection for the served model (idempotent)").RequireScope(ApiScopes.Admin).ProducesProblem(403)
             .ProducesProblem(409).ProducesProblem(507);
-        group.MapGet("", (CollectionStore store, EmbeddingService e) => TypedResults.Ok(store.List().Select(c => CollectionSummary.Of(c, e)).ToList()))
+        group.MapGet("", async (ICollectionStore store, EmbeddingService e, CancellationToken ct) =>
+                TypedResults.Ok((await store.ListAsync(ct)).Select(c => CollectionSummary.Of(c, e)).ToList()))
             .WithName("ListCollections").WithSummary("All collections");
-        group.MapGet("/{name}", (string name, CollectionStore store, EmbeddingService e) => TypedResults.Ok(CollectionSummary.Of(store.Get(name), e)))
+        group.MapGet("/{name}", async (string name, ICollectionStore store, EmbeddingService e, CancellationToken ct) =>
+                TypedResults.Ok(CollectionSummary.Of(await store.GetAsync(name, ct), e)))
             .WithName("GetCollection").WithSummary("One collection").ProducesProblem(404);
-        group.MapDelete("/{name}", (string name, CollectionStore store) => { store.Delete(name); return TypedResults.NoContent(); })
+        group.MapDelete("/{name}", async (string name, ICollectionStore store, CancellationToken ct) =>
+            {
+                await store.DeleteAsync(name, ct);
+                return TypedResults.NoContent();
+            })
             .WithName("DeleteCollection").WithSummary("Delete a collection and everything in it").RequireScope(ApiScopes.Admin).ProducesProblem(404);
 
         group.MapPost("/{name}/items", AddAsync)
@@ -96,33 +104,33 @@ public static class CollectionEndpoints
                                 "{\"id\": \"doc-2\", \"text\": \"a blue square\", \"metadata\": {\"lang\": \"en\", \"year\": 2021}}, " +
                                 $"{{\"id\": \"{DocExamples.ImageItem}\", \"image\": {{\"data\": \"{DocExamples.TourSceneBase64}\"}}, \"metadata\": {{\"year\": 2026}}}}]}}")
             .Produces<AddItemsResponse>().ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409).ProducesProblem(507);
-        group.MapGet("/{name}/items", (string name, int? limit, string? after, CollectionStore store) =>
+        group.MapGet("/{name}/items", async (string name, int? limit, string? after, ICollectionStore store, CancellationToken ct) =>
             {
                 int n = Math.Clamp(limit ?? 100, 1, 1000);
-                var items = store.Get(name).List(n + 1, after);
+                var items = await (await store.GetAsync(name, ct)).ListAsync(n + 1, after, ct);
                 return TypedResults.Ok(new ItemPage(items.Take(n).Select(i => ItemView.Of(i)).ToList(), items.Count > n ? items[n - 1].Id : null));
             })
             .WithName("ListItems").WithSummary("Items in id order, paged with 'after'").ProducesProblem(404);
         // {**id}: ids may hold '/' (the index verb names images by their relative paths): items/dir/a.png and items/dir%2Fa.png
         // both reach "dir/a.png" (routing leaves %2F undecoded; ItemId decodes it).
-        group.MapGet("/{name}/items/{**id}", Ok<ItemView> (string name, string id, bool? embedding, CollectionStore store) =>
+        group.MapGet("/{name}/items/{**id}", async Task<Ok<ItemView>> (string name, string id, bool? embedding, ICollectionStore store, CancellationToken ct) =>
             {
                 id = ItemId(id);
-                var collection = store.Get(name);
-                // The embedding is read from the collection's index (items do not keep a copy), together with the item.
+                var collection = await store.GetAsync(name, ct);
+                // The embedding is read together with the item (the embedded store keeps it only in its index).
                 var view = embedding == true
-                    ? collection.GetWithVector(id) is { } found ? ItemView.Of(found.Item, found.Vector) : null
-                    : collection.Get(id) is { } item ? ItemView.Of(item) : null;
+                    ? await collection.GetWithVectorAsync(id, ct) is { } found ? ItemView.Of(found.Item, found.Vector) : null
+                    : await collection.GetAsync(id, ct) is { } item ? ItemView.Of(item) : null;
                 return view is not null ? TypedResults.Ok(view) : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'");
             })
             .WithName("GetItem").WithSummary("One item (?embedding=true to include its vector)").ProducesProblem(404);
-        group.MapGet("/{name}/images/{**id}", (string name, string id, CollectionStore store) =>
+        group.MapGet("/{name}/images/{**id}", async (string name, string id, ICollectionStore store, CancellationToken ct) =>
             {
                 id = ItemId(id);
-                var collection = store.Get(name);
-                var item = collection.Get(id) ?? throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'");
+                var collection = await store.GetAsync(name, ct);
+                var item = await collection.GetAsync(id, ct) ?? throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'");
                 if (item.ImageSha256 is not { } sha) throw new CollectionException(CollectionErrorKind.NotFound, $"item '{id}' of collection '{name}' was not added as an image");
-                var bytes = collection.ReadImage(sha)
+                var bytes = await collection.ReadImageAsync(sha, ct)
                             ?? throw new CollectionException(CollectionErrorKind.Damaged, $"the stored image of item '{id}' of collection '{name}' is missing");
                 // The bytes as they were added (they were decoded then); their type from their signature.
                 var format = ImageDecoder.FormatBySignature(bytes)
@@ -131,8 +139,10 @@ public static class CollectionEndpoints
             })
             .WithName("GetItemImage").WithSummary("The image an item was added with, as it was sent (for thumbnails)")
             .ProducesFile("The image's bytes as they were added.", "image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp").ProducesProblem(404);
-        group.MapDelete("/{name}/items/{**id}", NoContent (string name, string id, CollectionStore store) =>
-                store.Get(name).Delete(id = ItemId(id)) ? TypedResults.NoContent() : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'"))
+        group.MapDelete("/{name}/items/{**id}", async Task<NoContent> (string name, string id, ICollectionStore store, CancellationToken ct) =>
+                await (await store.GetAsync(name, ct)).DeleteAsync(id = ItemId(id), ct)
+                    ? TypedResults.NoContent()
+                    : throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'"))
             .WithName("DeleteItem").WithSummary("Delete an item (durable when acknowledged)").RequireScope(ApiScopes.Write).ProducesProblem(404).ProducesProblem(507);
 
         group.MapPost("/{name}/search", SearchAsync)
@@ -148,7 +158,7 @@ public static class CollectionEndpoints
     /// <summary>An item id from the path: routing decodes everything but %2F, which is '/' here.</summary>
     private static string ItemId(string id) => id.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
-    private static void RequireServedModel(Collection c, EmbeddingService e)
+    private static void RequireServedModel(IVectorCollection c, EmbeddingService e)
     {
         if (!CollectionSummary.Readable(c, e))
             throw new CollectionException(CollectionErrorKind.Conflict, $"collection '{c.Info.Name}' was embedded with model {c.Info.Model} (profile {c.Info.Profile}); this service runs " +
@@ -163,10 +173,10 @@ public static class CollectionEndpoints
         return v.Select(x => (float)(x / norm)).ToArray();
     }
 
-    private static async Task<Ok<AddItemsResponse>> AddAsync(string name, [AsParameters] ApiRequest request, CollectionStore store, QuotaGuard quotas)
+    private static async Task<Ok<AddItemsResponse>> AddAsync(string name, [AsParameters] ApiRequest request, ICollectionStore store, QuotaGuard quotas)
     {
-        var collection = store.Get(name);
         var (limits, embeddings, ct) = (request.Limits, request.Embeddings, request.Aborted);
+        var collection = await store.GetAsync(name, ct);
         var body = await RequestBody.ReadJsonOnlyAsync<AddItemsRequest>(request.Http, limits.MaxRequestBodyBytes, ct);
         var inputs = body.Items ?? throw ApiProblem.BadRequest("'items' is required", "missing_items");
         if (inputs.Count == 0 || inputs.Count > store.Options.MaxBatch)
@@ -186,9 +196,10 @@ public static class CollectionEndpoints
             if (!ids.Add(input.Id)) throw new CollectionException(CollectionErrorKind.Invalid, $"id '{input.Id}' appears more than once in the request");
             if (input.Embedding is null && input.Text is { } text) TextInputs.Validate([text], limits, $"items[{i}].text");
         }
-        if (!body.Upsert && inputs.FirstOrDefault(i => collection.Get(i!.Id!) is not null) is { } existing)
+        var stored = await collection.ExistingAsync(ids, ct);
+        if (!body.Upsert && inputs.FirstOrDefault(i => stored.Contains(i!.Id!)) is { } existing)
             throw new CollectionException(CollectionErrorKind.Conflict, $"id '{existing.Id}' already exists; send \"upsert\": true to replace it");
-        quotas.CheckNewItems(collection, inputs.Count(i => collection.Get(i!.Id!) is null));
+        await quotas.CheckNewItemsAsync(collection, inputs.Count - stored.Count, ct);
 
         var texts = new List<(int Index, string Text)>();
         var items = new NewItem?[inputs.Count];
@@ -214,8 +225,8 @@ public static class CollectionEndpoints
                 items[texts[k].Index] = new NewItem(input.Id!, input.Text, null, input.Metadata, vectors[k]);
             }
         }
-        var result = collection.Upsert(items!, body.Upsert);
-        return TypedResults.Ok(new AddItemsResponse(result.Added, result.Replaced, result.Sequence, true, collection.Count));
+        var result = await collection.UpsertAsync(items!, body.Upsert, ct);
+        return TypedResults.Ok(new AddItemsResponse(result.Added, result.Replaced, result.Sequence, true, result.Count));
     }
 
     /// <summary>One image decoded, embedded and given back (its own method: no hoisted local keeps the pixels alive).</summary>
@@ -227,10 +238,10 @@ public static class CollectionEndpoints
         return vector;
     }
 
-    private static async Task<Ok<SearchResponse>> SearchAsync(string name, [AsParameters] ApiRequest request, CollectionStore store)
+    private static async Task<Ok<SearchResponse>> SearchAsync(string name, [AsParameters] ApiRequest request, ICollectionStore store)
     {
-        var collection = store.Get(name);
         var (limits, embeddings, ct) = (request.Limits, request.Embeddings, request.Aborted);
+        var collection = await store.GetAsync(name, ct);
         var body = await RequestBody.ReadJsonOnlyAsync<SearchRequest>(request.Http, limits.MaxRequestBodyBytes, ct);
         int queries = (body.Text is null ? 0 : 1) + (body.Image is null ? 0 : 1) + (body.Embedding is null ? 0 : 1) + (body.Id is null ? 0 : 1);
         if (queries != 1) throw ApiProblem.BadRequest("send exactly one of 'text', 'image', 'embedding' or 'id' to search with", "bad_query");
@@ -241,7 +252,7 @@ public static class CollectionEndpoints
 
         float[] query;
         if (body.Embedding is { } given) query = Normalised(given, collection.Info.Dimensions, "embedding");
-        else if (body.Id is { } id) query = collection.GetVector(id) ?? throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'");
+        else if (body.Id is { } id) query = (await collection.GetWithVectorAsync(id, ct))?.Vector ?? throw new CollectionException(CollectionErrorKind.NotFound, $"collection '{name}' has no item '{id}'");
         else
         {
             RequireServedModel(collection, embeddings);
@@ -252,7 +263,7 @@ public static class CollectionEndpoints
             }
             else query = (await embeddings.ImageAsync(await ImageSource.FromJson(body.Image!, "image").DecodeAsync(request.Images, ct), ct)).Embedding;
         }
-        var hits = collection.Search(query, topK, body.MinScore ?? float.NegativeInfinity, filter);
+        var hits = await collection.SearchAsync(query, topK, body.MinScore ?? float.NegativeInfinity, filter, ct);
         return TypedResults.Ok(new SearchResponse(name, collection.Info.Model,
             hits.Select(h => new SearchResult(h.Item.Id, h.Score, h.Item.Text, h.Item.Metadata.ValueKind == JsonValueKind.Undefined ? null : h.Item.Metadata,
                 h.Item.ImageSha256 is not null)).ToList()));

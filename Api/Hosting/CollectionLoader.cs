@@ -1,10 +1,37 @@
+using Microsoft.Extensions.Options;
+using VqaApi.Postgres;
 using VqaApi.Retrieval;
 
 namespace VqaApi.Api.Hosting;
 
-/// <summary>Opens every collection at start-up (snapshot + log replay), before the first request needs one.</summary>
-public sealed class CollectionLoader(CollectionStore store) : IHostedService
+/// <summary>The collection store of Collections:Backend, and its start-up: every embedded collection opened (snapshot + log
+/// replay), or the PostgreSQL database reached, checked for pgvector and migrated, before the first request needs it. A start-up
+/// that cannot reach its store fails with a message that says which setting to fix.</summary>
+public static class CollectionRegistration
 {
-    public Task StartAsync(CancellationToken cancellationToken) { _ = store.List(); return Task.CompletedTask; }
+    public static IServiceCollection AddCollectionStore(this IServiceCollection services)
+    {
+        services.AddOptions<CollectionOptions>().BindConfiguration(CollectionOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.Backend != CollectionBackend.Postgres || !string.IsNullOrWhiteSpace(o.Postgres.ConnectionString),
+                "Collections:Backend is Postgres: set Collections:Postgres:ConnectionString (or the environment variable Collections__Postgres__ConnectionString)")
+            .Validate(o => System.Text.RegularExpressions.Regex.IsMatch(o.Postgres.Schema, "^[a-z_][a-z0-9_]{0,62}$"),
+                "Collections:Postgres:Schema must be a lower-case SQL identifier")
+            .ValidateOnStart();
+        services.AddSingleton<ICollectionStore>(sp => Create(sp.GetRequiredService<IOptions<CollectionOptions>>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddHostedService<CollectionLoader>();
+        return services;
+    }
+
+    /// <summary>The store Collections:Backend names (the API and the CLI build theirs here); not started yet.</summary>
+    public static ICollectionStore Create(IOptions<CollectionOptions> options, ILoggerFactory logs) => options.Value.Backend switch
+    {
+        CollectionBackend.Postgres => new PostgresCollectionStore(options, logs.CreateLogger<PostgresCollectionStore>()),
+        _ => new CollectionStore(options, logs.CreateLogger<CollectionStore>()),
+    };
+}
+
+public sealed class CollectionLoader(ICollectionStore store) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => store.StartAsync(cancellationToken);
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

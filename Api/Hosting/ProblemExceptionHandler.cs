@@ -36,6 +36,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 CollectionErrorKind.Conflict => (409, "Conflict", e.Message, "collection"),
                 CollectionErrorKind.InsufficientStorage => (507, "Insufficient storage", e.Message, "collection"),
                 CollectionErrorKind.Damaged => (503, "Collection damaged", e.Message, "collection_damaged"),
+                CollectionErrorKind.Unavailable => (503, "Collection store unavailable", e.Message, "collection_store_unavailable"),
                 _ => (400, "Invalid collection request", e.Message, "collection"),
             },
             LayoutNotSupportedException e => (400, "Layout not supported", e.Message, "layout_not_supported"),
@@ -47,7 +48,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client closed request", "the request was cancelled", "cancelled"),
             _ => (500, "Internal error", "an unexpected error occurred; it has been logged", "internal"),
         };
-        if (status >= 500) logger.LogError(exception, "Unhandled error on {Path}", context.Request.Path);
+        if (exception is CollectionException { Kind: CollectionErrorKind.Unavailable }) logger.LogWarning("{Path}: {Problem}", context.Request.Path, exception.Message);
+        else if (status >= 500) logger.LogError(exception, "Unhandled error on {Path}", context.Request.Path);
         // Refusals that protect the service, counted by reason for /metrics.
         if (exception switch
             {
@@ -63,6 +65,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         if (exception is ApiProblem { RetryAfterSeconds: { } retry }) context.Response.Headers.RetryAfter = retry.ToString();
         if (exception is RateLimiterRejectedException { RetryAfter: { } after }) context.Response.Headers.RetryAfter = ((int)Math.Ceiling(after.TotalSeconds)).ToString();
         else if (exception is RateLimiterRejectedException or BrokenCircuitException) context.Response.Headers.RetryAfter = "1";
+        if (exception is CollectionException { Kind: CollectionErrorKind.Unavailable }) context.Response.Headers.RetryAfter = "2";
         context.Response.StatusCode = status;
         var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
         if (code is not null) problem.Extensions["code"] = code;

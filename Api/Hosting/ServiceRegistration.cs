@@ -45,9 +45,7 @@ public static class ServiceRegistration
         services.AddOptions<HeadOptions>().BindConfiguration(HeadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<HeadStore>();
         services.AddSingleton<HeadService>();
-        services.AddOptions<CollectionOptions>().BindConfiguration(CollectionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<CollectionStore>();
-        services.AddHostedService<CollectionLoader>();
+        services.AddCollectionStore();
 
         // One deadline for the whole request (URL fetches included): RequestTimeouts cancels the request's token.
         services.AddRequestTimeouts();

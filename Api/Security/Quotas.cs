@@ -25,7 +25,7 @@ public sealed class QuotaOptions
 
 /// <summary>Checks a request against its client's quotas before any work; a refusal is 403 <c>quota_exceeded</c> (or 413 for one
 /// head over its own size limit), naming the quota and the client's use of it.</summary>
-public sealed class QuotaGuard(IOptions<QuotaOptions> options, CollectionStore collections, HeadService heads)
+public sealed class QuotaGuard(IOptions<QuotaOptions> options, ICollectionStore collections, HeadService heads)
 {
     public const string Anonymous = "anonymous";
 
@@ -34,18 +34,18 @@ public sealed class QuotaGuard(IOptions<QuotaOptions> options, CollectionStore c
 
     private static bool Owns(string? owner, string client) => (owner ?? Anonymous) == client;
 
-    public void CheckNewCollection(string client)
+    public async Task CheckNewCollectionAsync(string client, CancellationToken ct)
     {
-        int owned = collections.List().Count(c => Owns(c.Info.Owner, client));
+        int owned = (await collections.ListAsync(ct)).Count(c => Owns(c.Info.Owner, client));
         if (owned >= options.Value.MaxCollectionsPerClient)
             throw Exceeded($"this client has {owned} collections; at most {options.Value.MaxCollectionsPerClient} (Quotas:MaxCollectionsPerClient). Delete one first");
     }
 
     /// <summary>Items count against the collection's owner: its collections' items plus the new ones.</summary>
-    public void CheckNewItems(Collection target, int newItems)
+    public async Task CheckNewItemsAsync(IVectorCollection target, int newItems, CancellationToken ct)
     {
         var owner = target.Info.Owner ?? Anonymous;
-        long held = collections.List().Where(c => Owns(c.Info.Owner, owner)).Sum(c => (long)c.Count);
+        long held = (await collections.ListAsync(ct)).Where(c => Owns(c.Info.Owner, owner)).Sum(c => (long)c.Count);
         if (held + newItems > options.Value.MaxItemsPerClient)
             throw Exceeded($"the collections of the client that owns '{target.Info.Name}' hold {held:N0} items; {newItems:N0} more would pass " +
                            $"{options.Value.MaxItemsPerClient:N0} (Quotas:MaxItemsPerClient)");
@@ -67,10 +67,10 @@ public sealed class QuotaGuard(IOptions<QuotaOptions> options, CollectionStore c
     }
 
     /// <summary>What a client uses of its quotas.</summary>
-    public QuotaUsage Usage(string client)
+    public async Task<QuotaUsage> UsageAsync(string client, CancellationToken ct)
     {
         var o = options.Value;
-        var owned = collections.List().Where(c => Owns(c.Info.Owner, client)).ToList();
+        var owned = (await collections.ListAsync(ct)).Where(c => Owns(c.Info.Owner, client)).ToList();
         var mine = heads.Store.List().Where(h => Owns(h.Owner, client)).ToList();
         return new QuotaUsage(client,
             new QuotaUse(owned.Count, o.MaxCollectionsPerClient), new QuotaUse(owned.Sum(c => (long)c.Count), o.MaxItemsPerClient),
@@ -89,7 +89,7 @@ public static class QuotaEndpoints
 {
     public static RouteGroupBuilder MapQuotas(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/quotas", (QuotaGuard quotas, HttpContext context) => TypedResults.Ok(quotas.Usage(QuotaGuard.ClientOf(context))))
+        v1.MapGet("/quotas", async (QuotaGuard quotas, HttpContext context, CancellationToken ct) => TypedResults.Ok(await quotas.UsageAsync(QuotaGuard.ClientOf(context), ct)))
             .WithName("GetQuotas").WithTags("Quotas")
             .WithSummary("This client's use of its quotas: collections, items in them, heads and their bytes (Quotas:*)");
         return v1;
