@@ -390,21 +390,31 @@ public sealed partial class Collection : IVectorCollection, IDisposable
 
     // IVectorCollection: the embedded collection answers from memory (writes wait for the log on disk), so each call completes
     // before it returns.
-    Task<UpsertResult> IVectorCollection.UpsertAsync(IReadOnlyList<NewItem> items, bool upsert, CancellationToken ct) => Task.FromResult(Upsert(items, upsert));
-    Task<bool> IVectorCollection.DeleteAsync(string id, CancellationToken ct) => Task.FromResult(Delete(id));
-    Task<CollectionItem?> IVectorCollection.GetAsync(string id, CancellationToken ct) => Task.FromResult(Get(id));
-    Task<(CollectionItem Item, float[] Vector)?> IVectorCollection.GetWithVectorAsync(string id, CancellationToken ct) => Task.FromResult(GetWithVector(id));
-    Task<IReadOnlyList<CollectionItem>> IVectorCollection.ListAsync(int limit, string? after, CancellationToken ct) => Task.FromResult(List(limit, after));
-    Task<byte[]?> IVectorCollection.ReadImageAsync(string sha256, CancellationToken ct) => Task.FromResult(ReadImage(sha256));
+    // A request that got this collection just before another deleted it finds it gone (404), not a disposed object.
+    Task<UpsertResult> IVectorCollection.UpsertAsync(IReadOnlyList<NewItem> items, bool upsert, CancellationToken ct) => Live(() => Upsert(items, upsert));
+    Task<bool> IVectorCollection.DeleteAsync(string id, CancellationToken ct) => Live(() => Delete(id));
+    Task<CollectionItem?> IVectorCollection.GetAsync(string id, CancellationToken ct) => Live(() => Get(id));
+    Task<(CollectionItem Item, float[] Vector)?> IVectorCollection.GetWithVectorAsync(string id, CancellationToken ct) => Live(() => GetWithVector(id));
+    Task<IReadOnlyList<CollectionItem>> IVectorCollection.ListAsync(int limit, string? after, CancellationToken ct) => Live(() => List(limit, after));
+    Task<byte[]?> IVectorCollection.ReadImageAsync(string sha256, CancellationToken ct) => Live(() => ReadImage(sha256));
     Task<IReadOnlyList<SearchHit>> IVectorCollection.SearchAsync(float[] query, int k, float minScore, MetadataFilter? filter, CancellationToken ct) =>
-        Task.FromResult(Search(query, k, minScore, filter));
+        Live(() => Search(query, k, minScore, filter));
 
-    Task<IReadOnlySet<string>> IVectorCollection.ExistingAsync(IReadOnlyCollection<string> ids, CancellationToken ct)
+    Task<IReadOnlySet<string>> IVectorCollection.ExistingAsync(IReadOnlyCollection<string> ids, CancellationToken ct) => Live<IReadOnlySet<string>>(() =>
     {
         _lock.EnterReadLock();
-        try { return Task.FromResult<IReadOnlySet<string>>(ids.Where(_byId.ContainsKey).ToHashSet(StringComparer.Ordinal)); }
+        try { return ids.Where(_byId.ContainsKey).ToHashSet(StringComparer.Ordinal); }
         finally { _lock.ExitReadLock(); }
+    });
+
+    private Task<T> Live<T>(Func<T> call)
+    {
+        if (Volatile.Read(ref _disposed) != 0) throw Gone();
+        try { return Task.FromResult(call()); }
+        catch (ObjectDisposedException) when (Volatile.Read(ref _disposed) != 0) { throw Gone(); }
     }
+
+    private CollectionException Gone() => new(CollectionErrorKind.NotFound, $"there is no collection '{Info.Name}' (it was deleted meanwhile)");
 
     async IAsyncEnumerable<StoredItem> IVectorCollection.ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {

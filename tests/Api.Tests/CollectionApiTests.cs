@@ -4,11 +4,25 @@ using System.Text.Json;
 
 namespace VqaApi.Api.Tests;
 
-/// <summary>Collections over HTTP on the small test model, stored under a temp folder.</summary>
-public sealed class CollectionFactory : ApiFactory
+/// <summary>Collections over HTTP on the small test model, stored under a temp folder (the embedded backend).</summary>
+public class CollectionFactory : ApiFactory
 {
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "vqaapi-collections-" + Guid.NewGuid().ToString("N"));
-    protected override Dictionary<string, string?> Settings => new() { ["Collections:Root"] = Root, ["Collections:MaxBatch"] = "50" };
+    protected override Dictionary<string, string?> Settings =>
+        new Dictionary<string, string?> { ["Collections:Root"] = Root, ["Collections:MaxBatch"] = "50" }.Concat(BackendSettings).ToDictionary();
+
+    /// <summary>The settings that choose the backend (none: the embedded default).</summary>
+    protected virtual Dictionary<string, string?> BackendSettings => new();
+
+    /// <summary>Records another model for a stored collection, as if it had been embedded by that model.</summary>
+    public virtual Task SetModelAsync(string collection, string model)
+    {
+        var info = Path.Combine(Root, collection, "collection.json");
+        File.WriteAllText(info, File.ReadAllText(info).Replace(ApiFactoryModelId, model));
+        return Task.CompletedTask;
+    }
+
+    public const string ApiFactoryModelId = "api-test-model";
 
     protected override void Dispose(bool disposing)
     {
@@ -17,7 +31,31 @@ public sealed class CollectionFactory : ApiFactory
     }
 }
 
-public sealed class CollectionApiTests(CollectionFactory factory) : IClassFixture<CollectionFactory>
+/// <summary>The same collections in PostgreSQL with pgvector (PGlite, or VQA_TEST_POSTGRES), in a schema of their own.</summary>
+public sealed class PostgresCollectionFactory : CollectionFactory
+{
+    private readonly VqaApi.Testing.PostgresServer _server = VqaApi.Testing.PostgresServer.Shared.GetAwaiter().GetResult();
+    public string Schema { get; } = VqaApi.Testing.PostgresServer.NewSchema();
+    protected override Dictionary<string, string?> BackendSettings => _server.Settings(Schema);
+
+    public override async Task SetModelAsync(string collection, string model)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_server.ConnectionString);
+        await connection.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand($"UPDATE \"{Schema}\".collections SET model = @model WHERE name = @name", connection);
+        cmd.Parameters.AddWithValue("model", model);
+        cmd.Parameters.AddWithValue("name", collection);
+        Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
+    }
+}
+
+public sealed class CollectionApiTests(CollectionFactory factory) : CollectionApiContract<CollectionFactory>(factory), IClassFixture<CollectionFactory>;
+
+[Collection(VqaApi.Testing.PostgresServer.Collection)]
+public sealed class PostgresCollectionApiTests(PostgresCollectionFactory factory) : CollectionApiContract<PostgresCollectionFactory>(factory), IClassFixture<PostgresCollectionFactory>;
+
+/// <summary>What the collection endpoints do, on every backend (the embedded files and PostgreSQL run the same tests).</summary>
+public abstract class CollectionApiContract<TFactory>(TFactory factory) where TFactory : CollectionFactory
 {
     private readonly HttpClient _client = factory.CreateClient();
 
@@ -107,8 +145,7 @@ public sealed class CollectionApiTests(CollectionFactory factory) : IClassFixtur
     public async Task A_collection_of_another_model_is_refused_for_text_search()
     {
         await _client.PutAsync("/v1/collections/foreign", null);
-        var info = Path.Combine(factory.Root, "foreign", "collection.json");
-        File.WriteAllText(info, File.ReadAllText(info).Replace("api-test-model", "some-other-model"));
+        await factory.SetModelAsync("foreign", "some-other-model");
         await using var app = factory.WithWebHostBuilder(_ => { });
         var client = app.CreateClient();
         var response = await client.PostAsJsonAsync("/v1/collections/foreign/search", new { text = "x" });
@@ -117,8 +154,13 @@ public sealed class CollectionApiTests(CollectionFactory factory) : IClassFixtur
     }
 }
 
+public sealed class CollectionItemPathTests(CollectionFactory factory) : CollectionItemPathContract<CollectionFactory>(factory), IClassFixture<CollectionFactory>;
+
+[Collection(VqaApi.Testing.PostgresServer.Collection)]
+public sealed class PostgresCollectionItemPathTests(PostgresCollectionFactory factory) : CollectionItemPathContract<PostgresCollectionFactory>(factory), IClassFixture<PostgresCollectionFactory>;
+
 /// <summary>Ids with '/' (as the index verb writes them) are reached by path, encoded or not; min_score must be a number from -1 to 1.</summary>
-public sealed class CollectionItemPathTests(CollectionFactory factory) : IClassFixture<CollectionFactory>
+public abstract class CollectionItemPathContract<TFactory>(TFactory factory) where TFactory : CollectionFactory
 {
     [Fact]
     public async Task Ids_with_slashes_and_bad_min_scores()
