@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using VqaApi.Postgres;
 using VqaApi.Retrieval;
+using VqaApi.Tasks.Heads;
+using VqaApi.Tasks.Serving;
 
 namespace VqaApi.Api.Hosting;
 
@@ -30,8 +32,24 @@ public static class CollectionRegistration
     };
 }
 
-public sealed class CollectionLoader(ICollectionStore store) : IHostedService
+public sealed class CollectionLoader(ICollectionStore store, ServedModel model, ILogger<CollectionLoader> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => store.StartAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.StartAsync(cancellationToken);
+        if (store is PostgresCollectionStore shared) ImportBundledHeads(shared);
+    }
+
+    /// <summary>With the shared database, the heads the model directory ships with (and any `vqa fit-head` wrote there) are
+    /// copied in when a replica starts, unless the database has a head of that name already (what replicas wrote stays).</summary>
+    private void ImportBundledHeads(PostgresCollectionStore shared)
+    {
+        var files = new HeadFiles(Path.Combine(model.Directory.Path, "heads"));
+        var rows = new PostgresHeadDocuments(shared, model.Manifest.Id);
+        foreach (var name in files.Names())
+            if (files.Read(name) is { } document && rows.Import(name, document.Json))
+                logger.LogInformation("Head {Name} of the model directory copied into the shared database", name);
+    }
+
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

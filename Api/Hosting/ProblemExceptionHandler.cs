@@ -28,6 +28,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 HeadErrorKind.Unreadable => (422, "Invalid head", e.Message, "head"),
                 HeadErrorKind.ReadOnly => (403, "Read-only head", e.Message, "head_read_only"),
                 HeadErrorKind.InsufficientStorage => (507, "Insufficient storage", e.Message, "insufficient_storage"),
+                HeadErrorKind.Unavailable => (503, "Head store unavailable", e.Message, "head_store_unavailable"),
                 _ => (400, "Invalid head request", e.Message, "head"),
             },
             CollectionException e => e.Kind switch
@@ -48,7 +49,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client closed request", "the request was cancelled", "cancelled"),
             _ => (500, "Internal error", "an unexpected error occurred; it has been logged", "internal"),
         };
-        if (exception is CollectionException { Kind: CollectionErrorKind.Unavailable }) logger.LogWarning("{Path}: {Problem}", context.Request.Path, exception.Message);
+        if (exception is CollectionException { Kind: CollectionErrorKind.Unavailable } or HeadException { Kind: HeadErrorKind.Unavailable }) logger.LogWarning("{Path}: {Problem}", context.Request.Path, exception.Message);
         else if (status >= 500) logger.LogError(exception, "Unhandled error on {Path}", context.Request.Path);
         // Refusals that protect the service, counted by reason for /metrics.
         if (exception switch
@@ -65,7 +66,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         if (exception is ApiProblem { RetryAfterSeconds: { } retry }) context.Response.Headers.RetryAfter = retry.ToString();
         if (exception is RateLimiterRejectedException { RetryAfter: { } after }) context.Response.Headers.RetryAfter = ((int)Math.Ceiling(after.TotalSeconds)).ToString();
         else if (exception is RateLimiterRejectedException or BrokenCircuitException) context.Response.Headers.RetryAfter = "1";
-        if (exception is CollectionException { Kind: CollectionErrorKind.Unavailable }) context.Response.Headers.RetryAfter = "2";
+        if (exception is CollectionException { Kind: CollectionErrorKind.Unavailable } or HeadException { Kind: HeadErrorKind.Unavailable }) context.Response.Headers.RetryAfter = "2";
         context.Response.StatusCode = status;
         var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
         if (code is not null) problem.Extensions["code"] = code;

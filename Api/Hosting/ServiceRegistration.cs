@@ -43,7 +43,11 @@ public static class ServiceRegistration
         services.AddSingleton<EmbeddingService>();
         services.AddSingleton<ZeroShotClassifier>();
         services.AddOptions<HeadOptions>().BindConfiguration(HeadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<HeadStore>();
+        // Heads live beside the collections: in the model directory, or in the shared database with the PostgreSQL backend.
+        services.AddSingleton(sp => sp.GetRequiredService<ICollectionStore>() is Postgres.PostgresCollectionStore shared
+            ? new HeadStore(sp.GetRequiredService<ServedModel>().Directory.Path, sp.GetRequiredService<ServedModel>().Manifest,
+                new Postgres.PostgresHeadDocuments(shared, sp.GetRequiredService<ServedModel>().Manifest.Id))
+            : new HeadStore(sp.GetRequiredService<ServedModel>()));
         services.AddSingleton<HeadService>();
         services.AddCollectionStore();
 

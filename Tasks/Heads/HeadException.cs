@@ -17,6 +17,8 @@ public enum HeadErrorKind
     ReadOnly,
     /// <summary>The head could not be written: the disk is full or the model folder is not writable.</summary>
     InsufficientStorage,
+    /// <summary>The shared store of heads (a database) cannot be reached now; nothing was changed.</summary>
+    Unavailable,
 }
 
 /// <summary>A head that cannot be used: unknown, invalid, or fitted on another model.</summary>

@@ -8,19 +8,21 @@ using VqaApi.Tasks.Serving;
 namespace VqaApi.Tasks.Heads;
 
 
-/// <summary>The heads of the served model: JSON files under <c>MODEL_DIR/heads/</c>, written atomically.</summary>
+/// <summary>The heads of the served model: by default JSON files under <c>MODEL_DIR/heads/</c>; with the PostgreSQL backend, rows of
+/// a table every replica shares (<see cref="IHeadDocuments"/>). Parsed heads are cached by their stored stamp.</summary>
 public sealed partial class HeadStore
 {
-    private readonly string _directory;
+    private readonly IHeadDocuments _documents;
     private readonly HeadModel _model;
-    private readonly ConcurrentDictionary<string, (DateTime Stamp, Head Head)> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Stamp, Head Head)> _cache = new(StringComparer.Ordinal);
 
     public HeadStore(ServedModel model) : this(model.Directory.Path, model.Manifest) { }
 
-    /// <summary>The heads of a model directory that is not being served (conversion, tools).</summary>
-    public HeadStore(string modelDirectory, ModelManifest manifest)
+    /// <summary>The heads of a model directory that is not being served (conversion, tools), or of a served one kept in
+    /// <paramref name="documents"/> (default: the directory's heads/ folder).</summary>
+    public HeadStore(string modelDirectory, ModelManifest manifest, IHeadDocuments? documents = null)
     {
-        _directory = Path.Combine(modelDirectory, "heads");
+        _documents = documents ?? new HeadFiles(Path.Combine(modelDirectory, "heads"));
         _model = ModelKey(manifest);
         // An int8 model serves the heads of the float model it was quantized from when its embeddings stay close to that
         // model's (Quantization.CompatibleWithSource, measured when it was made).
@@ -47,18 +49,14 @@ public sealed partial class HeadStore
             throw new HeadException(HeadErrorKind.Invalid, $"head name '{name}' is invalid: use 1-64 characters a-z, 0-9, '-' and '_', starting with a letter or digit");
     }
 
-    private string PathOf(string name) => Path.Combine(_directory, name + ".json");
-
     public IReadOnlyList<Head> List()
     {
-        if (!Directory.Exists(_directory)) return [];
         var heads = new List<Head>();
-        foreach (var file in Directory.EnumerateFiles(_directory, "*.json").Order(StringComparer.Ordinal))
+        foreach (var name in _documents.Names())
         {
-            var name = Path.GetFileNameWithoutExtension(file);
             if (!NamePattern().IsMatch(name)) continue;
             try { heads.Add(Load(name, requireSameModel: false)); }
-            catch (HeadException) { } // unreadable files are skipped in listings; Get names the problem
+            catch (HeadException e) when (e.Kind is HeadErrorKind.Unreadable or HeadErrorKind.NotFound) { } // unreadable ones are skipped in listings; Get names the problem
         }
         return heads;
     }
@@ -66,7 +64,7 @@ public sealed partial class HeadStore
     public bool Exists(string name)
     {
         ValidateName(name);
-        return File.Exists(PathOf(name));
+        return _documents.Read(name) is not null;
     }
 
     /// <summary>The head, refused with 409 when it was fitted on another model.</summary>
@@ -75,21 +73,23 @@ public sealed partial class HeadStore
     private Head Load(string name, bool requireSameModel)
     {
         ValidateName(name);
-        var path = PathOf(name);
-        if (!File.Exists(path)) { _cache.TryRemove(name, out _); throw new HeadException(HeadErrorKind.NotFound, $"there is no head '{name}' for model {_model.Id}"); }
-        var stamp = File.GetLastWriteTimeUtc(path);
-        if (!_cache.TryGetValue(name, out var entry) || entry.Stamp != stamp)
+        if (_documents.Read(name) is not { } document)
+        {
+            _cache.TryRemove(name, out _);
+            throw new HeadException(HeadErrorKind.NotFound, $"there is no head '{name}' for model {_model.Id}");
+        }
+        if (!_cache.TryGetValue(name, out var entry) || entry.Stamp != document.Stamp)
         {
             Head parsed;
-            try { parsed = JsonSerializer.Deserialize<Head>(File.ReadAllText(path), Head.Json) ?? throw new JsonException("empty"); }
+            try { parsed = JsonSerializer.Deserialize<Head>(document.Json, Head.Json) ?? throw new JsonException("empty"); }
             catch (Exception e) when (e is JsonException or FormatException or ArgumentException)
             {
-                throw new HeadException(HeadErrorKind.Unreadable, $"head file heads/{name}.json is not a valid head: {e.Message}");
+                throw new HeadException(HeadErrorKind.Unreadable, $"{_documents.Describe(name)} is not a valid head: {e.Message}");
             }
             if (parsed.Format > Head.CurrentFormat) throw new HeadException(HeadErrorKind.Unreadable, $"head '{name}' has format {parsed.Format}; this build reads {Head.CurrentFormat}");
             try { _ = parsed.Classifier; } // validates the weight shapes now
             catch (Exception e) when (e is ArgumentException or FormatException) { throw new HeadException(HeadErrorKind.Unreadable, $"head '{name}' has invalid weights: {e.Message}"); }
-            entry = (stamp, parsed);
+            entry = (document.Stamp, parsed);
             _cache[name] = entry;
         }
         var head = entry.Head;
@@ -100,47 +100,25 @@ public sealed partial class HeadStore
         return head;
     }
 
-    /// <summary>Writes the head next to its final name and renames it into place.</summary>
+    /// <summary>Stores the head atomically (a file renamed into place, or one row).</summary>
     public void Save(Head head)
     {
         ValidateName(head.Name);
-        var temp = Path.Combine(_directory, $".{head.Name}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            Directory.CreateDirectory(_directory);
-            File.WriteAllText(temp, JsonSerializer.Serialize(head, Head.Json));
-            File.Move(temp, PathOf(head.Name), overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            // What went wrong, without the machine's paths (a client sees this message).
-            var why = e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("disk was full", StringComparison.OrdinalIgnoreCase) ? "the disk is full"
-                : e is UnauthorizedAccessException || e.Message.Contains("Read-only", StringComparison.OrdinalIgnoreCase) ? "the model folder is not writable"
-                : "a storage error";
-            throw new HeadException(HeadErrorKind.InsufficientStorage, $"head '{head.Name}' could not be saved ({why}); nothing was kept", e);
-        }
+        _documents.Write(head.Name, JsonSerializer.SerializeToUtf8Bytes(head, Head.Json));
         _cache.TryRemove(head.Name, out _);
     }
 
-    /// <summary>The bytes of a head's file (0 when there is none).</summary>
+    /// <summary>The stored bytes of a head (0 when there is none).</summary>
     public long FileBytes(string name)
     {
         ValidateName(name);
-        var info = new FileInfo(PathOf(name));
-        return info.Exists ? info.Length : 0;
+        return _documents.Size(name);
     }
 
     public void Delete(string name)
     {
         ValidateName(name);
-        var path = PathOf(name);
-        if (!File.Exists(path)) throw new HeadException(HeadErrorKind.NotFound, $"there is no head '{name}' for model {_model.Id}");
-        try { File.Delete(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new HeadException(HeadErrorKind.InsufficientStorage, $"head '{name}' could not be deleted (the model folder is not writable); it is unchanged", e);
-        }
+        if (!_documents.Delete(name)) throw new HeadException(HeadErrorKind.NotFound, $"there is no head '{name}' for model {_model.Id}");
         _cache.TryRemove(name, out _);
     }
 }
