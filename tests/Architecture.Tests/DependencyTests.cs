@@ -15,14 +15,15 @@ public class DependencyTests
     {
         ["VqaApi.Rendering"] = [],
         ["VqaApi.Retrieval"] = [],
+        ["VqaApi.Postgres"] = ["VqaApi.Retrieval", "VqaApi.Tasks", "VqaApi.Rendering"],
         ["VqaApi.Tasks"] = ["VqaApi.Rendering"],
         ["VqaApi.Generation"] = ["VqaApi.Rendering"],
-        ["VqaApi"] = ["VqaApi.Rendering", "VqaApi.Tasks", "VqaApi.Retrieval"],
-        ["vqa"] = ["VqaApi", "VqaApi.Rendering", "VqaApi.Tasks", "VqaApi.Retrieval", "VqaApi.Generation"],
+        ["VqaApi"] = ["VqaApi.Rendering", "VqaApi.Tasks", "VqaApi.Retrieval", "VqaApi.Postgres"],
+        ["vqa"] = ["VqaApi", "VqaApi.Rendering", "VqaApi.Tasks", "VqaApi.Retrieval", "VqaApi.Postgres", "VqaApi.Generation"],
         ["vqa-generate"] = ["VqaApi.Generation", "VqaApi.Rendering"],
     };
 
-    private static readonly string[] WithoutWebFramework = ["VqaApi.Rendering", "VqaApi.Retrieval", "VqaApi.Tasks", "VqaApi.Generation", "vqa-generate"];
+    private static readonly string[] WithoutWebFramework = ["VqaApi.Rendering", "VqaApi.Retrieval", "VqaApi.Postgres", "VqaApi.Tasks", "VqaApi.Generation", "vqa-generate"];
 
     private static IReadOnlyList<Assembly> Ours() => AllowedReferences.Keys.Select(name => Assembly.Load(new AssemblyName(name))).ToList();
 
@@ -67,7 +68,7 @@ public class DependencyTests
     [Fact]
     public void Domain_errors_carry_a_kind_not_an_http_status()
     {
-        foreach (var assembly in new[] { "VqaApi.Tasks", "VqaApi.Retrieval", "VqaApi.Rendering", "VqaApi.Generation" }.Select(n => Assembly.Load(new AssemblyName(n))))
+        foreach (var assembly in new[] { "VqaApi.Tasks", "VqaApi.Retrieval", "VqaApi.Postgres", "VqaApi.Rendering", "VqaApi.Generation" }.Select(n => Assembly.Load(new AssemblyName(n))))
             foreach (var type in assembly.GetTypes().Where(t => typeof(Exception).IsAssignableFrom(t)))
                 Assert.DoesNotContain(type.GetProperties(), p => p.Name is "Status" or "StatusCode" && p.PropertyType == typeof(int));
     }
