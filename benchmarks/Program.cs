@@ -17,6 +17,7 @@ using VqaApi.Tasks.Models;
 //   dotnet run -c Release --project benchmarks -- filters [--items 100000] [--exact-below N] [--quick]
 //   dotnet run -c Release --project benchmarks -- gpu [--arch b16|s16] [--fp16] [--batches 1,32,256] [--seconds 10] [--device 0] [--no-torch]
 //   dotnet run -c Release --project benchmarks -- service [--model DIR|random-b16|random-s16] [--int8] [--seconds 8] [--concurrency 1,8,32] [--quick]
+//   dotnet run -c Release --project benchmarks -- backends [--items 100000] [--expansions 40,100,200] [--postgres CONNECTION] [--quick]
 //   dotnet run -c Release --project benchmarks -- vectors [--sizes 10000,100000,1000000] [--data random,rank32] [--hnsw f32,f16] [--threads N] [--build-minutes M] [--expansions 64,128] [--embeddings N] [--quick]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
@@ -37,6 +38,7 @@ try
     if (what is "filters") FilterBench.Run(args, quick);
     if (what is "service") await ServiceBench.RunAsync(args, quick);
     if (what is "gpu") GpuBench.Run(work, args);
+    if (what is "backends") await BackendBench.RunAsync(args, quick);
 }
 finally { Directory.Delete(work, true); }
 

@@ -70,7 +70,8 @@ public static class CollectionEndpoints
 {
     public static RouteGroupBuilder MapCollections(this RouteGroupBuilder v1)
     {
-        var group = v1.MapGroup("/collections").WithTags("Collections").WithMetadata(new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutAttribute(ServiceRegistration.LongRequests));
+        var group = v1.MapGroup("/collections").WithTags("Collections").WithMetadata(new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutAttribute(ServiceRegistration.LongRequests))
+            .UsesSharedStore();
         group.MapPut("/{name}", async Task<Results<Created<CollectionSummary>, Ok<CollectionSummary>>> (string name, ICollectionStore store, EmbeddingService e, QuotaGuard quotas,
                 HttpContext context, CancellationToken ct) =>
             {

@@ -54,7 +54,7 @@ public static class HeadEndpoints
 {
     public static RouteGroupBuilder MapHeads(this RouteGroupBuilder v1)
     {
-        var heads = v1.MapGroup("/heads").WithTags("Heads");
+        var heads = v1.MapGroup("/heads").WithTags("Heads").UsesSharedStore();
         heads.MapPost("", FitAsync)
             .WithName("FitHead")
             .RequireScope(ApiScopes.Admin)

@@ -16,6 +16,10 @@ public static class EndpointConventions
     public static RouteHandlerBuilder ReadsInputs(this RouteHandlerBuilder builder) =>
         builder.ProducesProblem(413).ProducesProblem(415).ProducesProblem(422);
 
+    /// <summary>Reads or writes collections or heads: their store may be unavailable (503 with Retry-After: a PostgreSQL backend
+    /// that cannot be reached, or a damaged embedded collection).</summary>
+    public static RouteGroupBuilder UsesSharedStore(this RouteGroupBuilder group) => group.ProducesProblem(503);
+
     /// <summary>Runs the encoder: busy (429, with Retry-After), paused after repeated failures (503), out of time (504).</summary>
     public static RouteHandlerBuilder RunsEncoder(this RouteHandlerBuilder builder) =>
         builder.ProducesProblem(429).ProducesProblem(503).ProducesProblem(504);

@@ -44,10 +44,13 @@ public static class ServiceRegistration
         services.AddSingleton<ZeroShotClassifier>();
         services.AddOptions<HeadOptions>().BindConfiguration(HeadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         // Heads live beside the collections: in the model directory, or in the shared database with the PostgreSQL backend.
-        services.AddSingleton(sp => sp.GetRequiredService<ICollectionStore>() is Postgres.PostgresCollectionStore shared
-            ? new HeadStore(sp.GetRequiredService<ServedModel>().Directory.Path, sp.GetRequiredService<ServedModel>().Manifest,
-                new Postgres.PostgresHeadDocuments(shared, sp.GetRequiredService<ServedModel>().Manifest.Id))
-            : new HeadStore(sp.GetRequiredService<ServedModel>()));
+        services.AddSingleton(sp =>
+        {
+            var model = sp.GetRequiredService<ServedModel>();
+            return sp.GetRequiredService<ICollectionStore>() is Postgres.PostgresCollectionStore shared
+                ? new HeadStore(model.Directory.Path, model.Manifest, new Postgres.PostgresHeadDocuments(shared, model.Manifest.Id))
+                : new HeadStore(model);
+        });
         services.AddSingleton<HeadService>();
         services.AddCollectionStore();
 

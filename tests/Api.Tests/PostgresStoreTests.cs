@@ -272,6 +272,23 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         Assert.Contains("newer than this build", refused.Message);
     }
 
+    [Fact]
+    public async Task Start_up_names_a_database_without_pgvector()
+    {
+        if (!_server.IsPglite) return; // an external server (VQA_TEST_POSTGRES) has pgvector
+        var bare = await PostgresServer.StartWithoutPgvectorAsync();
+        try
+        {
+            var options = Options(CollectionBackend.Postgres);
+            options.Postgres.ConnectionString = bare.ConnectionString;
+            var refused = await Assert.ThrowsAsync<CollectionException>(() => Open(options));
+            Assert.Equal(CollectionErrorKind.Unavailable, refused.Kind);
+            Assert.Contains("lacks the pgvector extension", refused.Message);
+            Assert.Contains("CREATE EXTENSION vector", refused.Message);
+        }
+        finally { bare.StopAndRemove(); }
+    }
+
     private static int FreePort()
     {
         var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

@@ -62,13 +62,24 @@ public sealed class PostgresServer
     private static async Task<PostgresServer> StartAsync()
     {
         if (Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } external) return new PostgresServer(external, 0, null);
+        return await StartPgliteAsync(withPgvector: true);
+    }
+
+    /// <summary>A PGlite server of its own without the pgvector extension (a database that lacks it); stop it with
+    /// <see cref="Stop"/>.</summary>
+    public static Task<PostgresServer> StartWithoutPgvectorAsync() => StartPgliteAsync(withPgvector: false);
+
+    private bool _withPgvector = true;
+
+    private static async Task<PostgresServer> StartPgliteAsync(bool withPgvector)
+    {
         var folder = Path.Combine(FindRepo(), "tests", "postgres");
         await InstallAsync(folder);
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        var server = new PostgresServer(null, port, Directory.CreateTempSubdirectory("vqaapi-pglite-").FullName);
+        var server = new PostgresServer(null, port, Directory.CreateTempSubdirectory("vqaapi-pglite-").FullName) { _withPgvector = withPgvector };
         await server.StartProcessAsync();
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
@@ -83,8 +94,9 @@ public sealed class PostgresServer
     {
         var folder = Path.Combine(FindRepo(), "tests", "postgres");
         var psi = new ProcessStartInfo("node", [Path.Combine(folder, "node_modules", "@electric-sql", "pglite-socket", "dist", "scripts", "server.js"),
-            $"--db={_data}", $"--port={_port}", "--host=127.0.0.1", "--extensions=@electric-sql/pglite-pgvector:vector", "--max-connections=64"])
+            $"--db={_data}", $"--port={_port}", "--host=127.0.0.1", "--max-connections=64"])
         { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (_withPgvector) psi.ArgumentList.Add("--extensions=@electric-sql/pglite-pgvector:vector");
         var process = Process.Start(psi)!;
         var log = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
@@ -112,6 +124,13 @@ public sealed class PostgresServer
             p.WaitForExit(15_000);
         }
         Kill();
+    }
+
+    /// <summary>Stops the database and removes its data (a server of a test's own).</summary>
+    public void StopAndRemove()
+    {
+        Stop();
+        try { Directory.Delete(_data!, true); } catch (IOException) { }
     }
 
     /// <summary>Starts the stopped database again on the same port, with the same data.</summary>
