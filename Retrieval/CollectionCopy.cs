@@ -43,7 +43,6 @@ public static class CollectionCopy
             if (batch.Count == Batch) await Flush();
         }
         if (batch.Count > 0) await Flush();
-        if (staged is Collection embedded) embedded.WaitForHnsw(null, TimeSpan.FromMilliseconds(200), ct);
         await target.ReplaceAsync(staged, ct);
 
         var copy = await target.GetAsync(name, ct);
