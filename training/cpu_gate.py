@@ -64,6 +64,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "runs", "gate"))
     ap.add_argument("--minutes", type=float, default=11.5, help="training minutes, both stages together")
     ap.add_argument("--no-build", action="store_true", help="use the existing Release builds")
+    ap.add_argument("--train-args", default="", help="further trainer arguments for every stage (an attempt's change, e.g. \"--pool gap\"; "
+                                                     "model settings take effect in the first stage, later stages resume its configuration)")
     a = ap.parse_args()
     t0 = time.monotonic()
     out = os.path.abspath(a.out)
@@ -84,7 +86,7 @@ def main():
     for name, share, mix, schedule, extra in STAGES:
         run = os.path.join(out, name)
         budget = a.minutes * 60 * share + 15
-        cmd = [PY, "training/train.py", *TRAIN_ARGS, *extra, "--time-budget", f"{budget:.0f}", "--schedule", schedule, "--stage", name,
+        cmd = [PY, "training/train.py", *TRAIN_ARGS, *extra, *shlex.split(a.train_args), "--time-budget", f"{budget:.0f}", "--schedule", schedule, "--stage", name,
                "--workers", "1", "--out", run, "--eval-data", heldout, "--eval-count", "2000",
                "--generator", f"{gen} stream --seed 1 --split train --size {SIZE} --mix {mix} {WORLD}"]
         if prev:
