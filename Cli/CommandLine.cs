@@ -68,7 +68,7 @@ public static class CommandLine
         var int8 = new Option<bool>("--int8") { Description = "an int8 model (matrix products on integer kernels): converted, then quantized as `vqa quantize` does, fidelity measured" };
         var int8Options = QuantizeCommand.Options();
         var command = new Command("convert", "Convert a big_vision CLIPPO checkpoint into a model directory") { checkpoint, modelDir, fp16, id, overwrite, profile, heads, int8,
-            int8Options.KeepFloat, int8Options.Fidelity, int8Options.Seed, int8Options.NoHeads };
+            int8Options.KeepFloat, int8Options.Fidelity, int8Options.Seed, int8Options.NoHeads, int8Options.Activations, int8Options.Calibration };
         command.SetAction(parse => Guarded(() =>
         {
             var target = parse.GetValue(modelDir)!;

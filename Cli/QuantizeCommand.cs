@@ -33,10 +33,13 @@ public static class QuantizeCommand
         return command;
     }
 
-    public sealed record Int8Options(Option<string?> Id, Option<string[]> KeepFloat, Option<int> Fidelity, Option<ulong> Seed, Option<bool> Overwrite, Option<bool> NoHeads)
+    public sealed record Int8Options(Option<string?> Id, Option<string[]> KeepFloat, Option<int> Fidelity, Option<ulong> Seed, Option<bool> Overwrite, Option<bool> NoHeads,
+        Option<string> Activations, Option<int> Calibration)
     {
-        public IEnumerable<Option> All => [Id, KeepFloat, Fidelity, Seed, Overwrite, NoHeads];
+        public IEnumerable<Option> All => [Id, KeepFloat, Fidelity, Seed, Overwrite, NoHeads, Activations, Calibration];
     }
+
+    public const int DefaultCalibrationCanvases = 128;
 
     public static Int8Options Options() => new(
         new Option<string?>("--id") { Description = "the int8 model's id (default: the float model's id + '-int8')" },
@@ -44,16 +47,33 @@ public static class QuantizeCommand
         new Option<int>("--fidelity-canvases") { Description = "generated canvases both encoders embed to measure the int8 model's fidelity", DefaultValueFactory = _ => DefaultFidelityCanvases },
         new Option<ulong>("--seed") { Description = "seed of the fidelity canvases (held-out split)", DefaultValueFactory = _ => 20261205 },
         new Option<bool>("--overwrite") { Description = "replace an existing directory" },
-        new Option<bool>("--no-heads") { Description = "do not copy the float model's heads" });
+        new Option<bool>("--no-heads") { Description = "do not copy the float model's heads" },
+        ActivationsOption(),
+        new Option<int>("--calibration-canvases") { Description = "with --activations static: generated canvases (another seed than the fidelity ones) whose activation ranges fix the scales", DefaultValueFactory = _ => DefaultCalibrationCanvases });
+
+    private static Option<string> ActivationsOption()
+    {
+        var o = new Option<string>("--activations")
+        {
+            Description = "dynamic (quantized per call, the default: faster and closer in docs/benchmarks.md) or static (fixed scales from calibration canvases, QDQ)",
+            DefaultValueFactory = _ => "dynamic",
+        };
+        o.AcceptOnlyFromAmong("dynamic", "static");
+        return o;
+    }
 
     public static ModelDirectory Run(ModelDirectory model, string target, ParseResult parse, Int8Options o)
     {
         int count = parse.GetValue(o.Fidelity);
         if (count < 0) throw new ArgumentException("--fidelity-canvases must be 0 or more");
         var canvases = FidelityCanvases(model.Manifest.Architecture.ImageSize, count, parse.GetValue(o.Seed));
+        bool isStatic = parse.GetValue(o.Activations) == "static";
+        int calibration = parse.GetValue(o.Calibration);
+        if (isStatic && calibration < 1) throw new ArgumentException("--calibration-canvases must be 1 or more with --activations static");
         return ModelQuantizer.Quantize(model, target, new QuantizeOptions
         {
             Id = parse.GetValue(o.Id), KeepFloat = parse.GetValue(o.KeepFloat) ?? [], Overwrite = parse.GetValue(o.Overwrite), CopyHeads = !parse.GetValue(o.NoHeads),
+            Calibration = isStatic ? FidelityCanvases(model.Manifest.Architecture.ImageSize, calibration, parse.GetValue(o.Seed) + 1) : null,
             FidelityCanvases = $"{count} held-out generated canvases (scenes, captions, questions above scenes; seed {parse.GetValue(o.Seed)})",
         }, canvases);
     }
@@ -62,7 +82,7 @@ public static class QuantizeCommand
     {
         var m = int8.Manifest;
         var q = m.Quantization!;
-        Console.WriteLine($"quantized {q.FromId} ({q.FromWeightsDType}) -> {int8.Path}");
+        Console.WriteLine($"quantized {q.FromId} ({q.FromWeightsDType}) -> {int8.Path} ({q.Method})");
         Console.WriteLine($"  id {m.Id}; {q.QuantizedMatMuls} matrix products int8" + (q.KeptFloat.Count > 0 ? $", kept float: {string.Join(", ", q.KeptFloat)}" : "") +
                           $"; encoder.onnx {new FileInfo(int8.EncoderPath).Length / 1e6:F1} MB");
         if (q.Fidelity is { } f)

@@ -38,6 +38,7 @@ internal sealed class PostgresCollection(PostgresCollectionStore store, Collecti
         _ => throw new InvalidDataException($"unexpected embedding type {value.GetType().Name}"),
     };
 
+    /// <summary>The columns <see cref="ReadItem"/> reads, in its order.</summary>
     private const string ItemColumns = "key, id, text, image_sha256, metadata::text";
 
     private static CollectionItem ReadItem(NpgsqlDataReader r) => new(r.GetString(1), r.GetInt64(0), r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
@@ -213,7 +214,7 @@ internal sealed class PostgresCollection(PostgresCollectionStore store, Collecti
             var page = await Guard(async () =>
             {
                 await using var cmd = store.Data.CreateCommand(
-                    $"SELECT t.{ItemColumns.Replace(", ", ", t.")}, t.embedding, i.bytes FROM {Items} t LEFT JOIN {Images} i ON i.sha256 = t.image_sha256 " +
+                    $"SELECT t.key, t.id, t.text, t.image_sha256, t.metadata::text, t.embedding, i.bytes FROM {Items} t LEFT JOIN {Images} i ON i.sha256 = t.image_sha256 " +
                     "WHERE t.key > @after ORDER BY t.key LIMIT @page");
                 cmd.Parameters.AddWithValue("after", after);
                 cmd.Parameters.AddWithValue("page", ReadPage);

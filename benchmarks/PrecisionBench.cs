@@ -16,7 +16,7 @@ static partial class Bench
         double floatPeak = MatMulPeak(work, quick);
         double intPeak = MatMulIntegerPeak(work, quick);
         Console.WriteLine();
-        Console.WriteLine($"## Encoder precision: float32 vs int8 (dynamic, per-channel weights), random weights, CPU ({Environment.ProcessorCount} threads)");
+        Console.WriteLine($"## Encoder precision: float32 vs int8 (per-channel weights; activations dynamic, or static QDQ calibrated on 32 other canvases), random weights, CPU ({Environment.ProcessorCount} threads)");
         Console.WriteLine($"float32 matrix-multiply peak measured now (MatMul, best of square 2048 and 6272x768x3072): {floatPeak:F1} GFLOP/s");
         Console.WriteLine($"int8 matrix-multiply peak measured now (MatMulInteger uint8 x int8 -> int32, same shapes): {intPeak:F1} GOP/s ({intPeak / floatPeak:F2}x float32)");
         Console.WriteLine();
@@ -27,15 +27,25 @@ static partial class Bench
             using var f32 = new TempModel(work, name.Replace("/", "").ToLowerInvariant(), arch);
             var int8Dir = Path.Combine(work, name.Replace("/", "").ToLowerInvariant() + "-int8");
             var int8 = ModelQuantizer.Quantize(f32.Directory, int8Dir, new QuantizeOptions(), []);
+            // Static int8 (QDQ), calibrated on 32 other random canvases than those measured.
+            var calibration = RandomCanvases(32, arch.ImageSize, 11);
+            int length = arch.ImageSize * arch.ImageSize * 3;
+            var qdq = ModelQuantizer.Quantize(f32.Directory, int8Dir + "-static", new QuantizeOptions
+            {
+                Calibration = Enumerable.Range(0, 32).Select(i => calibration.AsSpan(i * length, length).ToArray()),
+            }, []);
             double flops = FlopsPerImage(arch);
             foreach (int batch in quick ? new[] { 1, 8 } : new[] { 1, 8, 32 })
             {
                 var inputs = RandomCanvases(batch, arch.ImageSize, 3);
                 var (floatIps, _) = EncoderSpeed(f32.Directory, batch, quick ? 2 : 6, inputs);
                 var (intIps, _) = EncoderSpeed(int8, batch, quick ? 2 : 6, inputs);
+                var (staticIps, _) = EncoderSpeed(qdq, batch, quick ? 2 : 6, inputs);
                 var (min, mean) = Agreement(f32.Directory, int8, inputs, batch);
+                var (smin, smean) = Agreement(f32.Directory, qdq, inputs, batch);
                 Console.WriteLine($"| {name} | float32 | {batch} | {floatIps:F2} | 1.00 | {floatIps * flops / 1e9:F1} | {100 * floatIps * flops / 1e9 / floatPeak:F0}% | |");
-                Console.WriteLine($"| {name} | int8 | {batch} | {intIps:F2} | {intIps / floatIps:F2} | {intIps * flops / 1e9:F1} | {100 * intIps * flops / 1e9 / intPeak:F0}% | {min:F4} / {mean:F4} |");
+                Console.WriteLine($"| {name} | int8 dynamic | {batch} | {intIps:F2} | {intIps / floatIps:F2} | {intIps * flops / 1e9:F1} | {100 * intIps * flops / 1e9 / intPeak:F0}% | {min:F4} / {mean:F4} |");
+                Console.WriteLine($"| {name} | int8 static (QDQ) | {batch} | {staticIps:F2} | {staticIps / floatIps:F2} | {staticIps * flops / 1e9:F1} | {100 * staticIps * flops / 1e9 / intPeak:F0}% | {smin:F4} / {smean:F4} |");
             }
         }
         if (args.Contains("--profile"))
@@ -43,7 +53,11 @@ static partial class Bench
             {
                 using var f32 = new TempModel(work, name.Replace("/", "").ToLowerInvariant() + "-p", arch);
                 var int8 = ModelQuantizer.Quantize(f32.Directory, f32.Directory.Path + "-int8", new QuantizeOptions { Overwrite = true }, []);
-                foreach (var (label, dir) in new[] { ("float32", f32.Directory), ("int8", int8) }) Profile($"{name} {label}", dir, 8, work);
+                var qdq = ModelQuantizer.Quantize(f32.Directory, f32.Directory.Path + "-static", new QuantizeOptions
+                {
+                    Overwrite = true, Calibration = [RandomCanvases(1, arch.ImageSize, 11)],
+                }, []);
+                foreach (var (label, dir) in new[] { ("float32", f32.Directory), ("int8 dynamic", int8), ("int8 static", qdq) }) Profile($"{name} {label}", dir, 8, work);
             }
         Console.WriteLine("(Random weights and random canvases: the cosines show that the graph computes the same function; the fidelity that");
         Console.WriteLine("matters, on real weights and real canvases, is what `vqa quantize` measures and records in the manifest.)");

@@ -112,6 +112,100 @@ public static class OnnxInt8Quantizer
         return (model, new Int8Report(quantized, kept, floatBytes, int8Bytes, keptWeights));
     }
 
+    /// <summary>The observed range of one activation (calibration), for static quantization.</summary>
+    public readonly record struct ActivationRange(float Min, float Max);
+
+    /// <summary>The activations that feed the matrix products <paramref name="plan"/> quantizes: what a calibration observes.</summary>
+    public static IReadOnlyList<string> ActivationsToCalibrate(ModelProto source, Int8Plan plan)
+    {
+        var initializers = source.Graph.Initializer.ToDictionary(t => t.Name);
+        var producer = new Dictionary<string, NodeProto>();
+        foreach (var node in source.Graph.Node) foreach (var output in node.Output) producer[output] = node;
+        return source.Graph.Node.Where(n => n.OpType == "MatMul" && n.Domain is "" or null)
+            .Where(n => Constant(n.Input[1], initializers, producer) is { Dims.Length: 2 } w && plan.Quantizes(w.Name))
+            .Select(n => n.Input[0]).Distinct().ToList();
+    }
+
+    /// <summary>
+    /// Static quantization in QDQ form, the alternative to <see cref="Quantize"/>: each activation that feeds a quantized product
+    /// goes through <c>QuantizeLinear</c>/<c>DequantizeLinear</c> with a fixed uint8 scale and zero point from its calibrated
+    /// range (min/max over calibration canvases, widened to include 0), and each weight is stored int8 per output column
+    /// (symmetric, as in <see cref="Quantize"/>) behind a per-axis <c>DequantizeLinear</c>. ONNX Runtime's graph optimizer
+    /// turns each <c>DQ(x), DQ(W) -> MatMul</c> into an integer kernel; the bias <c>Add</c> stays as it is.
+    /// </summary>
+    public static (ModelProto Model, Int8Report Report) QuantizeStatic(ModelProto source, Int8Plan plan, IReadOnlyDictionary<string, ActivationRange> ranges)
+    {
+        var model = source.Clone();
+        var graph = model.Graph;
+        var initializers = graph.Initializer.ToDictionary(t => t.Name);
+        var producer = new Dictionary<string, NodeProto>();
+        foreach (var node in graph.Node) foreach (var output in node.Output) producer[output] = node;
+        var inserted = new Dictionary<NodeProto, List<NodeProto>>(); // nodes to put before a MatMul
+        var newInitializers = new List<TensorProto>();
+        var dequantized = new Dictionary<string, string>(StringComparer.Ordinal); // activation or weight -> its DQ output
+        int quantized = 0, kept = 0;
+        long floatBytes = 0, int8Bytes = 0;
+        var keptWeights = new List<string>();
+        foreach (var matmul in graph.Node.Where(n => n.OpType == "MatMul" && n.Domain is "" or null).ToList())
+        {
+            if (Constant(matmul.Input[1], initializers, producer) is not { Dims.Length: 2 } weight) continue;
+            if (!plan.Quantizes(weight.Name))
+            {
+                kept++;
+                keptWeights.Add(weight.Name);
+                continue;
+            }
+            var before = new List<NodeProto>();
+            string x = matmul.Input[0];
+            if (!dequantized.TryGetValue(x, out var xdq))
+            {
+                if (!ranges.TryGetValue(x, out var range)) throw new ArgumentException($"no calibrated range for activation '{x}'");
+                float min = Math.Min(range.Min, 0), max = Math.Max(range.Max, 0);
+                float scale = max > min ? (max - min) / 255f : 1f;
+                byte zero = (byte)Math.Clamp(MathF.Round(-min / scale), 0, 255);
+                string name = $"qdq_{dequantized.Count}";
+                newInitializers.Add(FloatTensor(name + "_scale", [scale], []));
+                newInitializers.Add(Uint8Tensor(name + "_zero_point", [zero]));
+                var q = new NodeProto { OpType = "QuantizeLinear", Name = name + "_q", Input = { x, name + "_scale", name + "_zero_point" }, Output = { name + "_u8" } };
+                var dq = new NodeProto { OpType = "DequantizeLinear", Name = name + "_dq", Input = { name + "_u8", name + "_scale", name + "_zero_point" }, Output = { name + "_x" } };
+                before.AddRange([q, dq]);
+                dequantized[x] = xdq = name + "_x";
+            }
+            int k = (int)weight.Dims[0], n = (int)weight.Dims[1];
+            string w8 = $"{weight.Name}_int8";
+            if (!dequantized.TryGetValue(w8, out var wdq))
+            {
+                var (values, scales) = QuantizeColumns(weight.Values, k, n);
+                newInitializers.Add(Int8Tensor(w8, values, [k, n]));
+                newInitializers.Add(FloatTensor(w8 + "_scale", scales, [n]));
+                newInitializers.Add(Int8Tensor(w8 + "_zero_point", new sbyte[n], [n]));
+                var dq = new NodeProto { OpType = "DequantizeLinear", Name = w8 + "_dq", Input = { w8, w8 + "_scale", w8 + "_zero_point" }, Output = { w8 + "_w" } };
+                dq.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+                before.Add(dq);
+                dequantized[w8] = wdq = w8 + "_w";
+                floatBytes += 4L * k * n;
+                int8Bytes += (long)k * n + 4L * n;
+            }
+            matmul.Input[0] = xdq;
+            matmul.Input[1] = wdq;
+            inserted[matmul] = before;
+            quantized++;
+        }
+        var nodes = graph.Node.SelectMany(n => inserted.TryGetValue(n, out var before) ? [.. before, n] : new[] { n }).ToList();
+        graph.Node.Clear();
+        graph.Node.AddRange(nodes);
+        graph.Initializer.AddRange(newInitializers);
+        RemoveUnused(graph);
+        return (model, new Int8Report(quantized, kept, floatBytes, int8Bytes, keptWeights));
+    }
+
+    private static TensorProto Uint8Tensor(string name, byte[] values)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Uint8 };
+        t.RawData = ByteString.CopyFrom(values);
+        return t;
+    }
+
     /// <summary>Symmetric per-column int8: column j of the [k, n] row-major weights as round(w / scale_j), scale_j = max|w_j| / 127.</summary>
     public static (sbyte[] Values, float[] Scales) QuantizeColumns(float[] w, int k, int n)
     {

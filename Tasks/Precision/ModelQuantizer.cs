@@ -21,6 +21,9 @@ public sealed record QuantizeOptions
     public bool CopyHeads { get; init; } = true;
     /// <summary>Describes the fidelity canvases in the manifest (what they were).</summary>
     public string FidelityCanvases { get; init; } = "canvases";
+    /// <summary>Static activations (QDQ, <see cref="OnnxInt8Quantizer.QuantizeStatic"/>) calibrated on these canvases, instead of
+    /// dynamic ones; null: dynamic (the default, measured faster and closer: docs/benchmarks.md).</summary>
+    public IEnumerable<float[]>? Calibration { get; init; }
 }
 
 /// <summary>
@@ -44,7 +47,11 @@ public static class ModelQuantizer
             ModelProto graph;
             try { graph = ModelProto.Parser.ParseFrom(encoderBytes); }
             catch (InvalidProtocolBufferException e) { throw new ModelDirectoryException($"'{source.EncoderPath}' is not an ONNX model: {e.Message}"); }
-            var (int8, report) = OnnxInt8Quantizer.Quantize(graph, new Int8Plan { KeepFloat = options.KeepFloat });
+            var plan = new Int8Plan { KeepFloat = options.KeepFloat };
+            var input = source.Manifest.Input;
+            var (int8, report) = options.Calibration is { } calibration
+                ? OnnxInt8Quantizer.QuantizeStatic(graph, plan, StaticCalibration.Ranges(graph, plan, calibration, input.Height, input.Width))
+                : OnnxInt8Quantizer.Quantize(graph, plan);
             if (report.Quantized == 0) throw new ModelDirectoryException($"'{source.EncoderPath}' has no matrix product with constant weights to quantize");
             var m = source.Manifest;
             var encoderName = "encoder.onnx";
@@ -54,11 +61,12 @@ public static class ModelQuantizer
             {
                 FromId = m.Id, FromWeightsDType = m.WeightsDType, FromEncoderSha256 = Convert.ToHexStringLower(SHA256.HashData(encoderBytes)),
                 QuantizedMatMuls = report.Quantized, KeptFloat = report.KeptWeights,
+                Method = options.Calibration is null ? "dynamic-int8" : "static-int8",
             };
             var manifest = m with
             {
                 Id = options.Id ?? m.Id + "-int8",
-                Description = $"{m.Description ?? m.Id} (int8: matrix products quantized, dynamic activations)",
+                Description = $"{m.Description ?? m.Id} (int8: matrix products quantized, {(options.Calibration is null ? "dynamic" : "static, calibrated")} activations)",
                 Encoder = encoderName,
                 WeightsDType = "int8",
                 Quantization = quantization,

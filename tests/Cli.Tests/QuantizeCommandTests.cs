@@ -86,6 +86,18 @@ public sealed class QuantizeCommandTests : IDisposable
             Assert.Contains("fidelity", await response.Content.ReadAsStringAsync());
         }
 
+        // Static activations (QDQ, calibrated on generated canvases): recorded as such, within the heads' tolerance, served.
+        var qdq = Path.Combine(_dir, "model-static");
+        (exit, output, error) = await Run("quantize", model, qdq, "--activations", "static", "--calibration-canvases", "16", "--fidelity-canvases", "24");
+        Assert.True(exit == 0, error);
+        Assert.Contains("(static-int8)", output);
+        Assert.Equal("static-int8", ModelDirectory.Load(qdq).Manifest.Quantization!.Method);
+        using (var api = new ModelFactory(qdq, collections))
+            Assert.Equal(HttpStatusCode.OK, (await api.CreateClient().PostAsJsonAsync("/v1/classify/text", new { head = "mood", text = "I love it" })).StatusCode);
+        (exit, _, error) = await Run("quantize", model, Path.Combine(_dir, "model-static-0"), "--activations", "static", "--calibration-canvases", "0");
+        Assert.Equal(1, exit);
+        Assert.Contains("--calibration-canvases", error);
+
         // convert --int8 in one step: the float model it goes through is not left behind.
         var direct = Path.Combine(_dir, "direct");
         (exit, output, error) = await Run("convert", ckpt, direct, "--int8", "--fidelity-canvases", "8", "--id", "tiny-direct");
