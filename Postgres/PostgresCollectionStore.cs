@@ -108,7 +108,8 @@ public sealed class PostgresCollectionStore : ICollectionStore
             await cmd.ExecuteScalarAsync(ct);
             return null;
         }
-        catch (Exception e) when (PostgresErrors.Translate(e, null) is { } problem) { return problem.Message; }
+        // Whatever fails, the replica is not ready (a load balancer should send its traffic elsewhere), and says why.
+        catch (Exception e) when (e is not OperationCanceledException) { return PostgresErrors.NotReachable(PostgresErrors.Why(e)); }
     }
 
     private const string CatalogColumns = "id, name, model, profile, dimensions, half, created_at, owner, item_count";

@@ -31,18 +31,28 @@ internal static class PostgresErrors
             case PostgresException p when p.SqlState.StartsWith("08", StringComparison.Ordinal) || p.SqlState.StartsWith("57P", StringComparison.Ordinal) ||
                                           p.SqlState.StartsWith("53", StringComparison.Ordinal) ||
                                           p.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected:
-                return Unavailable(p.MessageText);
+                return Unavailable(Why(p));
             case PostgresException:
                 return null; // a statement the server refused: a bug of ours, not the client's
             case NpgsqlException n:
-                return Unavailable(n.InnerException is SocketException s ? s.Message : n.Message);
+                return Unavailable(Why(n));
             case SocketException or TimeoutException or IOException:
-                return Unavailable(e.Message);
+                return Unavailable(Why(e));
             default:
                 return null;
         }
     }
 
-    private static CollectionException Unavailable(string why) =>
-        new(CollectionErrorKind.Unavailable, $"the collection database cannot be reached now ({why.TrimEnd('.')}); nothing was changed, try again shortly");
+    private static CollectionException Unavailable(string why) => new(CollectionErrorKind.Unavailable, $"{NotReachable(why)}; nothing was changed, try again shortly");
+
+    /// <summary>"the collection database cannot be reached now (why)": the start of every 503's problem, and /readyz's words.</summary>
+    public static string NotReachable(string why) => $"the collection database cannot be reached now ({why.TrimEnd('.')})";
+
+    /// <summary>Why a call failed, in the words of <see cref="Translate"/>'s problems (no host, port or password).</summary>
+    public static string Why(Exception e) => e switch
+    {
+        PostgresException p => p.MessageText,
+        NpgsqlException n => n.InnerException is SocketException s ? s.Message : n.Message,
+        _ => e.Message,
+    };
 }
