@@ -9,8 +9,8 @@ public readonly record struct ObjectKind(ShapeKind? Shape, ObjectColor? Color, i
 }
 
 /// <summary>
-/// Places objects on a canvas: random sizes, positions that keep overlaps legible (centres at least 0.8 of the
-/// summed radii apart), random background, noise and blur. Attribute-object combinations in
+/// Places objects on a canvas: random sizes, positions that keep overlaps legible (centres at least
+/// <see cref="WorldOptions.Separation"/> (0.8) of the summed radii apart), random background, noise and blur. Attribute-object combinations in
 /// <see cref="Forbidden"/> are never drawn (the held-out "novel combinations").
 /// </summary>
 public sealed class SceneSampler(int size, int emojiCount, IReadOnlySet<ObjectKind> forbidden, WorldOptions? world = null)
@@ -71,7 +71,7 @@ public sealed class SceneSampler(int size, int emojiCount, IReadOnlySet<ObjectKi
                     float margin = r + 2;
                     float x = margin + (float)random.NextDouble() * (Size - 2 * margin);
                     float y = margin + (float)random.NextDouble() * (Size - 2 * margin);
-                    if (placed.All(p => Dist(p.X, p.Y, x, y) >= 0.8f * (p.Radius + r))) o = new SceneObject(k.Shape, k.Color, k.Emoji, size, x, y, r);
+                    if (placed.All(p => Dist(p.X, p.Y, x, y) >= World.Separation * (p.Radius + r))) o = new SceneObject(k.Shape, k.Color, k.Emoji, size, x, y, r);
                 }
                 if (o is not null) placed.Add(o);
                 else if (isRequired) { ok = false; break; }

@@ -40,6 +40,9 @@ public sealed record WorldOptions
     public bool PlainScenes { get; init; }
     /// <summary>Object radii are multiplied by this (larger objects read better on small canvases).</summary>
     public float ObjectScale { get; init; } = 1f;
+    /// <summary>Centres of two objects are at least this times their summed radii apart: 0.8 (the default) lets objects
+    /// overlap a little, legibly; from 1.5 on no two shapes touch, not even squares' corners (a square reaches sqrt(2) radii).</summary>
+    public float Separation { get; init; } = 0.8f;
 
     public bool IsFull => Describe().Length == 0;
 
@@ -57,6 +60,7 @@ public sealed record WorldOptions
         Check(Languages is null || (Languages.Count >= 1 && Languages.All(VqaApi.Generation.Languages.Codes.Contains)),
             $"--languages must name some of {string.Join(",", VqaApi.Generation.Languages.Codes)}");
         Check(ObjectScale is >= 0.5f and <= 2.5f, "--object-scale must be 0.5..2.5");
+        Check(Separation is >= 0.5f and <= 3f, "--separation must be 0.5..3");
         return this;
     }
 
@@ -73,6 +77,7 @@ public sealed record WorldOptions
         if (!Questions.SequenceEqual(AllQuestions)) parts.Add("--questions " + string.Join(",", Questions.Select(q => q.ToString().ToLowerInvariant())));
         if (PlainScenes) parts.Add("--plain-scenes");
         if (ObjectScale != 1f) parts.Add($"--object-scale {ObjectScale.ToString(CultureInfo.InvariantCulture)}");
+        if (Separation != 0.8f) parts.Add($"--separation {Separation.ToString(CultureInfo.InvariantCulture)}");
         return string.Join(" ", parts);
     }
 

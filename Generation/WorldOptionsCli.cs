@@ -15,6 +15,7 @@ public sealed class WorldOptionsCli
     private readonly Option<string?> _questions = new("--questions") { Description = "VQA question types: some of count,color,shape,exists,spatial (default all)" };
     private readonly Option<bool> _plain = new("--plain-scenes") { Description = "flat backgrounds, no noise, no blur" };
     private readonly Option<float?> _scale = new("--object-scale") { Description = "multiply object sizes by this, 0.5..2.5 (default 1)" };
+    private readonly Option<float?> _separation = new("--separation") { Description = "object centres at least this times their summed radii apart, 0.5..3 (default 0.8: small overlaps; 1.5: no two shapes touch)" };
 
     private readonly bool _withLanguages;
 
@@ -22,8 +23,8 @@ public sealed class WorldOptionsCli
     public WorldOptionsCli(bool withLanguages = true) => _withLanguages = withLanguages;
 
     public IEnumerable<Option> All => _withLanguages
-        ? [_objects, _emojiShare, _shapes, _colors, _languages, _captionStyles, _questions, _plain, _scale]
-        : [_objects, _emojiShare, _shapes, _colors, _captionStyles, _questions, _plain, _scale];
+        ? [_objects, _emojiShare, _shapes, _colors, _languages, _captionStyles, _questions, _plain, _scale, _separation]
+        : [_objects, _emojiShare, _shapes, _colors, _captionStyles, _questions, _plain, _scale, _separation];
 
     public void AddTo(Command command)
     {
@@ -48,6 +49,7 @@ public sealed class WorldOptionsCli
         else if (w.MaxObjects < 2) w = w with { Questions = [.. WorldOptions.AllQuestions.Where(q => q != QuestionType.Spatial)] }; // one object has no relations
         if (parse.GetValue(_plain)) w = w with { PlainScenes = true };
         if (parse.GetValue(_scale) is { } scale) w = w with { ObjectScale = scale };
+        if (parse.GetValue(_separation) is { } separation) w = w with { Separation = separation };
         return w.Validated();
     }
 }

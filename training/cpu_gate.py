@@ -66,7 +66,12 @@ def main():
     ap.add_argument("--no-build", action="store_true", help="use the existing Release builds")
     ap.add_argument("--train-args", default="", help="further trainer arguments for every stage (an attempt's change, e.g. \"--pool gap\"; "
                                                      "model settings take effect in the first stage, later stages resume its configuration)")
+    ap.add_argument("--world-args", default="", help="further generator world options for training, probe and eval (an attempt's change, "
+                                                      "e.g. \"--separation 1.4\")")
     a = ap.parse_args()
+    global WORLD
+    if a.world_args.strip():
+        WORLD = WORLD + " " + a.world_args.strip()
     t0 = time.monotonic()
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)

@@ -93,7 +93,7 @@ def make_data(args, size, folder):
     keep = []
     i = 0
     while i < len(world):
-        if world[i] in ("--shapes", "--colors", "--languages", "--object-scale"):
+        if world[i] in ("--shapes", "--colors", "--languages", "--object-scale", "--separation"):
             keep += world[i:i + 2]
             i += 2
         else:

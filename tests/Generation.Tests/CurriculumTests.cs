@@ -99,6 +99,18 @@ public class CurriculumTests
     }
 
     [Fact]
+    public void Separated_objects_keep_their_distance_and_the_default_lets_them_overlap_a_little()
+    {
+        static double Closest(WorldSampler w) => Enumerable.Range(0, 400).Select(i => w.RandomScene(new Random(i)).Objects)
+            .Where(o => o.Count == 2).Min(o => Math.Sqrt(Math.Pow(o[0].X - o[1].X, 2) + Math.Pow(o[0].Y - o[1].Y, 2)) / (o[0].Radius + o[1].Radius));
+        double apart = Closest(new WorldSampler(96, 0, Small with { ObjectScale = 2.2f, Separation = 1.4f }));
+        double near = Closest(new WorldSampler(96, 0, Small with { ObjectScale = 2.2f }));
+        Assert.True(apart >= 1.4, $"closest pair at {apart:F2} x the summed radii");
+        Assert.InRange(near, 0.8, 1.0); // the default: centres 0.8 of the summed radii apart at the least, and some that close
+        Assert.Contains("--separation", Assert.Throws<ArgumentException>(() => (Small with { Separation = 5 }).Validated()).Message);
+    }
+
+    [Fact]
     public void Impossible_worlds_are_refused_with_the_option_named()
     {
         Assert.Contains("--objects", Assert.Throws<ArgumentException>(() => (Small with { MinObjects = 3, MaxObjects = 2 }).Validated()).Message);
@@ -117,6 +129,8 @@ public class CurriculumTests
         var world = cli.Read(command.Parse(flags));
         Assert.Equal(Small.Describe(), world.Describe());
         Assert.Equal(world.Describe(), cli.Read(command.Parse(world.Describe())).Describe());
+        Assert.Equal(1.4f, cli.Read(command.Parse(flags + " --separation 1.4")).Separation);
+        Assert.EndsWith("--separation 1.4", cli.Read(command.Parse(flags + " --separation 1.4")).Describe());
         Assert.True(cli.Read(command.Parse("")).IsFull);
         // One object: spatial questions are left out unless asked for.
         Assert.DoesNotContain(QuestionType.Spatial, cli.Read(command.Parse("--objects 1")).Questions);
