@@ -43,6 +43,9 @@ public sealed record WorldOptions
     /// <summary>Centres of two objects are at least this times their summed radii apart: 0.8 (the default) lets objects
     /// overlap a little, legibly; from 1.5 on no two shapes touch, not even squares' corners (a square reaches sqrt(2) radii).</summary>
     public float Separation { get; init; } = 0.8f;
+    /// <summary>Count questions name their subject by one attribute only ("how many circles", "how many red objects") instead
+    /// of one or both ("how many red circles") as well: a curriculum's first stages.</summary>
+    public bool CountBySingleAttribute { get; init; }
 
     public bool IsFull => Describe().Length == 0;
 
@@ -78,6 +81,7 @@ public sealed record WorldOptions
         if (PlainScenes) parts.Add("--plain-scenes");
         if (ObjectScale != 1f) parts.Add($"--object-scale {ObjectScale.ToString(CultureInfo.InvariantCulture)}");
         if (Separation != 0.8f) parts.Add($"--separation {Separation.ToString(CultureInfo.InvariantCulture)}");
+        if (CountBySingleAttribute) parts.Add("--count-single-attribute");
         return string.Join(" ", parts);
     }
 

@@ -128,7 +128,7 @@ public sealed class WorldSampler
             {
                 int n = random.Next(Options.MaxObjects + 1);
                 var target = _scenes.RandomShape(random);
-                var subject = random.Next(3) switch
+                var subject = random.Next(Options.CountBySingleAttribute ? 2 : 3) switch
                 {
                     0 => new ObjectQuery(Shape: target.Shape),
                     1 => new ObjectQuery(Color: target.Color),

@@ -68,6 +68,8 @@ def main():
                                                      "model settings take effect in the first stage, later stages resume its configuration)")
     ap.add_argument("--world-args", default="", help="further generator world options for training, probe and eval (an attempt's change, "
                                                       "e.g. \"--separation 1.4\")")
+    ap.add_argument("--early-world-args", default="", help="generator world options for the training streams of the first two stages only "
+                                                            "(a curriculum, e.g. \"--count-single-attribute\"); probe, eval and the last stage use the world")
     a = ap.parse_args()
     global WORLD
     if a.world_args.strip():
@@ -93,7 +95,8 @@ def main():
         budget = a.minutes * 60 * share + 15
         cmd = [PY, "training/train.py", *TRAIN_ARGS, *extra, *shlex.split(a.train_args), "--time-budget", f"{budget:.0f}", "--schedule", schedule, "--stage", name,
                "--workers", "1", "--out", run, "--eval-data", heldout, "--eval-count", "2000",
-               "--generator", f"{gen} stream --seed 1 --split train --size {SIZE} --mix {mix} {WORLD}"]
+               "--generator", f"{gen} stream --seed 1 --split train --size {SIZE} --mix {mix} {WORLD}" +
+               (f" {a.early_world_args.strip()}" if a.early_world_args.strip() and name != STAGES[-1][0] else "")]
         if prev:
             cmd += ["--resume", prev]
         sh(cmd, log=os.path.join(out, f"{name}.log"))

@@ -111,6 +111,20 @@ public class CurriculumTests
     }
 
     [Fact]
+    public void Count_questions_by_one_attribute_name_a_shape_or_a_colour_never_both()
+    {
+        static List<ObjectQuery> Subjects(WorldOptions world) => Enumerable.Range(0, 600)
+            .Select(i => new WorldSampler(96, 0, world).RandomVqa(new Random(i)).Question)
+            .Where(q => q.Type == QuestionType.Count).Select(q => q.Subject).ToList();
+        var single = Subjects(Small with { CountBySingleAttribute = true });
+        Assert.True(single.Count > 100);
+        Assert.All(single, q => Assert.True(q.Shape is null ^ q.Color is null, $"{q}"));
+        Assert.Contains(single, q => q.Shape is not null);
+        Assert.Contains(single, q => q.Color is not null);
+        Assert.Contains(Subjects(Small), q => q.Shape is not null && q.Color is not null); // the default asks for both too
+    }
+
+    [Fact]
     public void Impossible_worlds_are_refused_with_the_option_named()
     {
         Assert.Contains("--objects", Assert.Throws<ArgumentException>(() => (Small with { MinObjects = 3, MaxObjects = 2 }).Validated()).Message);
