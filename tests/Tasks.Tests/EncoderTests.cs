@@ -67,8 +67,13 @@ public sealed class EncoderTests : IDisposable
         // once finished inside the 50 ms while other test projects ran, and the test failed).
         var model = Model(new VitArchitecture(256, 8, 4, 1024, 8, 128, PoolType.Map, 64));
         await using var encoder = Encoder.Create(model, new EncoderOptions { UseCuda = false, MaxBatch = 128 }, NullLogger.Instance);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+        // Cancelled from a thread of its own: a CancellationTokenSource's timer fires on the thread pool, which the blocking Run
+        // and the other test projects can starve for seconds on 2 cores (a CI run saw the whole 3 s batch finish first).
+        using var cts = new CancellationTokenSource();
+        var canceller = new Thread(() => { Thread.Sleep(50); cts.Cancel(); }) { IsBackground = true };
+        canceller.Start();
         Assert.ThrowsAny<OperationCanceledException>(() => encoder.Run(new float[128 * encoder.CanvasLength], cts.Token));
+        canceller.Join();
         Assert.Single(encoder.Run(new float[encoder.CanvasLength]));
     }
 }
