@@ -253,7 +253,8 @@ internal sealed class PostgresCollection(PostgresCollectionStore store, Collecti
             if (filter is not null) await RequireKnownFields(filter, connection, tx, ct);
             // Settings for this transaction only: the search expansion, iterative scans (a filtered search goes on through the graph
             // until it has k results that pass), and below the threshold no index at all (an exact scan, as the embedded store).
-            long items = await CountAsync(connection, tx, ct);
+            // The size is the handle's (read with it, once per request); a collection deleted since fails below as not found.
+            long items = Count;
             bool exact = items < Options.HnswThreshold;
             await using (var settings = new NpgsqlCommand(
                              "SELECT set_config('hnsw.ef_search', @ef, TRUE), set_config('hnsw.iterative_scan', 'strict_order', TRUE), " +
@@ -278,13 +279,6 @@ internal sealed class PostgresCollection(PostgresCollectionStore store, Collecti
             await tx.CommitAsync(ct);
             return hits;
         });
-    }
-
-    private async Task<long> CountAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand($"SELECT item_count FROM {store.Schema.Collections} WHERE id = @id", connection, tx);
-        cmd.Parameters.AddWithValue("id", id);
-        return await cmd.ExecuteScalarAsync(ct) is long n ? n : throw new CollectionException(CollectionErrorKind.NotFound, $"there is no collection '{Info.Name}' (it was deleted meanwhile)");
     }
 
     /// <summary>A filter on a field no item of the collection has ever had is refused, as in the embedded store (a misspelt field

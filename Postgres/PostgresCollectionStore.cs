@@ -162,8 +162,7 @@ public sealed class PostgresCollectionStore : ICollectionStore
 
     private static IVectorCollection Same(PostgresCollection existing, CollectionInfo wanted, Func<string, bool>? readsModel)
     {
-        if (!(readsModel?.Invoke(existing.Info.Model) ?? existing.Info.Model == wanted.Model) || existing.Info.Profile != wanted.Profile)
-            throw new CollectionException(CollectionErrorKind.Conflict, $"collection '{wanted.Name}' exists for model {existing.Info.Model} (profile {existing.Info.Profile}); delete it or re-embed it for this model");
+        ItemRules.RequireSameModel(existing.Info, wanted, readsModel);
         return existing;
     }
 

@@ -86,7 +86,7 @@ public interface IVectorCollection
     Task<IReadOnlyList<SearchHit>> SearchAsync(float[] query, int k, float minScore, MetadataFilter? filter, CancellationToken ct = default);
 }
 
-/// <summary>The rules every backend applies to an item before it is stored.</summary>
+/// <summary>The rules every backend applies to items, queries and creates.</summary>
 public static class ItemRules
 {
     public static void Check(string id, JsonElement? metadata, CollectionOptions options)
@@ -110,6 +110,14 @@ public static class ItemRules
         }
         var duplicate = items.GroupBy(i => i.Id).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new CollectionException(CollectionErrorKind.Invalid, $"id '{duplicate.Key}' appears more than once in the request");
+    }
+
+    /// <summary>A create of a collection that exists: allowed (idempotent) when it was made for the same model (or one that
+    /// <paramref name="readsModel"/> accepts, e.g. the float model of an int8 one) and the same render profile.</summary>
+    public static void RequireSameModel(CollectionInfo existing, CollectionInfo wanted, Func<string, bool>? readsModel)
+    {
+        if (!(readsModel?.Invoke(existing.Model) ?? existing.Model == wanted.Model) || existing.Profile != wanted.Profile)
+            throw new CollectionException(CollectionErrorKind.Conflict, $"collection '{wanted.Name}' exists for model {existing.Model} (profile {existing.Profile}); delete it or re-embed it for this model");
     }
 
     /// <summary>The query of a search: of the collection's dimensions.</summary>

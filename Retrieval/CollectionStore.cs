@@ -95,8 +95,7 @@ public sealed partial class CollectionStore : ICollectionStore
                 RefuseDamaged(name);
                 if (_open.TryGetValue(name, out var existing))
                 {
-                    if (!(readsModel?.Invoke(existing.Info.Model) ?? existing.Info.Model == info.Model) || existing.Info.Profile != info.Profile)
-                        throw new CollectionException(CollectionErrorKind.Conflict, $"collection '{name}' exists for model {existing.Info.Model} (profile {existing.Info.Profile}); delete it or re-embed it for this model");
+                    ItemRules.RequireSameModel(existing.Info, info, readsModel);
                     return (existing, false);
                 }
             }
