@@ -40,3 +40,19 @@ public readonly record struct ContentAttributes(byte Flags, byte Colors, byte Sh
         return new ContentAttributes((byte)flags, (byte)colors, (byte)shapes, (byte)Math.Min(objects, 255));
     }
 }
+
+/// <summary>
+/// What a VQA question asks about, for a trainer to learn from the question band directly: the subject's colour and
+/// shape (each its index + 1, 0 when the question leaves it open: "how many circles", "what colour is the star") and
+/// whether it names an emoji. Stored in record header bytes 28..30 of VQA records (docs/generator-format.md); the
+/// question type is byte 3.
+/// </summary>
+public readonly record struct QuestionSubject(byte Flags, byte Color, byte Shape)
+{
+    public const byte Known = 1, Emoji = 2;
+
+    public static QuestionSubject Of(Question? question) => question?.Subject is not { } s
+        ? default
+        : new QuestionSubject((byte)(Known | (s.Emoji is null ? 0 : Emoji)),
+            (byte)(s.Color is { } c ? (int)c + 1 : 0), (byte)(s.Shape is { } sh ? (int)sh + 1 : 0));
+}

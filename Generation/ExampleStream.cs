@@ -43,6 +43,8 @@ public static class ExampleStream
         BinaryPrimitives.WriteUInt64LittleEndian(record[16..], example.ContentKey);
         var attributes = example.Attributes;
         (record[24], record[25], record[26], record[27]) = (attributes.Flags, attributes.Colors, attributes.Shapes, attributes.Objects);
+        var subject = QuestionSubject.Of(example.Question);
+        (record[28], record[29], record[30]) = (subject.Flags, subject.Color, subject.Shape);
         generator.Render(example, record.Slice(RecordHeaderBytes, canvas), record.Slice(RecordHeaderBytes + canvas, canvas));
     }
 

@@ -32,8 +32,13 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-import torch
+# Before torch loads libgomp: its idle worker threads would otherwise spin after every parallel region and take the
+# cores from the BLAS library's own threads (Debian's PyTorch calls OpenBLAS), which halved the speed of a CPU training
+# step on the 2-core build machine (a mini-model step of 64 records: 0.81 s spinning, 0.41 s passive; training/README.md).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clippo.data import ShardFile  # noqa: E402
@@ -335,6 +340,10 @@ def vqa_probes(emb, meta, heads):
     qtype = np.array([m["questionType"] for m in meta])
     answer = np.array([m["labelIndex"] for m in meta])
     out = {"question_type": cv_probe(emb, qtype), "answer": cv_probe(emb, answer)}
+    # What the question asks about (its subject's colour and shape, "none" when it names none), read from the band.
+    subject = [m.get("question", {}).get("subject") or {} for m in meta]
+    out["question_color"] = cv_probe(emb, np.array([str(s.get("color")) for s in subject]))
+    out["question_shape"] = cv_probe(emb, np.array([str(s.get("shape")) for s in subject]))
     per = {}
     for t in QTYPES:
         sel = qtype == t
@@ -413,6 +422,8 @@ def report(res, base):
                     f"{four(r)} | {four(g('zero_shot', lang)) or ''} | {r['color_chance']:.2f} / {r['shape_chance']:.2f} |")
     v = res["vqa"]
     row("VQA canvas: question type (probe)", v["question_type"], g("vqa", "question_type"))
+    row("VQA canvas: question's subject colour, incl. none named (probe)", v.get("question_color"), g("vqa", "question_color"))
+    row("VQA canvas: question's subject shape, incl. none named (probe)", v.get("question_shape"), g("vqa", "question_shape"))
     row("VQA canvas: answer (probe)", v["answer"], g("vqa", "answer"))
     for t, a in v["answer_by_type"].items():
         row(f"VQA canvas: answer, {t} questions (probe)", a, g("vqa", "answer_by_type", t))

@@ -26,8 +26,13 @@ import signal
 import sys
 import time
 
-import numpy as np
-import torch
+# Before torch loads libgomp: its idle worker threads would otherwise spin after every parallel region and take the
+# cores from the BLAS library's own threads (Debian's PyTorch calls OpenBLAS), which halved the speed of a CPU training
+# step on the 2-core build machine (a mini-model step of 64 records: 0.81 s spinning, 0.41 s passive; training/README.md).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -91,6 +96,10 @@ def parse_args(argv=None):
     ap.add_argument("--vqa-attributes", choices=["on", "off"], default="on",
                     help="with --attribute-weight: also ask the scene's attributes of the VQA canvases (on), or leave their "
                          "embeddings to the question's answer alone (off)")
+    ap.add_argument("--question-weight", type=float, default=0.0,
+                    help="weight of the question loss: a training-only head predicts, from the embedding of each VQA canvas, "
+                         "the question's type and the colour and shape its subject names (record header bytes 3 and 28..30), "
+                         "so the embedding carries what the question band asks beside what the image shows. 0 = off")
     ap.add_argument("--init-temperature", type=float, default=10.0, help="exp(t) at initialisation (a new model only)")
     ap.add_argument("--plain-patch-init", action="store_true", help="do not make the patch filters zero-mean at init")
     ap.add_argument("--init", help="start from a big_vision-layout .npz (ours or a released CLIPPO checkpoint)")
@@ -185,6 +194,24 @@ def attribute_loss(logits, attrs):
     if bool(known.any()):
         total = total + F.cross_entropy(logits[known, 18:27], objects[known].clamp(max=8))
     return total
+
+
+QUESTION_OUTPUTS = 5 + 9 + 9  # question type; subject colour (0 = none named, k + 1 = colour k); subject shape likewise
+
+
+def question_loss(logits, qtypes, subjects):
+    """Cross-entropies of the question's type and its subject's colour and shape (each with a 'none named' class)
+    for the VQA canvases whose record says what the question asks (subjects [m, 3]: flags, colour + 1, shape + 1).
+    Returns (loss, accuracy of all three together)."""
+    known = (subjects[:, 0] & 1) > 0
+    if not bool(known.any()):
+        z = logits.sum() * 0.0
+        return z, None
+    lg, t, sb = logits[known], qtypes[known], subjects[known].long()
+    loss = F.cross_entropy(lg[:, :5], t) + F.cross_entropy(lg[:, 5:14], sb[:, 1].clamp(max=8)) + F.cross_entropy(lg[:, 14:23], sb[:, 2].clamp(max=8))
+    with torch.no_grad():
+        ok = (lg[:, :5].argmax(1) == t) & (lg[:, 5:14].argmax(1) == sb[:, 1]) & (lg[:, 14:23].argmax(1) == sb[:, 2])
+    return loss, ok.float().mean()
 
 
 def make_head(e, classes, hidden):
@@ -465,8 +492,15 @@ def main(argv=None):
         if header.pair_classes:
             heads["pair"] = make_head(e, header.pair_classes, head_hidden)
         heads["attributes"] = make_head(e, ATTRIBUTE_OUTPUTS, 0)  # training only: not exported
+        heads["question"] = make_head(e, QUESTION_OUTPUTS, 0)  # training only: not exported
         # The sigmoid loss's learned bias (SigLIP's init -10); present whatever the loss, so a state resumes either way.
         logit_bias = nn.Parameter(torch.full((1,), -10.0))
+        if resume and resume.get("optimizer") is not None and set(heads.state_dict()) - set(resume["heads"]):
+            # A state from before a training-only head existed: its optimizer holds no moments for that head, so go on as
+            # after a resume without optimizer state (fresh moments, --rewarm).
+            print(f"the resumed state lacks the heads {sorted({k.split('.')[0] for k in set(heads.state_dict()) - set(resume['heads'])})}: "
+                  f"fresh optimizer moments, {args.rewarm} steps of warm-up", flush=True)
+            resume["optimizer"] = None
         if resume:
             model.load_state_dict(resume["model"])
             heads.load_state_dict(resume["heads"], strict=resume.get("optimizer") is not None)
@@ -583,7 +617,10 @@ def main(argv=None):
                 if bool(on_a.any()) or bool(on_b.any()) or bool(on_v.any()):
                     z = torch.cat([emb[:n][on_a], emb[n:2 * n][on_b], emb[2 * n:2 * n + nv][on_v]])
                     loss_a = attribute_loss(heads["attributes"](z * ATTRIBUTE_SCALE), torch.cat([at[on_a], at[on_b], av[on_v]]))
-            loss = loss_c + args.vqa_weight * loss_v + args.pair_weight * loss_p + args.attribute_weight * loss_a
+            loss_q, acc_q = zero, None
+            if args.question_weight > 0 and nv and db.vqa_subjects is not None:
+                loss_q, acc_q = question_loss(heads["question"](emb[2 * n:2 * n + nv] * ATTRIBUTE_SCALE), db.vqa_types, db.vqa_subjects)
+            loss = loss_c + args.vqa_weight * loss_v + args.pair_weight * loss_p + args.attribute_weight * loss_a + args.question_weight * loss_q
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gnorm = torch.nn.utils.clip_grad_norm_(params, args.clip if args.clip > 0 else float("inf"))
@@ -598,7 +635,7 @@ def main(argv=None):
                 with torch.no_grad():
                     rec = {"step": step, "global_step": g0 + step, "elapsed": round(time.monotonic() - T0, 2), "lr": lr,
                            "loss": loss.item(), "loss_contrast": loss_c.item(), "loss_vqa": loss_v.item(),
-                           "loss_pair": loss_p.item(), "loss_attributes": loss_a.item(), "temperature": scale.item(), "grad_norm": float(gnorm),
+                           "loss_pair": loss_p.item(), "loss_attributes": loss_a.item(), "loss_question": loss_q.item(), "temperature": scale.item(), "grad_norm": float(gnorm),
                            "batch_pairs": n, "ln_pairs": math.log(n) if n else 0.0,
                            "same_content_pairs": int(same.sum()) // 2 if same is not None else 0}
                     if args.loss == "sigmoid":
@@ -620,6 +657,8 @@ def main(argv=None):
                         rec["mean_cos"] = ((za.sum(0).pow(2).sum() - n) / max(1, n * (n - 1))).item()
                     if lv is not None:
                         rec["acc_vqa"] = (lv.argmax(-1) == db.vqa_labels).float().mean().item()
+                    if acc_q is not None:
+                        rec["acc_question"] = acc_q.item()
                     if lp is not None:
                         rec["acc_pair"] = (lp.argmax(-1) == db.pair_labels).float().mean().item()
                 now = time.monotonic()
@@ -681,7 +720,7 @@ def main(argv=None):
                      ("seconds", train_time)):
             if v is not None:
                 metrics[f"metric_{key}_{m}"] = np.asarray([float(v)], dtype=np.float64)
-    export_heads({k: v for k, v in heads.items() if k != "attributes"}, os.path.join(args.out, "heads.npz"), input_scale=args.head_scale, meta=metrics)
+    export_heads({k: v for k, v in heads.items() if k not in ("attributes", "question")}, os.path.join(args.out, "heads.npz"), input_scale=args.head_scale, meta=metrics)
     summary["elapsed"] = round(time.monotonic() - T0, 1)
     log(summary, "end: " + json.dumps({k: v for k, v in summary.items() if k != "last"}))
     run_cfg["result"] = summary

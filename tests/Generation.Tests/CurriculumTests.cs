@@ -195,7 +195,17 @@ public class CurriculumTests
             Assert.Equal(g.Sample(Split.Train, 5, 1000 + 3 * k, ExampleMix.Default).ContentKey, BinaryPrimitives.ReadUInt64LittleEndian(r[16..]));
             var at = seen[k].Attributes;
             Assert.Equal([at.Flags, at.Colors, at.Shapes, at.Objects], r[24..28].ToArray());
-            Assert.True(r[28..32].ToArray().All(b => b == 0), "bytes 28..31 stay reserved");
+            Assert.Equal(0, r[31]); // reserved
+            if (seen[k].Question is { Subject: var subject })
+            {
+                // bytes 28..30: what the question asks about, colour and shape as index + 1 (0 = not named)
+                Assert.Equal(ExampleKind.Vqa, seen[k].Kind);
+                Assert.Equal(subject.Emoji is null ? 1 : 3, r[28]);
+                Assert.Equal(subject.Color is { } c ? (int)c + 1 : 0, r[29]);
+                Assert.Equal(subject.Shape is { } sh ? (int)sh + 1 : 0, r[30]);
+                Assert.Equal((int)seen[k].Question!.Type, r[3]);
+            }
+            else Assert.True(r[28..31].ToArray().All(b => b == 0), "only VQA records name a question's subject");
             if (seen[k].Kind == ExampleKind.Caption)
             {
                 var scene = seen[k].Scene!;

@@ -73,8 +73,11 @@ def parse_header(b: bytes, source: str = "stream") -> StreamHeader:
     return StreamHeader(version, size, channels, rh, seed, nv, npair, split)
 
 
-def pack_record_header(kind: int, lang_a: int, lang_b: int, qtype: int, label: int, index: int, size: int = 32) -> bytes:
-    b = struct.pack("<BBBBiQ", kind, lang_a, lang_b, qtype, label, index)
+def pack_record_header(kind: int, lang_a: int, lang_b: int, qtype: int, label: int, index: int, size: int = 32,
+                       subject: Optional[Sequence[int]] = None) -> bytes:
+    """A record header with no content key or attributes; `subject` = (flags, colour + 1, shape + 1) at bytes 28..30."""
+    b = struct.pack("<BBBBiQ", kind, lang_a, lang_b, qtype, label, index) + bytes(12)
+    b += bytes(subject or (0, 0, 0))
     return b + bytes(size - len(b))
 
 
@@ -139,6 +142,11 @@ class RecordView:
         return self.raw[:, 24:28].copy()
 
     @property
+    def subjects(self) -> np.ndarray:
+        """uint8 [n, 3]: question flags, subject colour + 1, subject shape + 1 (VQA records; bytes 28..30, 0 = not known)."""
+        return self.raw[:, 28:31].copy()
+
+    @property
     def key(self) -> np.ndarray:
         """The content key (a hash of what the record says; 0 = none): equal keys mean the same content."""
         return np.ascontiguousarray(self.raw[:, 16:24]).view("<u8").reshape(-1).copy()
@@ -165,6 +173,7 @@ class DeviceBatch:
     vqa_types: Optional[torch.Tensor] = None  # question type of each VQA record, on the device
     attributes: Optional[torch.Tensor] = None  # uint8 [n_pairs, 4] of the contrastive records (flags, colours, shapes, objects)
     vqa_attributes: Optional[torch.Tensor] = None  # uint8 [n_vqa, 4]: the scenes inside the VQA canvases
+    vqa_subjects: Optional[torch.Tensor] = None  # uint8 [n_vqa, 3]: what each question asks about (flags, colour + 1, shape + 1)
 
 
 def to_device(buf: "_Buffer", device: torch.device, dtype=torch.float32) -> DeviceBatch:
@@ -176,6 +185,7 @@ def to_device(buf: "_Buffer", device: torch.device, dtype=torch.float32) -> Devi
     key = view.key.view(np.int64)
     qtype = view.qtype
     attrs = view.attributes
+    subjects = view.subjects
     rh = buf.np.shape[1] - 2 * _canvas_bytes(buf)
     size = _canvas_side(buf)
     # Keep captions first, text pairs after: only for the per-kind accuracy logs.
@@ -209,6 +219,7 @@ def to_device(buf: "_Buffer", device: torch.device, dtype=torch.float32) -> Devi
         vqa_types=torch.from_numpy(qtype[vqa].astype(np.int64)).to(device, non_blocking=True),
         attributes=torch.from_numpy(attrs[contrast].copy()).to(device, non_blocking=True),
         vqa_attributes=torch.from_numpy(attrs[vqa].copy()).to(device, non_blocking=True),
+        vqa_subjects=torch.from_numpy(subjects[vqa].copy()).to(device, non_blocking=True),
     )
 
 

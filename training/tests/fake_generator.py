@@ -132,7 +132,8 @@ def main():
             lb = lb if kind in (0, 1) else 255
             if kind == 0:
                 lb = 0
-            out.write(pack_record_header(kind, la, lb, qt, label, i))
+            # A VQA question's subject (bytes 28..30): the cell it asks about, in the shape slot.
+            out.write(pack_record_header(kind, la, lb, qt, label, i, subject=(1, 0, qt + 1) if kind == 2 else None))
             out.write(A.tobytes())
             out.write(B.tobytes())
             i += a.workers

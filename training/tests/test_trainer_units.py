@@ -159,6 +159,49 @@ def test_a_run_resumes_from_its_exported_files_alone():
         assert ha["vqa/hidden/kernel"].shape == hb["vqa/hidden/kernel"].shape
 
 
+def test_question_loss_reads_type_colour_and_shape():
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(6, train.QUESTION_OUTPUTS, generator=g)
+    qtypes = torch.tensor([0, 1, 2, 3, 4, 0])
+    # flags, colour + 1, shape + 1; the last record says nothing about its question (flag 0)
+    subjects = torch.tensor([[1, 1, 0], [1, 0, 4], [1, 6, 0], [1, 3, 2], [3, 0, 0], [0, 5, 5]], dtype=torch.uint8)
+    loss, acc = train.question_loss(logits, qtypes, subjects)
+    k = slice(0, 5)
+    want = (F.cross_entropy(logits[k, :5], qtypes[k]) + F.cross_entropy(logits[k, 5:14], subjects[k, 1].long())
+            + F.cross_entropy(logits[k, 14:23], subjects[k, 2].long()))
+    assert torch.allclose(loss, want)
+    # Logits that name every part right: accuracy 1 and a loss near 0.
+    right = torch.full((5, train.QUESTION_OUTPUTS), -20.0)
+    for i in range(5):
+        right[i, int(qtypes[i])] = right[i, 5 + int(subjects[i, 1])] = right[i, 14 + int(subjects[i, 2])] = 20.0
+    loss, acc = train.question_loss(right, qtypes[:5], subjects[:5])
+    assert float(acc) == 1.0 and float(loss) < 1e-6
+    loss, acc = train.question_loss(logits[5:], qtypes[5:], subjects[5:])  # nothing known: no loss, no accuracy
+    assert float(loss) == 0.0 and acc is None
+
+
+def test_the_question_loss_trains_and_a_state_from_before_it_resumes():
+    with tempfile.TemporaryDirectory() as d:
+        a, b = os.path.join(d, "a"), os.path.join(d, "b")
+        _train(a, 15, "--schedule", "constant", "--question-weight", "1", "--max-steps", "6")
+        log = [json.loads(x) for x in open(os.path.join(a, "train_log.jsonl")) if '"step"' in x]
+        assert any(r.get("loss_question", 0) > 0 and "acc_question" in r for r in log), log
+        # A state written before the question head existed: it resumes with fresh optimizer moments.
+        path = os.path.join(a, "state.pt")
+        st = torch.load(path)
+        st["heads"] = {k: v for k, v in st["heads"].items() if not k.startswith("question.")}
+        st["optimizer"]["state"] = {}
+        st["optimizer"]["param_groups"][2]["params"] = st["optimizer"]["param_groups"][2]["params"][:-2]
+        torch.save(st, path)
+        gen = " ".join(FAKE + ["stream", "--size", "32", "--seed", "1"])
+        r = subprocess.run([sys.executable, os.path.join(REPO, "training", "train.py"), "--resume", a, "--out", b, "--generator", gen,
+                            "--time-budget", "15", "--margin", "5", "--workers", "2", "--batch", "16", "--threads", "1", "--max-steps", "3",
+                            "--question-weight", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        out = r.stdout.decode(errors="replace")
+        assert r.returncode == 0 and "lacks the heads ['question']" in out, out[-3000:]
+        assert any(k.startswith("question.") for k in torch.load(os.path.join(b, "state.pt"))["heads"])
+
+
 def test_resume_refuses_what_it_cannot_use():
     with tempfile.TemporaryDirectory() as d:
         bad = os.path.join(d, "state.pt")
