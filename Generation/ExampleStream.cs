@@ -4,11 +4,11 @@ namespace VqaApi.Generation;
 
 /// <summary>
 /// Writes examples in the VQAGEN stream format (docs/generator-format.md): a 64-byte header, then fixed-size
-/// records of a 32-byte header and two RGB canvases.
+/// records of a 64-byte header and two RGB canvases.
 /// </summary>
 public static class ExampleStream
 {
-    public const int HeaderBytes = 64, RecordHeaderBytes = 32, Version = 1;
+    public const int HeaderBytes = 64, RecordHeaderBytes = 64, Version = 1;
     public static ReadOnlySpan<byte> Magic => "VQAGEN\0\x01"u8;
 
     public static int RecordBytes(int size) => RecordHeaderBytes + 2 * size * size * 3;
@@ -45,6 +45,7 @@ public static class ExampleStream
         (record[24], record[25], record[26], record[27]) = (attributes.Flags, attributes.Colors, attributes.Shapes, attributes.Objects);
         var subject = QuestionSubject.Of(example.Question);
         (record[28], record[29], record[30]) = (subject.Flags, subject.Color, subject.Shape);
+        attributes.Pairs.WriteTo(record.Slice(32, PairCounts.Bytes));
         generator.Render(example, record.Slice(RecordHeaderBytes, canvas), record.Slice(RecordHeaderBytes + canvas, canvas));
     }
 

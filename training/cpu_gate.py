@@ -70,8 +70,14 @@ def main():
                                                       "e.g. \"--separation 1.4\")")
     ap.add_argument("--early-world-args", default="", help="generator world options for the training streams of the first two stages only "
                                                             "(a curriculum, e.g. \"--count-single-attribute\"); probe, eval and the last stage use the world")
+    ap.add_argument("--shares", default="", help="the stages' shares of the training minutes, e.g. 0.2,0.3,0.5 (default: as in STAGES)")
     a = ap.parse_args()
-    global WORLD
+    global WORLD, STAGES
+    if a.shares.strip():
+        shares = [float(x) for x in a.shares.split(",")]
+        if len(shares) != len(STAGES) or any(x <= 0 for x in shares) or abs(sum(shares) - 1) > 1e-6:
+            ap.error(f"--shares: {len(STAGES)} positive shares that sum to 1")
+        STAGES = [(n, x, m, sc, e) for (n, _, m, sc, e), x in zip(STAGES, shares)]
     if a.world_args.strip():
         WORLD = WORLD + " " + a.world_args.strip()
     t0 = time.monotonic()

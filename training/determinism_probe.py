@@ -11,7 +11,7 @@ import sys
 import tempfile
 import os
 
-HEADER, RECORD_HEADER = 64, 32
+HEADER = 64
 
 
 def shard_hashes(generator, mix, count=50):
@@ -25,14 +25,14 @@ def shard_hashes(generator, mix, count=50):
                 break
         done.check_returncode()
         data = open(path, "rb").read()
-    size = struct.unpack_from("<I", data, 12)[0]
+    size, rh = struct.unpack_from("<I", data, 12)[0], struct.unpack_from("<I", data, 20)[0]  # canvas side, record header
     canvas = size * size * 3
-    record = RECORD_HEADER + 2 * canvas
+    record = rh + 2 * canvas
     a, b = hashlib.sha256(), hashlib.sha256()
     for k in range((len(data) - HEADER) // record):
         r = HEADER + k * record
-        a.update(data[r + RECORD_HEADER:r + RECORD_HEADER + canvas])
-        b.update(data[r + RECORD_HEADER + canvas:r + record])
+        a.update(data[r + rh:r + rh + canvas])
+        b.update(data[r + rh + canvas:r + record])
     return a.hexdigest()[:16], b.hexdigest()[:16]
 
 

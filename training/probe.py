@@ -256,13 +256,19 @@ def transfer_probe(xa, ya, xb, yb, lam=10.0, balanced=True):
 
 
 def scene_targets(meta):
-    """Per caption record: object count, emoji present, colour / shape presence."""
+    """Per record with a scene: object count, emoji present, colour / shape presence, and presence of each colour-shape
+    pair that at least 2% of the records show (which colour goes with which shape)."""
     t = {"objects": np.array([len(m["objects"]) for m in meta]),
          "emoji": np.array([any(o["emoji"] is not None for o in m["objects"]) for m in meta], dtype=int)}
     for c in COLORS:
         t["color:" + c] = np.array([any(o["color"] == c for o in m["objects"]) for m in meta], dtype=int)
     for s in SHAPES:
         t["shape:" + s] = np.array([any(o["shape"] == s for o in m["objects"]) for m in meta], dtype=int)
+    for c in COLORS:
+        for s in SHAPES:
+            v = np.array([any(o["color"] == c and o["shape"] == s for o in m["objects"]) for m in meta], dtype=int)
+            if v.sum() >= 0.02 * len(meta):
+                t[f"pair:{c} {s}"] = v
     return t
 
 
@@ -273,7 +279,7 @@ def probe_scene_side(emb, targets):
         v = cv_probe(emb, targets[name], balanced=name != "objects")
         if v is not None:
             out[name] = v
-    for group in ("color", "shape"):
+    for group in ("color", "shape", "pair"):
         vals = [cv_probe(emb, targets[k], balanced=True) for k in targets if k.startswith(group + ":")]
         vals = [v for v in vals if v is not None]
         if vals:
@@ -376,7 +382,9 @@ def measure(encode, folder, heads, log):
     res["zero_shot"] = zero_shot(encode(canvases(folder, "singles", 0)), encode(canvases(folder, "singles", 1)), s_meta,
                                  encode(canvases(folder, "words", 0)), w_meta)
     v_meta = read_meta(os.path.join(folder, "vqa.jsonl"))
-    res["vqa"] = vqa_probes(encode(canvases(folder, "vqa", 0)), v_meta, heads)
+    v_emb = encode(canvases(folder, "vqa", 0))
+    res["vqa"] = vqa_probes(v_emb, v_meta, heads)
+    res["vqa"]["scene"] = probe_scene_side(v_emb, scene_targets(v_meta))  # the image inside the VQA canvas
     res["counts"] = {"captions": len(cap_meta), "singles": len(s_meta), "vqa": len(v_meta), "languages": sorted(set(langs))}
     return res
 
@@ -405,6 +413,7 @@ def report(res, base):
         row(f"{side}: emoji present (probe, balanced)", r.get("emoji"), g(side, "emoji"), "0.50")
         row(f"{side}: each colour present (probe, balanced; mean, min-max)", r.get("colors"), g(side, "colors"), "0.50")
         row(f"{side}: each shape present (probe, balanced; mean, min-max)", r.get("shapes"), g(side, "shapes"), "0.50")
+        row(f"{side}: each colour-shape pair present (probe, balanced; mean, min-max)", r.get("pairs"), g(side, "pairs"), "0.50")
     order = {c: i for i, c in enumerate(LANGS)}
     sources = sorted({p.split("->")[0] for p in res["cross_language"]}, key=lambda c: order.get(c, 99))
     for src in sources:
@@ -421,6 +430,10 @@ def report(res, base):
         rows.append(f"| zero-shot {lang}: colour words / shape words / colour, averaged captions / shape, averaged captions | "
                     f"{four(r)} | {four(g('zero_shot', lang)) or ''} | {r['color_chance']:.2f} / {r['shape_chance']:.2f} |")
     v = res["vqa"]
+    for key, what in (("objects", "number of objects"), ("colors", "each colour present"), ("shapes", "each shape present"),
+                      ("pairs", "each colour-shape pair present")):
+        row(f"VQA canvas, its image: {what} (probe{'' if key == 'objects' else ', balanced; mean, min-max'})",
+            v.get("scene", {}).get(key), g("vqa", "scene", key), "" if key == "objects" else "0.50")
     row("VQA canvas: question type (probe)", v["question_type"], g("vqa", "question_type"))
     row("VQA canvas: question's subject colour, incl. none named (probe)", v.get("question_color"), g("vqa", "question_color"))
     row("VQA canvas: question's subject shape, incl. none named (probe)", v.get("question_shape"), g("vqa", "question_shape"))

@@ -171,14 +171,16 @@ def contrastive_loss(za, zb, scale, bias=None, loss="softmax", same=None, same_m
     return 0.5 * (lr + lc), sims
 
 
-ATTRIBUTE_OUTPUTS = 8 + 8 + 2 + 9  # colours, shapes, emoji yes/no, objects 0..8
+ATTRIBUTE_OUTPUTS = 8 + 8 + 2 + 9 + 64  # colours, shapes, emoji yes/no, objects 0..8, objects per colour and shape
 ATTRIBUTE_SCALE = 10.0  # the attribute head reads the unit embedding times this (logits start large enough to learn fast)
 
 
-def attribute_loss(logits, attrs):
+def attribute_loss(logits, attrs, pairs=None):
     """Softmax cross-entropies (shift-invariant, so no base rates to learn first): the colours present (target spread
-    evenly over them), the shapes present, emoji yes/no, and the object count where known. logits [m, 27] for the
-    canvases, attrs uint8 [m, 4] (flags, colour mask, shape mask, objects)."""
+    evenly over them), the shapes present, emoji yes/no, the object count where known, and where known (flag 16) the
+    objects of each colour and shape (target spread over the 64 colour-shape pairs in proportion to their counts: which
+    colour goes with which shape, and how many). logits [m, 91] for the canvases, attrs uint8 [m, 4] (flags, colour
+    mask, shape mask, objects), pairs uint8 [m, 64] or None (a stream without them)."""
     flags, colors, shapes, objects = (attrs[:, i].long() for i in range(4))
     bits = torch.arange(8, device=attrs.device)
     total, parts = logits.sum() * 0.0, 0
@@ -193,6 +195,12 @@ def attribute_loss(logits, attrs):
     known = (flags & 8) > 0
     if bool(known.any()):
         total = total + F.cross_entropy(logits[known, 18:27], objects[known].clamp(max=8))
+    if pairs is not None:
+        counts = pairs.float()
+        sel = ((flags & 16) > 0) & (counts.sum(1) > 0)
+        if bool(sel.any()):
+            t = counts[sel] / counts[sel].sum(1, keepdim=True)
+            total = total - (t * F.log_softmax(logits[sel, 27:91], 1)).sum(1).mean()
     return total
 
 
@@ -495,12 +503,17 @@ def main(argv=None):
         heads["question"] = make_head(e, QUESTION_OUTPUTS, 0)  # training only: not exported
         # The sigmoid loss's learned bias (SigLIP's init -10); present whatever the loss, so a state resumes either way.
         logit_bias = nn.Parameter(torch.full((1,), -10.0))
-        if resume and resume.get("optimizer") is not None and set(heads.state_dict()) - set(resume["heads"]):
-            # A state from before a training-only head existed: its optimizer holds no moments for that head, so go on as
-            # after a resume without optimizer state (fresh moments, --rewarm).
-            print(f"the resumed state lacks the heads {sorted({k.split('.')[0] for k in set(heads.state_dict()) - set(resume['heads'])})}: "
-                  f"fresh optimizer moments, {args.rewarm} steps of warm-up", flush=True)
-            resume["optimizer"] = None
+        if resume:
+            # A state from before a training-only head existed, or had fewer outputs: that head starts afresh, and as its
+            # optimizer moments do not fit, the run goes on as after a resume without optimizer state (--rewarm).
+            have = heads.state_dict()
+            stale = sorted({k.split(".")[0] for k, v in have.items() if k not in resume["heads"] or resume["heads"][k].shape != v.shape})
+            if stale:
+                resume["heads"] = {k: v for k, v in resume["heads"].items() if k.split(".")[0] not in stale}
+                if resume.get("optimizer") is not None:
+                    print(f"the resumed state lacks the heads {stale} as this trainer makes them: they start afresh, with fresh "
+                          f"optimizer moments and {args.rewarm} steps of warm-up", flush=True)
+                    resume["optimizer"] = None
         if resume:
             model.load_state_dict(resume["model"])
             heads.load_state_dict(resume["heads"], strict=resume.get("optimizer") is not None)
@@ -616,7 +629,9 @@ def main(argv=None):
                     on_v = torch.zeros_like(on_v)
                 if bool(on_a.any()) or bool(on_b.any()) or bool(on_v.any()):
                     z = torch.cat([emb[:n][on_a], emb[n:2 * n][on_b], emb[2 * n:2 * n + nv][on_v]])
-                    loss_a = attribute_loss(heads["attributes"](z * ATTRIBUTE_SCALE), torch.cat([at[on_a], at[on_b], av[on_v]]))
+                    pc, pv = db.pair_counts, db.vqa_pair_counts
+                    pairs = None if pc is None else torch.cat([pc[on_a], pc[on_b], pv[on_v]])
+                    loss_a = attribute_loss(heads["attributes"](z * ATTRIBUTE_SCALE), torch.cat([at[on_a], at[on_b], av[on_v]]), pairs)
             loss_q, acc_q = zero, None
             if args.question_weight > 0 and nv and db.vqa_subjects is not None:
                 loss_q, acc_q = question_loss(heads["question"](emb[2 * n:2 * n + nv] * ATTRIBUTE_SCALE), db.vqa_types, db.vqa_subjects)

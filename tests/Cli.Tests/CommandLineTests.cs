@@ -252,7 +252,7 @@ public sealed class CommandLineTests : IDisposable
         var shard = Path.Combine(_dir, "train.bin");
         var (exit, error) = await Run("generate", "shard", "--count", "6", "--size", "64", "--seed", "3", "--out", shard);
         Assert.True(exit == 0, error);
-        Assert.Equal(64 + 6 * (32 + 2 * 64 * 64 * 3), new FileInfo(shard).Length);
+        Assert.Equal(64 + 6 * (64 + 2 * 64 * 64 * 3), new FileInfo(shard).Length);
         Assert.False(File.Exists(shard + ".partial"));
 
         (exit, error) = await Run("generate", "shard", "--count", "6", "--split", "validation", "--out", shard);

@@ -196,6 +196,17 @@ public class CurriculumTests
             var at = seen[k].Attributes;
             Assert.Equal([at.Flags, at.Colors, at.Shapes, at.Objects], r[24..28].ToArray());
             Assert.Equal(0, r[31]); // reserved
+            // bytes 32..63: objects per colour and shape, 4 bits each, where the flags say so (scenes, whole-scene captions)
+            var pairs = new int[64];
+            for (int b = 0; b < 32; b++) (pairs[2 * b], pairs[2 * b + 1]) = (r[32 + b] & 0xF, r[32 + b] >> 4);
+            if (seen[k].Scene is { } drawn && seen[k].Kind is ExampleKind.Caption or ExampleKind.Vqa)
+            {
+                Assert.True((at.Flags & ContentAttributes.PairsKnown) != 0);
+                for (int c = 0; c < 8; c++)
+                    for (int sh = 0; sh < 8; sh++)
+                        Assert.Equal(drawn.Objects.Count(o => o.Color == (ObjectColor)c && o.Shape == (ShapeKind)sh && !o.IsEmoji), pairs[8 * c + sh]);
+            }
+            else if ((at.Flags & ContentAttributes.PairsKnown) == 0) Assert.All(pairs, n => Assert.Equal(0, n));
             if (seen[k].Question is { Subject: var subject })
             {
                 // bytes 28..30: what the question asks about, colour and shape as index + 1 (0 = not named)
@@ -209,14 +220,40 @@ public class CurriculumTests
             if (seen[k].Kind == ExampleKind.Caption)
             {
                 var scene = seen[k].Scene!;
-                Assert.Equal(ContentAttributes.OnA | ContentAttributes.OnB | ContentAttributes.CountKnown, at.Flags);
+                Assert.Equal(ContentAttributes.OnA | ContentAttributes.OnB | ContentAttributes.CountKnown | ContentAttributes.PairsKnown, at.Flags);
                 Assert.Equal(scene.Objects.Count, at.Objects);
                 Assert.Equal(scene.Objects.Aggregate(0, (m, o) => m | 1 << (int)o.Color!.Value), at.Colors);
                 Assert.Equal(scene.Objects.Aggregate(0, (m, o) => m | 1 << (int)o.Shape!.Value), at.Shapes);
             }
             if (seen[k].Kind == ExampleKind.Pair) Assert.Equal(0, at.Flags);
-            if (seen[k].Kind == ExampleKind.Vqa) Assert.Equal(ContentAttributes.OnA | ContentAttributes.CountKnown, at.Flags & ~ContentAttributes.Emoji);
+            if (seen[k].Kind == ExampleKind.Vqa) Assert.Equal(ContentAttributes.OnA | ContentAttributes.CountKnown | ContentAttributes.PairsKnown, at.Flags & ~ContentAttributes.Emoji);
         }
+    }
+
+    [Fact]
+    public void Pair_counts_bind_each_colour_to_its_shape()
+    {
+        SceneObject Shape(ShapeKind s, ObjectColor c) => new(s, c, null, ObjectSize.Small, 10, 10, 5);
+        var objects = new[] { Shape(ShapeKind.Circle, ObjectColor.Red), Shape(ShapeKind.Circle, ObjectColor.Red), Shape(ShapeKind.Square, ObjectColor.Blue),
+            new SceneObject(null, null, 3, ObjectSize.Large, 40, 40, 8) };
+        var p = PairCounts.Of(objects);
+        Assert.Equal(2, p[ObjectColor.Red, ShapeKind.Circle]);
+        Assert.Equal(1, p[ObjectColor.Blue, ShapeKind.Square]);
+        Assert.Equal(0, p[ObjectColor.Red, ShapeKind.Square]); // red and square are both there, but not together
+        Assert.Equal(0, p[ObjectColor.Blue, ShapeKind.Circle]);
+        Assert.Equal(p, PairCounts.Of(objects.Reverse())); // the order of the objects does not matter
+        // A whole-scene caption's groups give the same counts; partial queries and emoji are skipped; counts stop at 15.
+        var caption = new SceneCaption([new CountFact(new(ShapeKind.Circle, ObjectColor.Red), 2), new CountFact(new(ShapeKind.Square, ObjectColor.Blue), 1),
+            new CountFact(new(Emoji: 3), 1)], null);
+        Assert.Equal(p, ContentAttributes.OfFact(caption).Pairs);
+        Assert.True((ContentAttributes.OfFact(caption).Flags & ContentAttributes.PairsKnown) != 0);
+        Assert.False((ContentAttributes.OfFact(new CountFact(new(ShapeKind.Star, ObjectColor.Green), 0)).Flags & ContentAttributes.PairsKnown) != 0);
+        Assert.Equal(15, PairCounts.Of([(new ObjectQuery(ShapeKind.Star, ObjectColor.Black), 20)])[ObjectColor.Black, ShapeKind.Star]);
+        Assert.Equal(0, PairCounts.Of([(new ObjectQuery(ShapeKind.Star), 3)])[ObjectColor.Red, ShapeKind.Star]);
+        var bytes = new byte[PairCounts.Bytes];
+        p.WriteTo(bytes);
+        Assert.Equal(0x02, bytes[0]); // red circle (index 0) in the low nibble of byte 0
+        Assert.Equal(0x10, bytes[(8 * (int)ObjectColor.Blue + (int)ShapeKind.Square) / 2]); // blue square (index 33): high nibble of byte 16
     }
 
     [Fact]

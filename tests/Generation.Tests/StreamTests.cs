@@ -42,7 +42,7 @@ public class StreamTests
         Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)));
         Assert.Equal(96u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12)));
         Assert.Equal(3u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(16)));
-        Assert.Equal(32u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(20)));
+        Assert.Equal(64u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(20)));
         Assert.Equal(7ul, BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(24)));
         Assert.Equal((uint)Answers.All.Count, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(32)));
         Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(40)));
@@ -57,8 +57,8 @@ public class StreamTests
             Assert.Equal(k, BinaryPrimitives.ReadInt64LittleEndian(r[8..]));
             if (kind == 0) { Assert.Equal(255, r[1]); Assert.InRange(r[2], 0, 11); } // A is the image, B the caption
             else Assert.InRange(r[1], 0, 11);
-            var a = r.Slice(32, canvas);
-            var b = r.Slice(32 + canvas, canvas);
+            var a = r.Slice(ExampleStream.RecordHeaderBytes, canvas);
+            var b = r.Slice(ExampleStream.RecordHeaderBytes + canvas, canvas);
             Assert.Contains(a.ToArray(), v => v < 128); // something is drawn
             switch (kind)
             {

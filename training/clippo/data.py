@@ -103,14 +103,15 @@ class _Buffer:
         self.event = None  # CUDA event after which the buffer may be overwritten
 
     def records(self) -> "RecordView":
-        return RecordView(self.np[: self.rows])
+        return RecordView(self.np[: self.rows], self.np.shape[1] - 2 * self.side * self.side * 3)
 
 
 class RecordView:
     """Numpy view over raw records [n, record_size]: header fields per record."""
 
-    def __init__(self, raw: np.ndarray):
+    def __init__(self, raw: np.ndarray, header_bytes: int = 32):
         self.raw = raw
+        self.header_bytes = header_bytes
 
     @property
     def kind(self) -> np.ndarray:
@@ -140,6 +141,15 @@ class RecordView:
     def attributes(self) -> np.ndarray:
         """uint8 [n, 4]: flags, colour mask, shape mask, object count (docs/generator-format.md, bytes 24..27)."""
         return self.raw[:, 24:28].copy()
+
+    @property
+    def pair_counts(self) -> Optional[np.ndarray]:
+        """uint8 [n, 64]: objects of colour k and shape j at 8k + j (bytes 32..63, two 4-bit counts per byte, low
+        first; valid where the attribute flags have 16), or None for a stream whose record header is shorter."""
+        if self.header_bytes < 64:
+            return None
+        b = self.raw[:, 32:64]
+        return np.stack([b & 0xF, b >> 4], axis=2).reshape(len(b), 64)
 
     @property
     def subjects(self) -> np.ndarray:
@@ -174,6 +184,8 @@ class DeviceBatch:
     attributes: Optional[torch.Tensor] = None  # uint8 [n_pairs, 4] of the contrastive records (flags, colours, shapes, objects)
     vqa_attributes: Optional[torch.Tensor] = None  # uint8 [n_vqa, 4]: the scenes inside the VQA canvases
     vqa_subjects: Optional[torch.Tensor] = None  # uint8 [n_vqa, 3]: what each question asks about (flags, colour + 1, shape + 1)
+    pair_counts: Optional[torch.Tensor] = None  # uint8 [n_pairs, 64]: objects per colour and shape (flag 16), None for old streams
+    vqa_pair_counts: Optional[torch.Tensor] = None  # uint8 [n_vqa, 64]: the same for the scenes inside the VQA canvases
 
 
 def to_device(buf: "_Buffer", device: torch.device, dtype=torch.float32) -> DeviceBatch:
@@ -186,6 +198,7 @@ def to_device(buf: "_Buffer", device: torch.device, dtype=torch.float32) -> Devi
     qtype = view.qtype
     attrs = view.attributes
     subjects = view.subjects
+    pairs = view.pair_counts
     rh = buf.np.shape[1] - 2 * _canvas_bytes(buf)
     size = _canvas_side(buf)
     # Keep captions first, text pairs after: only for the per-kind accuracy logs.
@@ -220,6 +233,8 @@ def to_device(buf: "_Buffer", device: torch.device, dtype=torch.float32) -> Devi
         attributes=torch.from_numpy(attrs[contrast].copy()).to(device, non_blocking=True),
         vqa_attributes=torch.from_numpy(attrs[vqa].copy()).to(device, non_blocking=True),
         vqa_subjects=torch.from_numpy(subjects[vqa].copy()).to(device, non_blocking=True),
+        pair_counts=None if pairs is None else torch.from_numpy(pairs[contrast].copy()).to(device, non_blocking=True),
+        vqa_pair_counts=None if pairs is None else torch.from_numpy(pairs[vqa].copy()).to(device, non_blocking=True),
     )
 
 

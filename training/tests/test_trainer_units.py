@@ -180,6 +180,33 @@ def test_question_loss_reads_type_colour_and_shape():
     assert float(loss) == 0.0 and acc is None
 
 
+def test_attribute_loss_spreads_the_pair_target_by_count():
+    g = torch.Generator().manual_seed(5)
+    logits = torch.randn(3, train.ATTRIBUTE_OUTPUTS, generator=g)
+    # flags (1 on A, 8 count known, 16 pairs known), colour mask, shape mask, objects
+    attrs = torch.tensor([[1 | 8 | 16, 0b1, 0b11, 3], [1 | 8, 0b10, 0b1, 1], [1 | 8 | 16, 0b100, 0b100, 1]], dtype=torch.uint8)
+    pairs = torch.zeros(3, 64, dtype=torch.uint8)
+    pairs[0, 8 * 0 + 0], pairs[0, 8 * 0 + 1] = 2, 1  # two red circles and a red square
+    pairs[1, 8 * 1 + 0] = 1  # not known for this record (no flag 16): no pair term
+    pairs[2, 8 * 2 + 2] = 1  # a yellow triangle
+    without = train.attribute_loss(logits, attrs, None)
+    with_pairs = train.attribute_loss(logits, attrs, pairs)
+    lp = F.log_softmax(logits[:, 27:91], 1)
+    want = -((2 / 3) * lp[0, 0] + (1 / 3) * lp[0, 1] + lp[2, 18]) / 2
+    assert torch.allclose(with_pairs - without, want, atol=1e-5)
+
+
+def test_record_view_reads_the_pair_counts():
+    from clippo.data import RecordView
+    raw = np.zeros((2, 64 + 12), np.uint8)
+    raw[0, 32] = 0x21  # counts 0 and 1: 1 red circle, 2 red squares
+    raw[0, 63] = 0xF0  # count 63 (black cross): 15
+    view = RecordView(raw, 64)
+    pc = view.pair_counts
+    assert pc.shape == (2, 64) and pc[0, 0] == 1 and pc[0, 1] == 2 and pc[0, 63] == 15 and pc.sum() == 18 and pc[1].sum() == 0
+    assert RecordView(raw[:, :44], 32).pair_counts is None  # a stream from before the 64-byte record header
+
+
 def test_the_question_loss_trains_and_a_state_from_before_it_resumes():
     with tempfile.TemporaryDirectory() as d:
         a, b = os.path.join(d, "a"), os.path.join(d, "b")
@@ -190,6 +217,8 @@ def test_the_question_loss_trains_and_a_state_from_before_it_resumes():
         path = os.path.join(a, "state.pt")
         st = torch.load(path)
         st["heads"] = {k: v for k, v in st["heads"].items() if not k.startswith("question.")}
+        # ... and whose attribute head had fewer outputs (before the colour-shape pairs)
+        st["heads"]["attributes.weight"], st["heads"]["attributes.bias"] = st["heads"]["attributes.weight"][:27], st["heads"]["attributes.bias"][:27]
         st["optimizer"]["state"] = {}
         st["optimizer"]["param_groups"][2]["params"] = st["optimizer"]["param_groups"][2]["params"][:-2]
         torch.save(st, path)
@@ -198,7 +227,7 @@ def test_the_question_loss_trains_and_a_state_from_before_it_resumes():
                             "--time-budget", "15", "--margin", "5", "--workers", "2", "--batch", "16", "--threads", "1", "--max-steps", "3",
                             "--question-weight", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
         out = r.stdout.decode(errors="replace")
-        assert r.returncode == 0 and "lacks the heads ['question']" in out, out[-3000:]
+        assert r.returncode == 0 and "lacks the heads ['attributes', 'question']" in out, out[-3000:]
         assert any(k.startswith("question.") for k in torch.load(os.path.join(b, "state.pt"))["heads"])
 
 
