@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 for f in ckpt_fp16.npz heads.npz stage.json; do [ -f "$FILES/$f" ] || { echo "$FILES/$f is missing"; exit 2; }; done
 mkdir -p training/stages/current "training/stages/logs/$STAGE"
 cp "$FILES"/ckpt_fp16.npz "$FILES"/heads.npz "$FILES"/stage.json training/stages/current/
+[ -f "$FILES/aux_heads.npz" ] && cp "$FILES"/aux_heads.npz training/stages/current/  # the training-only heads, when they came back
 cp "$FILES"/train_log.jsonl "$FILES"/config.json "$FILES"/gpu_stage.log "training/stages/logs/$STAGE/" 2>/dev/null || true
 dotnet build -c Release -v q -nologo VqaApi.sln
 CLI="dotnet Cli/bin/Release/net10.0/vqa.dll"

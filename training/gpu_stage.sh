@@ -8,7 +8,8 @@
 #   device: bash training/gpu_stage.sh A 480          (run tool: carry ["dist"], timeout_s 600)
 #   here:   python3 training/device_tree.py restore && bash training/after_stage.sh A /work/.device/...  (files_at)
 #
-# Stages (the curriculum; every stage trains the VQA and pair heads and the attribute loss with the encoder):
+# Stages (the curriculum; every stage trains the VQA and pair heads, the attribute loss (colours, shapes, counts and
+# colour-shape pairs) and the question loss with the encoder; CPU gate attempts 10-13 in training/gate/):
 #   A  1-3 plain objects, no emoji, all 12 languages, list and sentence captions     constant learning rate
 #   B  1-8 objects, 15% emoji, relations and spatial questions                         constant
 #   C  the full world (30% emoji, noise and blur), real parallel sentences             constant
@@ -38,13 +39,13 @@ if cmp -s /tmp/probe.txt training/probe-hashes.txt; then echo "probe: same bytes
 $GEN shard --count 2000 --seed 77 --split heldout --size 224 --mix "$MIX" $WORLD --threads 8 --out /tmp/heldout.bin || exit 4
 PAR=""; [ "$STAGE" = C ] || [ "$STAGE" = D ] && [ -f dist/parallel-train.tsv ] && PAR="--parallel-file $PWD/dist/parallel-train.tsv"
 ARGS=(--time-budget "$BUDGET" --margin 40 --workers 14 --batch 256 --lr 1e-3 --wd 0.05 --warmup 300 --rewarm 100 --head-hidden 256
-      --attribute-weight 1 --schedule "$SCHED" --stage "$STAGE" --fp16-export --log-every 100 --out /tmp/run
+      --attribute-weight 1 --question-weight 1 --schedule "$SCHED" --stage "$STAGE" --fp16-export --log-every 100 --out /tmp/run
       --eval-data /tmp/heldout.bin --eval-count 2000
       --generator "$GEN stream --seed 1 --split train --size 224 --mix $MIX $WORLD $PAR")
 if [ -n "$RESUME" ]; then ARGS+=(--resume "$RESUME"); else ARGS+=(--config "$CONFIG"); fi
 $PY training/train.py "${ARGS[@]}"
 rc=$?
 # What comes back (at most 8 files of 16 MiB): the next stage's starting point and the record of this one.
-cp /tmp/run/ckpt_fp16.npz /tmp/run/heads.npz /tmp/run/stage.json /tmp/run/train_log.jsonl /tmp/run/config.json "$OUTDIR"/ 2>/dev/null
+cp /tmp/run/ckpt_fp16.npz /tmp/run/heads.npz /tmp/run/aux_heads.npz /tmp/run/stage.json /tmp/run/train_log.jsonl /tmp/run/config.json "$OUTDIR"/ 2>/dev/null
 ls -la "$OUTDIR"; date -u
 exit $rc

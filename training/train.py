@@ -404,6 +404,10 @@ def load_light_state(folder):
             else:
                 heads_sd[f"{name}.weight"] = torch.from_numpy(z[f"{name}/kernel"].T / scale).float()
                 heads_sd[f"{name}.bias"] = torch.from_numpy(z[f"{name}/bias"]).float()
+    aux = os.path.join(folder, "aux_heads.npz")
+    if os.path.exists(aux):  # the training-only heads (attribute and question losses), when the stage brought them back
+        with np.load(aux) as z:
+            heads_sd.update({k: torch.from_numpy(z[k]).float() for k in z.files})
     st.update({"model": {k: v.float() for k, v in model.state_dict().items()}, "heads": heads_sd, "optimizer": None,
                "logit_bias": torch.tensor([st.get("logit_bias", -10.0)]), "config": dataclasses.asdict(cfg), "light": ckpt})
     return st
@@ -723,6 +727,9 @@ def main(argv=None):
         summary.update(evaluate(model, heads, ev_loader, device, autocast, args.head_scale, deadline, args.eval_count))
     save_state(os.path.join(args.out, "state.pt"), model, heads, opt, logit_bias, state_info(summary))
     write_stage_file(os.path.join(args.out, "stage.json"), state_info(summary), args.head_scale, logit_bias)
+    # The training-only heads, so a stage resumed from the exported files goes on with them (not exported for the service).
+    np.savez(os.path.join(args.out, "aux_heads.npz"),
+             **{k: v.detach().cpu().numpy() for k, v in heads.state_dict().items() if k.split(".")[0] in ("attributes", "question")})
     export_npz(model, os.path.join(args.out, "ckpt.npz"))
     if args.fp16_export:
         export_npz(model, os.path.join(args.out, "ckpt_fp16.npz"), fp16=True)

@@ -146,9 +146,13 @@ def test_a_run_resumes_from_its_exported_files_alone():
         a, light, b = os.path.join(d, "a"), os.path.join(d, "light"), os.path.join(d, "b")
         first = _train(a, 15, "--schedule", "constant", "--fp16-export")
         os.makedirs(light)
-        for name in ("ckpt_fp16.npz", "heads.npz", "stage.json"):
+        for name in ("ckpt_fp16.npz", "heads.npz", "aux_heads.npz", "stage.json"):
             shutil.copy(os.path.join(a, name), light)
         st = json.load(open(os.path.join(light, "stage.json")))
+        # The training-only heads come back too (aux_heads.npz), as they were at the end of the first run.
+        full, back = torch.load(os.path.join(a, "state.pt"))["heads"], train.load_light_state(light)["heads"]
+        for k in ("attributes.weight", "attributes.bias", "question.weight", "question.bias"):
+            assert torch.equal(full[k], back[k]), k
         assert st["global_step"] == first["result"]["global_step"] and st["head_hidden"] == 8
         second = _train(b, 15, "--resume", light, "--schedule", "constant", "--rewarm", "10")
         assert second["global_step_start"] == st["global_step"] and second["stream"]["start"] == st["data_next_start"]
