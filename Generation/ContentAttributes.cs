@@ -85,7 +85,7 @@ public readonly record struct PairCounts(ulong P0, ulong P1, ulong P2, ulong P3)
         }
     }
 
-    /// <summary>The 32 bytes of the record header (little-endian words: byte b holds counts 2b and 2b + 1).</summary>
+    /// <summary>Record header bytes 32..63 (four little-endian words: byte b holds counts 2b and 2b + 1).</summary>
     public void WriteTo(Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt64LittleEndian(destination, P0);
