@@ -33,8 +33,7 @@ public static class OnnxInt8Quantizer
         var model = source.Clone();
         var graph = model.Graph;
         var initializers = graph.Initializer.ToDictionary(t => t.Name);
-        var producer = new Dictionary<string, NodeProto>();
-        foreach (var node in graph.Node) foreach (var output in node.Output) producer[output] = node;
+        var producer = Producers(graph);
         var consumers = new Dictionary<string, List<NodeProto>>();
         foreach (var node in graph.Node)
             foreach (var input in node.Input)
@@ -46,33 +45,13 @@ public static class OnnxInt8Quantizer
 
         var removed = new HashSet<NodeProto>();
         var replacements = new Dictionary<NodeProto, NodeProto>();
-        var newInitializers = new List<TensorProto>();
-        int quantized = 0, kept = 0, counter = 0;
-        long floatBytes = 0, int8Bytes = 0;
-        var keptWeights = new List<string>();
-        var quantizedWeights = new HashSet<string>(StringComparer.Ordinal);
+        var weights = new Int8Weights(plan);
+        int counter = 0;
 
-        foreach (var matmul in graph.Node.Where(n => n.OpType == "MatMul" && n.Domain is "" or null).ToList())
+        foreach (var (matmul, weight) in WeightedProducts(graph, initializers, producer))
         {
-            if (Constant(matmul.Input[1], initializers, producer) is not { } weight) continue; // a product of two activations
-            if (weight.Dims.Length != 2) continue;
-            if (!plan.Quantizes(weight.Name))
-            {
-                kept++;
-                keptWeights.Add(weight.Name);
-                continue;
-            }
-            int k = (int)weight.Dims[0], n = (int)weight.Dims[1];
-            string baseName = $"{weight.Name}_int8";
-            if (quantizedWeights.Add(baseName)) // a weight two products share is quantized once
-            {
-                var (q, scale) = QuantizeColumns(weight.Values, k, n);
-                newInitializers.Add(Int8Tensor(baseName, q, [k, n]));
-                newInitializers.Add(FloatTensor(baseName + "_scale", scale, [n]));
-                newInitializers.Add(Int8Tensor(baseName + "_zero_point", new sbyte[n], [n]));
-                floatBytes += 4L * k * n;
-                int8Bytes += (long)k * n + 4L * n;
-            }
+            if (weights.Add(weight) is not { } baseName) continue; // kept float
+            int n = (int)weight.Dims[1];
 
             // The bias Add that follows, when the product feeds only it and its other input is a constant of n values.
             string output = matmul.Output[0];
@@ -84,7 +63,7 @@ public static class OnnxInt8Quantizer
                 if (Constant(other, initializers, producer) is { Dims: [var len] } b && len == n)
                 {
                     bias = $"{baseName}_bias_{counter}";
-                    newInitializers.Add(FloatTensor(bias, b.Values, [n]));
+                    weights.Initializers.Add(FloatTensor(bias, b.Values, [n]));
                     add = only;
                     output = only.Output[0];
                 }
@@ -98,18 +77,72 @@ public static class OnnxInt8Quantizer
             fused.Output.Add(output);
             replacements[matmul] = fused;
             if (add is not null) removed.Add(add);
-            quantized++;
         }
 
         // Rebuild the node list in order; then drop what nothing reads any more (the float weights and their Casts).
         var nodes = graph.Node.Where(n => !removed.Contains(n)).Select(n => replacements.GetValueOrDefault(n, n)).ToList();
         graph.Node.Clear();
         graph.Node.AddRange(nodes);
-        graph.Initializer.AddRange(newInitializers);
+        graph.Initializer.AddRange(weights.Initializers);
         RemoveUnused(graph);
         if (!model.OpsetImport.Any(o => o.Domain == MicrosoftDomain))
             model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
-        return (model, new Int8Report(quantized, kept, floatBytes, int8Bytes, keptWeights));
+        return (model, weights.Report());
+    }
+
+    /// <summary>The matrix products (default domain) whose second input is a 2-D constant weight, float or float16 behind a
+    /// Cast, with that weight, in graph order: the products a plan may quantize. Products of two activations are not among them.</summary>
+    private static List<(NodeProto MatMul, ConstantTensor Weight)> WeightedProducts(GraphProto graph, Dictionary<string, TensorProto> initializers,
+        Dictionary<string, NodeProto> producer) =>
+        [.. graph.Node.Where(n => n.OpType == "MatMul" && n.Domain is "" or null)
+            .Select(n => (MatMul: n, Weight: Constant(n.Input[1], initializers, producer)))
+            .Where(p => p.Weight is { Dims.Length: 2 })
+            .Select(p => (p.MatMul, p.Weight!))];
+
+    private static Dictionary<string, NodeProto> Producers(GraphProto graph)
+    {
+        var producer = new Dictionary<string, NodeProto>();
+        foreach (var node in graph.Node) foreach (var output in node.Output) producer[output] = node;
+        return producer;
+    }
+
+    /// <summary>
+    /// The int8 weights of one rewrite, both forms share them: per product, a weight the plan quantizes gets W8 (per-column
+    /// symmetric int8), its scales and zero points, made once however many products share it; a weight the plan keeps is
+    /// counted as kept. Products are counted per product, bytes per weight.
+    /// </summary>
+    private sealed class Int8Weights(Int8Plan plan)
+    {
+        public List<TensorProto> Initializers { get; } = [];
+        private readonly List<string> _kept = [];
+        private readonly HashSet<string> _made = new(StringComparer.Ordinal);
+        private int _quantized;
+        private long _floatBytes, _int8Bytes;
+
+        /// <summary>The base name of the weight's int8 tensors (W8, W8_scale, W8_zero_point), or null when it stays float.</summary>
+        public string? Add(ConstantTensor weight)
+        {
+            if (!plan.Quantizes(weight.Name))
+            {
+                _kept.Add(weight.Name);
+                return null;
+            }
+            _quantized++;
+            string baseName = $"{weight.Name}_int8";
+            if (_made.Add(baseName))
+            {
+                int k = (int)weight.Dims[0], n = (int)weight.Dims[1];
+                var (q, scale) = QuantizeColumns(weight.Values, k, n);
+                Initializers.Add(Int8Tensor(baseName, q, [k, n]));
+                Initializers.Add(FloatTensor(baseName + "_scale", scale, [n]));
+                Initializers.Add(Int8Tensor(baseName + "_zero_point", new sbyte[n], [n]));
+                _floatBytes += 4L * k * n;
+                _int8Bytes += (long)k * n + 4L * n;
+            }
+            return baseName;
+        }
+
+        public Int8Report Report() => new(_quantized, _kept.Count, _floatBytes, _int8Bytes, _kept);
     }
 
     /// <summary>The observed range of one activation (calibration), for static quantization.</summary>
@@ -118,12 +151,8 @@ public static class OnnxInt8Quantizer
     /// <summary>The activations that feed the matrix products <paramref name="plan"/> quantizes: what a calibration observes.</summary>
     public static IReadOnlyList<string> ActivationsToCalibrate(ModelProto source, Int8Plan plan)
     {
-        var initializers = source.Graph.Initializer.ToDictionary(t => t.Name);
-        var producer = new Dictionary<string, NodeProto>();
-        foreach (var node in source.Graph.Node) foreach (var output in node.Output) producer[output] = node;
-        return source.Graph.Node.Where(n => n.OpType == "MatMul" && n.Domain is "" or null)
-            .Where(n => Constant(n.Input[1], initializers, producer) is { Dims.Length: 2 } w && plan.Quantizes(w.Name))
-            .Select(n => n.Input[0]).Distinct().ToList();
+        return WeightedProducts(source.Graph, source.Graph.Initializer.ToDictionary(t => t.Name), Producers(source.Graph))
+            .Where(p => plan.Quantizes(p.Weight.Name)).Select(p => p.MatMul.Input[0]).Distinct().ToList();
     }
 
     /// <summary>
@@ -137,24 +166,13 @@ public static class OnnxInt8Quantizer
     {
         var model = source.Clone();
         var graph = model.Graph;
-        var initializers = graph.Initializer.ToDictionary(t => t.Name);
-        var producer = new Dictionary<string, NodeProto>();
-        foreach (var node in graph.Node) foreach (var output in node.Output) producer[output] = node;
         var inserted = new Dictionary<NodeProto, List<NodeProto>>(); // nodes to put before a MatMul
-        var newInitializers = new List<TensorProto>();
+        var weights = new Int8Weights(plan);
+        var newInitializers = weights.Initializers;
         var dequantized = new Dictionary<string, string>(StringComparer.Ordinal); // activation or weight -> its DQ output
-        int quantized = 0, kept = 0;
-        long floatBytes = 0, int8Bytes = 0;
-        var keptWeights = new List<string>();
-        foreach (var matmul in graph.Node.Where(n => n.OpType == "MatMul" && n.Domain is "" or null).ToList())
+        foreach (var (matmul, weight) in WeightedProducts(graph, graph.Initializer.ToDictionary(t => t.Name), Producers(graph)))
         {
-            if (Constant(matmul.Input[1], initializers, producer) is not { Dims.Length: 2 } weight) continue;
-            if (!plan.Quantizes(weight.Name))
-            {
-                kept++;
-                keptWeights.Add(weight.Name);
-                continue;
-            }
+            if (weights.Add(weight) is not { } w8) continue; // kept float
             var before = new List<NodeProto>();
             string x = matmul.Input[0];
             if (!dequantized.TryGetValue(x, out var xdq))
@@ -171,32 +189,23 @@ public static class OnnxInt8Quantizer
                 before.AddRange([q, dq]);
                 dequantized[x] = xdq = name + "_x";
             }
-            int k = (int)weight.Dims[0], n = (int)weight.Dims[1];
-            string w8 = $"{weight.Name}_int8";
             if (!dequantized.TryGetValue(w8, out var wdq))
             {
-                var (values, scales) = QuantizeColumns(weight.Values, k, n);
-                newInitializers.Add(Int8Tensor(w8, values, [k, n]));
-                newInitializers.Add(FloatTensor(w8 + "_scale", scales, [n]));
-                newInitializers.Add(Int8Tensor(w8 + "_zero_point", new sbyte[n], [n]));
                 var dq = new NodeProto { OpType = "DequantizeLinear", Name = w8 + "_dq", Input = { w8, w8 + "_scale", w8 + "_zero_point" }, Output = { w8 + "_w" } };
                 dq.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
                 before.Add(dq);
                 dequantized[w8] = wdq = w8 + "_w";
-                floatBytes += 4L * k * n;
-                int8Bytes += (long)k * n + 4L * n;
             }
             matmul.Input[0] = xdq;
             matmul.Input[1] = wdq;
             inserted[matmul] = before;
-            quantized++;
         }
         var nodes = graph.Node.SelectMany(n => inserted.TryGetValue(n, out var before) ? [.. before, n] : new[] { n }).ToList();
         graph.Node.Clear();
         graph.Node.AddRange(nodes);
         graph.Initializer.AddRange(newInitializers);
         RemoveUnused(graph);
-        return (model, new Int8Report(quantized, kept, floatBytes, int8Bytes, keptWeights));
+        return (model, weights.Report());
     }
 
     private static TensorProto Uint8Tensor(string name, byte[] values)
