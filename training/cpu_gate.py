@@ -80,6 +80,7 @@ def blas_env(choice):
 
 
 def main():
+    global WORLD, STAGES, SIZE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(REPO, "runs", "gate"))
     ap.add_argument("--minutes", type=float, default=13.0, help="training minutes, all stages together")
@@ -94,9 +95,22 @@ def main():
                     help="auto: the trainer uses OpenBLAS's AVX-512 kernels where the CPU has AVX-512; keep: the environment's OPENBLAS_CORETYPE")
     ap.add_argument("--seed", type=int, default=1, help="the training stream's seed and the trainer's (another seed: another draw of the "
                                                        "same recipe; the held-out data, probe and eval stay the same)")
+    ap.add_argument("--world", default="", help="replace the gate's world (generator options for training, probe and eval), e.g. a "
+                                               "candidate for the bundled model: \"--objects 1-3 --emoji-share 0 --questions count,color,shape,exists\"")
+    ap.add_argument("--size", type=int, default=SIZE, help="canvas size in pixels (the shaped profile shaped-SIZE)")
+    ap.add_argument("--mixes", default="", help="the stages' example mixes separated by '|' (default: as in STAGES), e.g. "
+                                               "\"caption=6,text=2|caption=4,text=1,vqa=4,pair=1|caption=2,text=1,vqa=6,pair=1\"")
+    ap.add_argument("--id", default="clippo-mini-gate", help="the converted model's id")
     ap.add_argument("--shares", default="", help="the stages' shares of the training minutes, e.g. 0.2,0.3,0.5 (default: as in STAGES)")
     a = ap.parse_args()
-    global WORLD, STAGES
+    SIZE = a.size
+    if a.world.strip():
+        WORLD = a.world.strip()
+    if a.mixes.strip():
+        mixes = [m.strip() for m in a.mixes.split("|")]
+        if len(mixes) != len(STAGES) or not all(mixes):
+            ap.error(f"--mixes: {len(STAGES)} mixes separated by '|'")
+        STAGES = [(n, x, m, sc, e) for (n, x, _, sc, e), m in zip(STAGES, mixes)]
     if a.shares.strip():
         shares = [float(x) for x in a.shares.split(",")]
         if len(shares) != len(STAGES) or any(x <= 0 for x in shares) or abs(sum(shares) - 1) > 1e-6:
@@ -143,11 +157,17 @@ def main():
     sh([PY, "training/probe.py", "--state", final, "--world", WORLD, "--captions", "2000", "--vqa", "1000", "--singles", "800",
         "--json", probe_json, "--cli", cli_dll, "--generator", gen_dll], log=os.path.join(out, "probe.log"))
     model = os.path.join(out, "model")
-    sh(["dotnet", cli_dll, "convert", os.path.join(final, "ckpt.npz"), model, "--profile", "shaped", "--id", "clippo-mini-gate",
+    sh(["dotnet", cli_dll, "convert", os.path.join(final, "ckpt.npz"), model, "--profile", "shaped", "--id", a.id,
         "--overwrite", "--heads", os.path.join(final, "heads.npz")])
     eval_dir = os.path.join(out, "eval")
-    sh(["dotnet", cli_dll, "eval", "--model", model, "--out", eval_dir, "--quick", "--languages", "en,de", "--vqa-per-language", "300",
-        *shlex.split(WORLD.replace(" --languages en,de", ""))], log=os.path.join(out, "eval.log"))
+    world = shlex.split(WORLD)
+    langs = []
+    if "--languages" in world:
+        i = world.index("--languages")
+        langs = ["--languages", world[i + 1]]
+        del world[i:i + 2]
+    sh(["dotnet", cli_dll, "eval", "--model", model, "--out", eval_dir, "--quick", *langs, "--vqa-per-language", "300", *world],
+       log=os.path.join(out, "eval.log"))
     total_s = time.monotonic() - t0
 
     with open(probe_json) as f:
@@ -185,7 +205,7 @@ def main():
              f"`/usr/bin/python3 training/cpu_gate.py` on {os.cpu_count()} cores: {total_s / 60:.1f} min in all "
              f"(build and held-out data {build_s / 60:.1f}, training {train_s / 60:.1f}, probe + convert + API eval "
              f"{(total_s - build_s - train_s) / 60:.1f}).", "",
-             f"World: `{WORLD}`, {SIZE} px. Model: `mini`. OpenBLAS kernels of the trainer: {kernels}. Training seed {a.seed}. Stages:", ""]
+             f"World: `{WORLD}`, {SIZE} px. Model: `mini`{' with `' + a.train_args.strip() + '`' if a.train_args.strip() else ''}. OpenBLAS kernels of the trainer: {kernels}. Training seed {a.seed}. Stages:", ""]
     for (name, share, mix, schedule, extra), r in zip(STAGES, stage_results):
         lines.append(f"- **{name}** (`--mix {mix}`, `--schedule {schedule}`{', `' + ' '.join(extra) + '`' if extra else ''}): {r['steps']} steps to global step {r['global_step']}, "
                      f"{r['records']:,} records in {r['train_seconds']:.0f} s; held-out caption R@1 {r.get('eval_caption_r1_a2b', 0):.2f} / "

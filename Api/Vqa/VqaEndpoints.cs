@@ -50,7 +50,7 @@ public static class VqaEndpoints
             .AcceptsJsonOrForm<VqaRequest, VqaForm>("An image and a question.",
                 $"{{\"image\": {{\"data\": \"{DocExamples.TourSceneBase64}\"}}, \"question\": \"¿Cuántas figuras hay?\", \"candidate_answers\": [\"una\", \"dos\", \"tres\"]}}")
             .Produces<VqaResponse>()
-            .WithResponseExample("{\"model\": \"clippo-ti16-gen-1\", \"method\": \"head\", \"head\": \"gen-vqa\", \"answers\": [" +
+            .WithResponseExample("{\"model\": \"clippo-mini128-cpu\", \"method\": \"head\", \"head\": \"gen-vqa\", \"answers\": [" +
                                  "{\"label\": \"count_3\", \"score\": 0.41, \"logit\": 5.2, \"names\": {\"en\": \"three\", \"de\": \"drei\", \"ja\": \"三つ\"}}, " +
                                  "{\"label\": \"count_2\", \"score\": 0.22, \"logit\": 4.6, \"names\": {\"en\": \"two\", \"de\": \"zwei\", \"ja\": \"二つ\"}}]}")
             .ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409)

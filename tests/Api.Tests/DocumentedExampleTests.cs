@@ -14,10 +14,10 @@ public sealed class BundledModelFactory : ApiFactory
 
     public BundledModelFactory() => CopyBundledModel(BundledCopy);
 
-    /// <summary>Copy the bundled model (models/clippo-ti16-gen) to a folder, so that a test may change it.</summary>
+    /// <summary>Copy the bundled model (models/clippo-mini128-cpu) to a folder, so that a test may change it.</summary>
     public static void CopyBundledModel(string folder)
     {
-        var source = Path.Combine(FindRepo(), "models", "clippo-ti16-gen");
+        var source = Path.Combine(FindRepo(), "models", "clippo-mini128-cpu");
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {
             var target = Path.Combine(folder, Path.GetRelativePath(source, file));

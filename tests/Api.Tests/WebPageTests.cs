@@ -140,7 +140,7 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
             Assert.Equal(apiLabels, shown.GetProperty("labels").EnumerateArray().Select(l => l.GetString()).ToList());
             Assert.Equal(top.GetProperty("names").GetProperty(language).GetString(), shown.GetProperty("name").GetString());
             Assert.Equal("head", shown.GetProperty("method").GetString());
-            Assert.Equal(224, shown.GetProperty("canvasWidth").GetInt32());
+            Assert.Equal(128, shown.GetProperty("canvasWidth").GetInt32());
             Assert.Equal("vqa", shown.GetProperty("layout").GetString());
             Assert.Contains("font size", shown.GetProperty("report").GetString());
             Assert.Contains("fonts", shown.GetProperty("report").GetString());
@@ -324,9 +324,9 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
         var model = (await fixture.Service.Http.GetFromJsonAsync<JsonElement>("/v1/models"))[0];
         Assert.Contains(model.GetProperty("id").GetString()!, facts);
         Assert.Contains(model.GetProperty("executionProvider").GetString()!, facts);
-        Assert.Contains("shaped-224", facts);
+        Assert.Contains("shaped-128", facts);
         Assert.Contains("toy world", facts);
-        Assert.Contains("clippo-ti16-gen", await page.EvaluateExpressionAsync<string>("document.querySelector('#model-card h3').textContent"));
+        Assert.Contains("clippo-mini128-cpu", await page.EvaluateExpressionAsync<string>("document.querySelector('#model-card h3').textContent"));
         Assert.Contains("gen-vqa", await page.EvaluateExpressionAsync<string>("document.querySelector('#model-heads').textContent"));
         // The developer links lead somewhere.
         foreach (var link in new[] { "#link-swagger", "#link-openapi" })
