@@ -202,7 +202,8 @@ def main():
 
     ok = all(c["pass"] for c in checks)
     lines = [f"# CPU gate: {'PASSED' if ok else 'FAILED'}", "",
-             f"`/usr/bin/python3 training/cpu_gate.py` on {os.cpu_count()} cores: {total_s / 60:.1f} min in all "
+             f"`/usr/bin/python3 training/cpu_gate.py{''.join(' ' + shlex.quote(x) for x in sys.argv[1:])}` on {os.cpu_count()} cores: "
+             f"{total_s / 60:.1f} min in all "
              f"(build and held-out data {build_s / 60:.1f}, training {train_s / 60:.1f}, probe + convert + API eval "
              f"{(total_s - build_s - train_s) / 60:.1f}).", "",
              f"World: `{WORLD}`, {SIZE} px. Model: `mini`{' with `' + a.train_args.strip() + '`' if a.train_args.strip() else ''}. OpenBLAS kernels of the trainer: {kernels}. Training seed {a.seed}. Stages:", ""]
