@@ -113,6 +113,8 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
     [Fact]
     public async Task Asking_in_English_Arabic_and_Japanese_shows_the_APIs_answer_and_the_canvas_the_model_read()
     {
+        var served = (await fixture.Service.Http.GetFromJsonAsync<JsonElement>("/v1/models"))[0];
+        int canvas = served.GetProperty("architecture").GetProperty("imageSize").GetInt32();
         var (page, errors) = await OpenAsync();
         await using var _ = page;
         await UploadAsync(page, "#panel-ask", fixture.Scene);
@@ -140,7 +142,7 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
             Assert.Equal(apiLabels, shown.GetProperty("labels").EnumerateArray().Select(l => l.GetString()).ToList());
             Assert.Equal(top.GetProperty("names").GetProperty(language).GetString(), shown.GetProperty("name").GetString());
             Assert.Equal("head", shown.GetProperty("method").GetString());
-            Assert.Equal(128, shown.GetProperty("canvasWidth").GetInt32());
+            Assert.Equal(canvas, shown.GetProperty("canvasWidth").GetInt32()); // the served model's canvas
             Assert.Equal("vqa", shown.GetProperty("layout").GetString());
             Assert.Contains("font size", shown.GetProperty("report").GetString());
             Assert.Contains("fonts", shown.GetProperty("report").GetString());
@@ -324,7 +326,7 @@ public sealed class WebPageTests(WebPageFixture fixture, ITestOutputHelper outpu
         var model = (await fixture.Service.Http.GetFromJsonAsync<JsonElement>("/v1/models"))[0];
         Assert.Contains(model.GetProperty("id").GetString()!, facts);
         Assert.Contains(model.GetProperty("executionProvider").GetString()!, facts);
-        Assert.Contains("shaped-128", facts);
+        Assert.Contains(model.GetProperty("renderProfile").GetProperty("shaped").GetProperty("name").GetString()!, facts);
         Assert.Contains("toy world", facts);
         Assert.Contains("clippo-mini128-cpu", await page.EvaluateExpressionAsync<string>("document.querySelector('#model-card h3').textContent"));
         Assert.Contains("gen-vqa", await page.EvaluateExpressionAsync<string>("document.querySelector('#model-heads').textContent"));
