@@ -26,6 +26,7 @@ public static class ServiceRegistration
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EmbeddingCacheOptions>().BindConfiguration(EmbeddingCacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TaskLimits>().BindConfiguration(TaskLimits.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ApiDocumentOptions>().BindConfiguration(ApiDocumentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         // Kestrel's body limit from the validated Limits options (not a raw configuration read).
         services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
@@ -72,6 +73,7 @@ public static class ServiceRegistration
         services.AddOpenApi(options => OpenApiContract.Configure(options).AddDocumentTransformer((document, context, ct) =>
         {
             var model = context.ApplicationServices.GetRequiredService<ServedModel>();
+            var about = context.ApplicationServices.GetRequiredService<IOptions<ApiDocumentOptions>>().Value;
             document.Info = new OpenApiInfo
             {
                 Title = "VqaApi",
@@ -79,6 +81,11 @@ public static class ServiceRegistration
                 Description = "CLIPPO, one pixels-only encoder for images and rendered text. " +
                               $"Served model: **{model.Manifest.Id}**." +
                               (model.Manifest.RandomlyInitialized ? $"\n\n**{PlaceholderModel.Warning}**" : ""),
+                License = string.IsNullOrWhiteSpace(about.LicenseName) ? null : new OpenApiLicense
+                {
+                    Name = about.LicenseName,
+                    Url = string.IsNullOrWhiteSpace(about.LicenseUrl) ? null : new Uri(about.LicenseUrl),
+                },
             };
             foreach (var server in document.Servers ?? []) server.Url = server.Url?.TrimEnd('/');
             document.Tags = new HashSet<OpenApiTag>(TagDescriptions.Select(t => new OpenApiTag { Name = t.Key, Description = t.Value }));

@@ -102,6 +102,13 @@ public sealed class DocumentedExampleTests(BundledModelFactory factory, ITestOut
         Assert.True(mixed.Count == 0, $"{mixed.Count} schemas mix numbers and strings, e.g. {mixed.FirstOrDefault()?.Value}");
         var spec = JsonDocument.Parse(text).RootElement;
         Assert.All(spec.GetProperty("tags").EnumerateArray(), t => Assert.False(string.IsNullOrEmpty(t.GetProperty("description").GetString())));
+        // The licence the document states is the repository's own (LICENSE at its root).
+        var license = spec.GetProperty("info").GetProperty("license");
+        Assert.Equal("Apache-2.0", license.GetProperty("name").GetString());
+        Assert.Equal("https://www.apache.org/licenses/LICENSE-2.0", license.GetProperty("url").GetString());
+        var licenseText = File.ReadAllText(Path.Combine(BundledModelFactory.FindRepo(), "LICENSE"));
+        Assert.Contains("Apache License", licenseText);
+        Assert.Contains("Version 2.0, January 2004", licenseText);
         Assert.DoesNotContain("\"uint8\"", text);
         var problem = spec.GetProperty("components").GetProperty("schemas").GetProperty("ProblemDetails").GetProperty("properties");
         Assert.True(problem.TryGetProperty("code", out _) && problem.TryGetProperty("traceId", out _));

@@ -26,6 +26,7 @@ public sealed class StartupFaultTests : IDisposable
     [InlineData("options", "error: configuration: ")]
     [InlineData("enum", "error: configuration: Failed to convert configuration value 'Sometimes' at 'Auth:Mode'")]
     [InlineData("expansion", "error: configuration: DataAnnotation validation failed for 'CollectionOptions' members: 'HnswExpansionSearch'")]
+    [InlineData("license", "error: configuration: DataAnnotation validation failed for 'ApiDocumentOptions' members: 'LicenseUrl'")]
     public void A_fault_is_one_line_and_exit_code_1(string fault, string expected)
     {
         var model = Path.Combine(_dir, "model");
@@ -42,6 +43,7 @@ public sealed class StartupFaultTests : IDisposable
             case "options": args.Add("--Limits:MaxImagesPerRequest=-5"); break;
             case "enum": args.Add("--Auth:Mode=Sometimes"); break;
             case "expansion": args.Add("--Collections:HnswExpansionSearch=-5"); break;
+            case "license": args.Add("--OpenApi:LicenseUrl=file:///etc/passwd"); break;
         }
         var (exit, error) = Start([.. args]);
         Assert.Equal(1, exit);
