@@ -102,6 +102,11 @@ def main():
                                                "\"caption=6,text=2|caption=4,text=1,vqa=4,pair=1|caption=2,text=1,vqa=6,pair=1\"")
     ap.add_argument("--id", default="clippo-mini-gate", help="the converted model's id")
     ap.add_argument("--shares", default="", help="the stages' shares of the training minutes, e.g. 0.2,0.3,0.5 (default: as in STAGES)")
+    ap.add_argument("--stages", default="", help="replace the stages: NAME:SHARE:SCHEDULE:MIX separated by '|', e.g. "
+                                                "\"widen:0.6:constant:caption=3,text=1,vqa=5,pair=1|settle:0.4:decay:caption=2,text=1,vqa=6,pair=1\"")
+    ap.add_argument("--from", dest="start_from", default="", help="the first stage resumes from this training state (a run directory "
+                                                                  "or an exported state such as training/state/clippo-mini128-cpu): "
+                                                                  "a continuation, e.g. on a wider world; the model shape comes from it")
     a = ap.parse_args()
     SIZE = a.size
     if a.world.strip():
@@ -116,6 +121,26 @@ def main():
         if len(shares) != len(STAGES) or any(x <= 0 for x in shares) or abs(sum(shares) - 1) > 1e-6:
             ap.error(f"--shares: {len(STAGES)} positive shares that sum to 1")
         STAGES = [(n, x, m, sc, e) for (n, _, m, sc, e), x in zip(STAGES, shares)]
+    if a.stages.strip():
+        if a.mixes.strip() or a.shares.strip():
+            ap.error("--stages replaces --mixes and --shares")
+        parsed = []
+        for spec in a.stages.split("|"):
+            parts = spec.strip().split(":")
+            if len(parts) != 4 or parts[2] not in ("constant", "decay", "cosine") or not parts[0] or not parts[3]:
+                ap.error(f"--stages: '{spec}' is not NAME:SHARE:SCHEDULE:MIX (schedule constant, decay or cosine)")
+            try:
+                share = float(parts[1])
+            except ValueError:
+                ap.error(f"--stages: '{parts[1]}' is not a share")
+            parsed.append((parts[0], share, parts[3], parts[2], []))
+        if any(x[1] <= 0 for x in parsed) or abs(sum(x[1] for x in parsed) - 1) > 1e-6:
+            ap.error("--stages: positive shares that sum to 1")
+        if len({x[0] for x in parsed}) != len(parsed):
+            ap.error("--stages: each stage needs its own name")
+        STAGES = parsed
+    if a.start_from and not os.path.isdir(a.start_from):
+        ap.error(f"--from: {a.start_from} is not a directory")
     if a.world_args.strip():
         WORLD = WORLD + " " + a.world_args.strip()
     t0 = time.monotonic()
@@ -135,7 +160,7 @@ def main():
     train_env = blas_env(a.openblas)
     kernels = train_env.get("OPENBLAS_CORETYPE", "OpenBLAS's own choice")
     print(f"trainer: OPENBLAS_CORETYPE {kernels}", flush=True)
-    prev = None
+    prev = os.path.abspath(a.start_from) if a.start_from else None
     stage_results = []
     for name, share, mix, schedule, extra in STAGES:
         run = os.path.join(out, name)
@@ -202,6 +227,7 @@ def main():
 
     ok = all(c["pass"] for c in checks)
     lines = [f"# CPU gate: {'PASSED' if ok else 'FAILED'}", "",
+             *([f"Continued from `{a.start_from}`.", ""] if a.start_from else []),
              f"`/usr/bin/python3 training/cpu_gate.py{''.join(' ' + shlex.quote(x) for x in sys.argv[1:])}` on {os.cpu_count()} cores: "
              f"{total_s / 60:.1f} min in all "
              f"(build and held-out data {build_s / 60:.1f}, training {train_s / 60:.1f}, probe + convert + API eval "
