@@ -47,6 +47,12 @@ public sealed class PostgresHeadDocuments(PostgresCollectionStore store, string 
         return r.Read() ? new HeadDocument(r.GetFieldValue<byte[]>(0), r.GetFieldValue<DateTime>(1).Ticks.ToString()) : null;
     });
 
+    public string? Stamp(string name) => Guard(() =>
+    {
+        using var cmd = Command($"SELECT updated_at FROM {Table} WHERE model_key = @model AND name = @name", name);
+        return cmd.ExecuteScalar() is DateTime updated ? updated.Ticks.ToString() : null;
+    });
+
     public long Size(string name) => Guard(() =>
     {
         using var cmd = Command($"SELECT octet_length(document) FROM {Table} WHERE model_key = @model AND name = @name", name);

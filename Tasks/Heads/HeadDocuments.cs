@@ -12,6 +12,9 @@ public interface IHeadDocuments
     /// <summary>The stored heads' names, in ordinal order.</summary>
     IReadOnlyList<string> Names();
     HeadDocument? Read(string name);
+    /// <summary>The stamp <see cref="Read"/> would give now, or null when there is no such head: cheap (no document), so
+    /// that a cached head is used without reading its document on every request.</summary>
+    string? Stamp(string name);
     /// <summary>The stored size in bytes (0 when there is none).</summary>
     long Size(string name);
     /// <summary>Stores the head, replacing one of that name, atomically. Throws <see cref="HeadException"/>
@@ -34,10 +37,19 @@ public sealed class HeadFiles(string directory) : IHeadDocuments
 
     public HeadDocument? Read(string name)
     {
-        var path = PathOf(name);
-        if (!File.Exists(path)) return null;
-        try { return new HeadDocument(File.ReadAllBytes(path), File.GetLastWriteTimeUtc(path).Ticks.ToString()); }
+        // The stamp is taken before the bytes: a write in between leaves an older stamp on the newer bytes, which the next
+        // Stamp() call sees as changed (a read again), never a newer stamp on older bytes (a stale head kept).
+        if (Stamp(name) is not { } stamp) return null;
+        try { return new HeadDocument(File.ReadAllBytes(PathOf(name)), stamp); }
         catch (FileNotFoundException) { return null; } // deleted meanwhile
+    }
+
+    /// <summary>The file's last write time and length (heads are written to a temporary file and renamed into place, so
+    /// every write gives a new file).</summary>
+    public string? Stamp(string name)
+    {
+        var info = new FileInfo(PathOf(name));
+        return info.Exists ? $"{info.LastWriteTimeUtc.Ticks}-{info.Length}" : null;
     }
 
     public long Size(string name)

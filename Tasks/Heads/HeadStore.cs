@@ -64,7 +64,13 @@ public sealed partial class HeadStore
     public bool Exists(string name)
     {
         ValidateName(name);
-        return _documents.Read(name) is not null;
+        return _documents.Stamp(name) is not null;
+    }
+
+    private HeadException NotFound(string name)
+    {
+        _cache.TryRemove(name, out _);
+        return new HeadException(HeadErrorKind.NotFound, $"there is no head '{name}' for model {_model.Id}");
     }
 
     /// <summary>The head, refused with 409 when it was fitted on another model.</summary>
@@ -73,13 +79,14 @@ public sealed partial class HeadStore
     private Head Load(string name, bool requireSameModel)
     {
         ValidateName(name);
-        if (_documents.Read(name) is not { } document)
+        // The stamp alone decides whether the cached head is current: the document (hundreds of KB for an MLP head) is read
+        // and parsed only when it changed, not on every request.
+        if (_documents.Stamp(name) is not { } stamp)
+            throw NotFound(name);
+        if (!_cache.TryGetValue(name, out var entry) || entry.Stamp != stamp)
         {
-            _cache.TryRemove(name, out _);
-            throw new HeadException(HeadErrorKind.NotFound, $"there is no head '{name}' for model {_model.Id}");
-        }
-        if (!_cache.TryGetValue(name, out var entry) || entry.Stamp != document.Stamp)
-        {
+            if (_documents.Read(name) is not { } document)
+                throw NotFound(name);
             Head parsed;
             try { parsed = JsonSerializer.Deserialize<Head>(document.Json, Head.Json) ?? throw new JsonException("empty"); }
             catch (Exception e) when (e is JsonException or FormatException or ArgumentException)
