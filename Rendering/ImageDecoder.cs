@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using SkiaSharp;
 
 namespace VqaApi.Rendering;
@@ -114,6 +115,31 @@ public static class ImageDecoder
     private delegate void RowConverter<T>(ReadOnlySpan<T> pixels, Span<byte> rgb) where T : unmanaged;
 
     /// <summary>
+    /// 8-bit RGBA to RGB (alpha dropped) for <c>rgb.Length / 3</c> pixels: four pixels per 128-bit shuffle where the CPU
+    /// has one (the per-byte loop it replaces took 3% of the service's CPU on VQA requests with a 224 px PNG), the rest
+    /// one by one.
+    /// </summary>
+    public static void RgbaToRgb(ReadOnlySpan<byte> rgba, Span<byte> rgb)
+    {
+        int pixels = rgb.Length / 3;
+        if (rgb.Length % 3 != 0 || rgba.Length < pixels * 4)
+            throw new ArgumentException($"{rgba.Length} RGBA bytes cannot fill {rgb.Length} RGB bytes", nameof(rgba));
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            // Bytes 0-11 of the result are the 4 pixels' RGB; 12-15 are zero and are overwritten by the next step, so a step
+            // runs only while its 16-byte store stays inside rgb.
+            var pick = Vector128.Create((byte)0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 0xFF, 0xFF, 0xFF, 0xFF);
+            ref byte source = ref MemoryMarshal.GetReference(rgba);
+            ref byte target = ref MemoryMarshal.GetReference(rgb);
+            for (; i + 4 <= pixels && (long)i * 3 + 16 <= rgb.Length; i += 4)
+                Vector128.Shuffle(Vector128.LoadUnsafe(ref source, (nuint)i * 4), pick).StoreUnsafe(ref target, (nuint)i * 3);
+        }
+        for (; i < pixels; i++)
+            (rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2]) = (rgba[i * 4], rgba[i * 4 + 1], rgba[i * 4 + 2]);
+    }
+
+    /// <summary>
     /// An encoded image opened by Skia, its format and size checked, and the plan for decoding it to 8-bit RGB: the colour
     /// type Skia decodes into (RGBA, 16-bit RGBA for 16-bit PNG, one byte for grayscale), and whether it decodes row by row.
     /// Probe and Decode share it, so the peak bytes admitted are the bytes the decode holds.
@@ -189,11 +215,7 @@ public static class ImageDecoder
             {
                 for (int s = 0, d = 0; d < rgb.Length; s++, d += 3) rgb[d] = rgb[d + 1] = rgb[d + 2] = gray[s];
             }),
-            _ => Decode<byte>(4, static (rgba, rgb) =>
-            {
-                for (int s = 0, d = 0; d < rgb.Length; s += 4, d += 3) // alpha is dropped, as TF does
-                    (rgb[d], rgb[d + 1], rgb[d + 2]) = (rgba[s], rgba[s + 1], rgba[s + 2]);
-            }),
+            _ => Decode<byte>(4, static (rgba, rgb) => RgbaToRgb(rgba, rgb)), // alpha is dropped, as TF does
         };
 
         /// <summary>Decodes into <typeparamref name="T"/> samples (<paramref name="channels"/> a pixel) and converts to RGB: row by

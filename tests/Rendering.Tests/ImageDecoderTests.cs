@@ -8,6 +8,26 @@ public class ImageDecoderTests
 {
     private static readonly ImageLimits Limits = new();
 
+    [Fact]
+    public void Rgba_to_rgb_keeps_every_colour_byte_and_drops_alpha_at_every_length()
+    {
+        var random = new Random(7);
+        foreach (int pixels in Enumerable.Range(0, 41).Append(1000).Append(50_177))
+        {
+            var rgba = new byte[pixels * 4 + 5]; // longer than needed: only rgb's pixels are read
+            random.NextBytes(rgba);
+            var rgb = new byte[pixels * 3 + 3];
+            var expected = rgb.ToArray();
+            for (int i = 0; i < pixels; i++)
+                (expected[i * 3], expected[i * 3 + 1], expected[i * 3 + 2]) = (rgba[i * 4], rgba[i * 4 + 1], rgba[i * 4 + 2]);
+            Array.Fill(rgb, (byte)0xAB, pixels * 3, 3); // bytes past the span stay untouched
+            Array.Fill(expected, (byte)0xAB, pixels * 3, 3);
+            ImageDecoder.RgbaToRgb(rgba, rgb.AsSpan(0, pixels * 3));
+            Assert.Equal(expected, rgb);
+        }
+        Assert.Throws<ArgumentException>(() => ImageDecoder.RgbaToRgb(new byte[7], new byte[6]));
+    }
+
     private static (byte R, byte G, byte B) Pixel(DecodedImage image, int x, int y)
     {
         int o = (y * image.Width + x) * 3;
