@@ -38,18 +38,17 @@ def questions(objects, rnd):
     k = colors.get(c, 0)
     out.append(("count colour: how many C shapes", False, f"How many {c} shapes are there?", f"count_{k}"))
     out.append(("count colour: how many C objects (template)", True, f"How many {c} objects are there?", f"count_{k}"))
-    for shape, m in shapes.items():
-        if m == 1:
-            o = next(o for o in objects if o["shape"] == shape)
-            out.append(("colour: what color is the S (US spelling)", False, f"What color is the {shape}?", f"color_{o['color']}"))
-            out.append(("colour: what colour is the S (template)", True, f"What colour is the {shape}?", f"color_{o['color']}"))
-            break
-    for color, m in colors.items():
-        if m == 1:
-            o = next(o for o in objects if o["color"] == color)
-            out.append(("shape: what is the C shape", False, f"What is the {color} shape?", f"shape_{o['shape']}"))
-            out.append(("shape: what shape is the C object (template)", True, f"What shape is the {color} object?", f"shape_{o['shape']}"))
-            break
+    # Colour of the one object of a shape, shape of the one object of a colour (the first such, if any).
+    asks = (("shape", shapes, "color", "colour: what color is the S (US spelling)", "What color is the {}?",
+             "colour: what colour is the S (template)", "What colour is the {}?"),
+            ("color", colors, "shape", "shape: what is the C shape", "What is the {} shape?",
+             "shape: what shape is the C object (template)", "What shape is the {} object?"))
+    for key, counts, asked, own, own_q, template, template_q in asks:
+        value = next((v for v, m in counts.items() if m == 1), None)
+        if value is not None:
+            o = next(o for o in objects if o[key] == value)
+            out.append((own, False, own_q.format(value), f"{asked}_{o[asked]}"))
+            out.append((template, True, template_q.format(value), f"{asked}_{o[asked]}"))
     if objects and rnd.random() < 0.5:
         o = rnd.choice(objects); c, s, ans = o["color"], o["shape"], "yes"
     else:
