@@ -46,6 +46,9 @@ public sealed record WorldOptions
     /// <summary>Count questions name their subject by one attribute only ("how many circles", "how many red objects") instead
     /// of one or both ("how many red circles") as well: a curriculum's first stages.</summary>
     public bool CountBySingleAttribute { get; init; }
+    /// <summary>The share of count questions about every object in the scene ("how many objects are there?"), whose
+    /// answers are spread over the world's object range; 0 (the default) keeps the generator as it was.</summary>
+    public double CountAllShare { get; init; }
 
     public bool IsFull => Describe().Length == 0;
 
@@ -64,6 +67,7 @@ public sealed record WorldOptions
             $"--languages must name some of {string.Join(",", VqaApi.Generation.Languages.Codes)}");
         Check(ObjectScale is >= 0.5f and <= 2.5f, "--object-scale must be 0.5..2.5");
         Check(Separation is >= 0.5f and <= 3f, "--separation must be 0.5..3");
+        Check(CountAllShare is >= 0 and <= 1, "--count-all must be 0..1");
         return this;
     }
 
@@ -82,6 +86,7 @@ public sealed record WorldOptions
         if (ObjectScale != 1f) parts.Add($"--object-scale {ObjectScale.ToString(CultureInfo.InvariantCulture)}");
         if (Separation != 0.8f) parts.Add($"--separation {Separation.ToString(CultureInfo.InvariantCulture)}");
         if (CountBySingleAttribute) parts.Add("--count-single-attribute");
+        if (CountAllShare != 0) parts.Add($"--count-all {CountAllShare.ToString(CultureInfo.InvariantCulture)}");
         return string.Join(" ", parts);
     }
 

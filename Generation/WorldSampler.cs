@@ -124,6 +124,16 @@ public sealed class WorldSampler
         Question question;
         switch (type)
         {
+            case QuestionType.Count when Options.CountAllShare > 0 && random.NextDouble() < Options.CountAllShare:
+            {
+                // Every object counts: the answer is drawn over the world's range, and every object drawn is required.
+                int n = Options.MinObjects + random.Next(Options.MaxObjects - Options.MinObjects + 1);
+                var all = new ObjectQuery();
+                var required = Enumerable.Range(0, n).Select(_ => _scenes.RandomKind(random)).ToList();
+                scene = BuildExact(random, required, 0, _ => false, all, n);
+                question = new Question(QuestionType.Count, all, Answers.Count(n));
+                break;
+            }
             case QuestionType.Count:
             {
                 int n = random.Next(Options.MaxObjects + 1);

@@ -125,6 +125,26 @@ public class CurriculumTests
     }
 
     [Fact]
+    public void Count_all_questions_count_every_object_over_the_worlds_range_and_are_off_by_default()
+    {
+        static List<VqaItem> Counts(WorldOptions world) => Enumerable.Range(0, 600)
+            .Select(i => new WorldSampler(96, 0, world).RandomVqa(new Random(i))).Where(v => v.Question.Type == QuestionType.Count).ToList();
+        var all = Counts(Small with { CountAllShare = 1, MinObjects = 1, MaxObjects = 3 });
+        Assert.True(all.Count > 100);
+        Assert.All(all, v =>
+        {
+            Assert.Equal(new ObjectQuery(), v.Question.Subject);
+            Assert.Equal(Answers.Count(v.Scene.Objects.Count), v.Question.AnswerId);
+        });
+        Assert.Equal([1, 2, 3], all.Select(v => v.Scene.Objects.Count).Distinct().Order()); // every count of the range, never 0
+        var half = Counts(Small with { CountAllShare = 0.5 });
+        Assert.Contains(half, v => v.Question.Subject == new ObjectQuery());
+        Assert.Contains(half, v => v.Question.Subject != new ObjectQuery());
+        Assert.DoesNotContain(Counts(Small), v => v.Question.Subject == new ObjectQuery()); // the default: as before
+        Assert.Contains("--count-all", Assert.Throws<ArgumentException>(() => (Small with { CountAllShare = 2 }).Validated()).Message);
+    }
+
+    [Fact]
     public void Impossible_worlds_are_refused_with_the_option_named()
     {
         Assert.Contains("--objects", Assert.Throws<ArgumentException>(() => (Small with { MinObjects = 3, MaxObjects = 2 }).Validated()).Message);
@@ -145,6 +165,8 @@ public class CurriculumTests
         Assert.Equal(world.Describe(), cli.Read(command.Parse(world.Describe())).Describe());
         Assert.Equal(1.4f, cli.Read(command.Parse(flags + " --separation 1.4")).Separation);
         Assert.EndsWith("--separation 1.4", cli.Read(command.Parse(flags + " --separation 1.4")).Describe());
+        Assert.Equal(0.3, cli.Read(command.Parse(flags + " --count-all 0.3")).CountAllShare);
+        Assert.EndsWith("--count-all 0.3", cli.Read(command.Parse(flags + " --count-all 0.3")).Describe());
         Assert.True(cli.Read(command.Parse("")).IsFull);
         // One object: spatial questions are left out unless asked for.
         Assert.DoesNotContain(QuestionType.Spatial, cli.Read(command.Parse("--objects 1")).Questions);
