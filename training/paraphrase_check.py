@@ -4,16 +4,16 @@ English wordings the generator never writes (its templates are in Generation/Lan
 
   python3 training/paraphrase_check.py --url http://127.0.0.1:5000 [--scenes 150] [--seed 11] [--out FILE.json]
 
-Draws held-out scenes of 1-3 plain shapes (no emoji) with `vqa-generate preview` (built in Release), asks each scene the
-questions below where their answer is defined, and prints accuracy by wording beside the same wordings' template
-counterparts. The eval suite measures template questions only; a model that learnt the templates and not the words
-shows it here.
+Draws held-out scenes of 1-3 shapes (no emoji) with `vqa-generate preview` (built in Release), asks each scene the
+questions below where their answer is defined, and prints accuracy by wording beside the same questions in the
+generator's wording, then totals for three kinds: own words, the generator's templates, and the count-everything
+wording the generator writes only with `--count-all`. The eval suite measures template questions only; a model that
+learnt the templates and not the words shows it here.
 """
 import argparse, collections, json, os, random, subprocess, sys, tempfile, urllib.request, uuid
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-PLURAL = {"circle": "circles", "square": "squares", "triangle": "triangles", "star": "stars", "heart": "hearts",
-          "cross": "crosses", "diamond": "diamonds", "hexagon": "hexagons"}
+SHAPES = ["circle", "square", "triangle", "star", "heart", "cross", "diamond", "hexagon"]
 COLORS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "black"]
 
 
@@ -27,17 +27,18 @@ def ask(url, png, question):
 
 
 def questions(objects, rnd):
-    """(wording, template?, question, answer) for one scene."""
+    """(wording, question, answer) for one scene; a wording the generator writes is marked "(template)", or
+    "(template with --count-all)" where only that generator option writes it."""
     out = []
     n = len(objects)
     shapes = collections.Counter(o["shape"] for o in objects)
     colors = collections.Counter(o["color"] for o in objects)
-    out.append(("count all: how many shapes are there", False, "How many shapes are there?", f"count_{n}"))
-    out.append(("count all: how many objects can you see", False, "How many objects can you see?", f"count_{n}"))
+    out.append(("count all: how many shapes are there", "How many shapes are there?", f"count_{n}"))
+    out.append(("count all: how many objects can you see (template with --count-all)", "How many objects can you see?", f"count_{n}"))
     c = rnd.choice(COLORS)
     k = colors.get(c, 0)
-    out.append(("count colour: how many C shapes", False, f"How many {c} shapes are there?", f"count_{k}"))
-    out.append(("count colour: how many C objects (template)", True, f"How many {c} objects are there?", f"count_{k}"))
+    out.append(("count colour: how many C shapes", f"How many {c} shapes are there?", f"count_{k}"))
+    out.append(("count colour: how many C objects (template)", f"How many {c} objects are there?", f"count_{k}"))
     # Colour of the one object of a shape, shape of the one object of a colour (the first such, if any).
     asks = (("shape", shapes, "color", "colour: what color is the S (US spelling)", "What color is the {}?",
              "colour: what colour is the S (template)", "What colour is the {}?"),
@@ -47,18 +48,18 @@ def questions(objects, rnd):
         value = next((v for v, m in counts.items() if m == 1), None)
         if value is not None:
             o = next(o for o in objects if o[key] == value)
-            out.append((own, False, own_q.format(value), f"{asked}_{o[asked]}"))
-            out.append((template, True, template_q.format(value), f"{asked}_{o[asked]}"))
+            out.append((own, own_q.format(value), f"{asked}_{o[asked]}"))
+            out.append((template, template_q.format(value), f"{asked}_{o[asked]}"))
     if objects and rnd.random() < 0.5:
         o = rnd.choice(objects); c, s, ans = o["color"], o["shape"], "yes"
     else:
         while True:
-            c, s = rnd.choice(COLORS), rnd.choice(list(PLURAL))
+            c, s = rnd.choice(COLORS), rnd.choice(SHAPES)
             if not any(o["color"] == c and o["shape"] == s for o in objects):
                 break
         ans = "no"
-    out.append(("exists: do you see a C S in this image", False, f"Do you see a {c} {s} in this image?", ans))
-    out.append(("exists: is there a C S (template)", True, f"Is there a {c} {s}?", ans))
+    out.append(("exists: do you see a C S in this image", f"Do you see a {c} {s} in this image?", ans))
+    out.append(("exists: is there a C S (template)", f"Is there a {c} {s}?", ans))
     return out
 
 
@@ -82,19 +83,22 @@ def main():
             ex = json.loads(line)
             with open(os.path.join(tmp, f"{ex['index']:04d}-scene.png"), "rb") as g:
                 png = g.read()
-            for wording, template, q, answer in questions(ex["objects"], rnd):
+            for wording, q, answer in questions(ex["objects"], rnd):
                 total[wording] += 1
                 right[wording] += ask(a.url, png, q) == answer
     rows = sorted(total)
-    print(f"| wording (English, held-out scenes of 1-3 shapes, seed {a.seed}) | template? | accuracy | n |")
+    def kind(w):
+        return "template, --count-all" if "(template with --count-all)" in w else "template" if "(template)" in w else "own words"
+    print(f"| wording (English, held-out scenes of 1-3 shapes, seed {a.seed}) | the generator's? | accuracy | n |")
     print("|---|---|---:|---:|")
     for w in rows:
-        print(f"| {w} | {'yes' if '(template)' in w else 'no'} | {100 * right[w] / total[w]:.1f}% | {total[w]} |")
-    para = [w for w in rows if "(template)" not in w]
-    tmpl = [w for w in rows if "(template)" in w]
-    for name, ws in (("own words", para), ("templates", tmpl)):
+        print(f"| {w} | {'no' if kind(w) == 'own words' else 'yes'} | {100 * right[w] / total[w]:.1f}% | {total[w]} |")
+    for name in ("own words", "template", "template, --count-all"):
+        ws = [w for w in rows if kind(w) == name]
         r, t = sum(right[w] for w in ws), sum(total[w] for w in ws)
-        print(f"| **all, {name}** | | **{100 * r / t:.1f}%** | {t} |")
+        if t:
+            print(f"| **all, {name}** | | **{100 * r / t:.1f}%** | {t} |")
+    print(f"| **all questions** | | **{100 * sum(right.values()) / sum(total.values()):.1f}%** | {sum(total.values())} |")
     if a.out:
         with open(a.out, "w") as f:
             json.dump({w: {"right": right[w], "n": total[w]} for w in rows}, f, indent=1)
