@@ -67,6 +67,12 @@ public interface ILanguage
     /// <summary>A single statement (count or relation) as a sentence.</summary>
     string Statement(Fact fact, Random random);
     string Ask(Question question, Random random);
+    /// <summary>
+    /// The question in other words than <see cref="Ask"/>'s templates, as users word it: other sentence frames, and
+    /// "shape" for the objects a colour alone names ("how many blue shapes"), or for every object when
+    /// <paramref name="onlyShapes"/> says the scene holds no emoji. A language without other wordings asks its templates.
+    /// </summary>
+    string AskInOtherWords(Question question, bool onlyShapes, Random random);
     /// <summary>The localised label of an answer id from <see cref="Answers.All"/>.</summary>
     string AnswerLabel(string answerId);
 }

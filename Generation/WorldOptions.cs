@@ -49,6 +49,11 @@ public sealed record WorldOptions
     /// <summary>The share of count questions about every object in the scene ("how many objects are there?"), whose
     /// answers are spread over the world's object range; 0 (the default) keeps the generator as it was.</summary>
     public double CountAllShare { get; init; }
+    /// <summary>The share of VQA questions asked in other words than the templates ("how many blue shapes", "what is
+    /// the red shape?", "count the circles", "does the picture contain ..."): users word questions their own way, and a
+    /// model that has read only the templates answers other wordings at chance. 0 (the default) keeps the generator as
+    /// it was. Languages without extra wordings fall back to their templates.</summary>
+    public double OtherWordingsShare { get; init; }
 
     public bool IsFull => Describe().Length == 0;
 
@@ -68,6 +73,7 @@ public sealed record WorldOptions
         Check(ObjectScale is >= 0.5f and <= 2.5f, "--object-scale must be 0.5..2.5");
         Check(Separation is >= 0.5f and <= 3f, "--separation must be 0.5..3");
         Check(CountAllShare is >= 0 and <= 1, "--count-all must be 0..1");
+        Check(OtherWordingsShare is >= 0 and <= 1, "--other-wordings must be 0..1");
         return this;
     }
 
@@ -87,6 +93,7 @@ public sealed record WorldOptions
         if (Separation != 0.8f) parts.Add($"--separation {Separation.ToString(CultureInfo.InvariantCulture)}");
         if (CountBySingleAttribute) parts.Add("--count-single-attribute");
         if (CountAllShare != 0) parts.Add($"--count-all {CountAllShare.ToString(CultureInfo.InvariantCulture)}");
+        if (OtherWordingsShare != 0) parts.Add($"--other-wordings {OtherWordingsShare.ToString(CultureInfo.InvariantCulture)}");
         return string.Join(" ", parts);
     }
 

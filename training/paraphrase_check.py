@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Questions in users' own words: VQA accuracy through a running service on held-out generated scenes, asked with
-English wordings the generator never writes (its templates are in Generation/Languages/English.cs).
+English wordings beside the generator's own (Generation/Languages/English.cs).
 
   python3 training/paraphrase_check.py --url http://127.0.0.1:5000 [--scenes 150] [--seed 11] [--out FILE.json]
 
 Draws held-out scenes of 1-3 shapes (no emoji) with `vqa-generate preview` (built in Release), asks each scene the
-questions below where their answer is defined, and prints accuracy by wording beside the same questions in the
-generator's wording, then totals for three kinds: own words, the generator's templates, and the count-everything
-wording the generator writes only with `--count-all`. The eval suite measures template questions only; a model that
-learnt the templates and not the words shows it here.
+questions below where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
+"own words" that the generator never writes with any option (CurriculumTests checks this file's OWN wordings against
+a stream with every option on), its templates, and the wordings only `--count-all` and/or `--other-wordings` add.
+The eval suite measures the generator's wordings only; a model that learnt them and not the words shows it here.
 """
 import argparse, collections, json, os, random, subprocess, sys, tempfile, urllib.request, uuid
 
@@ -26,30 +26,40 @@ def ask(url, png, question):
         return json.load(r)["answers"][0]["label"]
 
 
+# What writes each wording: "own words" are never written by the generator, with any option (tested by
+# tests/Generation.Tests: the held-out wordings below stay out of a stream with every option on).
+OWN, TEMPLATE, COUNT_ALL, OTHER, COUNT_ALL_OTHER = ("own words", "template", "template with --count-all",
+                                                     "template with --other-wordings", "template with --count-all --other-wordings")
+KINDS = (OWN, TEMPLATE, COUNT_ALL, OTHER, COUNT_ALL_OTHER)
+
+
 def questions(objects, rnd):
-    """(wording, question, answer) for one scene; a wording the generator writes is marked "(template)", or
-    "(template with --count-all)" where only that generator option writes it."""
+    """(wording, kind, question, answer) for one scene, where its answer is defined."""
     out = []
     n = len(objects)
     shapes = collections.Counter(o["shape"] for o in objects)
     colors = collections.Counter(o["color"] for o in objects)
-    out.append(("count all: how many shapes are there", "How many shapes are there?", f"count_{n}"))
-    out.append(("count all: how many objects can you see (template with --count-all)", "How many objects can you see?", f"count_{n}"))
+    out.append(("count all: what is the total number of shapes", OWN, "What is the total number of shapes?", f"count_{n}"))
+    out.append(("count all: how many shapes are there", COUNT_ALL_OTHER, "How many shapes are there?", f"count_{n}"))
+    out.append(("count all: how many objects can you see", COUNT_ALL, "How many objects can you see?", f"count_{n}"))
     c = rnd.choice(COLORS)
     k = colors.get(c, 0)
-    out.append(("count colour: how many C shapes", f"How many {c} shapes are there?", f"count_{k}"))
-    out.append(("count colour: how many C objects (template)", f"How many {c} objects are there?", f"count_{k}"))
+    out.append(("count colour: how many of the shapes are C", OWN, f"How many of the shapes are {c}?", f"count_{k}"))
+    out.append(("count colour: how many C shapes", OTHER, f"How many {c} shapes are there?", f"count_{k}"))
+    out.append(("count colour: how many C objects", TEMPLATE, f"How many {c} objects are there?", f"count_{k}"))
     # Colour of the one object of a shape, shape of the one object of a colour (the first such, if any).
-    asks = (("shape", shapes, "color", "colour: what color is the S (US spelling)", "What color is the {}?",
-             "colour: what colour is the S (template)", "What colour is the {}?"),
-            ("color", colors, "shape", "shape: what is the C shape", "What is the {} shape?",
-             "shape: what shape is the C object (template)", "What shape is the {} object?"))
-    for key, counts, asked, own, own_q, template, template_q in asks:
+    asks = (("shape", shapes, "color", (("colour: what is the S's colour", OWN, "What is the {}'s colour?"),
+                                        ("colour: what color is the S (US spelling)", OTHER, "What color is the {}?"),
+                                        ("colour: what colour is the S", TEMPLATE, "What colour is the {}?"))),
+            ("color", colors, "shape", (("shape: which shape is coloured C", OWN, "Which shape is coloured {}?"),
+                                        ("shape: what is the C shape", OTHER, "What is the {} shape?"),
+                                        ("shape: what shape is the C object", TEMPLATE, "What shape is the {} object?"))))
+    for key, counts, asked, wordings in asks:
         value = next((v for v, m in counts.items() if m == 1), None)
         if value is not None:
             o = next(o for o in objects if o[key] == value)
-            out.append((own, own_q.format(value), f"{asked}_{o[asked]}"))
-            out.append((template, template_q.format(value), f"{asked}_{o[asked]}"))
+            for wording, kind, q in wordings:
+                out.append((wording, kind, q.format(value), f"{asked}_{o[asked]}"))
     if objects and rnd.random() < 0.5:
         o = rnd.choice(objects); c, s, ans = o["color"], o["shape"], "yes"
     else:
@@ -58,8 +68,10 @@ def questions(objects, rnd):
             if not any(o["color"] == c and o["shape"] == s for o in objects):
                 break
         ans = "no"
-    out.append(("exists: do you see a C S in this image", f"Do you see a {c} {s} in this image?", ans))
-    out.append(("exists: is there a C S (template)", f"Is there a {c} {s}?", ans))
+    out.append(("exists: is a C S visible here", OWN, f"Is a {c} {s} visible here?", ans))
+    out.append(("exists: is there a C S anywhere", OWN, f"Is there a {c} {s} anywhere?", ans))
+    out.append(("exists: do you see a C S in this image", OTHER, f"Do you see a {c} {s} in this image?", ans))
+    out.append(("exists: is there a C S", TEMPLATE, f"Is there a {c} {s}?", ans))
     return out
 
 
@@ -77,31 +89,30 @@ def main():
                     "--objects", "1-3", "--emoji-share", "0", "--languages", "en", "--count", str(a.scenes), "--out", tmp],
                    check=True, stdout=subprocess.DEVNULL)
     rnd = random.Random(a.seed)
-    right, total = collections.Counter(), collections.Counter()
+    right, total, kinds = collections.Counter(), collections.Counter(), {}
     with open(os.path.join(tmp, "examples.jsonl")) as f:
         for line in f:
             ex = json.loads(line)
             with open(os.path.join(tmp, f"{ex['index']:04d}-scene.png"), "rb") as g:
                 png = g.read()
-            for wording, q, answer in questions(ex["objects"], rnd):
+            for wording, k, q, answer in questions(ex["objects"], rnd):
+                kinds[wording] = k
                 total[wording] += 1
                 right[wording] += ask(a.url, png, q) == answer
     rows = sorted(total)
-    def kind(w):
-        return "template, --count-all" if "(template with --count-all)" in w else "template" if "(template)" in w else "own words"
-    print(f"| wording (English, held-out scenes of 1-3 shapes, seed {a.seed}) | the generator's? | accuracy | n |")
+    print(f"| wording (English, held-out scenes of 1-3 shapes, seed {a.seed}) | what writes it | accuracy | n |")
     print("|---|---|---:|---:|")
     for w in rows:
-        print(f"| {w} | {'no' if kind(w) == 'own words' else 'yes'} | {100 * right[w] / total[w]:.1f}% | {total[w]} |")
-    for name in ("own words", "template", "template, --count-all"):
-        ws = [w for w in rows if kind(w) == name]
+        print(f"| {w} | {kinds[w]} | {100 * right[w] / total[w]:.1f}% | {total[w]} |")
+    for name in KINDS:
+        ws = [w for w in rows if kinds[w] == name]
         r, t = sum(right[w] for w in ws), sum(total[w] for w in ws)
         if t:
             print(f"| **all, {name}** | | **{100 * r / t:.1f}%** | {t} |")
     print(f"| **all questions** | | **{100 * sum(right.values()) / sum(total.values()):.1f}%** | {sum(total.values())} |")
     if a.out:
         with open(a.out, "w") as f:
-            json.dump({w: {"right": right[w], "n": total[w]} for w in rows}, f, indent=1)
+            json.dump({w: {"kind": kinds[w], "right": right[w], "n": total[w]} for w in rows}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,17 @@ public sealed class Chinese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
     private static readonly string[] s_colors = ["红色", "橙色", "黄色", "绿色", "蓝色", "紫色", "粉色", "黑色"];
     private static readonly string[] s_numbers = ["零", "一", "两", "三", "四", "五", "六", "七", "八"];
 
+    /// <summary>The noun of objects named by colour alone or by nothing: 物体, or 图形 in <see cref="ShapeNounSpeaker"/>.</summary>
+    private string _generic = "物体";
+    private Chinese? _shapeNoun;
+
+    protected override LanguageBase ShapeNounSpeaker =>
+        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Chinese(Catalog, Lexicon) { _generic = "图形" });
+
     private string Np(ObjectQuery q)
     {
         if (q.Emoji is int e) return $"“{EmojiName(e)}”表情符号";
-        string noun = q.Shape is ShapeKind s ? s_shapes[(int)s] : "物体";
+        string noun = q.Shape is ShapeKind s ? s_shapes[(int)s] : _generic;
         return q.Color is ObjectColor c ? s_colors[(int)c] + noun : noun;
     }
 
@@ -64,4 +71,17 @@ public sealed class Chinese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
         $"{Np(a)}{Located(r, b)}吗？", $"{Np(a)}是不是{Located(r, b)}？");
+
+    protected override string? AskOther(Question question, Random random)
+    {
+        var q = question.Subject;
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"你能看到几个{Np(q)}？", $"图片里一共有几个{Np(q)}？", $"{Np(q)}有几个？", $"数一数有几个{Np(q)}。"),
+            QuestionType.Color => Pick(random, $"{Np(q)}的颜色是什么？", $"图中的{Np(q)}是什么颜色？"),
+            QuestionType.Shape => Pick(random, $"{Np(q)}的形状是什么？", $"图中的{Np(q)}是什么形状？"),
+            QuestionType.Exists => Pick(random, $"你能看到{Np(q)}吗？", $"图片里有没有{Np(q)}？", $"有{Np(q)}吗？"),
+            _ => null,
+        };
+    }
 }

@@ -10,13 +10,20 @@ public sealed class English(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
     private static readonly string[] s_colors = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "black"];
     private static readonly string[] s_numbers = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight"];
 
+    /// <summary>The noun of objects named by colour alone or by nothing: "object", or "shape" in <see cref="ShapeNounSpeaker"/>.</summary>
+    private (string Sg, string Pl) _generic = ("object", "objects");
+    private English? _shapeNoun;
+
+    protected override LanguageBase ShapeNounSpeaker =>
+        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new English(Catalog, Lexicon) { _generic = ("shape", "shapes") });
+
     private static string Number(int n) => n < s_numbers.Length ? s_numbers[n] : Digits(n);
 
     /// <summary>The phrase without determiner: "red circle", "red circles", "dog face", "“dog face” emoji".</summary>
     private string Bare(ObjectQuery q, bool plural)
     {
         if (q.Emoji is int e) return plural ? $"“{EmojiName(e)}” emoji" : EmojiName(e);
-        string noun = q.Shape is ShapeKind s ? (plural ? s_shapesPl[(int)s] : s_shapes[(int)s]) : plural ? "objects" : "object";
+        string noun = q.Shape is ShapeKind s ? (plural ? s_shapesPl[(int)s] : s_shapes[(int)s]) : plural ? _generic.Pl : _generic.Sg;
         return q.Color is ObjectColor c ? $"{s_colors[(int)c]} {noun}" : noun;
     }
 
@@ -93,4 +100,29 @@ public sealed class English(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) =>
         Capitalize($"is {Definite(a)} {RelationPhrase(r, random)} {Definite(b)}?");
+
+    protected override string? AskOther(Question question, Random random)
+    {
+        var q = question.Subject;
+        string pl = Bare(q, true);
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"How many {pl} do you see?", $"How many {pl} are in the image?", $"How many {pl} are shown?",
+                $"How many {pl} does the picture show?", $"Count the {pl}.", $"What is the number of {pl}?", $"How many {pl} are there in this image?"),
+            QuestionType.Color => Pick(random, $"What color is {Definite(q)}?", $"What is the color of {Definite(q)}?", $"Which color is {Definite(q)}?",
+                $"What colour does {Definite(q)} have?", $"What color does {Definite(q)} have?", $"Tell me the colour of {Definite(q)}.",
+                Capitalize($"{Definite(q)} is what colour?")),
+            QuestionType.Shape => Pick(random, $"What is {Definite(q)}?", $"What shape does {Definite(q)} have?", $"Which shape is {Definite(q)}?",
+                $"What kind of shape is {Definite(q)}?", $"Tell me the shape of {Definite(q)}.",
+                q.Color is ObjectColor c ? $"What shape is the {s_colors[(int)c]} one?" : $"What shape is {Definite(q)} in the picture?"),
+            QuestionType.Exists => Pick(random, $"Do you see {Indefinite(q)}?", $"Is {Indefinite(q)} in the image?", $"Does the picture contain {Indefinite(q)}?",
+                $"Is there any {Bare(q, false)}?", $"Are there any {pl}?", $"Do you see {Indefinite(q)} in this image?",
+                $"Is there {Indefinite(q)} in this image?", $"Can you find {Indefinite(q)}?"),
+            QuestionType.Spatial when question.Relation is { } r && question.Other is { } b => Pick(random,
+                Capitalize($"is {Definite(q)} placed {RelationPhrase(r, random)} {Definite(b)}?"),
+                Capitalize($"does {Definite(q)} appear {RelationPhrase(r, random)} {Definite(b)}?"),
+                $"Is it true that {Definite(q)} is {RelationPhrase(r, random)} {Definite(b)}?"),
+            _ => null,
+        };
+    }
 }

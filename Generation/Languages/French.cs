@@ -18,6 +18,14 @@ public sealed class French(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     ];
     private static readonly Noun s_object = new("objet", "objets", false, true);
     private static readonly Noun s_emoji = new("emoji", "emojis", false, true);
+    private static readonly Noun s_form = new("forme", "formes", true, false);
+
+    /// <summary>The noun of objects named by colour alone or by nothing: objet, or forme in <see cref="ShapeNounSpeaker"/>.</summary>
+    private Noun _generic = s_object;
+    private French? _shapeNoun;
+
+    protected override LanguageBase ShapeNounSpeaker =>
+        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new French(Catalog, Lexicon) { _generic = s_form });
 
     /// <summary>Masculine singular, feminine singular, masculine plural, feminine plural.</summary>
     private static readonly string[][] s_colors =
@@ -29,7 +37,7 @@ public sealed class French(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     private static readonly string[] s_numbers = ["zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit"];
 
-    private Noun NounOf(ObjectQuery q) => q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : s_object;
+    private Noun NounOf(ObjectQuery q) => q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : _generic;
 
     /// <summary>"cercle rouge", "étoiles bleues", "emoji « tête de chien »".</summary>
     private string Bare(ObjectQuery q, bool plural)
@@ -107,4 +115,21 @@ public sealed class French(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => PickIndex(random, 2) == 0
         ? Capitalize($"{Definite(a)} est-{(NounOf(a).Feminine ? "elle" : "il")} {Located(r, b)} ?")
         : $"Est-ce que {Definite(a)} est {Located(r, b)} ?";
+
+    protected override string? AskOther(Question question, Random random)
+    {
+        var q = question.Subject;
+        return question.Type switch
+        {
+            QuestionType.Count => Capitalize(Pick(random, $"{HowMany(q)} voyez-vous ?", $"{HowMany(q)} l'image contient-elle ?",
+                $"quel est le nombre {(NounOf(q).Vowel ? "d'" : "de ")}{Bare(q, true)} ?", $"comptez les {Bare(q, true)}.")),
+            QuestionType.Color => Pick(random, $"Quelle couleur a {Definite(q)} ?", Capitalize($"{Definite(q)} est de quelle couleur ?"),
+                $"Dites-moi la couleur {OfDefinite(q)}."),
+            QuestionType.Shape => Pick(random, $"De quelle forme est {Definite(q)} ?", Capitalize($"{Definite(q)} a quelle forme ?"),
+                $"Quelle forme a {Definite(q)} dans l'image ?"),
+            QuestionType.Exists => Pick(random, $"Voit-on {Indefinite(q)} ?", $"L'image contient-elle {Indefinite(q)} ?",
+                $"Est-ce qu'on voit {Indefinite(q)} ?", $"Y a-t-il {Indefinite(q)} dans l'image ?"),
+            _ => null,
+        };
+    }
 }

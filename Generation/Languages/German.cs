@@ -21,6 +21,14 @@ public sealed class German(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     ];
     private static readonly Noun s_object = new("Objekt", "Objekte", G.N);
     private static readonly Noun s_emoji = new("Emoji", "Emojis", G.N);
+    private static readonly Noun s_figure = new("Figur", "Figuren", G.F);
+
+    /// <summary>The noun of objects named by colour alone or by nothing: Objekt, or Figur in <see cref="ShapeNounSpeaker"/>.</summary>
+    private Noun _generic = s_object;
+    private German? _shapeNoun;
+
+    protected override LanguageBase ShapeNounSpeaker =>
+        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new German(Catalog, Lexicon) { _generic = s_figure });
 
     /// <summary>Adjective stems; null ending marks the indeclinable ones (orange, rosa).</summary>
     private static readonly (string Stem, bool Declines)[] s_colors =
@@ -53,7 +61,7 @@ public sealed class German(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
         return g switch { G.M => c == Case.Nom ? "er" : "en", G.F => "e", _ => "es" };
     }
 
-    private Noun NounOf(ObjectQuery q) => q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : s_object;
+    private Noun NounOf(ObjectQuery q) => q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : _generic;
 
     /// <summary>A noun phrase: determiner, adjective with its ending, noun in the right form, emoji name.</summary>
     private string Np(ObjectQuery q, Det det, Case c, bool plural)
@@ -137,4 +145,22 @@ public sealed class German(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
         $"Ist {Np(a, Det.Def, Case.Nom, false)} {Located(r, b)}?", $"Befindet sich {Np(a, Det.Def, Case.Nom, false)} {Located(r, b)}?");
+
+    protected override string? AskOther(Question question, Random random)
+    {
+        var q = question.Subject;
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"Wie viele {Np(q, Det.None, Case.Acc, true)} siehst du?", $"Wie viele {Np(q, Det.None, Case.Acc, true)} zeigt das Bild?",
+                $"Wie viele {Np(q, Det.None, Case.Nom, true)} sind zu sehen?", $"Zähle {Np(q, Det.Def, Case.Acc, true)}."),
+            QuestionType.Color => Pick(random, $"Welche Farbe hat {Np(q, Det.Def, Case.Nom, false)} im Bild?", $"Sag mir, welche Farbe {Np(q, Det.Def, Case.Nom, false)} hat."),
+            QuestionType.Shape => Pick(random, $"Was ist {Np(q, Det.Def, Case.Nom, false)}?", $"Welche Form hat {Np(q, Det.Def, Case.Nom, false)} im Bild?",
+                $"Was für eine Figur ist {Np(q, Det.Def, Case.Nom, false)}?"),
+            QuestionType.Exists => Pick(random, $"Siehst du {Np(q, Det.Indef, Case.Acc, false)}?", $"Enthält das Bild {Np(q, Det.Indef, Case.Acc, false)}?",
+                $"Gibt es im Bild {Np(q, Det.Indef, Case.Acc, false)}?", $"Ist {Np(q, Det.Indef, Case.Nom, false)} zu sehen?"),
+            QuestionType.Spatial when question.Relation is { } r && question.Other is { } b =>
+                $"Liegt {Np(q, Det.Def, Case.Nom, false)} {Located(r, b)}?",
+            _ => null,
+        };
+    }
 }

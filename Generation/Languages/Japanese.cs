@@ -17,11 +17,18 @@ public sealed class Japanese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBa
 
     private static string Count(int n) => n < s_counts.Length ? s_counts[n] : Digits(n) + "個";
 
+    /// <summary>The noun of every object (a query naming nothing): 物体, or 図形 in <see cref="ShapeNounSpeaker"/>.</summary>
+    private string _all = "物体";
+    private Japanese? _shapeNoun;
+
+    protected override LanguageBase ShapeNounSpeaker =>
+        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Japanese(Catalog, Lexicon) { _all = "図形" });
+
     private string Np(ObjectQuery q)
     {
         if (q.Emoji is int e) return $"「{EmojiName(e)}」の絵文字";
         // colour-only: 図形 (figure, since only shapes have colours); nothing: 物体 (any object).
-        string noun = q.Shape is ShapeKind s ? s_shapes[(int)s] : q.Color is not null ? "図形" : "物体";
+        string noun = q.Shape is ShapeKind s ? s_shapes[(int)s] : q.Color is not null ? "図形" : _all;
         return q.Color is ObjectColor c ? s_colors[(int)c] + noun : noun;
     }
 
@@ -63,4 +70,17 @@ public sealed class Japanese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBa
 
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
         $"{Np(a)}は{Located(r, b)}にありますか？", $"{Np(a)}は{Located(r, b)}側にありますか？");
+
+    protected override string? AskOther(Question question, Random random)
+    {
+        var q = question.Subject;
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"{Np(q)}は何個見えますか？", $"{Np(q)}の数はいくつですか？", $"画像の中に{Np(q)}は何個ありますか？"),
+            QuestionType.Color => Pick(random, $"{Np(q)}の色を教えてください。", $"画像の{Np(q)}は何色ですか？"),
+            QuestionType.Shape => Pick(random, $"{Np(q)}は何の形ですか？", $"画像の{Np(q)}はどんな形ですか？"),
+            QuestionType.Exists => Pick(random, $"{Np(q)}は見えますか？", $"画像の中に{Np(q)}がありますか？"),
+            _ => null,
+        };
+    }
 }

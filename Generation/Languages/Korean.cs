@@ -29,10 +29,17 @@ public sealed class Korean(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     public static string Josa(string word, string afterConsonant, string afterVowel) =>
         word + (HasBatchim(word) ? afterConsonant : afterVowel);
 
+    /// <summary>The noun of every object (a query naming nothing): 물체, or 도형 in <see cref="ShapeNounSpeaker"/>.</summary>
+    private string _all = "물체";
+    private Korean? _shapeNoun;
+
+    protected override LanguageBase ShapeNounSpeaker =>
+        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Korean(Catalog, Lexicon) { _all = "도형" });
+
     private string Np(ObjectQuery q)
     {
         if (q.Emoji is int e) return $"'{EmojiName(e)}' 이모지";
-        string noun = q.Shape is ShapeKind s ? s_shapes[(int)s] : q.Color is not null ? "도형" : "물체";
+        string noun = q.Shape is ShapeKind s ? s_shapes[(int)s] : q.Color is not null ? "도형" : _all;
         return q.Color is ObjectColor c ? $"{s_colors[(int)c]} {noun}" : noun;
     }
 
@@ -91,4 +98,17 @@ public sealed class Korean(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
         $"{Josa(Np(a), "은", "는")} {Located(r, b)} 있습니까?", $"{Josa(Np(a), "이", "가")} {Located(r, b)} 있나요?");
+
+    protected override string? AskOther(Question question, Random random)
+    {
+        var q = question.Subject;
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"{Josa(Np(q), "이", "가")} 몇 개 보입니까?", $"{Np(q)}의 개수는 몇 개입니까?"),
+            QuestionType.Color => Pick(random, $"{Np(q)}의 색깔은 무엇입니까?", $"{Josa(Np(q), "은", "는")} 어떤 색인가요?"),
+            QuestionType.Shape => Pick(random, $"{Josa(Np(q), "은", "는")} 무슨 모양인가요?", $"{Np(q)}의 형태는 무엇입니까?"),
+            QuestionType.Exists => Pick(random, $"{Josa(Np(q), "이", "가")} 보입니까?", $"그림 속에 {Josa(Np(q), "이", "가")} 있나요?"),
+            _ => null,
+        };
+    }
 }

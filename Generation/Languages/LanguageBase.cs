@@ -15,10 +15,14 @@ public abstract class LanguageBase : ILanguage
     protected LanguageBase(EmojiCatalog catalog, Lexicon lexicon)
     {
         _catalog = catalog;
+        Lexicon = lexicon;
         _labels = lexicon.Labels(Code);
     }
 
     public abstract string Code { get; }
+
+    protected EmojiCatalog Catalog => _catalog;
+    protected Lexicon Lexicon { get; }
 
     public string Caption(SceneCaption caption, int style, Random random)
     {
@@ -48,6 +52,24 @@ public abstract class LanguageBase : ILanguage
             question.Other ?? throw new ArgumentException("a spatial question needs another object", nameof(question)), random),
         _ => throw new ArgumentException($"unknown question type {question.Type}", nameof(question)),
     };
+
+    public string AskInOtherWords(Question question, bool onlyShapes, Random random)
+    {
+        var s = question.Subject;
+        // "Shape" names the objects a colour alone names (only shapes have colours), and every object where all are shapes.
+        bool shapeNounFits = s.Emoji is null && s.Shape is null && (s.Color is not null || onlyShapes)
+            && question.Type is QuestionType.Count or QuestionType.Shape;
+        var speaker = shapeNounFits && random.Next(3) != 0 ? ShapeNounSpeaker ?? this : this;
+        return speaker.AskOther(question, random) ?? speaker.Ask(question, random);
+    }
+
+    /// <summary>This language with "shape" (Form, forme, фигура, 图形 ...) as the noun of objects named by colour alone or by
+    /// nothing, for <see cref="AskInOtherWords"/>; null where the language has none.</summary>
+    protected virtual LanguageBase? ShapeNounSpeaker => null;
+
+    /// <summary>The question in a wording other than the templates, or null (about half the time, or always where a language
+    /// has no other wordings for the type) to ask the templates.</summary>
+    protected virtual string? AskOther(Question question, Random random) => null;
 
     public string AnswerLabel(string answerId) =>
         _labels.TryGetValue(answerId, out var label) ? label : throw new KeyNotFoundException($"{Code}: no label for answer id '{answerId}'");

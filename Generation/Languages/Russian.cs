@@ -28,6 +28,14 @@ public sealed class Russian(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
         new(G.M, "крест", "креста", "крестом", "кресты", "крестов"),
     ];
     private static readonly Noun s_object = new(G.M, "предмет", "предмета", "предметом", "предметы", "предметов");
+    private static readonly Noun s_figure = new(G.F, "фигура", "фигуры", "фигурой", "фигуры", "фигур");
+
+    /// <summary>The noun of objects named by colour alone or by nothing: предмет, or фигура in <see cref="ShapeNounSpeaker"/>.</summary>
+    private Noun _generic = s_object;
+    private Russian? _shapeNoun;
+
+    protected override LanguageBase ShapeNounSpeaker =>
+        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Russian(Catalog, Lexicon) { _generic = s_figure });
 
     private static readonly (string Stem, bool Soft)[] s_colors =
         [("красн", false), ("оранжев", false), ("жёлт", false), ("зелён", false), ("син", true), ("фиолетов", false), ("розов", false), ("чёрн", false)];
@@ -48,7 +56,7 @@ public sealed class Russian(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
         return stem + end;
     }
 
-    private Noun NounOf(ObjectQuery q) => q.Shape is ShapeKind s ? s_shapes[(int)s] : s_object;
+    private Noun NounOf(ObjectQuery q) => q.Shape is ShapeKind s ? s_shapes[(int)s] : _generic;
 
     private G GenderOf(ObjectQuery q) => q.Emoji is not null ? G.N : NounOf(q).Gender;
 
@@ -127,4 +135,18 @@ public sealed class Russian(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
         $"Находится ли {Np(a, F.NomSg)} {Located(r, b)}?", Capitalize($"{Np(a, F.NomSg)} находится {Located(r, b)}?"));
+
+    protected override string? AskOther(Question question, Random random)
+    {
+        var q = question.Subject;
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"Сколько {Np(q, F.GenPl)} ты видишь?", $"Сколько {Np(q, F.GenPl)} изображено?",
+                $"Какое количество {Np(q, F.GenPl)} на картинке?"),
+            QuestionType.Color => Pick(random, $"Какого цвета {Np(q, F.NomSg)} на картинке?", $"Скажи, какого цвета {Np(q, F.NomSg)}."),
+            QuestionType.Shape => Pick(random, $"Какую форму имеет {Np(q, F.NomSg)}?", $"Какой формы {Np(q, F.NomSg)} на картинке?"),
+            QuestionType.Exists => Pick(random, $"Есть ли {Np(q, F.NomSg)} на картинке?", $"Имеется ли на картинке {Np(q, F.NomSg)}?"),
+            _ => null,
+        };
+    }
 }

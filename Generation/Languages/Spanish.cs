@@ -18,6 +18,14 @@ public sealed class Spanish(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
     ];
     private static readonly Noun s_object = new("objeto", "objetos", false);
     private static readonly Noun s_emoji = new("emoji", "emojis", false);
+    private static readonly Noun s_figure = new("figura", "figuras", true);
+
+    /// <summary>The noun of objects named by colour alone or by nothing: objeto, or figura in <see cref="ShapeNounSpeaker"/>.</summary>
+    private Noun _generic = s_object;
+    private Spanish? _shapeNoun;
+
+    protected override LanguageBase ShapeNounSpeaker =>
+        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Spanish(Catalog, Lexicon) { _generic = s_figure });
 
     private static readonly string[][] s_colors =
     [
@@ -28,7 +36,7 @@ public sealed class Spanish(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     private static readonly string[] s_numbers = ["cero", "un", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho"];
 
-    private Noun NounOf(ObjectQuery q) => q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : s_object;
+    private Noun NounOf(ObjectQuery q) => q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : _generic;
 
     private bool Fem(ObjectQuery q) => NounOf(q).Feminine;
 
@@ -96,4 +104,19 @@ public sealed class Spanish(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
         $"¿Está {Definite(a)} {Located(r, b)}?", $"¿{Capitalize(Definite(a))} está {Located(r, b)}?");
+
+    protected override string? AskOther(Question question, Random random)
+    {
+        var q = question.Subject;
+        string how = Fem(q) ? "Cuántas" : "Cuántos";
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"¿{how} {Bare(q, true)} ves?", $"¿{how} {Bare(q, true)} aparecen en la imagen?",
+                $"¿{how} {Bare(q, true)} se ven?", $"Cuenta {(Fem(q) ? "las" : "los")} {Bare(q, true)}."),
+            QuestionType.Color => Pick(random, $"¿De qué color es {Definite(q)} de la imagen?", $"¿Cuál es el color {OfDefinite(q)}?"),
+            QuestionType.Shape => Pick(random, $"¿Qué forma tiene {Definite(q)} en la imagen?", $"¿Cuál es la forma {OfDefinite(q)}?"),
+            QuestionType.Exists => Pick(random, $"¿Ves {Indefinite(q)}?", $"¿Aparece {Indefinite(q)} en la imagen?", $"¿La imagen contiene {Indefinite(q)}?"),
+            _ => null,
+        };
+    }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using VqaApi.Rendering.Shaped;
 
 namespace VqaApi.Generation.Tests;
@@ -167,6 +168,8 @@ public class CurriculumTests
         Assert.EndsWith("--separation 1.4", cli.Read(command.Parse(flags + " --separation 1.4")).Describe());
         Assert.Equal(0.3, cli.Read(command.Parse(flags + " --count-all 0.3")).CountAllShare);
         Assert.EndsWith("--count-all 0.3", cli.Read(command.Parse(flags + " --count-all 0.3")).Describe());
+        Assert.Equal(0.5, cli.Read(command.Parse(flags + " --other-wordings 0.5")).OtherWordingsShare);
+        Assert.EndsWith("--other-wordings 0.5", cli.Read(command.Parse(flags + " --other-wordings 0.5")).Describe());
         Assert.True(cli.Read(command.Parse("")).IsFull);
         // One object: spatial questions are left out unless asked for.
         Assert.DoesNotContain(QuestionType.Spatial, cli.Read(command.Parse("--objects 1")).Questions);
@@ -310,5 +313,85 @@ public class CurriculumTests
             var report = renderer.RenderVqa(e.TextA!, image).Report;
             Assert.False(report.Blocks[0].Truncated, $"'{e.TextA}' does not fit a 96 px VQA canvas ({report.Blocks[0].CodePointsNotFitted} code points cut)");
         }
+    }
+
+    [Fact]
+    public void Other_wordings_ask_users_words_only_when_asked_for_and_say_shape_only_where_every_object_is_one()
+    {
+        static List<Example> Vqa(WorldOptions world) => Enumerable.Range(0, 1500)
+            .Select(i => Generator(world).Sample(Split.Train, 5, i, new ExampleMix(0, 0, 1, 0))).ToList();
+        var plain = Vqa(Small);
+        var other = Vqa(Small with { OtherWordingsShare = 1 });
+        // "shapes"/"Figuren" for what a colour alone names, and frames the templates never use, only with the option.
+        string[] otherWords = ["shapes", "Figur", "Count the", "Do you see", "siehst du", "Tell me", "Zähle"];
+        Assert.DoesNotContain(plain, e => otherWords.Any(w => e.TextA!.Contains(w, StringComparison.Ordinal)));
+        foreach (var w in otherWords) Assert.Contains(other, e => e.TextA!.Contains(w, StringComparison.Ordinal));
+        Assert.Contains(other, e => e.TextA!.StartsWith("How many ", StringComparison.Ordinal) && e.TextA.Contains(" shapes ", StringComparison.Ordinal)
+            && e.Question!.Subject is { Shape: null, Color: not null });
+        Assert.DoesNotContain(other, e => e.TextA!.Contains("die die", StringComparison.Ordinal) || e.TextA.Contains("  ", StringComparison.Ordinal));
+        // Answers stay the scene's: a count question's answer is the number of matching objects.
+        Assert.All(other.Where(e => e.Question!.Type == QuestionType.Count), e =>
+            Assert.Equal(Answers.Count(e.Scene!.Objects.Count(e.Question!.Subject.Matches)), e.Question.AnswerId));
+
+        // With emoji about, "how many shapes" would not count them: every object is "objects"/"Objekte" there.
+        var emoji = Vqa(Small with { EmojiShare = 0.5, CountAllShare = 1, OtherWordingsShare = 1, Questions = [QuestionType.Count] });
+        var everything = emoji.Where(e => e.Question!.Subject == new ObjectQuery()).ToList();
+        Assert.Contains(everything, e => e.Scene!.Objects.Any(o => o.IsEmoji));
+        Assert.Contains(everything, e => e.Scene!.Objects.All(o => !o.IsEmoji) && (e.TextA!.Contains("shapes") || e.TextA.Contains("Figuren")));
+        Assert.All(everything.Where(e => e.Scene!.Objects.Any(o => o.IsEmoji)), e =>
+            Assert.False(e.TextA!.Contains("shape") || e.TextA.Contains("Figur"), $"'{e.TextA}' about a scene with an emoji"));
+        Assert.Contains("--other-wordings", Assert.Throws<ArgumentException>(() => (Small with { OtherWordingsShare = -0.1 }).Validated()).Message);
+    }
+
+    [Fact]
+    public void Eight_languages_have_other_wordings_and_the_rest_ask_their_templates()
+    {
+        var questions = new List<Question>
+        {
+            new(QuestionType.Count, new ObjectQuery(Color: ObjectColor.Blue), Answers.Count(2)),
+            new(QuestionType.Count, new ObjectQuery(Shape: ShapeKind.Circle), Answers.Count(1)),
+            new(QuestionType.Color, new ObjectQuery(Shape: ShapeKind.Star), Answers.Color(ObjectColor.Red)),
+            new(QuestionType.Shape, new ObjectQuery(Color: ObjectColor.Green), Answers.Shape(ShapeKind.Heart)),
+            new(QuestionType.Exists, new ObjectQuery(ShapeKind.Cross, ObjectColor.Black), Answers.Yes),
+        };
+        string[] withOther = ["en", "de", "fr", "es", "ru", "zh", "ja", "ko"];
+        foreach (var language in Languages.Create(Emoji))
+            foreach (var q in questions)
+            {
+                var templates = Enumerable.Range(0, 200).Select(i => language.Ask(q, new Random(i))).ToHashSet();
+                var others = Enumerable.Range(0, 200).Select(i => language.AskInOtherWords(q, true, new Random(i))).ToHashSet();
+                Assert.All(others, t => Assert.False(string.IsNullOrWhiteSpace(t) || t.Contains('{') || t.Contains("  "), $"{language.Code}: '{t}'"));
+                if (withOther.Contains(language.Code))
+                    Assert.True(others.Except(templates).Any(), $"{language.Code} {q.Type}: no wording beyond the templates");
+                else
+                    Assert.Subset(templates, others);
+            }
+    }
+
+    /// <summary>training/paraphrase_check.py measures questions in "own words" (its OWN wordings) as words no training
+    /// saw: the generator must never write them, with every option on.</summary>
+    [Fact]
+    public void The_paraphrase_checks_own_words_stay_out_of_the_generator()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "VqaApi.sln"))) root = root.Parent;
+        Assert.NotNull(root);
+        // A placeholder ({c}, {s}, {}) stands for any words.
+        var own = File.ReadLines(Path.Combine(root.FullName, "training", "paraphrase_check.py"))
+            .Select(l => Regex.Match(l, @", OWN, f?""([^""]+)""")).Where(m => m.Success)
+            .Select(m => new Regex("^" + Regex.Replace(Regex.Escape(m.Groups[1].Value), @"\\\{[^}]*}", ".+") + "$"))
+            .ToList();
+        Assert.True(own.Count >= 5, $"found {own.Count} own wordings in paraphrase_check.py");
+        Assert.Contains(own, p => p.IsMatch("How many of the shapes are red?"));
+        var world = new WorldOptions
+        {
+            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en"], CountAllShare = 0.5, OtherWordingsShare = 1,
+            Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists],
+        }.Validated();
+        var g = Generator(world);
+        var texts = Enumerable.Range(0, 4000).Select(i => g.Sample(Split.Train, 7, i, new ExampleMix(0, 0, 1, 0)).TextA!).ToHashSet();
+        Assert.True(texts.Count > 500, $"{texts.Count} distinct questions");
+        foreach (var pattern in own)
+            Assert.DoesNotContain(texts, t => pattern.IsMatch(t));
     }
 }
