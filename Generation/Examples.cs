@@ -155,10 +155,7 @@ public sealed class ExampleGenerator
             case ExampleKind.Vqa:
             {
                 var item = _world.RandomVqa(random);
-                double other = _world.Options.OtherWordingsShare;
-                string question = other > 0 && random.NextDouble() < other
-                    ? lang.AskInOtherWords(item.Question, item.Scene.Objects.All(o => !o.IsEmoji), random)
-                    : lang.Ask(item.Question, random);
+                string question = _world.Ask(lang, item, random);
                 return new Example(kind, index, item.Scene, question, null, la, 255, item.AnswerClass, (byte)item.Question.Type,
                     ContentKey.Hash(ContentKey.Of(item.Question))) { Question = item.Question, Attributes = ContentAttributes.OfImage(item.Scene) };
             }

@@ -113,6 +113,14 @@ public sealed class WorldSampler
         };
     }
 
+    /// <summary>The item's question in <paramref name="language"/>: in its templates, or, for the world's
+    /// <see cref="WorldOptions.OtherWordingsShare"/> of questions, in other words (no random draw when that share is 0,
+    /// so streams without the option are as they were).</summary>
+    public string Ask(ILanguage language, VqaItem item, Random random) =>
+        Options.OtherWordingsShare > 0 && random.NextDouble() < Options.OtherWordingsShare
+            ? language.AskInOtherWords(item.Question, item.Scene.Objects.All(o => !o.IsEmoji), random)
+            : language.Ask(item.Question, random);
+
     /// <summary>
     /// A VQA item with a balanced answer: the question type is uniform, then the answer is drawn uniformly among
     /// that type's answers, and the scene is built to make it true (so no answer prior wins).

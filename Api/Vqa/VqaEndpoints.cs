@@ -48,11 +48,12 @@ public static class VqaEndpoints
                              "its answers. With candidate_answers, or when the model has no VQA head, answers are ranked zero-shot: the image " +
                              "embedding against each rendered \"question answer\" statement. The response says which method answered.")
             .AcceptsJsonOrForm<VqaRequest, VqaForm>("An image and a question.",
-                $"{{\"image\": {{\"data\": \"{DocExamples.TourSceneBase64}\"}}, \"question\": \"¿Cuántas figuras hay?\", \"candidate_answers\": [\"una\", \"dos\", \"tres\"]}}")
+                $"{{\"image\": {{\"data\": \"{DocExamples.TourSceneBase64}\"}}, \"question\": \"¿Cuántas figuras hay?\", \"top_k\": 2}}")
             .Produces<VqaResponse>()
-            .WithResponseExample("{\"model\": \"clippo-mini128-cpu\", \"method\": \"head\", \"head\": \"gen-vqa\", \"answers\": [" +
-                                 "{\"label\": \"count_3\", \"score\": 0.41, \"logit\": 5.2, \"names\": {\"en\": \"three\", \"de\": \"drei\", \"ja\": \"三つ\"}}, " +
-                                 "{\"label\": \"count_2\", \"score\": 0.22, \"logit\": 4.6, \"names\": {\"en\": \"two\", \"de\": \"zwei\", \"ja\": \"二つ\"}}]}")
+            // A real answer of the bundled model to the request example (the tour scene holds three shapes), names cut to 3 of 12 languages.
+            .WithResponseExample("{\"model\": \"clippo-mini128-cpu-v2\", \"method\": \"head\", \"head\": \"gen-vqa\", \"answers\": [" +
+                                 "{\"label\": \"count_3\", \"score\": 0.61, \"logit\": -13.74, \"names\": {\"en\": \"three\", \"es\": \"tres\", \"ja\": \"三つ\"}}, " +
+                                 "{\"label\": \"count_4\", \"score\": 0.30, \"logit\": -14.44, \"names\": {\"en\": \"four\", \"es\": \"cuatro\", \"ja\": \"四つ\"}}]}")
             .ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409)
             .DisableAntiforgery();
         return v1;

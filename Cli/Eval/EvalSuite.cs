@@ -144,7 +144,7 @@ public sealed class EvalSuite(EvalApi api, EvalSettings settings, TextWriter log
                     var random = _data.Random(Split.Train, EvalData.VqaBlock, i);
                     var item = _data.World.RandomVqa(random);
                     var language = _data.Selected[random.Next(_data.Selected.Count)];
-                    return (item, question: language.Ask(item.Question, random));
+                    return (item, question: _data.World.Ask(language, item, random));
                 }).ToList();
                 var pngs = _data.Pngs(items.Select(x => x.item.Scene).ToList());
                 return items.Select((x, i) => (object)new { label = x.item.Question.AnswerId, image = new { data = Convert.ToBase64String(pngs[i]) }, question = x.question }).ToList();
@@ -157,7 +157,7 @@ public sealed class EvalSuite(EvalApi api, EvalSettings settings, TextWriter log
         {
             var random = _data.Random(Split.HeldOut, EvalData.VqaBlock, Languages.IndexOf(language.Code) * (long)n + j);
             var item = _data.World.RandomVqa(random);
-            return (language: language.Code, item, question: language.Ask(item.Question, random));
+            return (language: language.Code, item, question: _data.World.Ask(language, item, random));
         })).ToList();
         var pngs = _data.Pngs(items.Select(x => x.item.Scene).ToList());
         var answers = await api.MapAsync(Enumerable.Range(0, items.Count).ToList(), async (i, token) =>

@@ -14,10 +14,19 @@ public sealed class BundledModelFactory : ApiFactory
 
     public BundledModelFactory() => CopyBundledModel(BundledCopy);
 
-    /// <summary>Copy the bundled model (models/clippo-mini128-cpu) to a folder, so that a test may change it.</summary>
+    /// <summary>The bundled default model's folder: appsettings.json's Model:Path, as <c>dotnet run --project Api</c> serves it.</summary>
+    public static string BundledModelPath()
+    {
+        var repo = FindRepo();
+        using var settings = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(repo, "appsettings.json")),
+            new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        return Path.Combine(repo, settings.RootElement.GetProperty("Model").GetProperty("Path").GetString()!);
+    }
+
+    /// <summary>Copy the bundled model (<see cref="BundledModelPath"/>) to a folder, so that a test may change it.</summary>
     public static void CopyBundledModel(string folder)
     {
-        var source = Path.Combine(FindRepo(), "models", "clippo-mini128-cpu");
+        var source = BundledModelPath();
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {
             var target = Path.Combine(folder, Path.GetRelativePath(source, file));

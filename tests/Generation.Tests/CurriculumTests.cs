@@ -394,4 +394,21 @@ public class CurriculumTests
         foreach (var pattern in own)
             Assert.DoesNotContain(texts, t => pattern.IsMatch(t));
     }
+
+    [Fact]
+    public void The_samplers_question_wording_follows_the_option_and_draws_nothing_without_it()
+    {
+        var en = Languages.Get(Languages.Create(Emoji), "en");
+        var plain = new WorldSampler(96, 0, Small);
+        var other = new WorldSampler(96, 0, Small with { OtherWordingsShare = 1 });
+        for (int i = 0; i < 200; i++)
+        {
+            var item = plain.RandomVqa(new Random(i));
+            // Without the option: exactly the templates, from the same random draws (eval and streams stay as they were).
+            Assert.Equal(en.Ask(item.Question, new Random(i)), plain.Ask(en, item, new Random(i)));
+            var r = new Random(i);
+            r.NextDouble(); // the share's draw
+            Assert.Equal(en.AskInOtherWords(item.Question, item.Scene.Objects.All(o => !o.IsEmoji), r), other.Ask(en, item, new Random(i)));
+        }
+    }
 }
