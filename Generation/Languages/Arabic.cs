@@ -21,6 +21,14 @@ public sealed class Arabic(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     ];
     private static readonly Noun s_object = new("عنصر", "عنصران", "عناصر", false);
     private static readonly Noun s_emoji = new("رمز", "رمزان", "رموز", false);
+    private static readonly Noun s_shape = new("شكل", "شكلان", "أشكال", false);
+
+    /// <summary>The noun of objects named by colour alone or by nothing: عنصر, or شكل in <see cref="ShapeNounSpeaker"/>.</summary>
+    private Noun _generic = s_object;
+    private Arabic? _shapeNoun;
+
+    protected override LanguageBase ShapeNounSpeaker =>
+        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Arabic(Catalog, Lexicon) { _generic = s_shape });
 
     /// <summary>Masculine singular, feminine singular, masculine dual, feminine dual.</summary>
     private static readonly string[][] s_colors =
@@ -37,7 +45,7 @@ public sealed class Arabic(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     private enum Num { Sg, Dual, Pl }
 
-    private Noun NounOf(ObjectQuery q) => q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : s_object;
+    private Noun NounOf(ObjectQuery q) => q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : _generic;
 
     private static string Definite(string words) => string.Join(' ', words.Split(' ').Select(w => "ال" + w));
 
@@ -114,4 +122,18 @@ public sealed class Arabic(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) =>
         $"هل {Np(a, Num.Sg, true)} {Located(r, b)}؟";
+
+    /// <summary>Frames that keep the noun phrase nominative or genitive (no accusative tanwin to write).</summary>
+    protected override string? AskOther(Question question, Random random)
+    {
+        var q = question.Subject;
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"كم عدد {Np(q, Num.Pl, true)} التي تراها؟", $"احسب عدد {Np(q, Num.Pl, true)} في الصورة."),
+            QuestionType.Color => Pick(random, $"بأي لون {Np(q, Num.Sg, true)}؟", $"ما لون {Np(q, Num.Sg, true)} في الصورة؟"),
+            QuestionType.Shape => Pick(random, $"ما شكل {Np(q, Num.Sg, true)} في الصورة؟", $"ما {Np(q, Num.Sg, true)}؟"),
+            QuestionType.Exists => $"هل {(NounOf(q).Feminine ? "توجد" : "يوجد")} {Np(q, Num.Sg, false)} في الصورة؟",
+            _ => null,
+        };
+    }
 }

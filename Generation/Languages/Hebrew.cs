@@ -34,10 +34,17 @@ public sealed class Hebrew(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
         return stem + (plural ? (fem ? "ות" : "ים") : "ה");
     }
 
-    private static Noun NounOf(ObjectQuery q, bool item = false) =>
-        q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : q.Color is not null && !item ? s_shape : s_item;
+    /// <summary>The noun of every object (a query naming nothing): פריט, or צורה in <see cref="ShapeNounSpeaker"/>.</summary>
+    private Noun _all = s_item;
+    private Hebrew? _shapeNoun;
 
-    private static bool Fem(ObjectQuery q, bool item = false) => NounOf(q, item).Feminine;
+    protected override LanguageBase ShapeNounSpeaker =>
+        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Hebrew(Catalog, Lexicon) { _all = s_shape });
+
+    private Noun NounOf(ObjectQuery q, bool item = false) =>
+        q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : q.Color is not null ? (item ? s_item : s_shape) : _all;
+
+    private bool Fem(ObjectQuery q, bool item = false) => NounOf(q, item).Feminine;
 
     /// <summary>Indefinite or definite phrase; <paramref name="item"/> names a colour-only subject פריט instead of צורה.</summary>
     private string Np(ObjectQuery q, bool plural, bool definite, bool item = false)
@@ -107,4 +114,18 @@ public sealed class Hebrew(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
         $"האם {Np(a, false, true)} {Located(r, b)}?",
         $"האם {Np(a, false, true)} {(Fem(a) ? "נמצאת" : "נמצא")} {Located(r, b)}?");
+
+    protected override string? AskOther(Question question, Random random)
+    {
+        var q = question.Subject;
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"כמה {Np(q, true, false)} אתה רואה?", $"ספור את {Np(q, true, true)}."),
+            QuestionType.Color => Pick(random, $"איזה צבע יש ל{Np(q, false, true, item: true)[1..]}?", $"מהו הצבע של {Np(q, false, true, item: true)}?"),
+            // "What is the blue shape?": a colour-only subject is a צורה here, as users say it.
+            QuestionType.Shape => Pick(random, $"מהי הצורה של {Np(q, false, true, item: true)}?", $"מה {Np(q, false, true)}?"),
+            QuestionType.Exists => Pick(random, $"האם אתה רואה {Np(q, false, false)}?", $"האם רואים בתמונה {Np(q, false, false)}?"),
+            _ => null,
+        };
+    }
 }

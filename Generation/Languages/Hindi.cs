@@ -20,6 +20,14 @@ public sealed class Hindi(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(
     ];
     private static readonly Noun s_object = new("वस्तु", "वस्तुएँ", "वस्तु", true);
     private static readonly Noun s_emoji = new("इमोजी", "इमोजी", "इमोजी", false);
+    private static readonly Noun s_figure = new("आकृति", "आकृतियाँ", "आकृति", true);
+
+    /// <summary>The noun of objects named by colour alone or by nothing: वस्तु, or आकृति in <see cref="ShapeNounSpeaker"/>.</summary>
+    private Noun _generic = s_object;
+    private Hindi? _shapeNoun;
+
+    protected override LanguageBase ShapeNounSpeaker =>
+        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Hindi(Catalog, Lexicon) { _generic = s_figure });
 
     /// <summary>Colour words; those ending in -ा inflect (-े masculine plural/oblique, -ी feminine).</summary>
     private static readonly string[] s_colors = ["लाल", "नारंगी", "पीला", "हरा", "नीला", "बैंगनी", "गुलाबी", "काला"];
@@ -32,9 +40,9 @@ public sealed class Hindi(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(
         return w[..^1] + (fem ? "ी" : pluralOrOblique ? "े" : "ा");
     }
 
-    private static Noun NounOf(ObjectQuery q) => q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : s_object;
+    private Noun NounOf(ObjectQuery q) => q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : _generic;
 
-    private static bool Fem(ObjectQuery q) => NounOf(q).Feminine;
+    private bool Fem(ObjectQuery q) => NounOf(q).Feminine;
 
     private string Np(ObjectQuery q, bool plural, bool oblique = false)
     {
@@ -97,4 +105,19 @@ public sealed class Hindi(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(
 
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) =>
         $"क्या {Np(a, false)} {Located(r, b)} है?";
+
+    protected override string? AskOther(Question question, Random random)
+    {
+        var q = question.Subject;
+        bool fem = Fem(q);
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"आपको {(fem ? "कितनी" : "कितने")} {Np(q, true)} दिखाई {(fem ? "देती" : "देते")} हैं?",
+                $"तस्वीर में {Np(q, true)} {(fem ? "कितनी" : "कितने")} हैं?"),
+            QuestionType.Color => Pick(random, $"{Np(q, false, oblique: true)} का रंग बताइए।", $"इस तस्वीर में {Np(q, false)} किस रंग {(fem ? "की" : "का")} है?"),
+            QuestionType.Shape => Pick(random, $"{Np(q, false, oblique: true)} का आकार बताइए।", $"इस तस्वीर में {Np(q, false)} किस आकार {(fem ? "की" : "का")} है?"),
+            QuestionType.Exists => Pick(random, $"क्या आपको {Np(q, false)} दिखाई {(fem ? "देती" : "देता")} है?", $"क्या इस तस्वीर में कोई {Np(q, false)} है?"),
+            _ => null,
+        };
+    }
 }

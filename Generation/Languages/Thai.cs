@@ -17,15 +17,23 @@ public sealed class Thai(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(c
     private static readonly string[] s_colors = ["สีแดง", "สีส้ม", "สีเหลือง", "สีเขียว", "สีน้ำเงิน", "สีม่วง", "สีชมพู", "สีดำ"];
     private static readonly string[] s_numbers = ["ศูนย์", "หนึ่ง", "สอง", "สาม", "สี่", "ห้า", "หก", "เจ็ด", "แปด"];
 
+    /// <summary>The noun and classifier of objects named by colour alone or by nothing: วัตถุ…ชิ้น, or รูปทรง…รูป in
+    /// <see cref="ShapeNounSpeaker"/>.</summary>
+    private (string Noun, string Classifier) _generic = ("วัตถุ", "ชิ้น");
+    private Thai? _shapeNoun;
+
+    protected override LanguageBase ShapeNounSpeaker =>
+        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Thai(Catalog, Lexicon) { _generic = ("รูปทรง", "รูป") });
+
     private string Np(ObjectQuery q)
     {
         if (q.Emoji is int e) return $"อีโมจิ “{EmojiName(e)}”";
-        string noun = q.Shape is ShapeKind s ? s_shapes[(int)s].Noun : "วัตถุ";
+        string noun = q.Shape is ShapeKind s ? s_shapes[(int)s].Noun : _generic.Noun;
         return q.Color is ObjectColor c ? noun + s_colors[(int)c] : noun;
     }
 
-    private static string Classifier(ObjectQuery q) =>
-        q.Emoji is not null ? "ตัว" : q.Shape is ShapeKind s ? s_shapes[(int)s].Classifier : "ชิ้น";
+    private string Classifier(ObjectQuery q) =>
+        q.Emoji is not null ? "ตัว" : q.Shape is ShapeKind s ? s_shapes[(int)s].Classifier : _generic.Classifier;
 
     /// <summary>"วงกลมสีแดงสามวง"; after a quoted emoji name a space keeps the numeral apart.</summary>
     private string Counted(ObjectQuery q, int n)
@@ -75,4 +83,17 @@ public sealed class Thai(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(c
 
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) =>
         Np(a) + Located(r, b) + Pick(random, "ใช่ไหม", "หรือไม่");
+
+    protected override string? AskOther(Question question, Random random)
+    {
+        var q = question.Subject;
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"คุณเห็น{Np(q)}กี่{Classifier(q)}", $"มี{Np(q)}ทั้งหมดกี่{Classifier(q)}", $"นับจำนวน{Np(q)}ในภาพ"),
+            QuestionType.Color => Pick(random, $"{Np(q)}ในภาพเป็นสีอะไร", $"บอกสีของ{Np(q)}"),
+            QuestionType.Shape => Pick(random, $"{Np(q)}ในภาพเป็นรูปทรงอะไร", $"{Np(q)}มีรูปทรงแบบไหน"),
+            QuestionType.Exists => Pick(random, $"คุณเห็น{Np(q)}ไหม", $"ในภาพนี้มี{Np(q)}อยู่หรือเปล่า"),
+            _ => null,
+        };
+    }
 }
