@@ -28,9 +28,8 @@ def ask(url, png, question):
 
 # What writes each wording: "own words" are never written by the generator, with any option (tested by
 # tests/Generation.Tests: the held-out wordings below stay out of a stream with every option on).
-OWN, TEMPLATE, COUNT_ALL, OTHER, COUNT_ALL_OTHER = ("own words", "template", "template with --count-all",
-                                                     "template with --other-wordings", "template with --count-all --other-wordings")
-KINDS = (OWN, TEMPLATE, COUNT_ALL, OTHER, COUNT_ALL_OTHER)
+OWN, TEMPLATE, COUNT_ALL, OTHER = "own words", "template", "template with --count-all", "template with --other-wordings"
+KINDS = (OWN, TEMPLATE, COUNT_ALL, OTHER)
 
 
 def questions(objects, rnd):
@@ -40,12 +39,12 @@ def questions(objects, rnd):
     shapes = collections.Counter(o["shape"] for o in objects)
     colors = collections.Counter(o["color"] for o in objects)
     out.append(("count all: what is the total number of shapes", OWN, "What is the total number of shapes?", f"count_{n}"))
-    out.append(("count all: how many shapes are there", COUNT_ALL_OTHER, "How many shapes are there?", f"count_{n}"))
+    out.append(("count all: how many shapes are there", OWN, "How many shapes are there?", f"count_{n}"))
     out.append(("count all: how many objects can you see", COUNT_ALL, "How many objects can you see?", f"count_{n}"))
     c = rnd.choice(COLORS)
     k = colors.get(c, 0)
     out.append(("count colour: how many of the shapes are C", OWN, f"How many of the shapes are {c}?", f"count_{k}"))
-    out.append(("count colour: how many C shapes", OTHER, f"How many {c} shapes are there?", f"count_{k}"))
+    out.append(("count colour: how many C shapes", OWN, f"How many {c} shapes are there?", f"count_{k}"))
     out.append(("count colour: how many C objects", TEMPLATE, f"How many {c} objects are there?", f"count_{k}"))
     # Colour of the one object of a shape, shape of the one object of a colour (the first such, if any).
     asks = (("shape", shapes, "color", (("colour: what is the S's colour", OWN, "What is the {}'s colour?"),

@@ -67,8 +67,8 @@ public abstract class LanguageBase : ILanguage
     /// nothing, for <see cref="AskInOtherWords"/>; null where the language has none.</summary>
     protected virtual LanguageBase? ShapeNounSpeaker => null;
 
-    /// <summary>The question in a wording other than the templates, or null (about half the time, or always where a language
-    /// has no other wordings for the type) to ask the templates.</summary>
+    /// <summary>The question in a wording other than the templates, or null where the language has none for the question's
+    /// type (then <see cref="AskInOtherWords"/> asks the templates, with the "shape" noun where it fits).</summary>
     protected virtual string? AskOther(Question question, Random random) => null;
 
     public string AnswerLabel(string answerId) =>
