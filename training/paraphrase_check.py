@@ -5,7 +5,7 @@ English wordings beside the generator's own (Generation/Languages/English.cs).
   python3 training/paraphrase_check.py --url http://127.0.0.1:5000 [--scenes 150] [--seed 11] [--out FILE.json]
 
 Draws held-out scenes of 1-3 shapes (no emoji) with `vqa-generate preview` (built in Release), asks each scene the
-questions below where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
+questions below (in English, and a few in German, French, Spanish and Japanese) where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
 "own words" that the generator never writes with any option (CurriculumTests checks this file's OWN wordings against
 a stream with every option on), its templates, and the wordings only `--count-all` and/or `--other-wordings` add.
 The eval suite measures the generator's wordings only; a model that learnt them and not the words shows it here.
@@ -15,6 +15,11 @@ import argparse, collections, json, os, random, subprocess, sys, tempfile, urlli
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 SHAPES = ["circle", "square", "triangle", "star", "heart", "cross", "diamond", "hexagon"]
 COLORS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "black"]
+# The shape with its article, for the few questions asked in German, French, Spanish and Japanese.
+DE = dict(zip(SHAPES, ["der Kreis", "das Quadrat", "das Dreieck", "der Stern", "das Herz", "das Kreuz", "die Raute", "das Sechseck"]))
+FR = dict(zip(SHAPES, ["le cercle", "le carré", "le triangle", "l'étoile", "le cœur", "la croix", "le losange", "l'hexagone"]))
+ES = dict(zip(SHAPES, ["El círculo", "El cuadrado", "El triángulo", "La estrella", "El corazón", "La cruz", "El rombo", "El hexágono"]))
+JA = dict(zip(SHAPES, ["円", "正方形", "三角形", "星", "ハート", "十字", "ひし形", "六角形"]))
 
 
 def ask(url, png, question):
@@ -41,6 +46,10 @@ def questions(objects, rnd):
     out.append(("count all: what is the total number of shapes", OWN, "What is the total number of shapes?", f"count_{n}"))
     out.append(("count all: how many shapes are there", OWN, "How many shapes are there?", f"count_{n}"))
     out.append(("count all: how many objects can you see", COUNT_ALL, "How many objects can you see?", f"count_{n}"))
+    out.append(("de: count all: wie viele Formen sind insgesamt zu sehen", OWN, "Wie viele Formen sind insgesamt zu sehen?", f"count_{n}"))
+    out.append(("fr: count all: combien de formes compte-t-on au total", OWN, "Combien de formes compte-t-on au total ?", f"count_{n}"))
+    out.append(("es: count all: cuántas figuras hay en total", OWN, "¿Cuántas figuras hay en total?", f"count_{n}"))
+    out.append(("ja: count all: 図形は全部でいくつ", OWN, "図形は全部でいくつ？", f"count_{n}"))
     c = rnd.choice(COLORS)
     k = colors.get(c, 0)
     out.append(("count colour: how many of the shapes are C", OWN, f"How many of the shapes are {c}?", f"count_{k}"))
@@ -59,6 +68,12 @@ def questions(objects, rnd):
             o = next(o for o in objects if o[key] == value)
             for wording, kind, q in wordings:
                 out.append((wording, kind, q.format(value), f"{asked}_{o[asked]}"))
+            if key == "shape":
+                answer = f"color_{o['color']}"
+                out.append(("de: colour: in welcher Farbe ist der S gemalt", OWN, f"In welcher Farbe ist {DE[value]} gemalt?", answer))
+                out.append(("fr: colour: quelle couleur voit-on sur le S", OWN, f"Quelle couleur voit-on sur {FR[value]} ?", answer))
+                out.append(("es: colour: el S es de qué color", OWN, f"¿{ES[value]} es de qué color?", answer))
+                out.append(("ja: colour: Sの色は", OWN, f"{JA[value]}の色は？", answer))
     if objects and rnd.random() < 0.5:
         o = rnd.choice(objects); c, s, ans = o["color"], o["shape"], "yes"
     else:
@@ -99,12 +114,17 @@ def main():
                 total[wording] += 1
                 right[wording] += ask(a.url, png, q) == answer
     rows = sorted(total)
-    print(f"| wording (English, held-out scenes of 1-3 shapes, seed {a.seed}) | what writes it | accuracy | n |")
+    print(f"| wording (English unless marked; held-out scenes of 1-3 shapes, seed {a.seed}) | what writes it | accuracy | n |")
     print("|---|---|---:|---:|")
     for w in rows:
         print(f"| {w} | {kinds[w]} | {100 * right[w] / total[w]:.1f}% | {total[w]} |")
-    for name in KINDS:
-        ws = [w for w in rows if kinds[w] == name]
+    def language(w):
+        return w[:2] if w[2:4] == ": " else "en"
+    groups = [(name, lambda w, name=name: kinds[w] == name) for name in KINDS]
+    groups.insert(1, ("own words in English", lambda w: kinds[w] == OWN and language(w) == "en"))
+    groups.insert(2, ("own words in German, French, Spanish, Japanese", lambda w: kinds[w] == OWN and language(w) != "en"))
+    for name, member in groups:
+        ws = [w for w in rows if member(w)]
         r, t = sum(right[w] for w in ws), sum(total[w] for w in ws)
         if t:
             print(f"| **all, {name}** | | **{100 * r / t:.1f}%** | {t} |")
