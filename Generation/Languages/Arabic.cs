@@ -23,12 +23,9 @@ public sealed class Arabic(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     private static readonly Noun s_emoji = new("رمز", "رمزان", "رموز", false);
     private static readonly Noun s_shape = new("شكل", "شكلان", "أشكال", false);
 
-    /// <summary>The noun of objects named by colour alone or by nothing: عنصر, or شكل in <see cref="ShapeNounSpeaker"/>.</summary>
+    /// <summary>The noun of objects named by colour alone or by nothing: عنصر, or شكل in <see cref="WithShapeNoun"/>.</summary>
     private Noun _generic = s_object;
-    private Arabic? _shapeNoun;
-
-    protected override LanguageBase ShapeNounSpeaker =>
-        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Arabic(Catalog, Lexicon) { _generic = s_shape });
+    protected override LanguageBase WithShapeNoun() => new Arabic(Catalog, Lexicon) { _generic = s_shape };
 
     /// <summary>Masculine singular, feminine singular, masculine dual, feminine dual.</summary>
     private static readonly string[][] s_colors =

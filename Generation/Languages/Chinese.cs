@@ -14,12 +14,9 @@ public sealed class Chinese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
     private static readonly string[] s_colors = ["红色", "橙色", "黄色", "绿色", "蓝色", "紫色", "粉色", "黑色"];
     private static readonly string[] s_numbers = ["零", "一", "两", "三", "四", "五", "六", "七", "八"];
 
-    /// <summary>The noun of objects named by colour alone or by nothing: 物体, or 图形 in <see cref="ShapeNounSpeaker"/>.</summary>
+    /// <summary>The noun of objects named by colour alone or by nothing: 物体, or 图形 in <see cref="WithShapeNoun"/>.</summary>
     private string _generic = "物体";
-    private Chinese? _shapeNoun;
-
-    protected override LanguageBase ShapeNounSpeaker =>
-        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Chinese(Catalog, Lexicon) { _generic = "图形" });
+    protected override LanguageBase WithShapeNoun() => new Chinese(Catalog, Lexicon) { _generic = "图形" };
 
     private string Np(ObjectQuery q)
     {

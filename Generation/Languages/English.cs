@@ -10,12 +10,9 @@ public sealed class English(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
     private static readonly string[] s_colors = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "black"];
     private static readonly string[] s_numbers = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight"];
 
-    /// <summary>The noun of objects named by colour alone or by nothing: "object", or "shape" in <see cref="ShapeNounSpeaker"/>.</summary>
+    /// <summary>The noun of objects named by colour alone or by nothing: "object", or "shape" in <see cref="WithShapeNoun"/>.</summary>
     private (string Sg, string Pl) _generic = ("object", "objects");
-    private English? _shapeNoun;
-
-    protected override LanguageBase ShapeNounSpeaker =>
-        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new English(Catalog, Lexicon) { _generic = ("shape", "shapes") });
+    protected override LanguageBase WithShapeNoun() => new English(Catalog, Lexicon) { _generic = ("shape", "shapes") };
 
     private static string Number(int n) => n < s_numbers.Length ? s_numbers[n] : Digits(n);
 

@@ -20,12 +20,9 @@ public sealed class French(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     private static readonly Noun s_emoji = new("emoji", "emojis", false, true);
     private static readonly Noun s_form = new("forme", "formes", true, false);
 
-    /// <summary>The noun of objects named by colour alone or by nothing: objet, or forme in <see cref="ShapeNounSpeaker"/>.</summary>
+    /// <summary>The noun of objects named by colour alone or by nothing: objet, or forme in <see cref="WithShapeNoun"/>.</summary>
     private Noun _generic = s_object;
-    private French? _shapeNoun;
-
-    protected override LanguageBase ShapeNounSpeaker =>
-        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new French(Catalog, Lexicon) { _generic = s_form });
+    protected override LanguageBase WithShapeNoun() => new French(Catalog, Lexicon) { _generic = s_form };
 
     /// <summary>Masculine singular, feminine singular, masculine plural, feminine plural.</summary>
     private static readonly string[][] s_colors =

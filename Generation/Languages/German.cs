@@ -23,12 +23,9 @@ public sealed class German(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     private static readonly Noun s_emoji = new("Emoji", "Emojis", G.N);
     private static readonly Noun s_figure = new("Figur", "Figuren", G.F);
 
-    /// <summary>The noun of objects named by colour alone or by nothing: Objekt, or Figur in <see cref="ShapeNounSpeaker"/>.</summary>
+    /// <summary>The noun of objects named by colour alone or by nothing: Objekt, or Figur in <see cref="WithShapeNoun"/>.</summary>
     private Noun _generic = s_object;
-    private German? _shapeNoun;
-
-    protected override LanguageBase ShapeNounSpeaker =>
-        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new German(Catalog, Lexicon) { _generic = s_figure });
+    protected override LanguageBase WithShapeNoun() => new German(Catalog, Lexicon) { _generic = s_figure };
 
     /// <summary>Adjective stems; null ending marks the indeclinable ones (orange, rosa).</summary>
     private static readonly (string Stem, bool Declines)[] s_colors =

@@ -34,12 +34,9 @@ public sealed class Hebrew(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
         return stem + (plural ? (fem ? "ות" : "ים") : "ה");
     }
 
-    /// <summary>The noun of every object (a query naming nothing): פריט, or צורה in <see cref="ShapeNounSpeaker"/>.</summary>
+    /// <summary>The noun of every object (a query naming nothing): פריט, or צורה in <see cref="WithShapeNoun"/>.</summary>
     private Noun _all = s_item;
-    private Hebrew? _shapeNoun;
-
-    protected override LanguageBase ShapeNounSpeaker =>
-        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Hebrew(Catalog, Lexicon) { _all = s_shape });
+    protected override LanguageBase WithShapeNoun() => new Hebrew(Catalog, Lexicon) { _all = s_shape };
 
     private Noun NounOf(ObjectQuery q, bool item = false) =>
         q.Emoji is not null ? s_emoji : q.Shape is ShapeKind s ? s_shapes[(int)s] : q.Color is not null ? (item ? s_item : s_shape) : _all;

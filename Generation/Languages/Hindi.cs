@@ -22,12 +22,9 @@ public sealed class Hindi(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(
     private static readonly Noun s_emoji = new("इमोजी", "इमोजी", "इमोजी", false);
     private static readonly Noun s_figure = new("आकृति", "आकृतियाँ", "आकृति", true);
 
-    /// <summary>The noun of objects named by colour alone or by nothing: वस्तु, or आकृति in <see cref="ShapeNounSpeaker"/>.</summary>
+    /// <summary>The noun of objects named by colour alone or by nothing: वस्तु, or आकृति in <see cref="WithShapeNoun"/>.</summary>
     private Noun _generic = s_object;
-    private Hindi? _shapeNoun;
-
-    protected override LanguageBase ShapeNounSpeaker =>
-        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Hindi(Catalog, Lexicon) { _generic = s_figure });
+    protected override LanguageBase WithShapeNoun() => new Hindi(Catalog, Lexicon) { _generic = s_figure };
 
     /// <summary>Colour words; those ending in -ा inflect (-े masculine plural/oblique, -ी feminine).</summary>
     private static readonly string[] s_colors = ["लाल", "नारंगी", "पीला", "हरा", "नीला", "बैंगनी", "गुलाबी", "काला"];

@@ -17,12 +17,9 @@ public sealed class Japanese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBa
 
     private static string Count(int n) => n < s_counts.Length ? s_counts[n] : Digits(n) + "個";
 
-    /// <summary>The noun of every object (a query naming nothing): 物体, or 図形 in <see cref="ShapeNounSpeaker"/>.</summary>
+    /// <summary>The noun of every object (a query naming nothing): 物体, or 図形 in <see cref="WithShapeNoun"/>.</summary>
     private string _all = "物体";
-    private Japanese? _shapeNoun;
-
-    protected override LanguageBase ShapeNounSpeaker =>
-        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Japanese(Catalog, Lexicon) { _all = "図形" });
+    protected override LanguageBase WithShapeNoun() => new Japanese(Catalog, Lexicon) { _all = "図形" };
 
     private string Np(ObjectQuery q)
     {

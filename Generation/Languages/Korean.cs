@@ -29,12 +29,9 @@ public sealed class Korean(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     public static string Josa(string word, string afterConsonant, string afterVowel) =>
         word + (HasBatchim(word) ? afterConsonant : afterVowel);
 
-    /// <summary>The noun of every object (a query naming nothing): 물체, or 도형 in <see cref="ShapeNounSpeaker"/>.</summary>
+    /// <summary>The noun of every object (a query naming nothing): 물체, or 도형 in <see cref="WithShapeNoun"/>.</summary>
     private string _all = "물체";
-    private Korean? _shapeNoun;
-
-    protected override LanguageBase ShapeNounSpeaker =>
-        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Korean(Catalog, Lexicon) { _all = "도형" });
+    protected override LanguageBase WithShapeNoun() => new Korean(Catalog, Lexicon) { _all = "도형" };
 
     private string Np(ObjectQuery q)
     {

@@ -59,13 +59,15 @@ public abstract class LanguageBase : ILanguage
         // "Shape" names the objects a colour alone names (only shapes have colours), and every object where all are shapes.
         bool shapeNounFits = s.Emoji is null && s.Shape is null && (s.Color is not null || onlyShapes)
             && question.Type is QuestionType.Count or QuestionType.Shape;
-        var speaker = shapeNounFits && random.Next(3) != 0 ? ShapeNounSpeaker ?? this : this;
+        var speaker = shapeNounFits && random.Next(3) != 0 ? LazyInitializer.EnsureInitialized(ref _shapeNounSpeaker, WithShapeNoun) : this;
         return speaker.AskOther(question, random) ?? speaker.Ask(question, random);
     }
 
-    /// <summary>This language with "shape" (Form, forme, фигура, 图形 ...) as the noun of objects named by colour alone or by
-    /// nothing, for <see cref="AskInOtherWords"/>; null where the language has none.</summary>
-    protected virtual LanguageBase? ShapeNounSpeaker => null;
+    private LanguageBase? _shapeNounSpeaker;
+
+    /// <summary>A copy of this language with "shape" (Form, forme, фигура, 图形 ...) as the noun of objects named by colour
+    /// alone or by nothing, made once for <see cref="AskInOtherWords"/>.</summary>
+    protected abstract LanguageBase WithShapeNoun();
 
     /// <summary>The question in a wording other than the templates, or null where the language has none for the question's
     /// type (then <see cref="AskInOtherWords"/> asks the templates, with the "shape" noun where it fits).</summary>

@@ -30,12 +30,9 @@ public sealed class Russian(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
     private static readonly Noun s_object = new(G.M, "предмет", "предмета", "предметом", "предметы", "предметов");
     private static readonly Noun s_figure = new(G.F, "фигура", "фигуры", "фигурой", "фигуры", "фигур");
 
-    /// <summary>The noun of objects named by colour alone or by nothing: предмет, or фигура in <see cref="ShapeNounSpeaker"/>.</summary>
+    /// <summary>The noun of objects named by colour alone or by nothing: предмет, or фигура in <see cref="WithShapeNoun"/>.</summary>
     private Noun _generic = s_object;
-    private Russian? _shapeNoun;
-
-    protected override LanguageBase ShapeNounSpeaker =>
-        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Russian(Catalog, Lexicon) { _generic = s_figure });
+    protected override LanguageBase WithShapeNoun() => new Russian(Catalog, Lexicon) { _generic = s_figure };
 
     private static readonly (string Stem, bool Soft)[] s_colors =
         [("красн", false), ("оранжев", false), ("жёлт", false), ("зелён", false), ("син", true), ("фиолетов", false), ("розов", false), ("чёрн", false)];

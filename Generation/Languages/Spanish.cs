@@ -20,12 +20,9 @@ public sealed class Spanish(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
     private static readonly Noun s_emoji = new("emoji", "emojis", false);
     private static readonly Noun s_figure = new("figura", "figuras", true);
 
-    /// <summary>The noun of objects named by colour alone or by nothing: objeto, or figura in <see cref="ShapeNounSpeaker"/>.</summary>
+    /// <summary>The noun of objects named by colour alone or by nothing: objeto, or figura in <see cref="WithShapeNoun"/>.</summary>
     private Noun _generic = s_object;
-    private Spanish? _shapeNoun;
-
-    protected override LanguageBase ShapeNounSpeaker =>
-        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Spanish(Catalog, Lexicon) { _generic = s_figure });
+    protected override LanguageBase WithShapeNoun() => new Spanish(Catalog, Lexicon) { _generic = s_figure };
 
     private static readonly string[][] s_colors =
     [

@@ -18,12 +18,9 @@ public sealed class Thai(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(c
     private static readonly string[] s_numbers = ["ศูนย์", "หนึ่ง", "สอง", "สาม", "สี่", "ห้า", "หก", "เจ็ด", "แปด"];
 
     /// <summary>The noun and classifier of objects named by colour alone or by nothing: วัตถุ…ชิ้น, or รูปทรง…รูป in
-    /// <see cref="ShapeNounSpeaker"/>.</summary>
+    /// <see cref="WithShapeNoun"/>.</summary>
     private (string Noun, string Classifier) _generic = ("วัตถุ", "ชิ้น");
-    private Thai? _shapeNoun;
-
-    protected override LanguageBase ShapeNounSpeaker =>
-        LazyInitializer.EnsureInitialized(ref _shapeNoun, () => new Thai(Catalog, Lexicon) { _generic = ("รูปทรง", "รูป") });
+    protected override LanguageBase WithShapeNoun() => new Thai(Catalog, Lexicon) { _generic = ("รูปทรง", "รูป") };
 
     private string Np(ObjectQuery q)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -18,9 +19,8 @@ public sealed class BundledModelFactory : ApiFactory
     public static string BundledModelPath()
     {
         var repo = FindRepo();
-        using var settings = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(repo, "appsettings.json")),
-            new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        return Path.Combine(repo, settings.RootElement.GetProperty("Model").GetProperty("Path").GetString()!);
+        var settings = new ConfigurationBuilder().AddJsonFile(Path.Combine(repo, "appsettings.json")).Build();
+        return Path.Combine(repo, settings["Model:Path"] ?? throw new InvalidOperationException("appsettings.json names no Model:Path"));
     }
 
     /// <summary>Copy the bundled model (<see cref="BundledModelPath"/>) to a folder, so that a test may change it.</summary>
