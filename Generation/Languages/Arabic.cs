@@ -121,15 +121,21 @@ public sealed class Arabic(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
         $"هل {Np(a, Num.Sg, true)} {Located(r, b)}؟";
 
     /// <summary>Frames that keep the noun phrase nominative or genitive (no accusative tanwin to write).</summary>
+    protected override IReadOnlyList<string> Preambles { get; } = ["انظر إلى الصورة.", "سؤال:"];
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;
         return question.Type switch
         {
-            QuestionType.Count => Pick(random, $"كم عدد {Np(q, Num.Pl, true)} التي تراها؟", $"احسب عدد {Np(q, Num.Pl, true)} في الصورة."),
-            QuestionType.Color => Pick(random, $"بأي لون {Np(q, Num.Sg, true)}؟", $"ما لون {Np(q, Num.Sg, true)} في الصورة؟"),
-            QuestionType.Shape => Pick(random, $"ما شكل {Np(q, Num.Sg, true)} في الصورة؟", $"ما {Np(q, Num.Sg, true)}؟"),
-            QuestionType.Exists => $"هل {(NounOf(q).Feminine ? "توجد" : "يوجد")} {Np(q, Num.Sg, false)} في الصورة؟",
+            QuestionType.Count => Pick(random, $"كم عدد {Np(q, Num.Pl, true)} التي تراها؟", $"احسب عدد {Np(q, Num.Pl, true)} في الصورة.",
+                $"أخبرني كم عدد {Np(q, Num.Pl, true)} في الصورة."),
+            QuestionType.Color => Pick(random, $"بأي لون {Np(q, Num.Sg, true)}؟", $"ما لون {Np(q, Num.Sg, true)} في الصورة؟",
+                $"أخبرني ما لون {Np(q, Num.Sg, true)}.", $"هل تعرف لون {Np(q, Num.Sg, true)}؟"),
+            QuestionType.Shape => Pick(random, $"ما شكل {Np(q, Num.Sg, true)} في الصورة؟", $"ما {Np(q, Num.Sg, true)}؟",
+                $"أخبرني ما شكل {Np(q, Num.Sg, true)}.", $"هل تعرف شكل {Np(q, Num.Sg, true)}؟"),
+            QuestionType.Exists => Pick(random, $"هل {(NounOf(q).Feminine ? "توجد" : "يوجد")} {Np(q, Num.Sg, false)} في الصورة؟",
+                $"أخبرني هل {(NounOf(q).Feminine ? "توجد" : "يوجد")} {Np(q, Num.Sg, false)} في الصورة."),
             _ => null,
         };
     }

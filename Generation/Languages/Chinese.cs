@@ -69,15 +69,21 @@ public sealed class Chinese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
         $"{Np(a)}{Located(r, b)}吗？", $"{Np(a)}是不是{Located(r, b)}？");
 
+    protected override IReadOnlyList<string> Preambles { get; } = ["请看图片。", "问题："];
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;
         return question.Type switch
         {
-            QuestionType.Count => Pick(random, $"你能看到几个{Np(q)}？", $"图片里一共有几个{Np(q)}？", $"{Np(q)}有几个？", $"数一数有几个{Np(q)}。"),
-            QuestionType.Color => Pick(random, $"{Np(q)}的颜色是什么？", $"图中的{Np(q)}是什么颜色？"),
-            QuestionType.Shape => Pick(random, $"{Np(q)}的形状是什么？", $"图中的{Np(q)}是什么形状？"),
-            QuestionType.Exists => Pick(random, $"你能看到{Np(q)}吗？", $"图片里有没有{Np(q)}？", $"有{Np(q)}吗？"),
+            QuestionType.Count => Pick(random, $"你能看到几个{Np(q)}？", $"图片里一共有几个{Np(q)}？", $"{Np(q)}有几个？", $"数一数有几个{Np(q)}。",
+                $"请告诉我有几个{Np(q)}。", $"{Np(q)}一共有多少个？"),
+            QuestionType.Color => Pick(random, $"{Np(q)}的颜色是什么？", $"图中的{Np(q)}是什么颜色？",
+                $"请告诉我{Np(q)}是什么颜色。", $"{Np(q)}是哪种颜色？"),
+            QuestionType.Shape => Pick(random, $"{Np(q)}的形状是什么？", $"图中的{Np(q)}是什么形状？",
+                $"请告诉我{Np(q)}是什么形状。", $"{Np(q)}是哪种形状？"),
+            QuestionType.Exists => Pick(random, $"你能看到{Np(q)}吗？", $"图片里有没有{Np(q)}？", $"有{Np(q)}吗？",
+                $"请告诉我有没有{Np(q)}。", $"图中是否有{Np(q)}？"),
             _ => null,
         };
     }

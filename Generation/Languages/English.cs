@@ -98,6 +98,8 @@ public sealed class English(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) =>
         Capitalize($"is {Definite(a)} {RelationPhrase(r, random)} {Definite(b)}?");
 
+    protected override IReadOnlyList<string> Preambles { get; } = ["Look at the picture.", "Question:", "A question about the image:"];
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;
@@ -105,16 +107,21 @@ public sealed class English(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
         return question.Type switch
         {
             QuestionType.Count => Pick(random, $"How many {pl} do you see?", $"How many {pl} are in the image?", $"How many {pl} are shown?",
-                $"How many {pl} does the picture show?", $"Count the {pl}.", $"What is the number of {pl}?", $"How many {pl} are there in this image?"),
+                $"How many {pl} does the picture show?", $"Count the {pl}.", $"What is the number of {pl}?", $"How many {pl} are there in this image?",
+                $"Can you tell me how many {pl} there are?", $"Do you know how many {pl} the picture has?", $"Number of {pl}?", $"{Capitalize(pl)}: how many?"),
             QuestionType.Color => Pick(random, $"What color is {Definite(q)}?", $"What is the color of {Definite(q)}?", $"Which color is {Definite(q)}?",
                 $"What colour does {Definite(q)} have?", $"What color does {Definite(q)} have?", $"Tell me the colour of {Definite(q)}.",
-                Capitalize($"{Definite(q)} is what colour?")),
+                Capitalize($"{Definite(q)} is what colour?"), $"Can you tell me what colour {Definite(q)} is?", $"Do you know the colour of {Definite(q)}?",
+                $"Colour of {Definite(q)}?", Capitalize($"{Definite(q)}: what colour?"), $"What colour would you say {Definite(q)} is?"),
             QuestionType.Shape => Pick(random, $"What is {Definite(q)}?", $"What shape does {Definite(q)} have?", $"Which shape is {Definite(q)}?",
                 $"What kind of shape is {Definite(q)}?", $"Tell me the shape of {Definite(q)}.",
-                q.Color is ObjectColor c ? $"What shape is the {s_colors[(int)c]} one?" : $"What shape is {Definite(q)} in the picture?"),
+                q.Color is ObjectColor c ? $"What shape is the {s_colors[(int)c]} one?" : $"What shape is {Definite(q)} in the picture?",
+                $"Can you tell me what shape {Definite(q)} is?", $"Do you know the shape of {Definite(q)}?", $"Shape of {Definite(q)}?",
+                Capitalize($"{Definite(q)}: which shape?")),
             QuestionType.Exists => Pick(random, $"Do you see {Indefinite(q)}?", $"Is {Indefinite(q)} in the image?", $"Does the picture contain {Indefinite(q)}?",
                 $"Is there any {Bare(q, false)}?", $"Are there any {pl}?", $"Do you see {Indefinite(q)} in this image?",
-                $"Is there {Indefinite(q)} in this image?", $"Can you find {Indefinite(q)}?"),
+                $"Is there {Indefinite(q)} in this image?", $"Can you find {Indefinite(q)}?", $"Can you tell me if there is {Indefinite(q)}?",
+                $"Do you know whether the picture has {Indefinite(q)}?", $"Is there {Indefinite(q)} or not?", $"Does the image have {Indefinite(q)}?"),
             QuestionType.Spatial when question.Relation is { } r && question.Other is { } b => Pick(random,
                 Capitalize($"is {Definite(q)} placed {RelationPhrase(r, random)} {Definite(b)}?"),
                 Capitalize($"does {Definite(q)} appear {RelationPhrase(r, random)} {Definite(b)}?"),

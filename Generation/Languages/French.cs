@@ -113,19 +113,25 @@ public sealed class French(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
         ? Capitalize($"{Definite(a)} est-{(NounOf(a).Feminine ? "elle" : "il")} {Located(r, b)} ?")
         : $"Est-ce que {Definite(a)} est {Located(r, b)} ?";
 
+    protected override IReadOnlyList<string> Preambles { get; } = ["Regardez l'image.", "Question :", "Une question sur l'image :"];
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;
         return question.Type switch
         {
             QuestionType.Count => Capitalize(Pick(random, $"{HowMany(q)} voyez-vous ?", $"{HowMany(q)} l'image contient-elle ?",
-                $"quel est le nombre {(NounOf(q).Vowel ? "d'" : "de ")}{Bare(q, true)} ?", $"comptez les {Bare(q, true)}.")),
+                $"quel est le nombre {(NounOf(q).Vowel ? "d'" : "de ")}{Bare(q, true)} ?", $"comptez les {Bare(q, true)}.",
+                $"pouvez-vous me dire {HowMany(q)} il y a ?", $"savez-vous {HowMany(q)} montre l'image ?", $"les {Bare(q, true)} : combien ?")),
             QuestionType.Color => Pick(random, $"Quelle couleur a {Definite(q)} ?", Capitalize($"{Definite(q)} est de quelle couleur ?"),
-                $"Dites-moi la couleur {OfDefinite(q)}."),
+                $"Dites-moi la couleur {OfDefinite(q)}.", $"Pouvez-vous me dire de quelle couleur est {Definite(q)} ?",
+                $"Savez-vous quelle est la couleur {OfDefinite(q)} ?", Capitalize($"{Definite(q)} : quelle couleur ?")),
             QuestionType.Shape => Pick(random, $"De quelle forme est {Definite(q)} ?", Capitalize($"{Definite(q)} a quelle forme ?"),
-                $"Quelle forme a {Definite(q)} dans l'image ?"),
+                $"Quelle forme a {Definite(q)} dans l'image ?", $"Pouvez-vous me dire quelle forme a {Definite(q)} ?",
+                $"Savez-vous de quelle forme est {Definite(q)} ?", Capitalize($"{Definite(q)} : quelle forme ?")),
             QuestionType.Exists => Pick(random, $"Voit-on {Indefinite(q)} ?", $"L'image contient-elle {Indefinite(q)} ?",
-                $"Est-ce qu'on voit {Indefinite(q)} ?", $"Y a-t-il {Indefinite(q)} dans l'image ?"),
+                $"Est-ce qu'on voit {Indefinite(q)} ?", $"Y a-t-il {Indefinite(q)} dans l'image ?", $"Pouvez-vous me dire s'il y a {Indefinite(q)} ?",
+                $"Savez-vous si l'image contient {Indefinite(q)} ?", $"Y a-t-il {Indefinite(q)} ou non ?"),
             _ => null,
         };
     }

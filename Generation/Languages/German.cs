@@ -143,18 +143,27 @@ public sealed class German(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
         $"Ist {Np(a, Det.Def, Case.Nom, false)} {Located(r, b)}?", $"Befindet sich {Np(a, Det.Def, Case.Nom, false)} {Located(r, b)}?");
 
+    protected override IReadOnlyList<string> Preambles { get; } = ["Schau dir das Bild an.", "Frage:", "Eine Frage zum Bild:"];
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;
         return question.Type switch
         {
             QuestionType.Count => Pick(random, $"Wie viele {Np(q, Det.None, Case.Acc, true)} siehst du?", $"Wie viele {Np(q, Det.None, Case.Acc, true)} zeigt das Bild?",
-                $"Wie viele {Np(q, Det.None, Case.Nom, true)} sind zu sehen?", $"Zähle {Np(q, Det.Def, Case.Acc, true)}."),
-            QuestionType.Color => Pick(random, $"Welche Farbe hat {Np(q, Det.Def, Case.Nom, false)} im Bild?", $"Sag mir, welche Farbe {Np(q, Det.Def, Case.Nom, false)} hat."),
+                $"Wie viele {Np(q, Det.None, Case.Nom, true)} sind zu sehen?", $"Zähle {Np(q, Det.Def, Case.Acc, true)}.",
+                $"Kannst du mir sagen, wie viele {Np(q, Det.None, Case.Acc, true)} es gibt?", $"Weißt du, wie viele {Np(q, Det.None, Case.Acc, true)} das Bild zeigt?",
+                Capitalize($"{Np(q, Det.None, Case.Nom, true)}: wie viele?")),
+            QuestionType.Color => Pick(random, $"Welche Farbe hat {Np(q, Det.Def, Case.Nom, false)} im Bild?", $"Sag mir, welche Farbe {Np(q, Det.Def, Case.Nom, false)} hat.",
+                $"Kannst du mir sagen, welche Farbe {Np(q, Det.Def, Case.Nom, false)} hat?", $"Weißt du, welche Farbe {Np(q, Det.Def, Case.Nom, false)} hat?",
+                Capitalize($"{Np(q, Det.Def, Case.Nom, false)}: welche Farbe?")),
             QuestionType.Shape => Pick(random, $"Was ist {Np(q, Det.Def, Case.Nom, false)}?", $"Welche Form hat {Np(q, Det.Def, Case.Nom, false)} im Bild?",
-                $"Was für eine Figur ist {Np(q, Det.Def, Case.Nom, false)}?"),
+                $"Was für eine Figur ist {Np(q, Det.Def, Case.Nom, false)}?", $"Kannst du mir sagen, welche Form {Np(q, Det.Def, Case.Nom, false)} hat?",
+                $"Weißt du, was für eine Form {Np(q, Det.Def, Case.Nom, false)} hat?", Capitalize($"{Np(q, Det.Def, Case.Nom, false)}: welche Form?")),
             QuestionType.Exists => Pick(random, $"Siehst du {Np(q, Det.Indef, Case.Acc, false)}?", $"Enthält das Bild {Np(q, Det.Indef, Case.Acc, false)}?",
-                $"Gibt es im Bild {Np(q, Det.Indef, Case.Acc, false)}?", $"Ist {Np(q, Det.Indef, Case.Nom, false)} zu sehen?"),
+                $"Gibt es im Bild {Np(q, Det.Indef, Case.Acc, false)}?", $"Ist {Np(q, Det.Indef, Case.Nom, false)} zu sehen?",
+                $"Kannst du mir sagen, ob es {Np(q, Det.Indef, Case.Acc, false)} gibt?", $"Weißt du, ob im Bild {Np(q, Det.Indef, Case.Nom, false)} ist?",
+                $"Gibt es {Np(q, Det.Indef, Case.Acc, false)} oder nicht?"),
             QuestionType.Spatial when question.Relation is { } r && question.Other is { } b =>
                 $"Liegt {Np(q, Det.Def, Case.Nom, false)} {Located(r, b)}?",
             _ => null,

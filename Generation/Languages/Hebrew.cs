@@ -112,16 +112,22 @@ public sealed class Hebrew(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
         $"האם {Np(a, false, true)} {Located(r, b)}?",
         $"האם {Np(a, false, true)} {(Fem(a) ? "נמצאת" : "נמצא")} {Located(r, b)}?");
 
+    protected override IReadOnlyList<string> Preambles { get; } = ["הסתכל בתמונה.", "שאלה:"];
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;
         return question.Type switch
         {
-            QuestionType.Count => Pick(random, $"כמה {Np(q, true, false)} אתה רואה?", $"ספור את {Np(q, true, true)}."),
-            QuestionType.Color => Pick(random, $"איזה צבע יש ל{Np(q, false, true, item: true)[1..]}?", $"מהו הצבע של {Np(q, false, true, item: true)}?"),
+            QuestionType.Count => Pick(random, $"כמה {Np(q, true, false)} אתה רואה?", $"ספור את {Np(q, true, true)}.",
+                $"תגיד לי כמה {Np(q, true, false)} יש בתמונה."),
+            QuestionType.Color => Pick(random, $"איזה צבע יש ל{Np(q, false, true, item: true)[1..]}?", $"מהו הצבע של {Np(q, false, true, item: true)}?",
+                $"תגיד לי מה הצבע של {Np(q, false, true, item: true)}.", $"אתה יודע מה הצבע של {Np(q, false, true, item: true)}?"),
             // "What is the blue shape?": a colour-only subject is a צורה here, as users say it.
-            QuestionType.Shape => Pick(random, $"מהי הצורה של {Np(q, false, true, item: true)}?", $"מה {Np(q, false, true)}?"),
-            QuestionType.Exists => Pick(random, $"האם אתה רואה {Np(q, false, false)}?", $"האם רואים בתמונה {Np(q, false, false)}?"),
+            QuestionType.Shape => Pick(random, $"מהי הצורה של {Np(q, false, true, item: true)}?", $"מה {Np(q, false, true)}?",
+                $"תגיד לי מה הצורה של {Np(q, false, true, item: true)}.", $"אתה יודע מה הצורה של {Np(q, false, true, item: true)}?"),
+            QuestionType.Exists => Pick(random, $"האם אתה רואה {Np(q, false, false)}?", $"האם רואים בתמונה {Np(q, false, false)}?",
+                $"תגיד לי אם יש בתמונה {Np(q, false, false)}.", $"יש בתמונה {Np(q, false, false)}?"),
             _ => null,
         };
     }

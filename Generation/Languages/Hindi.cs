@@ -103,6 +103,8 @@ public sealed class Hindi(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) =>
         $"क्या {Np(a, false)} {Located(r, b)} है?";
 
+    protected override IReadOnlyList<string> Preambles { get; } = ["तस्वीर देखिए।", "प्रश्न:"];
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;
@@ -110,10 +112,14 @@ public sealed class Hindi(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(
         return question.Type switch
         {
             QuestionType.Count => Pick(random, $"आपको {(fem ? "कितनी" : "कितने")} {Np(q, true)} दिखाई {(fem ? "देती" : "देते")} हैं?",
-                $"तस्वीर में {Np(q, true)} {(fem ? "कितनी" : "कितने")} हैं?"),
-            QuestionType.Color => Pick(random, $"{Np(q, false, oblique: true)} का रंग बताइए।", $"इस तस्वीर में {Np(q, false)} किस रंग {(fem ? "की" : "का")} है?"),
-            QuestionType.Shape => Pick(random, $"{Np(q, false, oblique: true)} का आकार बताइए।", $"इस तस्वीर में {Np(q, false)} किस आकार {(fem ? "की" : "का")} है?"),
-            QuestionType.Exists => Pick(random, $"क्या आपको {Np(q, false)} दिखाई {(fem ? "देती" : "देता")} है?", $"क्या इस तस्वीर में कोई {Np(q, false)} है?"),
+                $"तस्वीर में {Np(q, true)} {(fem ? "कितनी" : "कितने")} हैं?",
+                $"क्या आप बता सकते हैं कि तस्वीर में {(fem ? "कितनी" : "कितने")} {Np(q, true)} हैं?", $"बताइए, तस्वीर में {Np(q, true)} {(fem ? "कितनी" : "कितने")} हैं।"),
+            QuestionType.Color => Pick(random, $"{Np(q, false, oblique: true)} का रंग बताइए।", $"इस तस्वीर में {Np(q, false)} किस रंग {(fem ? "की" : "का")} है?",
+                $"क्या आप बता सकते हैं कि {Np(q, false)} किस रंग {(fem ? "की" : "का")} है?"),
+            QuestionType.Shape => Pick(random, $"{Np(q, false, oblique: true)} का आकार बताइए।", $"इस तस्वीर में {Np(q, false)} किस आकार {(fem ? "की" : "का")} है?",
+                $"क्या आप बता सकते हैं कि {Np(q, false)} किस आकार {(fem ? "की" : "का")} है?"),
+            QuestionType.Exists => Pick(random, $"क्या आपको {Np(q, false)} दिखाई {(fem ? "देती" : "देता")} है?", $"क्या इस तस्वीर में कोई {Np(q, false)} है?",
+                $"बताइए, क्या तस्वीर में {Np(q, false)} है?"),
             _ => null,
         };
     }

@@ -68,15 +68,21 @@ public sealed class Japanese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBa
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
         $"{Np(a)}は{Located(r, b)}にありますか？", $"{Np(a)}は{Located(r, b)}側にありますか？");
 
+    protected override IReadOnlyList<string> Preambles { get; } = ["画像を見てください。", "質問："];
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;
         return question.Type switch
         {
-            QuestionType.Count => Pick(random, $"{Np(q)}は何個見えますか？", $"{Np(q)}の数はいくつですか？", $"画像の中に{Np(q)}は何個ありますか？"),
-            QuestionType.Color => Pick(random, $"{Np(q)}の色を教えてください。", $"画像の{Np(q)}は何色ですか？"),
-            QuestionType.Shape => Pick(random, $"{Np(q)}は何の形ですか？", $"画像の{Np(q)}はどんな形ですか？"),
-            QuestionType.Exists => Pick(random, $"{Np(q)}は見えますか？", $"画像の中に{Np(q)}がありますか？"),
+            QuestionType.Count => Pick(random, $"{Np(q)}は何個見えますか？", $"{Np(q)}の数はいくつですか？", $"画像の中に{Np(q)}は何個ありますか？",
+                $"{Np(q)}がいくつあるか教えてください。", $"{Np(q)}の数を教えてください。"),
+            QuestionType.Color => Pick(random, $"{Np(q)}の色を教えてください。", $"画像の{Np(q)}は何色ですか？",
+                $"{Np(q)}が何色か教えてください。", $"{Np(q)}って何色ですか？"),
+            QuestionType.Shape => Pick(random, $"{Np(q)}は何の形ですか？", $"画像の{Np(q)}はどんな形ですか？",
+                $"{Np(q)}がどんな形か教えてください。", $"{Np(q)}ってどんな形ですか？"),
+            QuestionType.Exists => Pick(random, $"{Np(q)}は見えますか？", $"画像の中に{Np(q)}がありますか？",
+                $"{Np(q)}があるかどうか教えてください。", $"{Np(q)}はありますか、ありませんか？"),
             _ => null,
         };
     }

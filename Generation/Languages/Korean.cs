@@ -96,15 +96,21 @@ public sealed class Korean(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
         $"{Josa(Np(a), "은", "는")} {Located(r, b)} 있습니까?", $"{Josa(Np(a), "이", "가")} {Located(r, b)} 있나요?");
 
+    protected override IReadOnlyList<string> Preambles { get; } = ["그림을 보세요.", "질문:"];
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;
         return question.Type switch
         {
-            QuestionType.Count => Pick(random, $"{Josa(Np(q), "이", "가")} 몇 개 보입니까?", $"{Np(q)}의 개수는 몇 개입니까?"),
-            QuestionType.Color => Pick(random, $"{Np(q)}의 색깔은 무엇입니까?", $"{Josa(Np(q), "은", "는")} 어떤 색인가요?"),
-            QuestionType.Shape => Pick(random, $"{Josa(Np(q), "은", "는")} 무슨 모양인가요?", $"{Np(q)}의 형태는 무엇입니까?"),
-            QuestionType.Exists => Pick(random, $"{Josa(Np(q), "이", "가")} 보입니까?", $"그림 속에 {Josa(Np(q), "이", "가")} 있나요?"),
+            QuestionType.Count => Pick(random, $"{Josa(Np(q), "이", "가")} 몇 개 보입니까?", $"{Np(q)}의 개수는 몇 개입니까?",
+                $"{Josa(Np(q), "이", "가")} 몇 개인지 알려 주세요.", $"{Np(q)} 개수를 알려 주세요."),
+            QuestionType.Color => Pick(random, $"{Np(q)}의 색깔은 무엇입니까?", $"{Josa(Np(q), "은", "는")} 어떤 색인가요?",
+                $"{Np(q)}의 색을 알려 주세요.", $"{Josa(Np(q), "이", "가")} 무슨 색인지 알려 주세요."),
+            QuestionType.Shape => Pick(random, $"{Josa(Np(q), "은", "는")} 무슨 모양인가요?", $"{Np(q)}의 형태는 무엇입니까?",
+                $"{Np(q)}의 모양을 알려 주세요.", $"{Josa(Np(q), "이", "가")} 어떤 모양인지 알려 주세요."),
+            QuestionType.Exists => Pick(random, $"{Josa(Np(q), "이", "가")} 보입니까?", $"그림 속에 {Josa(Np(q), "이", "가")} 있나요?",
+                $"{Josa(Np(q), "이", "가")} 있는지 알려 주세요.", $"그림에 {Josa(Np(q), "이", "가")} 있어요?"),
             _ => null,
         };
     }

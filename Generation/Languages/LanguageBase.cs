@@ -60,8 +60,15 @@ public abstract class LanguageBase : ILanguage
         bool shapeNounFits = s.Emoji is null && s.Shape is null && (s.Color is not null || onlyShapes)
             && question.Type is QuestionType.Count or QuestionType.Shape;
         var speaker = shapeNounFits && random.Next(3) != 0 ? LazyInitializer.EnsureInitialized(ref _shapeNounSpeaker, WithShapeNoun) : this;
-        return speaker.AskOther(question, random) ?? speaker.Ask(question, random);
+        string asked = speaker.AskOther(question, random) ?? speaker.Ask(question, random);
+        // A quarter of them come after a few words users put first ("Look at the picture.", "Frage:"), so the question's
+        // type must be read from its words wherever they stand, not from where the canvas's first line begins.
+        return Preambles.Count > 0 && random.Next(4) == 0 ? Preambles[random.Next(Preambles.Count)] + SentenceSeparator + asked : asked;
     }
+
+    /// <summary>What users write before a question in this language ("Look at the picture.", "Question:"), for
+    /// <see cref="AskInOtherWords"/>.</summary>
+    protected virtual IReadOnlyList<string> Preambles => [];
 
     private LanguageBase? _shapeNounSpeaker;
 

@@ -133,16 +133,22 @@ public sealed class Russian(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
         $"Находится ли {Np(a, F.NomSg)} {Located(r, b)}?", Capitalize($"{Np(a, F.NomSg)} находится {Located(r, b)}?"));
 
+    protected override IReadOnlyList<string> Preambles { get; } = ["Посмотри на картинку.", "Вопрос:"];
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;
         return question.Type switch
         {
             QuestionType.Count => Pick(random, $"Сколько {Np(q, F.GenPl)} ты видишь?", $"Сколько {Np(q, F.GenPl)} изображено?",
-                $"Какое количество {Np(q, F.GenPl)} на картинке?"),
-            QuestionType.Color => Pick(random, $"Какого цвета {Np(q, F.NomSg)} на картинке?", $"Скажи, какого цвета {Np(q, F.NomSg)}."),
-            QuestionType.Shape => Pick(random, $"Какую форму имеет {Np(q, F.NomSg)}?", $"Какой формы {Np(q, F.NomSg)} на картинке?"),
-            QuestionType.Exists => Pick(random, $"Есть ли {Np(q, F.NomSg)} на картинке?", $"Имеется ли на картинке {Np(q, F.NomSg)}?"),
+                $"Какое количество {Np(q, F.GenPl)} на картинке?",
+                $"Можешь сказать, сколько здесь {Np(q, F.GenPl)}?", $"Скажи, сколько {Np(q, F.GenPl)} на картинке."),
+            QuestionType.Color => Pick(random, $"Какого цвета {Np(q, F.NomSg)} на картинке?", $"Скажи, какого цвета {Np(q, F.NomSg)}.",
+                $"Можешь сказать, какого цвета {Np(q, F.NomSg)}?", $"Какой цвет у {Np(q, F.GenSg)}?"),
+            QuestionType.Shape => Pick(random, $"Какую форму имеет {Np(q, F.NomSg)}?", $"Какой формы {Np(q, F.NomSg)} на картинке?",
+                $"Можешь сказать, какой формы {Np(q, F.NomSg)}?", $"Какая форма у {Np(q, F.GenSg)}?"),
+            QuestionType.Exists => Pick(random, $"Есть ли {Np(q, F.NomSg)} на картинке?", $"Имеется ли на картинке {Np(q, F.NomSg)}?",
+                $"Можешь сказать, есть ли на картинке {Np(q, F.NomSg)}?", $"На картинке есть {Np(q, F.NomSg)}?"),
             _ => null,
         };
     }

@@ -102,6 +102,8 @@ public sealed class Spanish(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) => Pick(random,
         $"¿Está {Definite(a)} {Located(r, b)}?", $"¿{Capitalize(Definite(a))} está {Located(r, b)}?");
 
+    protected override IReadOnlyList<string> Preambles { get; } = ["Mira la imagen.", "Pregunta:", "Una pregunta sobre la imagen:"];
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;
@@ -109,10 +111,15 @@ public sealed class Spanish(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
         return question.Type switch
         {
             QuestionType.Count => Pick(random, $"¿{how} {Bare(q, true)} ves?", $"¿{how} {Bare(q, true)} aparecen en la imagen?",
-                $"¿{how} {Bare(q, true)} se ven?", $"Cuenta {(Fem(q) ? "las" : "los")} {Bare(q, true)}."),
-            QuestionType.Color => Pick(random, $"¿De qué color es {Definite(q)} de la imagen?", $"¿Cuál es el color {OfDefinite(q)}?"),
-            QuestionType.Shape => Pick(random, $"¿Qué forma tiene {Definite(q)} en la imagen?", $"¿Cuál es la forma {OfDefinite(q)}?"),
-            QuestionType.Exists => Pick(random, $"¿Ves {Indefinite(q)}?", $"¿Aparece {Indefinite(q)} en la imagen?", $"¿La imagen contiene {Indefinite(q)}?"),
+                $"¿{how} {Bare(q, true)} se ven?", $"Cuenta {(Fem(q) ? "las" : "los")} {Bare(q, true)}.",
+                $"¿Puedes decirme {how.ToLowerInvariant()} {Bare(q, true)} hay?", $"¿Sabes {how.ToLowerInvariant()} {Bare(q, true)} muestra la imagen?",
+                $"{(Fem(q) ? "Las" : "Los")} {Bare(q, true)}: ¿{how.ToLowerInvariant()} hay?"),
+            QuestionType.Color => Pick(random, $"¿De qué color es {Definite(q)} de la imagen?", $"¿Cuál es el color {OfDefinite(q)}?",
+                $"¿Puedes decirme de qué color es {Definite(q)}?", $"¿Sabes qué color tiene {Definite(q)}?", $"{Capitalize(Definite(q))}: ¿qué color tiene?"),
+            QuestionType.Shape => Pick(random, $"¿Qué forma tiene {Definite(q)} en la imagen?", $"¿Cuál es la forma {OfDefinite(q)}?",
+                $"¿Puedes decirme qué forma tiene {Definite(q)}?", $"¿Sabes de qué forma es {Definite(q)}?", $"{Capitalize(Definite(q))}: ¿qué forma tiene?"),
+            QuestionType.Exists => Pick(random, $"¿Ves {Indefinite(q)}?", $"¿Aparece {Indefinite(q)} en la imagen?", $"¿La imagen contiene {Indefinite(q)}?",
+                $"¿Puedes decirme si hay {Indefinite(q)}?", $"¿Sabes si la imagen tiene {Indefinite(q)}?", $"¿Hay {Indefinite(q)} o no?"),
             _ => null,
         };
     }

@@ -81,15 +81,21 @@ public sealed class Thai(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(c
     protected override string AskSpatial(ObjectQuery a, Relation r, ObjectQuery b, Random random) =>
         Np(a) + Located(r, b) + Pick(random, "ใช่ไหม", "หรือไม่");
 
+    protected override IReadOnlyList<string> Preambles { get; } = ["ดูภาพนี้", "คำถาม:"];
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;
         return question.Type switch
         {
-            QuestionType.Count => Pick(random, $"คุณเห็น{Np(q)}กี่{Classifier(q)}", $"มี{Np(q)}ทั้งหมดกี่{Classifier(q)}", $"นับจำนวน{Np(q)}ในภาพ"),
-            QuestionType.Color => Pick(random, $"{Np(q)}ในภาพเป็นสีอะไร", $"บอกสีของ{Np(q)}"),
-            QuestionType.Shape => Pick(random, $"{Np(q)}ในภาพเป็นรูปทรงอะไร", $"{Np(q)}มีรูปทรงแบบไหน"),
-            QuestionType.Exists => Pick(random, $"คุณเห็น{Np(q)}ไหม", $"ในภาพนี้มี{Np(q)}อยู่หรือเปล่า"),
+            QuestionType.Count => Pick(random, $"คุณเห็น{Np(q)}กี่{Classifier(q)}", $"มี{Np(q)}ทั้งหมดกี่{Classifier(q)}", $"นับจำนวน{Np(q)}ในภาพ",
+                $"ช่วยบอกหน่อยว่ามี{Np(q)}กี่{Classifier(q)}"),
+            QuestionType.Color => Pick(random, $"{Np(q)}ในภาพเป็นสีอะไร", $"บอกสีของ{Np(q)}",
+                $"ช่วยบอกหน่อยว่า{Np(q)}เป็นสีอะไร", $"{Np(q)}สีอะไร"),
+            QuestionType.Shape => Pick(random, $"{Np(q)}ในภาพเป็นรูปทรงอะไร", $"{Np(q)}มีรูปทรงแบบไหน",
+                $"ช่วยบอกหน่อยว่า{Np(q)}เป็นรูปทรงอะไร"),
+            QuestionType.Exists => Pick(random, $"คุณเห็น{Np(q)}ไหม", $"ในภาพนี้มี{Np(q)}อยู่หรือเปล่า",
+                $"ช่วยบอกหน่อยว่ามี{Np(q)}ไหม"),
             _ => null,
         };
     }

@@ -323,7 +323,8 @@ public class CurriculumTests
         var plain = Vqa(Small);
         var other = Vqa(Small with { OtherWordingsShare = 1 });
         // "shapes"/"Figuren" for what a colour alone names, and frames the templates never use, only with the option.
-        string[] otherWords = ["shapes", "Figur", "Count the", "Do you see", "siehst du", "Tell me", "Zähle"];
+        string[] otherWords = ["shapes", "Figur", "Count the", "Do you see", "siehst du", "Tell me", "Zähle", "Can you tell me", "Kannst du mir sagen",
+            "Look at the picture. ", "Frage: "];
         Assert.DoesNotContain(plain, e => otherWords.Any(w => e.TextA!.Contains(w, StringComparison.Ordinal)));
         foreach (var w in otherWords) Assert.Contains(other, e => e.TextA!.Contains(w, StringComparison.Ordinal));
         Assert.Contains(other, e => e.TextA!.StartsWith("How many ", StringComparison.Ordinal) && e.TextA.Contains(" shapes ", StringComparison.Ordinal)
@@ -379,14 +380,15 @@ public class CurriculumTests
         var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "VqaApi.sln"))) root = root.Parent;
         Assert.NotNull(root);
-        // A placeholder ({c}, {s}, {}) stands for any words.
+        // A placeholder ({c}, {s}, {}) stands for any words; a preamble ("Question: ") may come first.
         var own = File.ReadLines(Path.Combine(root.FullName, "training", "paraphrase_check.py"))
             .Select(l => Regex.Match(l, @", OWN, f?""([^""]+)""")).Where(m => m.Success)
-            .Select(m => new Regex("^" + Regex.Replace(Regex.Escape(m.Groups[1].Value), @"\\\{[^}]*}", ".+") + "$"))
+            .Select(m => new Regex(@"^(?:.*[\s:：。])?" + Regex.Replace(Regex.Escape(m.Groups[1].Value), @"\\\{[^}]*}", ".+") + "$"))
             .ToList();
         Assert.True(own.Count >= 5, $"found {own.Count} own wordings in paraphrase_check.py");
         Assert.Contains(own, p => p.IsMatch("How many of the shapes are red?"));
         Assert.Contains(own, p => p.IsMatch("¿La estrella es de qué color?"));
+        Assert.Contains(own, p => p.IsMatch("Pregunta: ¿La estrella es de qué color?"));
         var world = new WorldOptions
         {
             MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja"], CountAllShare = 0.5, OtherWordingsShare = 0.5,
