@@ -5,7 +5,8 @@ English wordings beside the generator's own (Generation/Languages/English.cs).
   python3 training/paraphrase_check.py --url http://127.0.0.1:5000 [--scenes 150] [--seed 11] [--out FILE.json]
 
 Draws held-out scenes of 1-3 shapes (no emoji) with `vqa-generate preview` (built in Release), asks each scene the
-questions below (in English, and a few in German, French, Spanish and Japanese) where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
+questions below (in English, and some in German, French, Spanish, Japanese, Russian and Chinese; wordings marked "2" are
+the second set of own words, added on 2026-12-05) where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
 "own words" that the generator never writes with any option (CurriculumTests checks this file's OWN wordings against
 a stream with every option on), its templates, and the wordings only `--count-all` and/or `--other-wordings` add.
 The eval suite measures the generator's wordings only; a model that learnt them and not the words shows it here.
@@ -20,6 +21,22 @@ DE = dict(zip(SHAPES, ["der Kreis", "das Quadrat", "das Dreieck", "der Stern", "
 FR = dict(zip(SHAPES, ["le cercle", "le carré", "le triangle", "l'étoile", "le cœur", "la croix", "le losange", "l'hexagone"]))
 ES = dict(zip(SHAPES, ["El círculo", "El cuadrado", "El triángulo", "La estrella", "El corazón", "La cruz", "El rombo", "El hexágono"]))
 JA = dict(zip(SHAPES, ["円", "正方形", "三角形", "星", "ハート", "十字", "ひし形", "六角形"]))
+# The second set of own words (2026-12-05): more wordings per language, and Russian and Chinese.
+DE_A = dict(zip(SHAPES, ["ein Kreis", "ein Quadrat", "ein Dreieck", "ein Stern", "ein Herz", "ein Kreuz", "eine Raute", "ein Sechseck"]))
+DE_C = dict(zip(COLORS, ["rot", "orange", "gelb", "grün", "blau", "violett", "rosa", "schwarz"]))
+FR_OF = dict(zip(SHAPES, ["du cercle", "du carré", "du triangle", "de l'étoile", "du cœur", "de la croix", "du losange", "de l'hexagone"]))
+FR_A = dict(zip(SHAPES, ["un cercle", "un carré", "un triangle", "une étoile", "un cœur", "une croix", "un losange", "un hexagone"]))
+FR_CF = dict(zip(COLORS, ["rouge", "orange", "jaune", "verte", "bleue", "violette", "rose", "noire"]))
+FR_CFP = dict(zip(COLORS, ["rouges", "orange", "jaunes", "vertes", "bleues", "violettes", "roses", "noires"]))
+ES_OF = dict(zip(SHAPES, ["del círculo", "del cuadrado", "del triángulo", "de la estrella", "del corazón", "de la cruz", "del rombo", "del hexágono"]))
+ES_A = dict(zip(SHAPES, ["un círculo", "un cuadrado", "un triángulo", "una estrella", "un corazón", "una cruz", "un rombo", "un hexágono"]))
+ES_CF = dict(zip(COLORS, ["roja", "naranja", "amarilla", "verde", "azul", "morada", "rosa", "negra"]))
+ES_CFP = dict(zip(COLORS, ["rojas", "naranjas", "amarillas", "verdes", "azules", "moradas", "rosas", "negras"]))
+JA_C = dict(zip(COLORS, ["赤い", "オレンジ色の", "黄色い", "緑の", "青い", "紫の", "ピンクの", "黒い"]))
+RU = dict(zip(SHAPES, ["круг", "квадрат", "треугольник", "звезда", "сердце", "крест", "ромб", "шестиугольник"]))
+RU_DRAWN = dict(zip(SHAPES, ["Нарисован", "Нарисован", "Нарисован", "Нарисована", "Нарисовано", "Нарисован", "Нарисован", "Нарисован"]))
+ZH = dict(zip(SHAPES, ["圆形", "正方形", "三角形", "星形", "心形", "十字形", "菱形", "六边形"]))
+ZH_C = dict(zip(COLORS, ["红色", "橙色", "黄色", "绿色", "蓝色", "紫色", "粉色", "黑色"]))
 
 
 def ask(url, png, question):
@@ -37,8 +54,9 @@ OWN, TEMPLATE, COUNT_ALL, OTHER = "own words", "template", "template with --coun
 KINDS = (OWN, TEMPLATE, COUNT_ALL, OTHER)
 
 
-def questions(objects, rnd):
-    """(wording, kind, question, answer) for one scene, where its answer is defined."""
+def questions(objects, rnd, extra):
+    """(wording, kind, question, answer) for one scene, where its answer is defined. The second set of own words draws
+    from `extra`, so the first set's questions stay those asked before it was added."""
     out = []
     n = len(objects)
     shapes = collections.Counter(o["shape"] for o in objects)
@@ -86,6 +104,60 @@ def questions(objects, rnd):
     out.append(("exists: is there a C S anywhere", OWN, f"Is there a {c} {s} anywhere?", ans))
     out.append(("exists: do you see a C S in this image", OTHER, f"Do you see a {c} {s} in this image?", ans))
     out.append(("exists: is there a C S", TEMPLATE, f"Is there a {c} {s}?", ans))
+    out.extend(second_set(objects, extra))
+    return out
+
+
+def second_set(objects, rnd):
+    """Own words added on 2026-12-05, before the model they first measured was trained: every language words each
+    question type a few more ways, so that one wording's swing moves a language's total less."""
+    out = []
+    n = len(objects)
+    shapes = collections.Counter(o["shape"] for o in objects)
+    colors = collections.Counter(o["color"] for o in objects)
+    count = f"count_{n}"
+    out.append(("2 count all: in total, how many shapes do you count", OWN, "In total, how many shapes do you count?", count))
+    out.append(("2 ru: count all: сколько всего фигур", OWN, "Сколько всего фигур?", count))
+    out.append(("2 zh: count all: 总共有多少个图形", OWN, "总共有多少个图形？", count))
+    c = rnd.choice(COLORS)
+    k = f"count_{colors.get(c, 0)}"
+    out.append(("2 count colour: what number of shapes are C", OWN, f"What number of shapes are {c}?", k))
+    out.append(("2 de: count colour: wie viele Formen sind C", OWN, f"Wie viele Formen sind {DE_C[c]}?", k))
+    out.append(("2 fr: count colour: combien de formes sont C", OWN, f"Combien de formes sont {FR_CFP[c]} ?", k))
+    out.append(("2 es: count colour: cuántas figuras son C", OWN, f"¿Cuántas figuras son {ES_CFP[c]}?", k))
+    out.append(("2 ja: count colour: C図形の個数を数えてください", OWN, f"{JA_C[c]}図形の個数を数えてください。", k))
+    shape = next((v for v, m in shapes.items() if m == 1), None)
+    if shape is not None:
+        a = f"color_{next(o for o in objects if o['shape'] == shape)['color']}"
+        out.append(("2 colour: the S, what colour is it", OWN, f"The {shape} – what colour is it?", a))
+        out.append(("2 colour: tell me which colour the S is", OWN, f"Tell me which colour the {shape} is.", a))
+        out.append(("2 de: colour: wie ist der S gefärbt", OWN, f"Wie ist {DE[shape]} gefärbt?", a))
+        out.append(("2 fr: colour: la couleur du S, c'est laquelle", OWN, f"La couleur {FR_OF[shape]}, c'est laquelle ?", a))
+        out.append(("2 es: colour: dime el color del S", OWN, f"Dime el color {ES_OF[shape]}.", a))
+        out.append(("2 ja: colour: Sはどんな色ですか", OWN, f"{JA[shape]}はどんな色ですか？", a))
+        out.append(("2 ru: colour: какой цвет имеет S", OWN, f"Какой цвет имеет {RU[shape]}?", a))
+        out.append(("2 zh: colour: 这个S是什么颜色的", OWN, f"这个{ZH[shape]}是什么颜色的？", a))
+    color = next((v for v, m in colors.items() if m == 1), None)
+    if color is not None:
+        a = f"shape_{next(o for o in objects if o['color'] == color)['shape']}"
+        out.append(("2 shape: which of the shapes is C", OWN, f"Which of the shapes is {color}?", a))
+        out.append(("2 de: shape: welche Figur ist C", OWN, f"Welche Figur ist {DE_C[color]}?", a))
+        out.append(("2 fr: shape: quelle forme est C", OWN, f"Quelle forme est {FR_CF[color]} ?", a))
+        out.append(("2 es: shape: qué figura es C", OWN, f"¿Qué figura es {ES_CF[color]}?", a))
+        out.append(("2 ja: shape: C図形はどんな形をしていますか", OWN, f"{JA_C[color]}図形はどんな形をしていますか？", a))
+        out.append(("2 zh: shape: C的那个是什么形状", OWN, f"{ZH_C[color]}的那个是什么形状？", a))
+    # Is there a shape (of any colour)? Half of the scenes ask about a shape they hold.
+    present = sorted(shapes)
+    absent = [x for x in SHAPES if x not in shapes]
+    s = rnd.choice(present) if rnd.random() < 0.5 or not absent else rnd.choice(absent)
+    a = "yes" if s in shapes else "no"
+    out.append(("2 exists: does this image include a S", OWN, f"Does this image include a {s}?", a))
+    out.append(("2 de: exists: kommt im Bild ein S vor", OWN, f"Kommt im Bild {DE_A[s]} vor?", a))
+    out.append(("2 fr: exists: l'image montre-t-elle un S", OWN, f"L'image montre-t-elle {FR_A[s]} ?", a))
+    out.append(("2 es: exists: se ve un S en la imagen", OWN, f"¿Se ve {ES_A[s]} en la imagen?", a))
+    out.append(("2 ja: exists: Sは描かれていますか", OWN, f"{JA[s]}は描かれていますか？", a))
+    out.append(("2 ru: exists: нарисован ли здесь S", OWN, f"{RU_DRAWN[s]} ли здесь {RU[s]}?", a))
+    out.append(("2 zh: exists: 图里能找到S吗", OWN, f"图里能找到{ZH[s]}吗？", a))
     return out
 
 
@@ -102,14 +174,14 @@ def main():
     subprocess.run(["dotnet", gen, "preview", "--split", "heldout", "--seed", str(a.seed), "--size", str(a.size), "--mix", "vqa=1",
                     "--objects", "1-3", "--emoji-share", "0", "--languages", "en", "--count", str(a.scenes), "--out", tmp],
                    check=True, stdout=subprocess.DEVNULL)
-    rnd = random.Random(a.seed)
+    rnd, extra = random.Random(a.seed), random.Random(a.seed + 1)
     right, total, kinds = collections.Counter(), collections.Counter(), {}
     with open(os.path.join(tmp, "examples.jsonl")) as f:
         for line in f:
             ex = json.loads(line)
             with open(os.path.join(tmp, f"{ex['index']:04d}-scene.png"), "rb") as g:
                 png = g.read()
-            for wording, k, q, answer in questions(ex["objects"], rnd):
+            for wording, k, q, answer in questions(ex["objects"], rnd, extra):
                 kinds[wording] = k
                 total[wording] += 1
                 right[wording] += ask(a.url, png, q) == answer
@@ -119,10 +191,21 @@ def main():
     for w in rows:
         print(f"| {w} | {kinds[w]} | {100 * right[w] / total[w]:.1f}% | {total[w]} |")
     def language(w):
+        w = w[2:] if w.startswith("2 ") else w
         return w[:2] if w[2:4] == ": " else "en"
+    def first(w):
+        return not w.startswith("2 ")
+    own = lambda w: kinds[w] == OWN
     groups = [(name, lambda w, name=name: kinds[w] == name) for name in KINDS]
-    groups.insert(1, ("own words in English", lambda w: kinds[w] == OWN and language(w) == "en"))
-    groups.insert(2, ("own words in German, French, Spanish, Japanese", lambda w: kinds[w] == OWN and language(w) != "en"))
+    groups[1:1] = [
+        ("own words in English", lambda w: own(w) and language(w) == "en"),
+        ("own words in other languages (de, fr, es, ja, ru, zh)", lambda w: own(w) and language(w) != "en"),
+        ("own words, first set (as reported before 2026-12-05)", lambda w: own(w) and first(w)),
+        ("own words, first set, English", lambda w: own(w) and first(w) and language(w) == "en"),
+        ("own words, first set, German, French, Spanish, Japanese", lambda w: own(w) and first(w) and language(w) != "en"),
+        ("own words, second set (2026-12-05)", lambda w: own(w) and not first(w)),
+    ]
+    groups += [(f"own words, {lang}", lambda w, lang=lang: own(w) and language(w) == lang) for lang in ("en", "de", "fr", "es", "ja", "ru", "zh")]
     for name, member in groups:
         ws = [w for w in rows if member(w)]
         r, t = sum(right[w] for w in ws), sum(total[w] for w in ws)
