@@ -149,7 +149,7 @@ def second_set(objects, rnd):
     # Is there a shape (of any colour)? Half of the scenes ask about a shape they hold.
     present = sorted(shapes)
     absent = [x for x in SHAPES if x not in shapes]
-    s = rnd.choice(present) if rnd.random() < 0.5 or not absent else rnd.choice(absent)
+    s = rnd.choice(present) if present and (rnd.random() < 0.5 or not absent) else rnd.choice(absent)
     a = "yes" if s in shapes else "no"
     out.append(("2 exists: does this image include a S", OWN, f"Does this image include a {s}?", a))
     out.append(("2 de: exists: kommt im Bild ein S vor", OWN, f"Kommt im Bild {DE_A[s]} vor?", a))
