@@ -37,6 +37,10 @@ public readonly record struct ContentAttributes(byte Flags, byte Colors, byte Sh
         _ => None,
     };
 
+    /// <summary>What a question names: its subject (and the other object of a position question).</summary>
+    public static ContentAttributes OfQuestion(Question question) =>
+        From(question.Other is { } other ? [question.Subject, other] : [question.Subject], 0, OnA | OnB);
+
     private static ContentAttributes From(IEnumerable<ObjectQuery> queries, int objects, int flags)
     {
         int colors = 0, shapes = 0;

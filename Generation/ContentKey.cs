@@ -34,6 +34,11 @@ public static class ContentKey
     public static string Of(Question q) =>
         $"{q.Type}: {Of(q.Subject)}{(q.Relation is { } r ? $" {r} {Of(q.Other!)}" : "")} -> {q.AnswerId}";
 
+    /// <summary>What a question asks, without its answer: two wordings of one question share it whatever the scene
+    /// ("is A left of B" and "is B right of A" too).</summary>
+    public static string OfAsked(Question q) =>
+        q.Relation is { } r && q.Other is { } b ? $"{q.Type}: {Of(new RelationFact(q.Subject, r, b))}" : $"{q.Type}: {Of(q.Subject)}";
+
     /// <summary>XxHash64 of the key's UTF-8 bytes, never 0 (0 in a record means "no key").</summary>
     public static ulong Hash(string key)
     {

@@ -146,6 +146,17 @@ public sealed class ExampleGenerator
                     return new Example(kind, index, null, p.TextA, p.TextB, LanguageIndex(p.LanguageA), LanguageIndex(p.LanguageB), -1, 0,
                         ContentKey.Hash($"parallel: {p.LanguageA} {p.TextA}"));
                 }
+                if (_world.Options.QuestionPairsShare > 0 && random.NextDouble() < _world.Options.QuestionPairsShare)
+                {
+                    var item = _world.RandomVqa(random);
+                    int lq = _languageChoices[random.Next(_languageChoices.Length)];
+                    string first = WorldSampler.AskEitherWay(lang, item, random);
+                    // Two wordings, not one twice (a few draws: some languages have few wordings for a question).
+                    string second = WorldSampler.AskEitherWay(_languages[lq], item, random);
+                    for (int retry = 0; retry < 8 && second == first; retry++) second = WorldSampler.AskEitherWay(_languages[lq], item, random);
+                    return new Example(kind, index, null, first, second, la, lq, -1, 0, ContentKey.Hash("asked: " + ContentKey.OfAsked(item.Question)))
+                        { Attributes = ContentAttributes.OfQuestion(item.Question) };
+                }
                 var scene = _world.RandomScene(random, novel: split == Split.Novel);
                 var fact = random.Next(4) == 0 ? WorldSampler.CaptionOf(scene, random, withRelation: false) : _world.RandomFact(scene, random);
                 int lb = _languageChoices[random.Next(_languageChoices.Length)];

@@ -54,6 +54,11 @@ public sealed record WorldOptions
     /// model that has read only the templates answers other wordings at chance. 0 (the default) keeps the generator as
     /// it was. Languages without extra wordings fall back to their templates.</summary>
     public double OtherWordingsShare { get; init; }
+    /// <summary>The share of generated text pairs (not the real parallel sentences) that are one question asked twice, in
+    /// two languages or two wordings (each side in the templates or, half the time, in other words): the same question
+    /// in other words is then a positive and every other question a negative, so a model learns what a question asks
+    /// from its words, whatever its frame. 0 (the default) keeps the generator as it was.</summary>
+    public double QuestionPairsShare { get; init; }
 
     public bool IsFull => Describe().Length == 0;
 
@@ -74,6 +79,7 @@ public sealed record WorldOptions
         Check(Separation is >= 0.5f and <= 3f, "--separation must be 0.5..3");
         Check(CountAllShare is >= 0 and <= 1, "--count-all must be 0..1");
         Check(OtherWordingsShare is >= 0 and <= 1, "--other-wordings must be 0..1");
+        Check(QuestionPairsShare is >= 0 and <= 1, "--question-pairs must be 0..1");
         return this;
     }
 
@@ -94,6 +100,7 @@ public sealed record WorldOptions
         if (CountBySingleAttribute) parts.Add("--count-single-attribute");
         if (CountAllShare != 0) parts.Add($"--count-all {CountAllShare.ToString(CultureInfo.InvariantCulture)}");
         if (OtherWordingsShare != 0) parts.Add($"--other-wordings {OtherWordingsShare.ToString(CultureInfo.InvariantCulture)}");
+        if (QuestionPairsShare != 0) parts.Add($"--question-pairs {QuestionPairsShare.ToString(CultureInfo.InvariantCulture)}");
         return string.Join(" ", parts);
     }
 

@@ -121,6 +121,11 @@ public sealed class WorldSampler
             ? language.AskInOtherWords(item.Question, item.Scene.Objects.All(o => !o.IsEmoji), random)
             : language.Ask(item.Question, random);
 
+    /// <summary>The question in <paramref name="language"/>, in its templates or (half the time) in other words: one side
+    /// of a <see cref="WorldOptions.QuestionPairsShare"/> text pair.</summary>
+    public static string AskEitherWay(ILanguage language, VqaItem item, Random random) =>
+        random.Next(2) == 0 ? language.Ask(item.Question, random) : language.AskInOtherWords(item.Question, item.Scene.Objects.All(o => !o.IsEmoji), random);
+
     /// <summary>
     /// A VQA item with a balanced answer: the question type is uniform, then the answer is drawn uniformly among
     /// that type's answers, and the scene is built to make it true (so no answer prior wins).

@@ -345,6 +345,37 @@ public class CurriculumTests
     }
 
     [Fact]
+    public void Question_pairs_ask_one_question_twice_only_when_asked_for()
+    {
+        static List<Example> Texts(WorldOptions world) => Enumerable.Range(0, 600)
+            .Select(i => Generator(world).Sample(Split.Train, 3, i, new ExampleMix(0, 1, 0, 0))).ToList();
+        var world = Small with { Languages = ["en"], Questions = [QuestionType.Color, QuestionType.Shape, QuestionType.Exists] };
+        var facts = Texts(world);
+        var asked = Texts(world with { QuestionPairsShare = 1 });
+        Assert.DoesNotContain(facts, e => e.TextA!.EndsWith('?') || e.TextB!.EndsWith('?'));
+        Assert.True(asked.Count(e => e.TextA!.EndsWith('?') && e.TextB!.EndsWith('?')) > asked.Count * 3 / 4);
+        Assert.All(asked, e => Assert.NotEqual(e.TextA, e.TextB));
+        // Both sides name the same colour and shape words, and so does every pair that shares the content key.
+        string[] words = ["red", "orange", "yellow", "green", "blue", "purple", "circle", "square", "triangle", "star"];
+        string Named(string text) => string.Join(",", words.Where(w => Regex.IsMatch(text, $@"\b{w}")));
+        Assert.All(asked, e => Assert.Equal(Named(e.TextA!), Named(e.TextB!)));
+        Assert.All(asked.GroupBy(e => e.ContentKey), g => Assert.Single(g.Select(e => Named(e.TextA!)).Distinct()));
+        Assert.True(asked.Select(e => e.ContentKey).Distinct().Count() > 20);
+        Assert.All(asked, e => Assert.Equal(ContentAttributes.OnA | ContentAttributes.OnB, e.Attributes.Flags & (ContentAttributes.OnA | ContentAttributes.OnB)));
+
+        // The key is what is asked: not the answer, and "A left of B" is "B right of A".
+        var a = new ObjectQuery(ShapeKind.Circle, ObjectColor.Red);
+        var b = new ObjectQuery(Shape: ShapeKind.Star);
+        Assert.Equal(ContentKey.OfAsked(new Question(QuestionType.Spatial, a, Answers.Yes, Relation.LeftOf, b)),
+            ContentKey.OfAsked(new Question(QuestionType.Spatial, b, Answers.No, Relation.RightOf, a)));
+        Assert.NotEqual(ContentKey.OfAsked(new Question(QuestionType.Spatial, a, Answers.Yes, Relation.LeftOf, b)),
+            ContentKey.OfAsked(new Question(QuestionType.Spatial, b, Answers.Yes, Relation.LeftOf, a)));
+        Assert.NotEqual(ContentKey.OfAsked(new Question(QuestionType.Color, a, Answers.Color(ObjectColor.Red))),
+            ContentKey.OfAsked(new Question(QuestionType.Shape, a, Answers.Shape(ShapeKind.Circle))));
+        Assert.Contains("--question-pairs", Assert.Throws<ArgumentException>(() => (Small with { QuestionPairsShare = 2 }).Validated()).Message);
+    }
+
+    [Fact]
     public void Every_language_has_other_wordings_than_its_templates()
     {
         var questions = new List<Question>
