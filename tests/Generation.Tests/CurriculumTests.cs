@@ -170,6 +170,8 @@ public class CurriculumTests
         Assert.EndsWith("--count-all 0.3", cli.Read(command.Parse(flags + " --count-all 0.3")).Describe());
         Assert.Equal(0.5, cli.Read(command.Parse(flags + " --other-wordings 0.5")).OtherWordingsShare);
         Assert.EndsWith("--other-wordings 0.5", cli.Read(command.Parse(flags + " --other-wordings 0.5")).Describe());
+        Assert.Equal(0.25, cli.Read(command.Parse(flags + " --question-pairs 0.25")).QuestionPairsShare);
+        Assert.EndsWith("--question-pairs 0.25", cli.Read(command.Parse(flags + " --question-pairs 0.25")).Describe());
         Assert.True(cli.Read(command.Parse("")).IsFull);
         // One object: spatial questions are left out unless asked for.
         Assert.DoesNotContain(QuestionType.Spatial, cli.Read(command.Parse("--objects 1")).Questions);
