@@ -15,6 +15,14 @@ public sealed record VitArchitecture(
     [JsonIgnore] public int Patches => Grid * Grid;
     [JsonIgnore] public int EmbeddingDim => OutDim ?? Width;
 
+    /// <summary>Multiply-adds of one canvas through the encoder (patch embedding, and per block the four attention
+    /// projections, the MLP and the attention products; the MAP head's one query left out): what its speed follows.</summary>
+    public long MultiplyAddsPerCanvas()
+    {
+        long d = Width, m = MlpDim, n = Patches;
+        return n * (PatchSize * PatchSize * 3L * d + Depth * (4 * d * d + 2 * d * m + 2 * n * d));
+    }
+
     public long ParameterCount()
     {
         long d = Width, m = MlpDim, p = PatchSize;

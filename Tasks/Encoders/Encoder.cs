@@ -87,6 +87,12 @@ public sealed class Encoder : IAsyncDisposable
 
         if (session is null)
         {
+            var given = options;
+            options = options.For(model.Manifest.Architecture, onCpu: true, Environment.ProcessorCount);
+            if (!ReferenceEquals(options, given))
+                logger.LogInformation("Model {Model} is small ({MultiplyAdds:F0} M multiply-adds a canvas, at most Encoder:SmallModelMegaMultiplyAdds): " +
+                    "{Workers} workers of one operator thread each, no spinning", model.Manifest.Id,
+                    model.Manifest.Architecture.MultiplyAddsPerCanvas() / 1e6, options.Workers);
             using var cpuOptions = SessionOptionsFor(options);
             session = new InferenceSession(model.EncoderPath, cpuOptions);
         }

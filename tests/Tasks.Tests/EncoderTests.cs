@@ -37,6 +37,25 @@ public sealed class EncoderTests : IDisposable
     }
 
     [Fact]
+    public void A_small_model_on_the_cpu_runs_one_single_threaded_worker_per_core()
+    {
+        var mini = new VitArchitecture(128, 4, 4, 512, 16, 128, PoolType.Map, null);     // the bundled model: about 61 M
+        var ti16 = new VitArchitecture(192, 12, 3, 768, 16, 224, PoolType.Map, null);    // about 1,216 M
+        Assert.InRange(mini.MultiplyAddsPerCanvas(), 55_000_000, 65_000_000);
+        Assert.InRange(ti16.MultiplyAddsPerCanvas(), 1_150_000_000, 1_300_000_000);
+        var given = new EncoderOptions { Workers = 1, IntraOpThreads = 0, AllowSpinning = true, MaxBatch = 8 };
+
+        var small = given.For(mini, onCpu: true, cores: 4);
+        Assert.Equal((4, 1, false, 8), (small.Workers, small.IntraOpThreads, small.AllowSpinning, small.MaxBatch));
+        Assert.Equal((1, 0, true), (given.Workers, given.IntraOpThreads, given.AllowSpinning)); // the configured options stay as they are
+        Assert.Same(given, given.For(ti16, onCpu: true, cores: 4));
+        Assert.Same(given, given.For(mini, onCpu: false, cores: 4));                      // CUDA: as configured
+        var off = new EncoderOptions { SmallModelMegaMultiplyAdds = 0 };
+        Assert.Same(off, off.For(mini, onCpu: true, cores: 4));
+        Assert.Equal(64, given.For(mini, onCpu: true, cores: 200).Workers);
+    }
+
+    [Fact]
     public async Task A_full_queue_refuses_with_retry_after()
     {
         var model = Model(Small);
