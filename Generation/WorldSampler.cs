@@ -118,13 +118,17 @@ public sealed class WorldSampler
     /// so streams without the option are as they were).</summary>
     public string Ask(ILanguage language, VqaItem item, Random random) =>
         Options.OtherWordingsShare > 0 && random.NextDouble() < Options.OtherWordingsShare
-            ? language.AskInOtherWords(item.Question, item.Scene.Objects.All(o => !o.IsEmoji), random)
+            ? InOtherWords(language, item, random)
             : language.Ask(item.Question, random);
 
     /// <summary>The question in <paramref name="language"/>, in its templates or (half the time) in other words: one side
     /// of a <see cref="WorldOptions.QuestionPairsShare"/> text pair.</summary>
     public static string AskEitherWay(ILanguage language, VqaItem item, Random random) =>
-        random.Next(2) == 0 ? language.Ask(item.Question, random) : language.AskInOtherWords(item.Question, item.Scene.Objects.All(o => !o.IsEmoji), random);
+        random.Next(2) == 0 ? language.Ask(item.Question, random) : InOtherWords(language, item, random);
+
+    /// <summary>The "shape" noun may name every object only where the scene holds no emoji.</summary>
+    private static string InOtherWords(ILanguage language, VqaItem item, Random random) =>
+        language.AskInOtherWords(item.Question, item.Scene.Objects.All(o => !o.IsEmoji), random);
 
     /// <summary>
     /// A VQA item with a balanced answer: the question type is uniform, then the answer is drawn uniformly among

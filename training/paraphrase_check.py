@@ -54,6 +54,11 @@ OWN, TEMPLATE, COUNT_ALL, OTHER = "own words", "template", "template with --coun
 KINDS = (OWN, TEMPLATE, COUNT_ALL, OTHER)
 
 
+def only_one(counts):
+    """The first value that occurs exactly once (the one object a question about it names), or None."""
+    return next((v for v, m in counts.items() if m == 1), None)
+
+
 def questions(objects, rnd, extra):
     """(wording, kind, question, answer) for one scene, where its answer is defined. The second set of own words draws
     from `extra`, so the first set's questions stay those asked before it was added."""
@@ -81,7 +86,7 @@ def questions(objects, rnd, extra):
                                         ("shape: what is the C shape", OTHER, "What is the {} shape?"),
                                         ("shape: what shape is the C object", TEMPLATE, "What shape is the {} object?"))))
     for key, counts, asked, wordings in asks:
-        value = next((v for v, m in counts.items() if m == 1), None)
+        value = only_one(counts)
         if value is not None:
             o = next(o for o in objects if o[key] == value)
             for wording, kind, q in wordings:
@@ -126,7 +131,7 @@ def second_set(objects, rnd):
     out.append(("2 fr: count colour: combien de formes sont C", OWN, f"Combien de formes sont {FR_CFP[c]} ?", k))
     out.append(("2 es: count colour: cuántas figuras son C", OWN, f"¿Cuántas figuras son {ES_CFP[c]}?", k))
     out.append(("2 ja: count colour: C図形の個数を数えてください", OWN, f"{JA_C[c]}図形の個数を数えてください。", k))
-    shape = next((v for v, m in shapes.items() if m == 1), None)
+    shape = only_one(shapes)
     if shape is not None:
         a = f"color_{next(o for o in objects if o['shape'] == shape)['color']}"
         out.append(("2 colour: the S, what colour is it", OWN, f"The {shape} – what colour is it?", a))
@@ -137,7 +142,7 @@ def second_set(objects, rnd):
         out.append(("2 ja: colour: Sはどんな色ですか", OWN, f"{JA[shape]}はどんな色ですか？", a))
         out.append(("2 ru: colour: какой цвет имеет S", OWN, f"Какой цвет имеет {RU[shape]}?", a))
         out.append(("2 zh: colour: 这个S是什么颜色的", OWN, f"这个{ZH[shape]}是什么颜色的？", a))
-    color = next((v for v, m in colors.items() if m == 1), None)
+    color = only_one(colors)
     if color is not None:
         a = f"shape_{next(o for o in objects if o['color'] == color)['shape']}"
         out.append(("2 shape: which of the shapes is C", OWN, f"Which of the shapes is {color}?", a))
