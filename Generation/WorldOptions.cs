@@ -59,6 +59,12 @@ public sealed record WorldOptions
     /// in other words is then a positive and every other question a negative, so a model learns what a question asks
     /// from its words, whatever its frame. 0 (the default) keeps the generator as it was.</summary>
     public double QuestionPairsShare { get; init; }
+    /// <summary>The share of VQA questions (not position questions, whose word order is their meaning) whose words are put
+    /// in a random order ("cross the colour What is?"): the answer then follows from which words the question holds, not
+    /// from where they stand, so a model must find a question's type word wherever a user puts it. Languages written
+    /// without spaces between words (Chinese, Japanese; Thai between phrases) are scrambled where they have spaces.
+    /// 0 (the default) keeps the generator as it was.</summary>
+    public double ScrambledWordsShare { get; init; }
 
     public bool IsFull => Describe().Length == 0;
 
@@ -80,6 +86,7 @@ public sealed record WorldOptions
         Check(CountAllShare is >= 0 and <= 1, "--count-all must be 0..1");
         Check(OtherWordingsShare is >= 0 and <= 1, "--other-wordings must be 0..1");
         Check(QuestionPairsShare is >= 0 and <= 1, "--question-pairs must be 0..1");
+        Check(ScrambledWordsShare is >= 0 and <= 1, "--scrambled-words must be 0..1");
         return this;
     }
 
@@ -101,6 +108,7 @@ public sealed record WorldOptions
         if (CountAllShare != 0) parts.Add($"--count-all {CountAllShare.ToString(CultureInfo.InvariantCulture)}");
         if (OtherWordingsShare != 0) parts.Add($"--other-wordings {OtherWordingsShare.ToString(CultureInfo.InvariantCulture)}");
         if (QuestionPairsShare != 0) parts.Add($"--question-pairs {QuestionPairsShare.ToString(CultureInfo.InvariantCulture)}");
+        if (ScrambledWordsShare != 0) parts.Add($"--scrambled-words {ScrambledWordsShare.ToString(CultureInfo.InvariantCulture)}");
         return string.Join(" ", parts);
     }
 

@@ -116,10 +116,29 @@ public sealed class WorldSampler
     /// <summary>The item's question in <paramref name="language"/>: in its templates, or, for the world's
     /// <see cref="WorldOptions.OtherWordingsShare"/> of questions, in other words (no random draw when that share is 0,
     /// so streams without the option are as they were).</summary>
-    public string Ask(ILanguage language, VqaItem item, Random random) =>
-        Options.OtherWordingsShare > 0 && random.NextDouble() < Options.OtherWordingsShare
+    public string Ask(ILanguage language, VqaItem item, Random random)
+    {
+        var asked = Options.OtherWordingsShare > 0 && random.NextDouble() < Options.OtherWordingsShare
             ? InOtherWords(language, item, random)
             : language.Ask(item.Question, random);
+        // Scrambled after it is worded (no draw when the share is 0); a position question's order is its meaning.
+        return Options.ScrambledWordsShare > 0 && item.Question.Type != QuestionType.Spatial && random.NextDouble() < Options.ScrambledWordsShare
+            ? ScrambleWords(asked, random)
+            : asked;
+    }
+
+    /// <summary>The words of <paramref name="text"/> (split at spaces) in a random order other than their own, where it has
+    /// at least two; a question mark or full stop that ends it stays at the end ("What colour is the cross?" can become
+    /// "the cross colour What is?").</summary>
+    public static string ScrambleWords(string text, Random random)
+    {
+        var end = text.Length > 0 && text[^1] is '?' or '？' or '.' or '。' or '؟' or '।' ? text[^1].ToString() : "";
+        var words = text[..^end.Length].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length < 2 || words.Distinct(StringComparer.Ordinal).Count() < 2) return text;
+        var order = (string[])words.Clone();
+        do random.Shuffle(order); while (order.SequenceEqual(words, StringComparer.Ordinal));
+        return string.Join(' ', order) + end;
+    }
 
     /// <summary>The question in <paramref name="language"/>, in its templates or (half the time) in other words: one side
     /// of a <see cref="WorldOptions.QuestionPairsShare"/> text pair.</summary>

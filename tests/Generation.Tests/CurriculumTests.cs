@@ -172,6 +172,8 @@ public class CurriculumTests
         Assert.EndsWith("--other-wordings 0.5", cli.Read(command.Parse(flags + " --other-wordings 0.5")).Describe());
         Assert.Equal(0.25, cli.Read(command.Parse(flags + " --question-pairs 0.25")).QuestionPairsShare);
         Assert.EndsWith("--question-pairs 0.25", cli.Read(command.Parse(flags + " --question-pairs 0.25")).Describe());
+        Assert.Equal(0.2, cli.Read(command.Parse(flags + " --scrambled-words 0.2")).ScrambledWordsShare);
+        Assert.EndsWith("--scrambled-words 0.2", cli.Read(command.Parse(flags + " --scrambled-words 0.2")).Describe());
         Assert.True(cli.Read(command.Parse("")).IsFull);
         // One object: spatial questions are left out unless asked for.
         Assert.DoesNotContain(QuestionType.Spatial, cli.Read(command.Parse("--objects 1")).Questions);
@@ -347,6 +349,42 @@ public class CurriculumTests
     }
 
     [Fact]
+    public void Scrambled_words_reorder_questions_only_when_asked_for_and_never_a_position_question()
+    {
+        static List<Example> Vqa(WorldOptions world) => Enumerable.Range(0, 800)
+            .Select(i => Generator(world).Sample(Split.Train, 7, i, new ExampleMix(0, 0, 1, 0))).ToList();
+        var world = Small with { Languages = ["en"], Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists, QuestionType.Spatial] };
+        var plain = Vqa(world);
+        var scrambled = Vqa(world with { ScrambledWordsShare = 1 });
+        // English templates begin with a capital ("What", "How", "Is"); scrambled, most begin with another word.
+        Assert.All(plain, e => Assert.True(char.IsUpper(e.TextA![0]), e.TextA));
+        var reordered = scrambled.Where(e => e.Question!.Type != QuestionType.Spatial).ToList();
+        Assert.True(reordered.Count(e => char.IsLower(e.TextA![0])) > reordered.Count / 2, string.Join(" | ", reordered.Take(5).Select(e => e.TextA)));
+        Assert.All(scrambled, e => Assert.EndsWith("?", e.TextA));
+        Assert.DoesNotContain(scrambled, e => e.TextA!.Contains("  ", StringComparison.Ordinal));
+        // A position question's order is its meaning: it stays as worded.
+        var spatial = scrambled.Where(e => e.Question!.Type == QuestionType.Spatial).ToList();
+        Assert.NotEmpty(spatial);
+        Assert.All(spatial, e => Assert.True(char.IsUpper(e.TextA![0]), e.TextA));
+        // The answer is the scene's, as without the option.
+        Assert.All(reordered.Where(e => e.Question!.Type == QuestionType.Count), e =>
+            Assert.Equal(Answers.Count(e.Scene!.Objects.Count(e.Question!.Subject.Matches)), e.Question.AnswerId));
+
+        // The same words in another order; the closing mark stays last; text without spaces stays as it is.
+        var random = new Random(1);
+        for (int i = 0; i < 20; i++)
+        {
+            var s = WorldSampler.ScrambleWords("What colour is the cross?", random);
+            Assert.NotEqual("What colour is the cross?", s);
+            Assert.EndsWith("?", s);
+            Assert.Equal(["What", "colour", "cross", "is", "the"], s[..^1].Split(' ').Order(StringComparer.Ordinal));
+        }
+        Assert.Equal("十字是什么颜色？", WorldSampler.ScrambleWords("十字是什么颜色？", random));
+        Assert.Equal("Farbe?", WorldSampler.ScrambleWords("Farbe?", random));
+        Assert.Contains("--scrambled-words", Assert.Throws<ArgumentException>(() => (Small with { ScrambledWordsShare = 1.5 }).Validated()).Message);
+    }
+
+    [Fact]
     public void Question_pairs_ask_one_question_twice_only_when_asked_for()
     {
         static List<Example> Texts(WorldOptions world) => Enumerable.Range(0, 600)
@@ -424,7 +462,7 @@ public class CurriculumTests
         Assert.Contains(own, p => p.IsMatch("Pregunta: ¿La estrella es de qué color?"));
         var world = new WorldOptions
         {
-            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh"], CountAllShare = 0.5, OtherWordingsShare = 0.5,
+            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2,
             Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists],
         }.Validated();
         var g = Generator(world);
