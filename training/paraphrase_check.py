@@ -6,7 +6,7 @@ English wordings beside the generator's own (Generation/Languages/English.cs).
 
 Draws held-out scenes of 1-3 shapes (no emoji) with `vqa-generate preview` (built in Release), asks each scene the
 questions below (in English, and some in German, French, Spanish, Japanese, Russian and Chinese; wordings marked "2" are
-the second set of own words, added on 2026-12-05) where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
+the second set of own words, added on 2026-12-05, "3" the third, added later that day) where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
 "own words" that the generator never writes with any option (CurriculumTests checks this file's OWN wordings against
 a stream with every option on), its templates, and the wordings only `--count-all` and/or `--other-wordings` add.
 The eval suite measures the generator's wordings only; a model that learnt them and not the words shows it here.
@@ -37,6 +37,11 @@ RU = dict(zip(SHAPES, ["круг", "квадрат", "треугольник", "
 RU_DRAWN = dict(zip(SHAPES, ["Нарисован", "Нарисован", "Нарисован", "Нарисована", "Нарисовано", "Нарисован", "Нарисован", "Нарисован"]))
 ZH = dict(zip(SHAPES, ["圆形", "正方形", "三角形", "星形", "心形", "十字形", "菱形", "六边形"]))
 ZH_C = dict(zip(COLORS, ["红色", "橙色", "黄色", "绿色", "蓝色", "紫色", "粉色", "黑色"]))
+# The third set (2026-12-05, ninth session, written before the model it first judged had been measured).
+DE_CE = dict(zip(COLORS, ["rote", "orange", "gelbe", "grüne", "blaue", "violette", "rosa", "schwarze"]))
+DE_CEN = dict(zip(COLORS, ["roten", "orangen", "gelben", "grünen", "blauen", "violetten", "rosa", "schwarzen"]))
+ES_L = {k: v[0].lower() + v[1:] for k, v in ES.items()}
+RU_CF = dict(zip(COLORS, ["красная", "оранжевая", "жёлтая", "зелёная", "синяя", "фиолетовая", "розовая", "чёрная"]))
 
 
 def ask(url, png, question):
@@ -59,7 +64,7 @@ def only_one(counts):
     return next((v for v, m in counts.items() if m == 1), None)
 
 
-def questions(objects, rnd, extra):
+def questions(objects, rnd, extra, third):
     """(wording, kind, question, answer) for one scene, where its answer is defined. The second set of own words draws
     from `extra`, so the first set's questions stay those asked before it was added."""
     out = []
@@ -110,6 +115,7 @@ def questions(objects, rnd, extra):
     out.append(("exists: do you see a C S in this image", OTHER, f"Do you see a {c} {s} in this image?", ans))
     out.append(("exists: is there a C S", TEMPLATE, f"Is there a {c} {s}?", ans))
     out.extend(second_set(objects, extra))
+    out.extend(third_set(objects, third))
     return out
 
 
@@ -166,6 +172,63 @@ def second_set(objects, rnd):
     return out
 
 
+def third_set(objects, rnd):
+    """Own words added in the ninth session (2026-12-05), written before the run they first judged was measured: casual
+    and inverted frames, words inserted into familiar ones ("eigentlich", "for me"), imperatives, questions that end in
+    their type word. Drawn from its own random stream, so the first two sets ask what they asked before."""
+    out = []
+    n = len(objects)
+    shapes = collections.Counter(o["shape"] for o in objects)
+    colors = collections.Counter(o["color"] for o in objects)
+    count = f"count_{n}"
+    out.append(("3 count all: count all the shapes for me", OWN, "Count all the shapes for me.", count))
+    out.append(("3 count all: how many figures are in the picture", OWN, "How many figures are in the picture?", count))
+    out.append(("3 fr: count all: il y a combien de formes en tout", OWN, "Il y a combien de formes en tout ?", count))
+    out.append(("3 es: count all: cuántas figuras se pueden contar", OWN, "¿Cuántas figuras se pueden contar?", count))
+    out.append(("3 ja: count all: 全部で何個の図形が見えますか", OWN, "全部で何個の図形が見えますか？", count))
+    out.append(("3 ru: count all: посчитай, сколько тут фигур", OWN, "Посчитай, сколько тут фигур.", count))
+    out.append(("3 zh: count all: 图里一共画了多少个图形", OWN, "图里一共画了多少个图形？", count))
+    c = rnd.choice(COLORS)
+    k = f"count_{colors.get(c, 0)}"
+    out.append(("3 count colour: how many things here are C", OWN, f"How many things here are {c}?", k))
+    out.append(("3 de: count colour: zähl mal die C Formen", OWN, f"Zähl mal die {DE_CEN[c]} Formen.", k))
+    shape = only_one(shapes)
+    if shape is not None:
+        a = f"color_{next(o for o in objects if o['shape'] == shape)['color']}"
+        out.append(("3 colour: any idea what colour the S is", OWN, f"Any idea what colour the {shape} is?", a))
+        out.append(("3 colour: what's the colour of the S", OWN, f"What's the colour of the {shape}?", a))
+        out.append(("3 de: colour: welche Farbe hat eigentlich der S", OWN, f"Welche Farbe hat eigentlich {DE[shape]}?", a))
+        out.append(("3 fr: colour: c'est quoi, la couleur du S", OWN, f"C'est quoi, la couleur {FR_OF[shape]} ?", a))
+        out.append(("3 es: colour: me dices de qué color es el S", OWN, f"¿Me dices de qué color es {ES_L[shape]}?", a))
+        out.append(("3 ja: colour: S、何色", OWN, f"{JA[shape]}、何色？", a))
+        out.append(("3 ru: colour: а S какого цвета", OWN, f"А {RU[shape]} какого цвета?", a))
+        out.append(("3 zh: colour: S是啥颜色", OWN, f"{ZH[shape]}是啥颜色？", a))
+    color = only_one(colors)
+    if color is not None:
+        a = f"shape_{next(o for o in objects if o['color'] == color)['shape']}"
+        out.append(("3 shape: name the shape that is C", OWN, f"Name the shape that is {color}.", a))
+        out.append(("3 shape: the C one is which shape", OWN, f"The {color} one is which shape?", a))
+        out.append(("3 de: shape: die C Figur hat welche Form", OWN, f"Die {DE_CE[color]} Figur hat welche Form?", a))
+        out.append(("3 fr: shape: dis-moi la forme de la figure C", OWN, f"Dis-moi la forme de la figure {FR_CF[color]}.", a))
+        out.append(("3 es: shape: qué tipo de forma tiene la figura C", OWN, f"¿Qué tipo de forma tiene la figura {ES_CF[color]}?", a))
+        out.append(("3 ja: shape: Cのはどの形", OWN, f"{JA_C[color]}のはどの形？", a))
+        out.append(("3 ru: shape: C фигура — это какая форма", OWN, f"{RU_CF[color].capitalize()} фигура — это какая форма?", a))
+        out.append(("3 zh: shape: C那个图形是啥形状", OWN, f"{ZH_C[color]}那个图形是啥形状？", a))
+    present = sorted(shapes)
+    absent = [x for x in SHAPES if x not in shapes]
+    s = rnd.choice(present) if present and (rnd.random() < 0.5 or not absent) else rnd.choice(absent)
+    a = "yes" if s in shapes else "no"
+    out.append(("3 exists: is a S somewhere in this picture", OWN, f"Is a {s} somewhere in this picture?", a))
+    out.append(("3 exists: is there any S in the picture", OWN, f"Is there any {s} in the picture?", a))
+    out.append(("3 de: exists: ist auf dem Bild ein S zu sehen", OWN, f"Ist auf dem Bild {DE_A[s]} zu sehen?", a))
+    out.append(("3 fr: exists: on voit un S quelque part", OWN, f"On voit {FR_A[s]} quelque part ?", a))
+    out.append(("3 es: exists: puedes encontrar un S", OWN, f"¿Puedes encontrar {ES_A[s]}?", a))
+    out.append(("3 ja: exists: この絵にSはある", OWN, f"この絵に{JA[s]}はある？", a))
+    out.append(("3 ru: exists: тут есть S", OWN, f"Тут есть {RU[s]}?", a))
+    out.append(("3 zh: exists: S在不在图里", OWN, f"{ZH[s]}在不在图里？", a))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", default="http://127.0.0.1:5000")
@@ -179,14 +242,14 @@ def main():
     subprocess.run(["dotnet", gen, "preview", "--split", "heldout", "--seed", str(a.seed), "--size", str(a.size), "--mix", "vqa=1",
                     "--objects", "1-3", "--emoji-share", "0", "--languages", "en", "--count", str(a.scenes), "--out", tmp],
                    check=True, stdout=subprocess.DEVNULL)
-    rnd, extra = random.Random(a.seed), random.Random(a.seed + 1)
+    rnd, extra, third = random.Random(a.seed), random.Random(a.seed + 1), random.Random(a.seed + 2)
     right, total, kinds = collections.Counter(), collections.Counter(), {}
     with open(os.path.join(tmp, "examples.jsonl")) as f:
         for line in f:
             ex = json.loads(line)
             with open(os.path.join(tmp, f"{ex['index']:04d}-scene.png"), "rb") as g:
                 png = g.read()
-            for wording, k, q, answer in questions(ex["objects"], rnd, extra):
+            for wording, k, q, answer in questions(ex["objects"], rnd, extra, third):
                 kinds[wording] = k
                 total[wording] += 1
                 right[wording] += ask(a.url, png, q) == answer
@@ -196,10 +259,10 @@ def main():
     for w in rows:
         print(f"| {w} | {kinds[w]} | {100 * right[w] / total[w]:.1f}% | {total[w]} |")
     def language(w):
-        w = w[2:] if w.startswith("2 ") else w
+        w = w[2:] if w[:2] in ("2 ", "3 ") else w
         return w[:2] if w[2:4] == ": " else "en"
     def first(w):
-        return not w.startswith("2 ")
+        return w[:2] not in ("2 ", "3 ")
     own = lambda w: kinds[w] == OWN
     groups = [(name, lambda w, name=name: kinds[w] == name) for name in KINDS]
     groups[1:1] = [
@@ -208,7 +271,9 @@ def main():
         ("own words, first set (as reported before 2026-12-05)", lambda w: own(w) and first(w)),
         ("own words, first set, English", lambda w: own(w) and first(w) and language(w) == "en"),
         ("own words, first set, German, French, Spanish, Japanese", lambda w: own(w) and first(w) and language(w) != "en"),
-        ("own words, second set (2026-12-05)", lambda w: own(w) and not first(w)),
+        ("own words, second set (2026-12-05)", lambda w: own(w) and w.startswith("2 ")),
+        ("own words, third set (2026-12-05, ninth session)", lambda w: own(w) and w.startswith("3 ")),
+        ("own words, first and second sets", lambda w: own(w) and not w.startswith("3 ")),
     ]
     groups += [(f"own words, {lang}", lambda w, lang=lang: own(w) and language(w) == lang) for lang in ("en", "de", "fr", "es", "ja", "ru", "zh")]
     for name, member in groups:
