@@ -66,8 +66,14 @@ public static class CommandLine
         profile.AcceptOnlyFromAmong("unifont", "shaped");
         var heads = new Option<string?>("--heads") { Description = "the trainer's heads.npz: write its VQA and pair heads into the model as gen-vqa and gen-pair (needs --profile shaped)" };
         var int8 = new Option<bool>("--int8") { Description = "an int8 model (matrix products on integer kernels): converted, then quantized as `vqa quantize` does, fidelity measured" };
+        var attention = new Option<string>("--attention")
+        {
+            Description = "how the encoder graph writes self-attention: fused (one query/key/value product and ONNX Runtime's MultiHeadAttention kernel) or standard (standard ONNX operators only, for other runtimes)",
+            DefaultValueFactory = _ => "fused",
+        };
+        attention.AcceptOnlyFromAmong("fused", "standard");
         var int8Options = QuantizeCommand.Options();
-        var command = new Command("convert", "Convert a big_vision CLIPPO checkpoint into a model directory") { checkpoint, modelDir, fp16, id, overwrite, profile, heads, int8,
+        var command = new Command("convert", "Convert a big_vision CLIPPO checkpoint into a model directory") { checkpoint, modelDir, fp16, id, overwrite, profile, heads, int8, attention,
             int8Options.KeepFloat, int8Options.Fidelity, int8Options.Seed, int8Options.NoHeads, int8Options.Activations, int8Options.Calibration };
         command.SetAction(parse => Guarded(() =>
         {
@@ -82,6 +88,7 @@ public static class CommandLine
             var model = CheckpointConverter.Convert(parse.GetValue(checkpoint)!, floatDir, new ConvertOptions
             {
                 Fp16 = parse.GetValue(fp16), Id = quantize ? null : parse.GetValue(id), Overwrite = parse.GetValue(overwrite), RenderProfile = parse.GetValue(profile)!,
+                Attention = parse.GetValue(attention) == "standard" ? EncoderAttention.Standard : EncoderAttention.Fused,
             });
             var m = model.Manifest;
             var a = m.Architecture;

@@ -21,12 +21,13 @@ static class GpuBench
         var batches = (Bench.OptionValue(args, "--batches") ?? "1,32,256").Split(',').Select(int.Parse).ToArray();
         double seconds = double.Parse(Bench.OptionValue(args, "--seconds") ?? "10", System.Globalization.CultureInfo.InvariantCulture);
         int device = int.Parse(Bench.OptionValue(args, "--device") ?? "0");
+        var attention = Bench.OptionValue(args, "--attention") == "standard" ? EncoderAttention.Standard : EncoderAttention.Fused;
         Console.WriteLine();
-        Console.WriteLine($"## Encoder on the GPU: ViT-{archName.ToUpperInvariant()} 224 px, random weights{(fp16 ? ", float16-stored weights" : "")}, ONNX Runtime {OrtEnv.Instance().GetVersionString()} CUDA provider, device {device}");
+        Console.WriteLine($"## Encoder on the GPU: ViT-{archName.ToUpperInvariant()} 224 px, random weights{(fp16 ? ", float16-stored weights" : "")}, {attention.ToString().ToLowerInvariant()} attention, ONNX Runtime {OrtEnv.Instance().GetVersionString()} CUDA provider, device {device}");
 
         var checkpoint = Path.Combine(work, archName + ".npz");
         RandomCheckpoint.Save(checkpoint, RandomCheckpoint.CreateParameters(arch, 1));
-        var model = CheckpointConverter.Convert(checkpoint, Path.Combine(work, archName), new ConvertOptions { Fp16 = fp16 });
+        var model = CheckpointConverter.Convert(checkpoint, Path.Combine(work, archName), new ConvertOptions { Fp16 = fp16, Attention = attention });
 
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         try { options.AppendExecutionProvider_CUDA(device); }

@@ -15,6 +15,9 @@ public sealed record ConvertOptions
     public bool RandomlyInitialized { get; init; }
     /// <summary>How the model reads text: "unifont" (the official renderer, right for released checkpoints) or "shaped".</summary>
     public string RenderProfile { get; init; } = RenderProfileSpec.UnifontKind;
+    /// <summary>How the encoder graph writes self-attention (<see cref="EncoderAttention"/>): ONNX Runtime's fused kernel
+    /// unless a model must run on another runtime.</summary>
+    public EncoderAttention Attention { get; init; } = EncoderAttention.Fused;
 }
 
 /// <summary>Turns a big_vision CLIPPO checkpoint into a model directory (ONNX encoder + manifest).</summary>
@@ -45,7 +48,7 @@ public static class CheckpointConverter
                 Source = new CheckpointSource { File = sourceName, Sha256 = checkpoint.Sha256, StoredDType = checkpoint.StoredAs.ToString().ToLowerInvariant() },
                 RandomlyInitialized = options.RandomlyInitialized,
             };
-            var model = OnnxEncoderBuilder.Build(checkpoint, options.Fp16, $"CLIPPO encoder {manifest.Id}, input pixels NHWC float32 in [-1, 1]");
+            var model = OnnxEncoderBuilder.Build(checkpoint, options.Fp16, $"CLIPPO encoder {manifest.Id}, input pixels NHWC float32 in [-1, 1]", options.Attention);
             using (var file = File.Create(Path.Combine(staging, manifest.Encoder)))
                 model.WriteTo(file);
             ModelDirectory.WriteManifest(staging, manifest);

@@ -8,7 +8,9 @@ namespace VqaApi.Tasks.Conversion;
 /// Builds the ONNX graph of a CLIPPO one_tower ViT from its big_vision parameters.
 /// Input <c>pixels</c>: float32 [batch, S, S, 3], channels last, values in [-1, 1] (big_vision's own layout).
 /// Outputs: <c>embedding</c> [batch, E] (L2-normalised logits), <c>logits</c> [batch, E], <c>pre_logits</c> [batch, D].
-/// Only standard ONNX operators (opset 20: LayerNormalization, Gelu with tanh approximation).
+/// Standard ONNX operators (opset 20: LayerNormalization, Gelu with tanh approximation); with
+/// <see cref="EncoderAttention.Fused"/> the self-attention of each block is one product for query, key and value and
+/// ONNX Runtime's <c>com.microsoft.MultiHeadAttention</c> kernel instead of reshapes, transposes, two products and a softmax.
 /// </summary>
 public sealed class OnnxEncoderBuilder
 {
@@ -17,24 +19,28 @@ public sealed class OnnxEncoderBuilder
     public const string LogitsOutput = "logits";
     public const string PreLogitsOutput = "pre_logits";
     public const int Opset = 20;
+    public const string MicrosoftDomain = "com.microsoft";
     private const long IrVersion = 9;
 
     private readonly ClippoCheckpoint _ckpt;
     private readonly bool _fp16;
+    private readonly EncoderAttention _attention;
     private readonly GraphProto _graph = new() { Name = "clippo_encoder" };
     private int _counter;
 
-    private OnnxEncoderBuilder(ClippoCheckpoint checkpoint, bool fp16)
+    private OnnxEncoderBuilder(ClippoCheckpoint checkpoint, bool fp16, EncoderAttention attention)
     {
         _ckpt = checkpoint;
         _fp16 = fp16;
+        _attention = attention;
     }
 
     /// <param name="fp16">Store weights as float16 (half the file size); they are cast to float32 in the graph,
     /// so arithmetic stays float32 on every execution provider.</param>
-    public static ModelProto Build(ClippoCheckpoint checkpoint, bool fp16, string docString)
+    /// <param name="attention">How self-attention is written: standard operators only, or ONNX Runtime's fused kernel.</param>
+    public static ModelProto Build(ClippoCheckpoint checkpoint, bool fp16, string docString, EncoderAttention attention = EncoderAttention.Standard)
     {
-        var builder = new OnnxEncoderBuilder(checkpoint, fp16);
+        var builder = new OnnxEncoderBuilder(checkpoint, fp16, attention);
         var model = new ModelProto
         {
             IrVersion = IrVersion,
@@ -44,6 +50,8 @@ public sealed class OnnxEncoderBuilder
             Graph = builder.BuildGraph(),
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        if (attention == EncoderAttention.Fused)
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
         return model;
     }
 
@@ -120,6 +128,7 @@ public sealed class OnnxEncoderBuilder
     {
         var a = _ckpt.Architecture;
         float scale = 1f / MathF.Sqrt(a.HeadDim);
+        if (_attention == EncoderAttention.Fused) return FusedSelfAttention(x, prefix, scale);
         var q = Dense(x, prefix + "/query", Scaled(_ckpt.Img(prefix + "/query/kernel").Data, scale), a.Width, a.Width, Scaled(_ckpt.Img(prefix + "/query/bias").Data, scale));
         var k = Dense(x, prefix + "/key", _ckpt.Img(prefix + "/key/kernel").Data, a.Width, a.Width, _ckpt.Img(prefix + "/key/bias").Data);
         var v = Dense(x, prefix + "/value", _ckpt.Img(prefix + "/value/kernel").Data, a.Width, a.Width, _ckpt.Img(prefix + "/value/bias").Data);
@@ -128,6 +137,43 @@ public sealed class OnnxEncoderBuilder
         k = Node("Transpose", [Node("Reshape", [k, heads])], Perm(0, 2, 3, 1)); // [N, H, hd, T]
         v = Node("Transpose", [Node("Reshape", [v, heads])], Perm(0, 2, 1, 3)); // [N, H, T, hd]
         return AttentionOutput(q, k, v, prefix);
+    }
+
+    /// <summary>
+    /// The same attention as one product for query, key and value ([D, 3D], the query's columns scaled by 1/sqrt(head_dim)),
+    /// split into three [N, T, D] tensors for <c>com.microsoft.MultiHeadAttention</c> (scale 1: it is in the weights).
+    /// </summary>
+    private string FusedSelfAttention(string x, string prefix, float scale)
+    {
+        var a = _ckpt.Architecture;
+        int d = a.Width;
+        var kernel = new float[d * 3 * d];
+        var bias = new float[3 * d];
+        string[] parts = ["query", "key", "value"];
+        for (int p = 0; p < 3; p++)
+        {
+            float s = p == 0 ? scale : 1f;
+            var w = _ckpt.Img($"{prefix}/{parts[p]}/kernel").Data; // [D, D], row-major (in, out)
+            var b = _ckpt.Img($"{prefix}/{parts[p]}/bias").Data;
+            for (int i = 0; i < d; i++)
+                for (int o = 0; o < d; o++) kernel[i * 3 * d + p * d + o] = w[i * d + o] * s;
+            for (int o = 0; o < d; o++) bias[p * d + o] = b[o] * s;
+        }
+        var qkv = Dense(x, prefix + "/qkv", kernel, d, 3 * d, bias);
+        var (q, k, v) = Split3(qkv, d);
+        var ctx = Node("MultiHeadAttention", [q, k, v], MicrosoftDomain, Attr("num_heads", (long)a.Heads), Attr("scale", 1f));
+        return Dense(ctx, prefix + "/out", _ckpt.Img(prefix + "/out/kernel").Data, d, d, _ckpt.Img(prefix + "/out/bias").Data);
+    }
+
+    private (string, string, string) Split3(string x, int size)
+    {
+        var name = $"split_{_counter++}";
+        var node = new NodeProto { OpType = "Split", Name = name };
+        node.Input.AddRange([x, Int64s(null, [size, size, size])]);
+        node.Output.AddRange([name + "_0", name + "_1", name + "_2"]);
+        node.Attribute.Add(Attr("axis", -1L));
+        _graph.Node.Add(node);
+        return (name + "_0", name + "_1", name + "_2");
     }
 
     /// <summary>MAP pooling: the learned probe is the only query, so its projection is a constant computed here.</summary>
@@ -205,10 +251,12 @@ public sealed class OnnxEncoderBuilder
         return t.Name;
     }
 
-    private string Node(string op, string[] inputs, params AttributeProto[] attributes)
+    private string Node(string op, string[] inputs, params AttributeProto[] attributes) => Node(op, inputs, "", attributes);
+
+    private string Node(string op, string[] inputs, string domain, params AttributeProto[] attributes)
     {
         var output = $"{op.ToLowerInvariant()}_{_counter++}";
-        var node = new NodeProto { OpType = op, Name = output };
+        var node = new NodeProto { OpType = op, Name = output, Domain = domain };
         node.Input.AddRange(inputs);
         node.Output.Add(output);
         node.Attribute.AddRange(attributes);
@@ -244,4 +292,14 @@ public sealed class OnnxEncoderBuilder
             Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
         };
     }
+}
+
+/// <summary>How an encoder graph writes self-attention.</summary>
+public enum EncoderAttention
+{
+    /// <summary>Standard ONNX operators only (reshapes, transposes, two products, softmax): runs on any ONNX runtime.</summary>
+    Standard,
+
+    /// <summary>One query/key/value product and ONNX Runtime's fused <c>com.microsoft.MultiHeadAttention</c> kernel.</summary>
+    Fused,
 }

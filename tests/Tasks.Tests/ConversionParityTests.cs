@@ -27,11 +27,19 @@ public sealed class ConversionParityTests : IDisposable
         return max;
     }
 
-    [Fact]
-    public void Fp32_conversion_reproduces_big_vision_zimg_and_pre_logits()
+    [Theory]
+    [InlineData(EncoderAttention.Fused)]
+    [InlineData(EncoderAttention.Standard)]
+    public void Fp32_conversion_reproduces_big_vision_zimg_and_pre_logits(EncoderAttention attention)
     {
         var io = TestData.Mu3Io();
-        var model = CheckpointConverter.Convert(TestData.Mu3Checkpoint, _tmp.File("mu3"));
+        var model = CheckpointConverter.Convert(TestData.Mu3Checkpoint, _tmp.File("mu3"), new ConvertOptions { Attention = attention });
+        var graph = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(model.EncoderPath)).Graph;
+        // Fused: one MultiHeadAttention per block, and no product of two activations outside the MAP head's two.
+        Assert.Equal(attention == EncoderAttention.Fused ? 3 : 0, graph.Node.Count(n => n.OpType == "MultiHeadAttention" && n.Domain == OnnxEncoderBuilder.MicrosoftDomain));
+        var weights = graph.Initializer.Select(t => t.Name).ToHashSet();
+        int activationProducts = graph.Node.Count(n => n.OpType == "MatMul" && !weights.Contains(n.Input[1]));
+        Assert.Equal(attention == EncoderAttention.Fused ? 2 : 2 * (3 + 1), activationProducts);
         var images = io["images_nhwc"];
         Assert.Equal([3, 64, 64, 3], images.Shape);
         var results = Encode(model, images.Data);
@@ -98,11 +106,17 @@ public sealed class ConversionParityTests : IDisposable
     [MemberData(nameof(Shapes))]
     public void Any_shape_matches_the_reference_forward_pass(int width, int depth, int heads, int mlp, int patch, int image, string pool, int outDim)
     {
+        foreach (var attention in new[] { EncoderAttention.Fused, EncoderAttention.Standard })
+            ShapeMatchesReference(width, depth, heads, mlp, patch, image, pool, outDim, attention);
+    }
+
+    private void ShapeMatchesReference(int width, int depth, int heads, int mlp, int patch, int image, string pool, int outDim, EncoderAttention attention)
+    {
         var arch = new VitArchitecture(width, depth, heads, mlp, patch, image, pool == "map" ? PoolType.Map : PoolType.Gap, outDim == 0 ? null : outDim);
         var parameters = RandomCheckpoint.CreateParameters(arch, seed: width * 31 + depth);
         var path = _tmp.File("ckpt.npz");
         RandomCheckpoint.Save(path, parameters);
-        var model = CheckpointConverter.Convert(path, _tmp.File("model"));
+        var model = CheckpointConverter.Convert(path, _tmp.File($"model-{attention}"), new ConvertOptions { Attention = attention });
         Assert.Equal(arch, model.Manifest.Architecture);
 
         var images = RandomImages(2, image, seed: 7);
@@ -112,8 +126,8 @@ public sealed class ConversionParityTests : IDisposable
         {
             var (pre, _, emb) = reference.Forward(images, i);
             Assert.Equal(arch.EmbeddingDim, results[i].Embedding.Length);
-            Assert.True(MaxAbs(results[i].PreLogits, pre.Select(v => (float)v).ToArray()) < 1e-4, "pre_logits");
-            Assert.True(MaxAbs(results[i].Embedding, emb.Select(v => (float)v).ToArray()) < 1e-4, "embedding");
+            Assert.True(MaxAbs(results[i].PreLogits, pre.Select(v => (float)v).ToArray()) < 1e-4, $"pre_logits ({attention})");
+            Assert.True(MaxAbs(results[i].Embedding, emb.Select(v => (float)v).ToArray()) < 1e-4, $"embedding ({attention})");
         }
     }
 
