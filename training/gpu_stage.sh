@@ -22,11 +22,14 @@ cd "$(dirname "$0")/.."
 mkdir -p "$OUTDIR"
 exec > >(tee "$OUTDIR/gpu_stage.log") 2>&1
 date -u; nproc; nvidia-smi --query-gpu=name,memory.total --format=csv,noheader; $PY -c "import torch; print('torch', torch.__version__)"
+# From stage B on, questions are also worded as users word them (what the CPU runs of clippo-mini128-cpu-v2 and -v3
+# found to carry over to wordings no option writes): count-all questions, other frames and preambles.
+WORDS="--count-all 0.3 --other-wordings 0.5"
 case "$STAGE" in
   A) WORLD="--objects 1-3 --emoji-share 0 --plain-scenes --caption-styles list,sentence"; MIX="caption=5,text=2,vqa=3"; SCHED=constant; RESUME="" ;;
-  B) WORLD="--objects 1-8 --emoji-share 0.15"; MIX="caption=4,text=2,vqa=3,pair=1"; SCHED=constant; RESUME=training/stages/current ;;
-  C) WORLD=""; MIX="caption=4,text=2,vqa=3,pair=1"; SCHED=constant; RESUME=training/stages/current ;;
-  D) WORLD=""; MIX="caption=2,text=1,vqa=5,pair=2"; SCHED=decay; RESUME=training/stages/current ;;
+  B) WORLD="--objects 1-8 --emoji-share 0.15 $WORDS"; MIX="caption=4,text=2,vqa=3,pair=1"; SCHED=constant; RESUME=training/stages/current ;;
+  C) WORLD="$WORDS"; MIX="caption=4,text=2,vqa=3,pair=1"; SCHED=constant; RESUME=training/stages/current ;;
+  D) WORLD="$WORDS"; MIX="caption=2,text=1,vqa=5,pair=2"; SCHED=decay; RESUME=training/stages/current ;;
   *) echo "unknown stage '$STAGE' (A, B, C or D)"; exit 2 ;;
 esac
 [ -f dist/genpub.tar.xz ] || { echo "dist/genpub.tar.xz is missing: run training/publish-generator.sh here and carry dist"; exit 2; }

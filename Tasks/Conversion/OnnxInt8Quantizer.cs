@@ -26,7 +26,7 @@ public sealed record Int8Report(int Quantized, int KeptFloat, long FloatWeightBy
 /// </summary>
 public static class OnnxInt8Quantizer
 {
-    public const string MicrosoftDomain = "com.microsoft";
+    public const string MicrosoftDomain = OnnxEncoderBuilder.MicrosoftDomain;
 
     public static (ModelProto Model, Int8Report Report) Quantize(ModelProto source, Int8Plan plan)
     {
