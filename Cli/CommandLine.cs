@@ -68,8 +68,8 @@ public static class CommandLine
         var int8 = new Option<bool>("--int8") { Description = "an int8 model (matrix products on integer kernels): converted, then quantized as `vqa quantize` does, fidelity measured" };
         var attention = new Option<string>("--attention")
         {
-            Description = "how the encoder graph writes self-attention: fused (one query/key/value product and ONNX Runtime's MultiHeadAttention kernel) or standard (standard ONNX operators only, for other runtimes)",
-            DefaultValueFactory = _ => "fused",
+            Description = "how the encoder graph writes self-attention: standard (standard ONNX operators only, runs anywhere) or fused (one query/key/value product and ONNX Runtime's MultiHeadAttention kernel; no faster on the CPU, for GPU experiments)",
+            DefaultValueFactory = _ => "standard",
         };
         attention.AcceptOnlyFromAmong("fused", "standard");
         var int8Options = QuantizeCommand.Options();
@@ -88,7 +88,7 @@ public static class CommandLine
             var model = CheckpointConverter.Convert(parse.GetValue(checkpoint)!, floatDir, new ConvertOptions
             {
                 Fp16 = parse.GetValue(fp16), Id = quantize ? null : parse.GetValue(id), Overwrite = parse.GetValue(overwrite), RenderProfile = parse.GetValue(profile)!,
-                Attention = parse.GetValue(attention) == "standard" ? EncoderAttention.Standard : EncoderAttention.Fused,
+                Attention = parse.GetValue(attention) == "fused" ? EncoderAttention.Fused : EncoderAttention.Standard,
             });
             var m = model.Manifest;
             var a = m.Architecture;

@@ -23,7 +23,7 @@ static partial class Bench
             var stem = name.Replace("/", "").Replace(" ", "").ToLowerInvariant();
             var checkpoint = Path.Combine(work, stem + "-attn.npz");
             RandomCheckpoint.Save(checkpoint, RandomCheckpoint.CreateParameters(arch, 1));
-            var std = CheckpointConverter.Convert(checkpoint, Path.Combine(work, stem + "-std"));
+            var std = CheckpointConverter.Convert(checkpoint, Path.Combine(work, stem + "-std"), new ConvertOptions { Attention = EncoderAttention.Standard });
             var fused = CheckpointConverter.Convert(checkpoint, Path.Combine(work, stem + "-fused"), new ConvertOptions { Attention = EncoderAttention.Fused });
             var stdInt8 = ModelQuantizer.Quantize(std, Path.Combine(work, stem + "-std-int8"), new QuantizeOptions(), []);
             var fusedInt8 = ModelQuantizer.Quantize(fused, Path.Combine(work, stem + "-fused-int8"), new QuantizeOptions(), []);

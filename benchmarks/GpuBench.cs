@@ -21,7 +21,7 @@ static class GpuBench
         var batches = (Bench.OptionValue(args, "--batches") ?? "1,32,256").Split(',').Select(int.Parse).ToArray();
         double seconds = double.Parse(Bench.OptionValue(args, "--seconds") ?? "10", System.Globalization.CultureInfo.InvariantCulture);
         int device = int.Parse(Bench.OptionValue(args, "--device") ?? "0");
-        var attention = Bench.OptionValue(args, "--attention") == "standard" ? EncoderAttention.Standard : EncoderAttention.Fused;
+        var attention = Bench.OptionValue(args, "--attention") == "fused" ? EncoderAttention.Fused : EncoderAttention.Standard;
         Console.WriteLine();
         Console.WriteLine($"## Encoder on the GPU: ViT-{archName.ToUpperInvariant()} 224 px, random weights{(fp16 ? ", float16-stored weights" : "")}, {attention.ToString().ToLowerInvariant()} attention, ONNX Runtime {OrtEnv.Instance().GetVersionString()} CUDA provider, device {device}");
 

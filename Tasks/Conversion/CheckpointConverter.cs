@@ -15,9 +15,9 @@ public sealed record ConvertOptions
     public bool RandomlyInitialized { get; init; }
     /// <summary>How the model reads text: "unifont" (the official renderer, right for released checkpoints) or "shaped".</summary>
     public string RenderProfile { get; init; } = RenderProfileSpec.UnifontKind;
-    /// <summary>How the encoder graph writes self-attention (<see cref="EncoderAttention"/>): ONNX Runtime's fused kernel
-    /// unless a model must run on another runtime.</summary>
-    public EncoderAttention Attention { get; init; } = EncoderAttention.Fused;
+    /// <summary>How the encoder graph writes self-attention (<see cref="EncoderAttention"/>): standard operators unless
+    /// asked (the fused kernel measured no faster on the CPU: docs/benchmarks.md, "Fused self-attention").</summary>
+    public EncoderAttention Attention { get; init; } = EncoderAttention.Standard;
 }
 
 /// <summary>Turns a big_vision CLIPPO checkpoint into a model directory (ONNX encoder + manifest).</summary>

@@ -65,27 +65,26 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal(source.Manifest.Id + "-int8", m.Id);
         var q = m.Quantization!;
         Assert.Equal(source.Manifest.Id, q.FromId);
-        Assert.Equal(1 + 4 * 3 + 5 + 1, q.QuantizedMatMuls); // per block one query/key/value product (fused attention), out, two MLP
+        Assert.Equal(1 + 6 * 3 + 5 + 1, q.QuantizedMatMuls);
         Assert.Equal(3, q.Fidelity!.Canvases);
         Assert.True(q.Fidelity.MinCosine >= FixtureCosine && q.Fidelity.MeanCosine >= q.Fidelity.MinCosine);
         var graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8.EncoderPath));
         Assert.Equal(q.QuantizedMatMuls, graph.Graph.Node.Count(n => n.OpType == "DynamicQuantizeMatMul" && n.Domain == OnnxInt8Quantizer.MicrosoftDomain));
-        Assert.Equal(2, graph.Graph.Node.Count(n => n.OpType == "MatMul")); // the MAP head's two products of activations (the blocks' are inside MultiHeadAttention)
-        Assert.Equal(3, graph.Graph.Node.Count(n => n.OpType == "MultiHeadAttention"));
+        Assert.Equal((3 + 1) * 2, graph.Graph.Node.Count(n => n.OpType == "MatMul")); // attention's two products of activations, in each block and the MAP head
         Assert.DoesNotContain(graph.Graph.Initializer, t => t.Dims.Count == 2 && t.DataType is (int)TensorProto.Types.DataType.Float or (int)TensorProto.Types.DataType.Float16); // no float weight matrix left behind
     }
 
     [Fact]
-    public void A_graph_in_standard_operators_is_quantized_too()
+    public void A_graph_with_fused_attention_is_quantized_too()
     {
         var io = TestData.Mu3Io();
         var images = io["images_nhwc"];
-        var source = CheckpointConverter.Convert(TestData.Mu3Checkpoint, _tmp.File("mu3"), new ConvertOptions { Attention = EncoderAttention.Standard });
+        var source = CheckpointConverter.Convert(TestData.Mu3Checkpoint, _tmp.File("mu3"), new ConvertOptions { Attention = EncoderAttention.Fused });
         var int8 = ModelQuantizer.Quantize(source, _tmp.File("mu3-int8"), new QuantizeOptions(), Canvases(images.Data, 3));
-        Assert.Equal(1 + 6 * 3 + 5 + 1, int8.Manifest.Quantization!.QuantizedMatMuls); // query, key, value, out and two MLP per block
+        Assert.Equal(1 + 4 * 3 + 5 + 1, int8.Manifest.Quantization!.QuantizedMatMuls); // one query/key/value product, out and two MLP per block
         var graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8.EncoderPath));
-        Assert.Equal((3 + 1) * 2, graph.Graph.Node.Count(n => n.OpType == "MatMul")); // attention's two products of activations, in each block and the MAP head
-        Assert.DoesNotContain(graph.Graph.Node, n => n.Domain == OnnxInt8Quantizer.MicrosoftDomain && n.OpType != "DynamicQuantizeMatMul");
+        Assert.Equal(2, graph.Graph.Node.Count(n => n.OpType == "MatMul")); // the MAP head's two products of activations (the blocks' are inside MultiHeadAttention)
+        Assert.Equal(3, graph.Graph.Node.Count(n => n.OpType == "MultiHeadAttention" && n.Domain == OnnxInt8Quantizer.MicrosoftDomain));
         var results = Encode(int8, images.Data);
         for (int i = 0; i < 3; i++)
             Assert.True(TensorPrimitives.CosineSimilarity(results[i].Embedding, io["zimg"].Data.AsSpan(i * 64, 64)) >= FixtureCosine, $"image {i}");
@@ -110,7 +109,7 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output) : IDisposabl
                 new QuantizeOptions { Calibration = canvases.Where((_, i) => i != held).ToList() }, [canvases[held]]);
             var q = int8.Manifest.Quantization!;
             Assert.Equal("static-int8", q.Method);
-            Assert.Equal(1 + 4 * 3 + 5 + 1, q.QuantizedMatMuls);
+            Assert.Equal(1 + 6 * 3 + 5 + 1, q.QuantizedMatMuls);
             var graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8.EncoderPath));
             Assert.Equal(q.QuantizedMatMuls, graph.Graph.Node.Count(n => n.OpType == "DequantizeLinear" && n.Attribute.Any(a => a.Name == "axis")));
             Assert.DoesNotContain(graph.Graph.Initializer, t => t.Dims.Count == 2 && t.DataType is (int)TensorProto.Types.DataType.Float);
@@ -130,7 +129,7 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output) : IDisposabl
         var source = CheckpointConverter.Convert(TestData.Mu3Checkpoint, _tmp.File("mu3"));
         var int8 = ModelQuantizer.Quantize(source, _tmp.File("mu3-int8"), new QuantizeOptions { KeepFloat = ["MAPHead_0", "head"] }, []);
         var q = int8.Manifest.Quantization!;
-        Assert.Equal(1 + 4 * 3, q.QuantizedMatMuls);
+        Assert.Equal(1 + 6 * 3, q.QuantizedMatMuls);
         Assert.Equal(6, q.KeptFloat.Count);
         Assert.All(q.KeptFloat, w => Assert.True(w.StartsWith("MAPHead_0", StringComparison.Ordinal) || w.StartsWith("head", StringComparison.Ordinal), w));
         Assert.Null(q.Fidelity);
