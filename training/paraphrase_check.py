@@ -119,6 +119,14 @@ def questions(objects, rnd, extra, third):
     return out
 
 
+def shape_to_ask(shapes, rnd):
+    """A shape for "is there a ...?" and its answer: half of the scenes are asked about a shape they hold."""
+    present = sorted(shapes)
+    absent = [x for x in SHAPES if x not in shapes]
+    s = rnd.choice(present) if present and (rnd.random() < 0.5 or not absent) else rnd.choice(absent)
+    return s, "yes" if s in shapes else "no"
+
+
 def second_set(objects, rnd):
     """Own words added on 2026-12-05, before the model they first measured was trained: every language words each
     question type a few more ways, so that one wording's swing moves a language's total less."""
@@ -158,10 +166,7 @@ def second_set(objects, rnd):
         out.append(("2 ja: shape: C図形はどんな形をしていますか", OWN, f"{JA_C[color]}図形はどんな形をしていますか？", a))
         out.append(("2 zh: shape: C的那个是什么形状", OWN, f"{ZH_C[color]}的那个是什么形状？", a))
     # Is there a shape (of any colour)? Half of the scenes ask about a shape they hold.
-    present = sorted(shapes)
-    absent = [x for x in SHAPES if x not in shapes]
-    s = rnd.choice(present) if present and (rnd.random() < 0.5 or not absent) else rnd.choice(absent)
-    a = "yes" if s in shapes else "no"
+    s, a = shape_to_ask(shapes, rnd)
     out.append(("2 exists: does this image include a S", OWN, f"Does this image include a {s}?", a))
     out.append(("2 de: exists: kommt im Bild ein S vor", OWN, f"Kommt im Bild {DE_A[s]} vor?", a))
     out.append(("2 fr: exists: l'image montre-t-elle un S", OWN, f"L'image montre-t-elle {FR_A[s]} ?", a))
@@ -214,10 +219,7 @@ def third_set(objects, rnd):
         out.append(("3 ja: shape: Cのはどの形", OWN, f"{JA_C[color]}のはどの形？", a))
         out.append(("3 ru: shape: C фигура — это какая форма", OWN, f"{RU_CF[color].capitalize()} фигура — это какая форма?", a))
         out.append(("3 zh: shape: C那个图形是啥形状", OWN, f"{ZH_C[color]}那个图形是啥形状？", a))
-    present = sorted(shapes)
-    absent = [x for x in SHAPES if x not in shapes]
-    s = rnd.choice(present) if present and (rnd.random() < 0.5 or not absent) else rnd.choice(absent)
-    a = "yes" if s in shapes else "no"
+    s, a = shape_to_ask(shapes, rnd)
     out.append(("3 exists: is a S somewhere in this picture", OWN, f"Is a {s} somewhere in this picture?", a))
     out.append(("3 exists: is there any S in the picture", OWN, f"Is there any {s} in the picture?", a))
     out.append(("3 de: exists: ist auf dem Bild ein S zu sehen", OWN, f"Ist auf dem Bild {DE_A[s]} zu sehen?", a))
