@@ -7,7 +7,7 @@ using VqaApi.Tasks.Precision;
 // (EncoderAttention), in float32 and int8, the four side by side in one run, measured in alternating rounds.
 static partial class Bench
 {
-    public static void Attention(string work, bool quick, string[] args)
+    public static void Attention(string work, bool quick)
     {
         int rounds = quick ? 1 : 3;
         double seconds = quick ? 1.5 : 3;
@@ -20,11 +20,10 @@ static partial class Bench
         var models = new[] { ("B/16", B16), ("S/16", S16), ("mini 128 px", Mini128) };
         foreach (var (name, arch) in models)
         {
-            var stem = name.Replace("/", "").Replace(" ", "").ToLowerInvariant();
-            var checkpoint = Path.Combine(work, stem + "-attn.npz");
-            RandomCheckpoint.Save(checkpoint, RandomCheckpoint.CreateParameters(arch, 1));
-            var std = CheckpointConverter.Convert(checkpoint, Path.Combine(work, stem + "-std"), new ConvertOptions { Attention = EncoderAttention.Standard });
-            var fused = CheckpointConverter.Convert(checkpoint, Path.Combine(work, stem + "-fused"), new ConvertOptions { Attention = EncoderAttention.Fused });
+            var stem = name.Replace("/", "").Replace(" ", "").ToLowerInvariant() + "-attn";
+            using var temp = new TempModel(work, stem, arch); // standard operators, the converter's default
+            var std = temp.Directory;
+            var fused = CheckpointConverter.Convert(temp.Checkpoint, Path.Combine(work, stem + "-fused"), new ConvertOptions { Attention = EncoderAttention.Fused });
             var stdInt8 = ModelQuantizer.Quantize(std, Path.Combine(work, stem + "-std-int8"), new QuantizeOptions(), []);
             var fusedInt8 = ModelQuantizer.Quantize(fused, Path.Combine(work, stem + "-fused-int8"), new QuantizeOptions(), []);
             ModelDirectory[] variants = [std, fused, stdInt8, fusedInt8];

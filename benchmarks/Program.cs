@@ -28,7 +28,7 @@ try
 {
     if (what is "all" or "encoder") Bench.Encoder(work, quick);
     if (what is "all" or "precision") Bench.Precision(work, quick, args);
-    if (what is "all" or "attention") Bench.Attention(work, quick, args);
+    if (what is "all" or "attention") Bench.Attention(work, quick);
     if (what is "all" or "torch") Bench.Torch(work, quick);
     if (what is "all" or "unifont") Bench.Unifont(quick);
     if (what is "all" or "shaped") Bench.Shaped(quick);

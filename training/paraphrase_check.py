@@ -127,27 +127,42 @@ def shape_to_ask(shapes, rnd):
     return s, "yes" if s in shapes else "no"
 
 
+def colour_to_count(objects, rnd):
+    """A colour for "how many ... are C?" (any of the eight, so zero counts too) and its answer."""
+    c = rnd.choice(COLORS)
+    return c, f"count_{sum(o['color'] == c for o in objects)}"
+
+
+def colour_of_the_one(objects):
+    """The shape of which the scene holds exactly one, and that object's colour as the answer; None if there is none."""
+    shape = only_one(collections.Counter(o["shape"] for o in objects))
+    return None if shape is None else (shape, f"color_{next(o for o in objects if o['shape'] == shape)['color']}")
+
+
+def shape_of_the_one(objects):
+    """The colour of which the scene holds exactly one object, and that object's shape as the answer; None if none."""
+    color = only_one(collections.Counter(o["color"] for o in objects))
+    return None if color is None else (color, f"shape_{next(o for o in objects if o['color'] == color)['shape']}")
+
+
 def second_set(objects, rnd):
     """Own words added on 2026-12-05, before the model they first measured was trained: every language words each
     question type a few more ways, so that one wording's swing moves a language's total less."""
     out = []
     n = len(objects)
     shapes = collections.Counter(o["shape"] for o in objects)
-    colors = collections.Counter(o["color"] for o in objects)
     count = f"count_{n}"
     out.append(("2 count all: in total, how many shapes do you count", OWN, "In total, how many shapes do you count?", count))
     out.append(("2 ru: count all: сколько всего фигур", OWN, "Сколько всего фигур?", count))
     out.append(("2 zh: count all: 总共有多少个图形", OWN, "总共有多少个图形？", count))
-    c = rnd.choice(COLORS)
-    k = f"count_{colors.get(c, 0)}"
+    c, k = colour_to_count(objects, rnd)
     out.append(("2 count colour: what number of shapes are C", OWN, f"What number of shapes are {c}?", k))
     out.append(("2 de: count colour: wie viele Formen sind C", OWN, f"Wie viele Formen sind {DE_C[c]}?", k))
     out.append(("2 fr: count colour: combien de formes sont C", OWN, f"Combien de formes sont {FR_CFP[c]} ?", k))
     out.append(("2 es: count colour: cuántas figuras son C", OWN, f"¿Cuántas figuras son {ES_CFP[c]}?", k))
     out.append(("2 ja: count colour: C図形の個数を数えてください", OWN, f"{JA_C[c]}図形の個数を数えてください。", k))
-    shape = only_one(shapes)
-    if shape is not None:
-        a = f"color_{next(o for o in objects if o['shape'] == shape)['color']}"
+    if (one := colour_of_the_one(objects)) is not None:
+        shape, a = one
         out.append(("2 colour: the S, what colour is it", OWN, f"The {shape} – what colour is it?", a))
         out.append(("2 colour: tell me which colour the S is", OWN, f"Tell me which colour the {shape} is.", a))
         out.append(("2 de: colour: wie ist der S gefärbt", OWN, f"Wie ist {DE[shape]} gefärbt?", a))
@@ -156,9 +171,8 @@ def second_set(objects, rnd):
         out.append(("2 ja: colour: Sはどんな色ですか", OWN, f"{JA[shape]}はどんな色ですか？", a))
         out.append(("2 ru: colour: какой цвет имеет S", OWN, f"Какой цвет имеет {RU[shape]}?", a))
         out.append(("2 zh: colour: 这个S是什么颜色的", OWN, f"这个{ZH[shape]}是什么颜色的？", a))
-    color = only_one(colors)
-    if color is not None:
-        a = f"shape_{next(o for o in objects if o['color'] == color)['shape']}"
+    if (one := shape_of_the_one(objects)) is not None:
+        color, a = one
         out.append(("2 shape: which of the shapes is C", OWN, f"Which of the shapes is {color}?", a))
         out.append(("2 de: shape: welche Figur ist C", OWN, f"Welche Figur ist {DE_C[color]}?", a))
         out.append(("2 fr: shape: quelle forme est C", OWN, f"Quelle forme est {FR_CF[color]} ?", a))
@@ -184,7 +198,6 @@ def third_set(objects, rnd):
     out = []
     n = len(objects)
     shapes = collections.Counter(o["shape"] for o in objects)
-    colors = collections.Counter(o["color"] for o in objects)
     count = f"count_{n}"
     out.append(("3 count all: count all the shapes for me", OWN, "Count all the shapes for me.", count))
     out.append(("3 count all: how many figures are in the picture", OWN, "How many figures are in the picture?", count))
@@ -193,13 +206,11 @@ def third_set(objects, rnd):
     out.append(("3 ja: count all: 全部で何個の図形が見えますか", OWN, "全部で何個の図形が見えますか？", count))
     out.append(("3 ru: count all: посчитай, сколько тут фигур", OWN, "Посчитай, сколько тут фигур.", count))
     out.append(("3 zh: count all: 图里一共画了多少个图形", OWN, "图里一共画了多少个图形？", count))
-    c = rnd.choice(COLORS)
-    k = f"count_{colors.get(c, 0)}"
+    c, k = colour_to_count(objects, rnd)
     out.append(("3 count colour: how many things here are C", OWN, f"How many things here are {c}?", k))
     out.append(("3 de: count colour: zähl mal die C Formen", OWN, f"Zähl mal die {DE_CEN[c]} Formen.", k))
-    shape = only_one(shapes)
-    if shape is not None:
-        a = f"color_{next(o for o in objects if o['shape'] == shape)['color']}"
+    if (one := colour_of_the_one(objects)) is not None:
+        shape, a = one
         out.append(("3 colour: any idea what colour the S is", OWN, f"Any idea what colour the {shape} is?", a))
         out.append(("3 colour: what's the colour of the S", OWN, f"What's the colour of the {shape}?", a))
         out.append(("3 de: colour: welche Farbe hat eigentlich der S", OWN, f"Welche Farbe hat eigentlich {DE[shape]}?", a))
@@ -208,9 +219,8 @@ def third_set(objects, rnd):
         out.append(("3 ja: colour: S、何色", OWN, f"{JA[shape]}、何色？", a))
         out.append(("3 ru: colour: а S какого цвета", OWN, f"А {RU[shape]} какого цвета?", a))
         out.append(("3 zh: colour: S是啥颜色", OWN, f"{ZH[shape]}是啥颜色？", a))
-    color = only_one(colors)
-    if color is not None:
-        a = f"shape_{next(o for o in objects if o['color'] == color)['shape']}"
+    if (one := shape_of_the_one(objects)) is not None:
+        color, a = one
         out.append(("3 shape: name the shape that is C", OWN, f"Name the shape that is {color}.", a))
         out.append(("3 shape: the C one is which shape", OWN, f"The {color} one is which shape?", a))
         out.append(("3 de: shape: die C Figur hat welche Form", OWN, f"Die {DE_CE[color]} Figur hat welche Form?", a))
