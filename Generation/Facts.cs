@@ -58,6 +58,14 @@ public enum PairLabel { Entailment, Contradiction, Neutral }
 /// One language's lexicon and grammar: turns facts, captions and questions into natural text. Implementations
 /// are deterministic given the random source (which picks among phrasings).
 /// </summary>
+/// <summary>A language's words that add nothing to a question: <paramref name="LeadIns"/> go before it ("Hey,", "Kurze
+/// Frage:"), <paramref name="Tails"/> before its closing mark, with their own separator (", please", "呢"), and
+/// <paramref name="Inserts"/> between two of its words ("exactly", "denn"); empty where a language has none of a kind.</summary>
+public sealed record Fillers(IReadOnlyList<string> LeadIns, IReadOnlyList<string> Tails, IReadOnlyList<string> Inserts)
+{
+    public static Fillers None { get; } = new([], [], []);
+}
+
 public interface ILanguage
 {
     /// <summary>BCP 47 code: en, de, fr, es, ru, ar, he, hi, th, zh, ja, ko.</summary>
@@ -73,6 +81,12 @@ public interface ILanguage
     /// <paramref name="onlyShapes"/> says the scene holds no emoji. A language without other wordings asks its templates.
     /// </summary>
     string AskInOtherWords(Question question, bool onlyShapes, Random random);
+    /// <summary>Words users add to a question that change nothing it asks ("Hey,", ", please", "exactly"), for
+    /// <see cref="WithFillers"/>.</summary>
+    Fillers Fillers { get; }
+    /// <summary>The question with one or two of <see cref="Fillers"/> added: a lead-in before it, a tail before its closing
+    /// mark, or (where words are spaced) a word between two of its words.</summary>
+    string WithFillers(string question, Random random);
     /// <summary>The localised label of an answer id from <see cref="Answers.All"/>.</summary>
     string AnswerLabel(string answerId);
 }

@@ -65,6 +65,12 @@ public sealed record WorldOptions
     /// without spaces between words (Chinese, Japanese; Thai between phrases) are scrambled where they have spaces.
     /// 0 (the default) keeps the generator as it was.</summary>
     public double ScrambledWordsShare { get; init; }
+    /// <summary>The share of VQA questions given one or two words that change nothing they ask, from the language's
+    /// <see cref="Fillers"/>: a lead-in ("Hey,", "请问，"), a tail before the closing mark (", please", "呢") or a word
+    /// between two words ("exactly", "denn"). Users wrap questions in such words; a model that has read only bare
+    /// questions takes them for the question. Added after the wording, before any scrambling. 0 (the default) keeps the
+    /// generator as it was.</summary>
+    public double FillerWordsShare { get; init; }
 
     public bool IsFull => Describe().Length == 0;
 
@@ -87,6 +93,7 @@ public sealed record WorldOptions
         Check(OtherWordingsShare is >= 0 and <= 1, "--other-wordings must be 0..1");
         Check(QuestionPairsShare is >= 0 and <= 1, "--question-pairs must be 0..1");
         Check(ScrambledWordsShare is >= 0 and <= 1, "--scrambled-words must be 0..1");
+        Check(FillerWordsShare is >= 0 and <= 1, "--filler-words must be 0..1");
         return this;
     }
 
@@ -109,6 +116,7 @@ public sealed record WorldOptions
         if (OtherWordingsShare != 0) parts.Add($"--other-wordings {OtherWordingsShare.ToString(CultureInfo.InvariantCulture)}");
         if (QuestionPairsShare != 0) parts.Add($"--question-pairs {QuestionPairsShare.ToString(CultureInfo.InvariantCulture)}");
         if (ScrambledWordsShare != 0) parts.Add($"--scrambled-words {ScrambledWordsShare.ToString(CultureInfo.InvariantCulture)}");
+        if (FillerWordsShare != 0) parts.Add($"--filler-words {FillerWordsShare.ToString(CultureInfo.InvariantCulture)}");
         return string.Join(" ", parts);
     }
 

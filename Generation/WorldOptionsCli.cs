@@ -20,6 +20,7 @@ public sealed class WorldOptionsCli
     private readonly Option<double?> _otherWordings = new("--other-wordings") { Description = "share of VQA questions asked in other words than the templates (how many blue shapes, what is the red shape?), 0..1 (default 0)" };
     private readonly Option<double?> _questionPairs = new("--question-pairs") { Description = "share of generated text pairs that are one question in two languages or wordings (templates or other words), 0..1 (default 0)" };
     private readonly Option<double?> _scrambledWords = new("--scrambled-words") { Description = "share of VQA questions (not position questions) whose words come in a random order, 0..1 (default 0)" };
+    private readonly Option<double?> _fillerWords = new("--filler-words") { Description = "share of VQA questions given a word or two that change nothing (Hey, / , please / exactly), 0..1 (default 0)" };
     private readonly Option<float?> _separation = new("--separation") { Description = "object centres at least this times their summed radii apart, 0.5..3 (default 0.8: small overlaps; 1.5: no two shapes touch)" };
 
     private readonly bool _withLanguages;
@@ -28,8 +29,8 @@ public sealed class WorldOptionsCli
     public WorldOptionsCli(bool withLanguages = true) => _withLanguages = withLanguages;
 
     public IEnumerable<Option> All => _withLanguages
-        ? [_objects, _emojiShare, _shapes, _colors, _languages, _captionStyles, _questions, _plain, _scale, _separation, _countSingle, _countAll, _otherWordings, _questionPairs, _scrambledWords]
-        : [_objects, _emojiShare, _shapes, _colors, _captionStyles, _questions, _plain, _scale, _separation, _countSingle, _countAll, _otherWordings, _questionPairs, _scrambledWords];
+        ? [_objects, _emojiShare, _shapes, _colors, _languages, _captionStyles, _questions, _plain, _scale, _separation, _countSingle, _countAll, _otherWordings, _questionPairs, _scrambledWords, _fillerWords]
+        : [_objects, _emojiShare, _shapes, _colors, _captionStyles, _questions, _plain, _scale, _separation, _countSingle, _countAll, _otherWordings, _questionPairs, _scrambledWords, _fillerWords];
 
     public void AddTo(Command command)
     {
@@ -60,6 +61,7 @@ public sealed class WorldOptionsCli
         if (parse.GetValue(_otherWordings) is { } other) w = w with { OtherWordingsShare = other };
         if (parse.GetValue(_questionPairs) is { } pairs) w = w with { QuestionPairsShare = pairs };
         if (parse.GetValue(_scrambledWords) is { } scrambled) w = w with { ScrambledWordsShare = scrambled };
+        if (parse.GetValue(_fillerWords) is { } fillers) w = w with { FillerWordsShare = fillers };
         return w.Validated();
     }
 }

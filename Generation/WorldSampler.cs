@@ -114,13 +114,16 @@ public sealed class WorldSampler
     }
 
     /// <summary>The item's question in <paramref name="language"/>: in its templates, or, for the world's
-    /// <see cref="WorldOptions.OtherWordingsShare"/> of questions, in other words (no random draw when that share is 0,
-    /// so streams without the option are as they were).</summary>
+    /// <see cref="WorldOptions.OtherWordingsShare"/> of questions, in other words; then, for the
+    /// <see cref="WorldOptions.FillerWordsShare"/> and <see cref="WorldOptions.ScrambledWordsShare"/> of them, with filler
+    /// words and in scrambled order (no random draw for a share that is 0, so streams without an option are as they were).</summary>
     public string Ask(ILanguage language, VqaItem item, Random random)
     {
         var asked = Options.OtherWordingsShare > 0 && random.NextDouble() < Options.OtherWordingsShare
             ? InOtherWords(language, item, random)
             : language.Ask(item.Question, random);
+        // Words that change nothing, then any scrambling (no draw when the share is 0, so streams without it are as they were).
+        if (Options.FillerWordsShare > 0 && random.NextDouble() < Options.FillerWordsShare) asked = language.WithFillers(asked, random);
         // Scrambled after it is worded (no draw when the share is 0); a position question's order is its meaning.
         return Options.ScrambledWordsShare > 0 && item.Question.Type != QuestionType.Spatial && random.NextDouble() < Options.ScrambledWordsShare
             ? ScrambleWords(asked, random)

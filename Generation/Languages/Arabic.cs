@@ -123,6 +123,8 @@ public sealed class Arabic(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     /// <summary>Frames that keep the noun phrase nominative or genitive (no accusative tanwin to write).</summary>
     protected override IReadOnlyList<string> Preambles { get; } = ["انظر إلى الصورة.", "سؤال:"];
 
+    public override Fillers Fillers { get; } = new(["مرحبا،", "من فضلك،", "سؤال سريع:"], [" من فضلك", " بالضبط", " الآن"], ["بالضبط", "الآن", "فعلا"]);
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

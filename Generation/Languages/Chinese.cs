@@ -71,6 +71,8 @@ public sealed class Chinese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override IReadOnlyList<string> Preambles { get; } = ["请看图片。", "问题："];
 
+    public override Fillers Fillers { get; } = new(["你好，", "请问，", "麻烦问一下，", "小问题："], ["呢", "呀"], []);
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

@@ -100,6 +100,10 @@ public sealed class English(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override IReadOnlyList<string> Preambles { get; } = ["Look at the picture.", "Question:", "A question about the image:"];
 
+    public override Fillers Fillers { get; } = new(["Hey,", "Okay,", "So,", "Quick question:", "Please answer:", "Hi!"], [", please", " right now", ", if possible", " currently"], ["exactly", "really", "now", "please", "just"]);
+
+    protected override bool LowercaseAfterComma => true;
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

@@ -115,6 +115,10 @@ public sealed class French(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     protected override IReadOnlyList<string> Preambles { get; } = ["Regardez l'image.", "Question :", "Une question sur l'image :"];
 
+    public override Fillers Fillers { get; } = new(["Bonjour,", "Alors,", "Petite question :", "Pardon,"], [", merci", " exactement", " maintenant"], ["donc", "exactement", "maintenant", "alors"]);
+
+    protected override bool LowercaseAfterComma => true;
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

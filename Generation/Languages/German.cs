@@ -145,6 +145,8 @@ public sealed class German(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     protected override IReadOnlyList<string> Preambles { get; } = ["Schau dir das Bild an.", "Frage:", "Eine Frage zum Bild:"];
 
+    public override Fillers Fillers { get; } = new(["Hallo!", "Hey,", "Kurze Frage:", "Sag bitte:", "Also:"], [", bitte", " genau", " jetzt"], ["denn", "genau", "bitte", "jetzt", "wohl"]);
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

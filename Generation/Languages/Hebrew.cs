@@ -114,6 +114,8 @@ public sealed class Hebrew(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     protected override IReadOnlyList<string> Preambles { get; } = ["הסתכל בתמונה.", "שאלה:"];
 
+    public override Fillers Fillers { get; } = new(["שלום,", "בבקשה,", "שאלה קצרה:"], [" בבקשה", " בדיוק", " עכשיו"], ["בדיוק", "עכשיו", "בעצם"]);
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

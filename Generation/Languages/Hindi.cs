@@ -105,6 +105,8 @@ public sealed class Hindi(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(
 
     protected override IReadOnlyList<string> Preambles { get; } = ["तस्वीर देखिए।", "प्रश्न:"];
 
+    public override Fillers Fillers { get; } = new(["नमस्ते,", "ज़रा बताइए:", "एक सवाल:"], [" ज़रा", " अभी"], ["ज़रा", "अभी", "ठीक-ठीक"]);
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

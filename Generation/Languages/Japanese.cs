@@ -70,6 +70,8 @@ public sealed class Japanese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBa
 
     protected override IReadOnlyList<string> Preambles { get; } = ["画像を見てください。", "質問："];
 
+    public override Fillers Fillers { get; } = new(["すみません、", "ねえ、", "ちょっと質問です。", "あの、"], ["ね"], []);
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

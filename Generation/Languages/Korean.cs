@@ -98,6 +98,8 @@ public sealed class Korean(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     protected override IReadOnlyList<string> Preambles { get; } = ["그림을 보세요.", "질문:"];
 
+    public override Fillers Fillers { get; } = new(["안녕하세요,", "저기요,", "질문 하나:"], [], ["정확히", "지금", "혹시"]);
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

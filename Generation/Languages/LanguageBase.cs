@@ -72,6 +72,69 @@ public abstract class LanguageBase : ILanguage
 
     private LanguageBase? _shapeNounSpeaker;
 
+    public virtual Fillers Fillers => Fillers.None;
+
+    /// <summary>Whether a question that follows a lead-in ending in a comma begins in lower case ("Hey, what colour ...").
+    /// Off where a capital can be a noun's (German) or where the script has no case.</summary>
+    protected virtual bool LowercaseAfterComma => false;
+
+    /// <summary>Quotation marks in a word: «»“”„"「」, and an apostrophe that begins or ends it (not French's "l'étoile").</summary>
+    private static int QuoteMarks(string word)
+    {
+        int n = word.Count(c => c is '«' or '»' or '“' or '”' or '„' or '"' or '「' or '」');
+        if (word.Length > 0 && word[0] == '\'') n++;
+        if (word.Length > 1 && word[^1] == '\'') n++;
+        return n;
+    }
+
+    public string WithFillers(string question, Random random)
+    {
+        var f = Fillers;
+        var kinds = new List<int>(3);
+        if (f.LeadIns.Count > 0) kinds.Add(0);
+        if (f.Tails.Count > 0) kinds.Add(1);
+        if (f.Inserts.Count > 0 && question.Trim().Contains(' ')) kinds.Add(2);
+        if (kinds.Count == 0) return question;
+        random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(kinds));
+        int n = Math.Min(kinds.Count, random.Next(10) < 7 ? 1 : 2);
+        var chosen = kinds.Take(n).ToHashSet();
+        // The closing mark (with French's space before it) stays last; a word goes between two words, a tail after the last.
+        int markAt = question.Length;
+        while (markAt > 0 && question[markAt - 1] is '?' or '？' or '.' or '。' or '؟' or '।' or '!' or '！') markAt--;
+        string body = question[..markAt], end = question[markAt..];
+        if (end.Length > 0 && body.EndsWith(' ')) { body = body.TrimEnd(' '); end = " " + end; }
+        if (chosen.Contains(2))
+        {
+            // Never inside a quoted name ("«زهرة التوليب»", "'호랑이'"): only where the quotes before are closed.
+            var words = body.Split(' ');
+            var between = new List<int>();
+            int quotes = 0;
+            for (int k = 1; k < words.Length; k++)
+            {
+                quotes += QuoteMarks(words[k - 1]);
+                if (quotes % 2 == 0) between.Add(k);
+            }
+            if (between.Count > 0)
+            {
+                int at = between[random.Next(between.Count)];
+                body = string.Join(' ', words.Take(at).Append(f.Inserts[random.Next(f.Inserts.Count)]).Concat(words.Skip(at)));
+            }
+        }
+        if (chosen.Contains(1)) body += f.Tails[random.Next(f.Tails.Count)];
+        string text = body + end;
+        if (!chosen.Contains(0)) return text;
+        string lead = f.LeadIns[random.Next(f.LeadIns.Count)];
+        if (LowercaseAfterComma && lead.EndsWith(','))
+        {
+            int i = 0;
+            while (i < text.Length && !char.IsLetter(text[i])) i++;
+            // "I" and names in capitals ("UFO") keep their capitals.
+            if (i + 1 < text.Length && char.IsUpper(text[i]) && char.IsLower(text[i + 1]))
+                text = string.Concat(text.AsSpan(0, i), char.ToLower(text[i], CultureInfo.InvariantCulture).ToString(), text.AsSpan(i + 1));
+        }
+        return lead + (lead.EndsWith('、') || lead.EndsWith('，') || lead.EndsWith('。') || lead.EndsWith('：') ? "" : " ") + text;
+    }
+
     /// <summary>A copy of this language with "shape" (Form, forme, фигура, 图形 ...) as the noun of objects named by colour
     /// alone or by nothing, made once for <see cref="AskInOtherWords"/>.</summary>
     protected abstract LanguageBase WithShapeNoun();

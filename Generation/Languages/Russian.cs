@@ -135,6 +135,10 @@ public sealed class Russian(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override IReadOnlyList<string> Preambles { get; } = ["Посмотри на картинку.", "Вопрос:"];
 
+    public override Fillers Fillers { get; } = new(["Привет!", "Слушай,", "Итак,", "Вопрос такой:"], [", пожалуйста", " сейчас"], ["же", "именно", "сейчас", "вообще"]);
+
+    protected override bool LowercaseAfterComma => true;
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

@@ -104,6 +104,10 @@ public sealed class Spanish(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override IReadOnlyList<string> Preambles { get; } = ["Mira la imagen.", "Pregunta:", "Una pregunta sobre la imagen:"];
 
+    public override Fillers Fillers { get; } = new(["Hola,", "Oye,", "Bueno,", "Una duda:", "Perdona,"], [", por favor", " exactamente", " ahora"], ["exactamente", "ahora", "realmente", "pues"]);
+
+    protected override bool LowercaseAfterComma => true;
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

@@ -83,6 +83,8 @@ public sealed class Thai(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(c
 
     protected override IReadOnlyList<string> Preambles { get; } = ["ดูภาพนี้", "คำถาม:"];
 
+    public override Fillers Fillers { get; } = new(["สวัสดี", "ขอถามหน่อย", "ช่วยตอบที"], [" ครับ", " คะ", " หน่อย"], []);
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

@@ -174,6 +174,8 @@ public class CurriculumTests
         Assert.EndsWith("--question-pairs 0.25", cli.Read(command.Parse(flags + " --question-pairs 0.25")).Describe());
         Assert.Equal(0.2, cli.Read(command.Parse(flags + " --scrambled-words 0.2")).ScrambledWordsShare);
         Assert.EndsWith("--scrambled-words 0.2", cli.Read(command.Parse(flags + " --scrambled-words 0.2")).Describe());
+        Assert.Equal(0.3, cli.Read(command.Parse(flags + " --filler-words 0.3")).FillerWordsShare);
+        Assert.EndsWith("--filler-words 0.3", cli.Read(command.Parse(flags + " --filler-words 0.3")).Describe());
         Assert.True(cli.Read(command.Parse("")).IsFull);
         // One object: spatial questions are left out unless asked for.
         Assert.DoesNotContain(QuestionType.Spatial, cli.Read(command.Parse("--objects 1")).Questions);
@@ -385,6 +387,98 @@ public class CurriculumTests
     }
 
     [Fact]
+    public void Filler_words_wrap_questions_only_when_asked_for_and_keep_their_words_and_answers()
+    {
+        static List<Example> Vqa(WorldOptions world) => Enumerable.Range(0, 600)
+            .Select(i => Generator(world).Sample(Split.Train, 11, i, new ExampleMix(0, 0, 1, 0))).ToList();
+        var world = Small with { Languages = ["en", "de", "fr", "es", "ru", "zh"], Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists] };
+        var plain = Vqa(world);
+        var filled = Vqa(world with { FillerWordsShare = 1 });
+        var fillers = Languages.Create(Emoji).ToDictionary(l => l.Code, l => l.Fillers);
+        bool HasFiller(Example e)
+        {
+            var f = fillers[Languages.Codes[e.LanguageA]];
+            return f.LeadIns.Any(e.TextA!.StartsWith) || f.Tails.Any(t => e.TextA!.Contains(t, StringComparison.Ordinal))
+                || f.Inserts.Any(w => e.TextA!.Split(' ').Contains(w));
+        }
+        Assert.True(plain.Count(HasFiller) < plain.Count / 10, string.Join(" | ", plain.Where(HasFiller).Take(5).Select(e => e.TextA)));
+        Assert.All(filled, e => Assert.True(HasFiller(e), $"no filler in '{e.TextA}'"));
+        Assert.All(filled, e => Assert.DoesNotContain("  ", e.TextA!, StringComparison.Ordinal));
+        Assert.All(filled, e => Assert.True(e.TextA![^1] is '?' or '？' or '.' or '。', e.TextA));
+        Assert.All(filled.Where(e => e.Question!.Type == QuestionType.Count), e =>
+            Assert.Equal(Answers.Count(e.Scene!.Objects.Count(e.Question!.Subject.Matches)), e.Question.AnswerId));
+
+        // Each language on one question: the question's words all stay, in their order, with its closing mark last.
+        foreach (var language in Languages.Create(Emoji))
+        {
+            var q = language.Ask(new Question(QuestionType.Color, new ObjectQuery(Shape: ShapeKind.Cross), Answers.Color(ObjectColor.Blue)), new Random(0));
+            var seen = new HashSet<string>();
+            for (int i = 0; i < 60; i++)
+            {
+                var t = language.WithFillers(q, new Random(i));
+                Assert.NotEqual(q, t);
+                if (q[^1] is '?' or '？' or '.' or '。' or '؟' or '।') Assert.Equal(q[^1], t[^1]);
+                int at = 0;
+                foreach (var word in q.TrimEnd('?', '？', '.', '。', '؟', '।', ' ').Split(' '))
+                {
+                    int found = t.IndexOf(word, at, StringComparison.OrdinalIgnoreCase);
+                    Assert.True(found >= 0, $"{language.Code}: '{word}' of '{q}' missing or out of order in '{t}'");
+                    at = found + word.Length;
+                }
+                seen.Add(t);
+            }
+            Assert.True(seen.Count >= 5, $"{language.Code}: only {seen.Count} ways to wrap '{q}'");
+        }
+        // Never a word inside a quoted name.
+        var ar = Languages.Get(Languages.Create(Emoji), "ar");
+        Assert.All(Enumerable.Range(0, 100).Select(i => ar.WithFillers("هل الرمز «زهرة التوليب» تحت الدائرة؟", new Random(i))),
+            t => Assert.Contains("«زهرة التوليب»", t, StringComparison.Ordinal));
+        Assert.All(Enumerable.Range(0, 100).Select(i => Languages.Get(Languages.Create(Emoji), "ko").WithFillers("'호랑이 얼굴' 이모지가 있나요?", new Random(i))),
+            t => Assert.Contains("'호랑이 얼굴'", t, StringComparison.Ordinal));
+        // After a lead-in that ends in a comma, English goes on in lower case.
+        var en = Languages.Get(Languages.Create(Emoji), "en");
+        var hey = Enumerable.Range(0, 300).Select(i => en.WithFillers("What colour is the cross?", new Random(i))).Where(t => t.StartsWith("Hey,", StringComparison.Ordinal)).ToList();
+        Assert.Contains("Hey, what colour is the cross?", hey);
+        Assert.Contains("--filler-words", Assert.Throws<ArgumentException>(() => (Small with { FillerWordsShare = -1 }).Validated()).Message);
+    }
+
+    /// <summary>The filler words must not be those of training/paraphrase_check.py's own wordings ("eigentlich", "here", "for
+    /// me"), or the check would measure words the model was trained to skip, not how it takes words it has never seen.</summary>
+    [Fact]
+    public void Filler_words_are_none_of_the_paraphrase_checks_own_words()
+    {
+        var own = OwnWordings().Select(w => Regex.Replace(w, @"\{[^}]*}", " ")).ToList();
+        Assert.True(own.Count >= 5);
+        var hits = new List<string>();
+        foreach (var language in Languages.Create(Emoji))
+        {
+            var f = language.Fillers;
+            foreach (var filler in f.LeadIns.Concat(f.Tails).Concat(f.Inserts))
+                foreach (var word in Regex.Split(filler, @"[\s\p{P}]+").Where(w => w.Length >= 2))
+                {
+                    // Words of scripts written with spaces are whole words; Thai, Chinese and Japanese ones are any substring.
+                    bool spaced = word.All(c => c < 0x0E00 || c is >= '\uAC00' and <= '\uD7AF');
+                    var hit = own.FirstOrDefault(o => spaced
+                        ? Regex.IsMatch(o, $@"(?<!\p{{L}}){Regex.Escape(word)}(?!\p{{L}})", RegexOptions.IgnoreCase)
+                        : o.Contains(word, StringComparison.Ordinal));
+                    if (hit is not null) hits.Add($"{language.Code} filler '{filler}': '{word}' is in the check's own wording '{hit}'");
+                }
+        }
+        Assert.True(hits.Count == 0, string.Join("\n", hits));
+        // The test can fail: "here" is one of the check's words.
+        Assert.Contains(own, o => Regex.IsMatch(o, @"(?<!\p{L})here(?!\p{L})", RegexOptions.IgnoreCase));
+    }
+
+    private static List<string> OwnWordings()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "VqaApi.sln"))) root = root.Parent;
+        Assert.NotNull(root);
+        return File.ReadLines(Path.Combine(root.FullName, "training", "paraphrase_check.py"))
+            .Select(l => Regex.Match(l, @", OWN, f?""([^""]+)""")).Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
+    }
+
+    [Fact]
     public void Question_pairs_ask_one_question_twice_only_when_asked_for()
     {
         static List<Example> Texts(WorldOptions world) => Enumerable.Range(0, 600)
@@ -448,13 +542,9 @@ public class CurriculumTests
     [Fact]
     public void The_paraphrase_checks_own_words_stay_out_of_the_generator()
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "VqaApi.sln"))) root = root.Parent;
-        Assert.NotNull(root);
         // A placeholder ({c}, {s}, {}) stands for any words; a preamble ("Question: ") may come first.
-        var own = File.ReadLines(Path.Combine(root.FullName, "training", "paraphrase_check.py"))
-            .Select(l => Regex.Match(l, @", OWN, f?""([^""]+)""")).Where(m => m.Success)
-            .Select(m => new Regex(@"^(?:.*[\s:：。])?" + Regex.Replace(Regex.Escape(m.Groups[1].Value), @"\\\{[^}]*}", ".+") + "$"))
+        var own = OwnWordings()
+            .Select(w => new Regex(@"^(?:.*[\s:：。])?" + Regex.Replace(Regex.Escape(w), @"\\\{[^}]*}", ".+") + "$"))
             .ToList();
         Assert.True(own.Count >= 5, $"found {own.Count} own wordings in paraphrase_check.py");
         Assert.Contains(own, p => p.IsMatch("How many of the shapes are red?"));
@@ -462,7 +552,7 @@ public class CurriculumTests
         Assert.Contains(own, p => p.IsMatch("Pregunta: ¿La estrella es de qué color?"));
         var world = new WorldOptions
         {
-            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2,
+            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2, FillerWordsShare = 0.3,
             Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists],
         }.Validated();
         var g = Generator(world);
