@@ -6,7 +6,8 @@ English wordings beside the generator's own (Generation/Languages/English.cs).
 
 Draws held-out scenes of 1-3 shapes (no emoji) with `vqa-generate preview` (built in Release), asks each scene the
 questions below (in English, and some in German, French, Spanish, Japanese, Russian and Chinese; wordings marked "2" are
-the second set of own words, added on 2026-12-05, "3" the third, added later that day) where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
+the second set of own words, added on 2026-12-05, "3" the third, added later that day, "4" the fourth, in Korean, Arabic,
+Hebrew, Hindi and Thai) where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
 "own words" that the generator never writes with any option (CurriculumTests checks this file's OWN wordings against
 a stream with every option on), its templates, and the wordings only `--count-all` and/or `--other-wordings` add.
 The eval suite measures the generator's wordings only; a model that learnt them and not the words shows it here.
@@ -64,7 +65,7 @@ def only_one(counts):
     return next((v for v, m in counts.items() if m == 1), None)
 
 
-def questions(objects, rnd, extra, third):
+def questions(objects, rnd, extra, third, fourth):
     """(wording, kind, question, answer) for one scene, where its answer is defined. The second set of own words draws
     from `extra`, so the first set's questions stay those asked before it was added."""
     out = []
@@ -116,6 +117,7 @@ def questions(objects, rnd, extra, third):
     out.append(("exists: is there a C S", TEMPLATE, f"Is there a {c} {s}?", ans))
     out.extend(second_set(objects, extra))
     out.extend(third_set(objects, third))
+    out.extend(fourth_set(objects, fourth))
     return out
 
 
@@ -241,6 +243,60 @@ def third_set(objects, rnd):
     return out
 
 
+# The fourth set's nouns, keyed by name (the generator's own words for the shapes and colours of each language).
+KO = {"circle": "원", "square": "정사각형", "triangle": "삼각형", "star": "별", "heart": "하트", "cross": "십자형", "diamond": "마름모", "hexagon": "육각형"}
+KO_C = {"red": "빨간", "orange": "주황색", "yellow": "노란", "green": "초록색", "blue": "파란", "purple": "보라색", "pink": "분홍색", "black": "검은"}
+AR = {"circle": "الدائرة", "square": "المربع", "triangle": "المثلث", "star": "النجمة", "heart": "القلب", "cross": "الصليب", "diamond": "المعين", "hexagon": "المضلع السداسي"}
+AR_FEM = {"circle", "star"}
+AR_SEE = {"circle": "دائرة", "square": "مربعا", "triangle": "مثلثا", "star": "نجمة", "heart": "قلبا", "cross": "صليبا", "diamond": "معينا", "hexagon": "مضلعا سداسيا"}
+AR_COLOUR = {"red": "الأحمر", "orange": "البرتقالي", "yellow": "الأصفر", "green": "الأخضر", "blue": "الأزرق", "purple": "البنفسجي", "pink": "الوردي", "black": "الأسود"}
+HE = {"circle": "עיגול", "square": "ריבוע", "triangle": "משולש", "star": "כוכב", "heart": "לב", "cross": "צלב", "diamond": "מעוין", "hexagon": "משושה"}
+HE_C = {"red": "אדום", "orange": "כתום", "yellow": "צהוב", "green": "ירוק", "blue": "כחול", "purple": "סגול", "pink": "ורוד", "black": "שחור"}
+HI = {"circle": "वृत्त", "square": "वर्ग", "triangle": "त्रिभुज", "star": "तारा", "heart": "दिल", "cross": "क्रॉस", "diamond": "हीरा", "hexagon": "षट्भुज"}
+HI_C = {"red": "लाल", "orange": "नारंगी", "yellow": "पीले", "green": "हरे", "blue": "नीले", "purple": "बैंगनी", "pink": "गुलाबी", "black": "काले"}
+TH = {"circle": "วงกลม", "square": "สี่เหลี่ยมจัตุรัส", "triangle": "สามเหลี่ยม", "star": "ดาว", "heart": "หัวใจ", "cross": "กากบาท", "diamond": "สี่เหลี่ยมขนมเปียกปูน", "hexagon": "หกเหลี่ยม"}
+TH_C = {"red": "สีแดง", "orange": "สีส้ม", "yellow": "สีเหลือง", "green": "สีเขียว", "blue": "สีน้ำเงิน", "purple": "สีม่วง", "pink": "สีชมพู", "black": "สีดำ"}
+
+
+def fourth_set(objects, rnd):
+    """Own words added in the tenth session (2026-12-05), written before the run they first judged was measured, in the
+    five languages the first three sets left out (Korean, Arabic, Hebrew, Hindi, Thai): casual endings, a topic put
+    first, "the C one", "in total". Drawn from its own random stream, so the first three sets ask what they asked."""
+    out = []
+    n = len(objects)
+    shapes = collections.Counter(o["shape"] for o in objects)
+    count = f"count_{n}"
+    out.append(("4 ko: count all: 도형이 전부 몇 개예요", OWN, "도형이 전부 몇 개예요?", count))
+    out.append(("4 ar: count all: كم شكلا ترى إجمالا", OWN, "كم شكلاً ترى إجمالاً؟", count))
+    out.append(("4 he: count all: כמה צורות יש בסך הכול", OWN, "כמה צורות יש בסך הכול?", count))
+    out.append(("4 hi: count all: कुल मिलाकर कितनी आकृतियाँ हैं", OWN, "कुल मिलाकर कितनी आकृतियाँ हैं?", count))
+    out.append(("4 th: count all: รวมแล้วมีรูปทรงกี่อัน", OWN, "รวมแล้วมีรูปทรงกี่อัน", count))
+    if (one := colour_of_the_one(objects)) is not None:
+        shape, a = one
+        out.append(("4 ko: colour: S 색깔이 뭐예요", OWN, f"{KO[shape]} 색깔이 뭐예요?", a))
+        if shape in AR_FEM:  # "its colour" agrees with the noun: لونها after a feminine one, لونه after a masculine one
+            out.append(("4 ar: colour: S، ما لونه", OWN, f"{AR[shape]}، ما لونها؟", a))
+        else:
+            out.append(("4 ar: colour: S، ما لونه", OWN, f"{AR[shape]}، ما لونه؟", a))
+        out.append(("4 he: colour: ה-S – איזה צבע הוא", OWN, f"ה{HE[shape]} – איזה צבע הוא?", a))
+        out.append(("4 hi: colour: S का रंग कौन सा है", OWN, f"{HI[shape]} का रंग कौन सा है?", a))
+        out.append(("4 th: colour: Sนี่สีอะไรนะ", OWN, f"{TH[shape]}นี่สีอะไรนะ", a))
+    if (one := shape_of_the_one(objects)) is not None:
+        color, a = one
+        out.append(("4 ko: shape: C 건 어떤 모양이에요", OWN, f"{KO_C[color]} 건 어떤 모양이에요?", a))
+        out.append(("4 ar: shape: ما هو الشكل ذو اللون C", OWN, f"ما هو الشكل ذو اللون {AR_COLOUR[color]}؟", a))
+        out.append(("4 he: shape: לאיזו צורה יש צבע C", OWN, f"לאיזו צורה יש צבע {HE_C[color]}?", a))
+        out.append(("4 hi: shape: C रंग वाली आकृति कौन सी है", OWN, f"{HI_C[color]} रंग वाली आकृति कौन सी है?", a))
+        out.append(("4 th: shape: อันที่เป็นCคือรูปอะไร", OWN, f"อันที่เป็น{TH_C[color]}คือรูปอะไร", a))
+    s, a = shape_to_ask(shapes, rnd)
+    out.append(("4 ko: exists: S 보여요", OWN, f"{KO[s]} 보여요?", a))
+    out.append(("4 ar: exists: هل ترى S", OWN, f"هل ترى {AR_SEE[s]}؟", a))
+    out.append(("4 he: exists: רואים פה S", OWN, f"רואים פה {HE[s]}?", a))
+    out.append(("4 hi: exists: यहाँ कोई S दिख रहा है", OWN, f"यहाँ कोई {HI[s]} दिख रहा है?", a))
+    out.append(("4 th: exists: เจอSบ้างไหม", OWN, f"เจอ{TH[s]}บ้างไหม", a))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", default="http://127.0.0.1:5000")
@@ -254,14 +310,14 @@ def main():
     subprocess.run(["dotnet", gen, "preview", "--split", "heldout", "--seed", str(a.seed), "--size", str(a.size), "--mix", "vqa=1",
                     "--objects", "1-3", "--emoji-share", "0", "--languages", "en", "--count", str(a.scenes), "--out", tmp],
                    check=True, stdout=subprocess.DEVNULL)
-    rnd, extra, third = random.Random(a.seed), random.Random(a.seed + 1), random.Random(a.seed + 2)
+    rnd, extra, third, fourth = random.Random(a.seed), random.Random(a.seed + 1), random.Random(a.seed + 2), random.Random(a.seed + 3)
     right, total, kinds = collections.Counter(), collections.Counter(), {}
     with open(os.path.join(tmp, "examples.jsonl")) as f:
         for line in f:
             ex = json.loads(line)
             with open(os.path.join(tmp, f"{ex['index']:04d}-scene.png"), "rb") as g:
                 png = g.read()
-            for wording, k, q, answer in questions(ex["objects"], rnd, extra, third):
+            for wording, k, q, answer in questions(ex["objects"], rnd, extra, third, fourth):
                 kinds[wording] = k
                 total[wording] += 1
                 right[wording] += ask(a.url, png, q) == answer
@@ -271,23 +327,26 @@ def main():
     for w in rows:
         print(f"| {w} | {kinds[w]} | {100 * right[w] / total[w]:.1f}% | {total[w]} |")
     def language(w):
-        w = w[2:] if w[:2] in ("2 ", "3 ") else w
+        w = w[2:] if w[:2] in ("2 ", "3 ", "4 ") else w
         return w[:2] if w[2:4] == ": " else "en"
     def first(w):
-        return w[:2] not in ("2 ", "3 ")
+        return w[:2] not in ("2 ", "3 ", "4 ")
     own = lambda w: kinds[w] == OWN
     groups = [(name, lambda w, name=name: kinds[w] == name) for name in KINDS]
     groups[1:1] = [
         ("own words in English", lambda w: own(w) and language(w) == "en"),
-        ("own words in other languages (de, fr, es, ja, ru, zh)", lambda w: own(w) and language(w) != "en"),
+        ("own words in other languages (de, fr, es, ja, ru, zh)", lambda w: own(w) and language(w) in ("de", "fr", "es", "ja", "ru", "zh")),
+        ("own words in the fourth set's languages (ko, ar, he, hi, th)", lambda w: own(w) and language(w) in ("ko", "ar", "he", "hi", "th")),
         ("own words, first set (as reported before 2026-12-05)", lambda w: own(w) and first(w)),
         ("own words, first set, English", lambda w: own(w) and first(w) and language(w) == "en"),
         ("own words, first set, German, French, Spanish, Japanese", lambda w: own(w) and first(w) and language(w) != "en"),
         ("own words, second set (2026-12-05)", lambda w: own(w) and w.startswith("2 ")),
         ("own words, third set (2026-12-05, ninth session)", lambda w: own(w) and w.startswith("3 ")),
-        ("own words, first and second sets", lambda w: own(w) and not w.startswith("3 ")),
+        ("own words, fourth set (2026-12-05, tenth session)", lambda w: own(w) and w.startswith("4 ")),
+        ("own words, first and second sets", lambda w: own(w) and not w.startswith(("3 ", "4 "))),
+        ("own words, first three sets (as reported before the tenth session)", lambda w: own(w) and not w.startswith("4 ")),
     ]
-    groups += [(f"own words, {lang}", lambda w, lang=lang: own(w) and language(w) == lang) for lang in ("en", "de", "fr", "es", "ja", "ru", "zh")]
+    groups += [(f"own words, {lang}", lambda w, lang=lang: own(w) and language(w) == lang) for lang in ("en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th")]
     for name, member in groups:
         ws = [w for w in rows if member(w)]
         r, t = sum(right[w] for w in ws), sum(total[w] for w in ws)

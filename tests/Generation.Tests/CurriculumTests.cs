@@ -552,12 +552,13 @@ public class CurriculumTests
         Assert.Contains(own, p => p.IsMatch("Pregunta: ¿La estrella es de qué color?"));
         var world = new WorldOptions
         {
-            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2, FillerWordsShare = 0.3,
+            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2, FillerWordsShare = 0.3,
             Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists],
         }.Validated();
         var g = Generator(world);
-        var texts = Enumerable.Range(0, 20000).Select(i => g.Sample(Split.Train, 7, i, new ExampleMix(0, 0, 1, 0)).TextA!).ToHashSet();
+        var texts = Enumerable.Range(0, 30000).Select(i => g.Sample(Split.Train, 7, i, new ExampleMix(0, 0, 1, 0)).TextA!).ToHashSet();
         Assert.True(texts.Count > 1500, $"{texts.Count} distinct questions");
+        Assert.Contains(own, p => p.IsMatch("원 색깔이 뭐예요?"));
         foreach (var pattern in own)
             Assert.True(!texts.Any(pattern.IsMatch), $"the generator writes own words /{pattern}/: '{texts.FirstOrDefault(pattern.IsMatch)}'");
     }
