@@ -2,7 +2,8 @@
 # Measures one model directory the way the bundled default was judged, through the HTTP API on held-out data, and writes
 # every report into OUT (the same files a model card's eval/ folder holds):
 #   bash training/judge.sh MODEL_DIR OUT [PORT]
-#   tour-world.md/json       VQA on 1-3 shapes without emoji, templates, 300 questions per language (3,600)
+#   tour-world.md/json       VQA on 1-3 shapes without emoji, templates, 300 questions per language (3,600), and
+#                            image-caption retrieval among 1,000 such scenes in each language
 #   other-wordings.md/json   the same scenes asked with --other-wordings 1 (the generator's other wordings)
 #   eval.md/json             the full suite on the full world (VQA, entailment, paraphrase, retrieval, zero-shot)
 #   paraphrase-check.md/json training/paraphrase_check.py: templates beside users' own words no generator option writes
@@ -19,7 +20,7 @@ CLI="dotnet Cli/bin/Release/net10.0/vqa.dll"
 SMALL="--quick --vqa-per-language 300 --objects 1-3 --emoji-share 0 --caption-styles list,sentence,word --questions count,color,shape,exists"
 tmp=$(mktemp -d)
 trap 'kill "${api:-}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-$CLI eval --model "$MODEL" --out "$tmp/tw" $SMALL > /dev/null
+$CLI eval --model "$MODEL" --out "$tmp/tw" $SMALL --gallery 1000 > /dev/null
 cp "$tmp/tw/eval.md" "$OUT/tour-world.md"; cp "$tmp/tw/eval.json" "$OUT/tour-world.json"
 $CLI eval --model "$MODEL" --out "$tmp/ow" $SMALL --other-wordings 1 > /dev/null
 cp "$tmp/ow/eval.md" "$OUT/other-wordings.md"; cp "$tmp/ow/eval.json" "$OUT/other-wordings.json"
@@ -43,6 +44,13 @@ print(f"VQA 1-3 shapes, templates   {100 * tw.get('all', 0):.1f}%")
 print(f"VQA 1-3 shapes, other words {100 * ow.get('all', 0):.1f}%")
 print(f"VQA full world              {100 * full.get('all', 0):.1f}%")
 print(f"entailment full world       {100 * acc('eval.json', 'entailment').get('all', 0):.1f}%")
+def r1(path, name="caption→image R@1"):
+    d = json.load(open(f"{out}/{path}"))
+    return {m["group"]: m["value"] for s in d["sections"] if s["id"] == "retrieval" for m in s["metrics"] if m["name"] == name}
+for path, world in (("tour-world.json", "1-3 shapes"), ("eval.json", "full world")):
+    r = r1(path)
+    if r:
+        print(f"caption→image R@1 among 1,000, {world}: {100 * min(r.values()):.1f}% ({min(r, key=r.get)}) - {100 * max(r.values()):.1f}% ({max(r, key=r.get)})")
 for line in open(f"{out}/paraphrase-check.md"):
     if line.startswith("| **all"):
         cells = [c.strip(" *") for c in line.split("|")]
