@@ -13,6 +13,7 @@ static partial class Bench
 {
     public static void Precision(string work, bool quick, string[] args)
     {
+        if (args.Contains("--workers")) { Workers(work, quick); return; }
         double floatPeak = MatMulPeak(work, quick);
         double intPeak = MatMulIntegerPeak(work, quick);
         Console.WriteLine();
@@ -63,6 +64,61 @@ static partial class Bench
         Console.WriteLine("matters, on real weights and real canvases, is what `vqa quantize` measures and records in the manifest.)");
         Console.WriteLine();
         Console.WriteLine($"bfloat16 on the CPU provider: {Bfloat16Support(work)}");
+    }
+
+    /// <summary>float32 and int8 served as the service can serve them on a small CPU: one single-threaded session per core, each
+    /// running its own batch (Encoder:Workers and Encoder:IntraOpThreads=1), beside the default (one session, every core),
+    /// in alternating order. What one thread does alone (the float work between the integer products: GELU, softmax,
+    /// transposes) then overlaps with the other session's products instead of leaving a core idle.</summary>
+    static void Workers(string work, bool quick)
+    {
+        int cores = Environment.ProcessorCount;
+        Console.WriteLine();
+        Console.WriteLine($"### One single-threaded session per core ({cores}), each running its own batch, beside one session on every core");
+        Console.WriteLine();
+        Console.WriteLine("| model | batch | float32, 1 session: images/s | int8, 1 session | float32, " + cores + " x 1 thread | int8, " + cores + " x 1 thread | int8 / float32, 1 session | int8 / float32, " + cores + " x 1 | int8 " + cores + " x 1 / float32 1 session |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (name, arch) in new[] { ("B/16", B16), ("S/16", S16) })
+        {
+            using var f32 = new TempModel(work, name.Replace("/", "").ToLowerInvariant() + "-w", arch);
+            var int8 = ModelQuantizer.Quantize(f32.Directory, f32.Directory.Path + "-int8", new QuantizeOptions { Overwrite = true }, []);
+            foreach (int batch in quick ? new[] { 8 } : new[] { 1, 8, 32 })
+            {
+                var inputs = RandomCanvases(batch, arch.ImageSize, 3);
+                double seconds = quick ? 2 : 6;
+                double f1 = EncoderSpeed(f32.Directory, batch, seconds, inputs).imagesPerSecond;
+                double fw = SessionsSpeed(f32.Directory, batch, seconds, inputs, cores);
+                double i1 = EncoderSpeed(int8, batch, seconds, inputs).imagesPerSecond;
+                double iw = SessionsSpeed(int8, batch, seconds, inputs, cores);
+                Console.WriteLine($"| {name} | {batch} | {f1:F2} | {i1:F2} | {fw:F2} | {iw:F2} | {i1 / f1:F2} | {iw / fw:F2} | {iw / f1:F2} |");
+            }
+        }
+    }
+
+    /// <summary>Images per second of <paramref name="sessions"/> single-threaded encoders, each on its own thread running
+    /// the same batch over and over for <paramref name="seconds"/>.</summary>
+    static double SessionsSpeed(ModelDirectory model, int batch, double seconds, float[] inputs, int sessions)
+    {
+        var scopes = Enumerable.Range(0, sessions).Select(_ => new EncoderScope(model, batch, threads: 1)).ToList();
+        try
+        {
+            foreach (var scope in scopes) scope.Encoder.Run(inputs); // warm-up
+            long images = 0;
+            var sw = Stopwatch.StartNew();
+            var threads = scopes.Select(scope => new Thread(() =>
+            {
+                int runs = 0;
+                while (runs < 2 || sw.Elapsed.TotalSeconds < seconds) { scope.Encoder.Run(inputs); runs++; }
+                Interlocked.Add(ref images, (long)runs * batch);
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+            return images / sw.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            foreach (var scope in scopes) scope.Dispose();
+        }
     }
 
     /// <summary>Where the time of one encoder call goes: ONNX Runtime's own profile, summed by operator type.</summary>

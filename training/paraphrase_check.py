@@ -347,6 +347,12 @@ def main():
         ("own words, first three sets (as reported before the tenth session)", lambda w: own(w) and not w.startswith("4 ")),
     ]
     groups += [(f"own words, {lang}", lambda w, lang=lang: own(w) and language(w) == lang) for lang in ("en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th")]
+    def asks(w):
+        """What a wording asks, from its name: count (of all or by colour), colour, shape or exists."""
+        w = w[2:] if w[:2] in ("2 ", "3 ", "4 ") else w
+        w = w[4:] if w[2:4] == ": " else w
+        return w.split()[0].rstrip(":")
+    groups += [(f"own words, {t} questions", lambda w, t=t: own(w) and asks(w) == t) for t in ("count", "colour", "shape", "exists")]
     for name, member in groups:
         ws = [w for w in rows if member(w)]
         r, t = sum(right[w] for w in ws), sum(total[w] for w in ws)
