@@ -54,10 +54,6 @@ public static class Answers
 /// <summary>Sentence-pair classes: entailment, contradiction, neutral (GLUE/MNLI order), plus paraphrase pairs.</summary>
 public enum PairLabel { Entailment, Contradiction, Neutral }
 
-/// <summary>
-/// One language's lexicon and grammar: turns facts, captions and questions into natural text. Implementations
-/// are deterministic given the random source (which picks among phrasings).
-/// </summary>
 /// <summary>A language's words that add nothing to a question: <paramref name="LeadIns"/> go before it ("Hey,", "Kurze
 /// Frage:"), <paramref name="Tails"/> before its closing mark, with their own separator (", please", "呢"), and
 /// <paramref name="Inserts"/> between two of its words ("exactly", "denn"); empty where a language has none of a kind.</summary>
@@ -66,6 +62,10 @@ public sealed record Fillers(IReadOnlyList<string> LeadIns, IReadOnlyList<string
     public static Fillers None { get; } = new([], [], []);
 }
 
+/// <summary>
+/// One language's lexicon and grammar: turns facts, captions and questions into natural text. Implementations
+/// are deterministic given the random source (which picks among phrasings).
+/// </summary>
 public interface ILanguage
 {
     /// <summary>BCP 47 code: en, de, fr, es, ru, ar, he, hi, th, zh, ja, ko.</summary>

@@ -87,23 +87,26 @@ public abstract class LanguageBase : ILanguage
         return n;
     }
 
+    private enum FillerKind { LeadIn, Tail, Insert }
+
     public string WithFillers(string question, Random random)
     {
         var f = Fillers;
-        var kinds = new List<int>(3);
-        if (f.LeadIns.Count > 0) kinds.Add(0);
-        if (f.Tails.Count > 0) kinds.Add(1);
-        if (f.Inserts.Count > 0 && question.Trim().Contains(' ')) kinds.Add(2);
+        var kinds = new List<FillerKind>(3);
+        if (f.LeadIns.Count > 0) kinds.Add(FillerKind.LeadIn);
+        if (f.Tails.Count > 0) kinds.Add(FillerKind.Tail);
+        if (f.Inserts.Count > 0 && question.Trim().Contains(' ')) kinds.Add(FillerKind.Insert);
         if (kinds.Count == 0) return question;
-        random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(kinds));
-        int n = Math.Min(kinds.Count, random.Next(10) < 7 ? 1 : 2);
-        var chosen = kinds.Take(n).ToHashSet();
+        var order = kinds.ToArray();
+        random.Shuffle(order);
+        // One kind, or (three times in ten) two kinds.
+        var chosen = order.Take(random.Next(10) < 7 ? 1 : 2).ToHashSet();
         // The closing mark (with French's space before it) stays last; a word goes between two words, a tail after the last.
         int markAt = question.Length;
         while (markAt > 0 && question[markAt - 1] is '?' or '？' or '.' or '。' or '؟' or '।' or '!' or '！') markAt--;
         string body = question[..markAt], end = question[markAt..];
         if (end.Length > 0 && body.EndsWith(' ')) { body = body.TrimEnd(' '); end = " " + end; }
-        if (chosen.Contains(2))
+        if (chosen.Contains(FillerKind.Insert))
         {
             // Never inside a quoted name ("«زهرة التوليب»", "'호랑이'"): only where the quotes before are closed.
             var words = body.Split(' ');
@@ -120,9 +123,9 @@ public abstract class LanguageBase : ILanguage
                 body = string.Join(' ', words.Take(at).Append(f.Inserts[random.Next(f.Inserts.Count)]).Concat(words.Skip(at)));
             }
         }
-        if (chosen.Contains(1)) body += f.Tails[random.Next(f.Tails.Count)];
+        if (chosen.Contains(FillerKind.Tail)) body += f.Tails[random.Next(f.Tails.Count)];
         string text = body + end;
-        if (!chosen.Contains(0)) return text;
+        if (!chosen.Contains(FillerKind.LeadIn)) return text;
         string lead = f.LeadIns[random.Next(f.LeadIns.Count)];
         if (LowercaseAfterComma && lead.EndsWith(','))
         {
@@ -132,7 +135,8 @@ public abstract class LanguageBase : ILanguage
             if (i + 1 < text.Length && char.IsUpper(text[i]) && char.IsLower(text[i + 1]))
                 text = string.Concat(text.AsSpan(0, i), char.ToLower(text[i], CultureInfo.InvariantCulture).ToString(), text.AsSpan(i + 1));
         }
-        return lead + (lead.EndsWith('、') || lead.EndsWith('，') || lead.EndsWith('。') || lead.EndsWith('：') ? "" : " ") + text;
+        // Chinese and Japanese lead-ins end in their own full-width mark; the others are followed by a space.
+        return lead + (lead[^1] is '、' or '，' or '。' or '：' ? "" : " ") + text;
     }
 
     /// <summary>A copy of this language with "shape" (Form, forme, фигура, 图形 ...) as the noun of objects named by colour
