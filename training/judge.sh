@@ -36,19 +36,16 @@ python3 training/paraphrase_check.py --url "http://127.0.0.1:$PORT" --out "$OUT/
 python3 - "$OUT" <<'EOF'
 import json, sys
 out = sys.argv[1]
-def acc(path, section="vqa"):
+def acc(path, section="vqa", name="accuracy"):
     d = json.load(open(f"{out}/{path}"))
-    return {m["group"]: m["value"] for s in d["sections"] if s["id"] == section for m in s["metrics"] if m["name"] == "accuracy"}
+    return {m["group"]: m["value"] for s in d["sections"] if s["id"] == section for m in s["metrics"] if m["name"] == name}
 tw, ow, full = acc("tour-world.json"), acc("other-wordings.json"), acc("eval.json")
 print(f"VQA 1-3 shapes, templates   {100 * tw.get('all', 0):.1f}%")
 print(f"VQA 1-3 shapes, other words {100 * ow.get('all', 0):.1f}%")
 print(f"VQA full world              {100 * full.get('all', 0):.1f}%")
 print(f"entailment full world       {100 * acc('eval.json', 'entailment').get('all', 0):.1f}%")
-def r1(path, name="caption→image R@1"):
-    d = json.load(open(f"{out}/{path}"))
-    return {m["group"]: m["value"] for s in d["sections"] if s["id"] == "retrieval" for m in s["metrics"] if m["name"] == name}
 for path, world in (("tour-world.json", "1-3 shapes"), ("eval.json", "full world")):
-    r = r1(path)
+    r = acc(path, "retrieval", "caption→image R@1")
     if r:
         print(f"caption→image R@1 among 1,000, {world}: {100 * min(r.values()):.1f}% ({min(r, key=r.get)}) - {100 * max(r.values()):.1f}% ({max(r, key=r.get)})")
 for line in open(f"{out}/paraphrase-check.md"):

@@ -326,32 +326,34 @@ def main():
     print("|---|---|---:|---:|")
     for w in rows:
         print(f"| {w} | {kinds[w]} | {100 * right[w] / total[w]:.1f}% | {total[w]} |")
+    def parts(w):
+        """A wording's name as (set 1-4, language, the rest): "2 de: colour: ..." -> (2, "de", "colour: ...")."""
+        n = int(w[0]) if w[:2] in ("2 ", "3 ", "4 ") else 1
+        w = w[2:] if n > 1 else w
+        return (n, w[:2], w[4:]) if w[2:4] == ": " else (n, "en", w)
     def language(w):
-        w = w[2:] if w[:2] in ("2 ", "3 ", "4 ") else w
-        return w[:2] if w[2:4] == ": " else "en"
-    def first(w):
-        return w[:2] not in ("2 ", "3 ", "4 ")
+        return parts(w)[1]
+    def in_set(w, *sets):
+        return parts(w)[0] in sets
+    def asks(w):
+        """What a wording asks: count (of all or by colour), colour, shape or exists."""
+        return parts(w)[2].split()[0].rstrip(":")
     own = lambda w: kinds[w] == OWN
     groups = [(name, lambda w, name=name: kinds[w] == name) for name in KINDS]
     groups[1:1] = [
         ("own words in English", lambda w: own(w) and language(w) == "en"),
         ("own words in other languages (de, fr, es, ja, ru, zh)", lambda w: own(w) and language(w) in ("de", "fr", "es", "ja", "ru", "zh")),
         ("own words in the fourth set's languages (ko, ar, he, hi, th)", lambda w: own(w) and language(w) in ("ko", "ar", "he", "hi", "th")),
-        ("own words, first set (as reported before 2026-12-05)", lambda w: own(w) and first(w)),
-        ("own words, first set, English", lambda w: own(w) and first(w) and language(w) == "en"),
-        ("own words, first set, German, French, Spanish, Japanese", lambda w: own(w) and first(w) and language(w) != "en"),
-        ("own words, second set (2026-12-05)", lambda w: own(w) and w.startswith("2 ")),
-        ("own words, third set (2026-12-05, ninth session)", lambda w: own(w) and w.startswith("3 ")),
-        ("own words, fourth set (2026-12-05, tenth session)", lambda w: own(w) and w.startswith("4 ")),
-        ("own words, first and second sets", lambda w: own(w) and not w.startswith(("3 ", "4 "))),
-        ("own words, first three sets (as reported before the tenth session)", lambda w: own(w) and not w.startswith("4 ")),
+        ("own words, first set (as reported before 2026-12-05)", lambda w: own(w) and in_set(w, 1)),
+        ("own words, first set, English", lambda w: own(w) and in_set(w, 1) and language(w) == "en"),
+        ("own words, first set, German, French, Spanish, Japanese", lambda w: own(w) and in_set(w, 1) and language(w) != "en"),
+        ("own words, second set (2026-12-05)", lambda w: own(w) and in_set(w, 2)),
+        ("own words, third set (2026-12-05, ninth session)", lambda w: own(w) and in_set(w, 3)),
+        ("own words, fourth set (2026-12-05, tenth session)", lambda w: own(w) and in_set(w, 4)),
+        ("own words, first and second sets", lambda w: own(w) and in_set(w, 1, 2)),
+        ("own words, first three sets (as reported before the tenth session)", lambda w: own(w) and in_set(w, 1, 2, 3)),
     ]
     groups += [(f"own words, {lang}", lambda w, lang=lang: own(w) and language(w) == lang) for lang in ("en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th")]
-    def asks(w):
-        """What a wording asks, from its name: count (of all or by colour), colour, shape or exists."""
-        w = w[2:] if w[:2] in ("2 ", "3 ", "4 ") else w
-        w = w[4:] if w[2:4] == ": " else w
-        return w.split()[0].rstrip(":")
     groups += [(f"own words, {t} questions", lambda w, t=t: own(w) and asks(w) == t) for t in ("count", "colour", "shape", "exists")]
     for name, member in groups:
         ws = [w for w in rows if member(w)]
