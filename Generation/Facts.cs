@@ -81,6 +81,11 @@ public interface ILanguage
     /// <paramref name="onlyShapes"/> says the scene holds no emoji. A language without other wordings asks its templates.
     /// </summary>
     string AskInOtherWords(Question question, bool onlyShapes, Random random);
+    /// <summary>A count, shape or existence question about an object named with a colour, asked with the colour as the
+    /// predicate ("How many circles are red?", "Which shape is red?", "Is one of the circles red?"); null where the
+    /// question names no colour (or an emoji), asks a colour or a position, or the language has no such wording.
+    /// <paramref name="onlyShapes"/> as in <see cref="AskInOtherWords"/>.</summary>
+    string? AskWithColourPredicate(Question question, bool onlyShapes, Random random);
     /// <summary>Words users add to a question that change nothing it asks ("Hey,", ", please", "exactly"), for
     /// <see cref="WithFillers"/>.</summary>
     Fillers Fillers { get; }

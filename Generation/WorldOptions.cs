@@ -71,6 +71,12 @@ public sealed record WorldOptions
     /// questions takes them for the question. Added after the wording, before any scrambling. 0 (the default) keeps the
     /// generator as it was.</summary>
     public double FillerWordsShare { get; init; }
+    /// <summary>The share of count, shape and existence questions about an object named with a colour that say the colour
+    /// of it as a predicate ("How many circles are red?", "Which shape is red?", "Is one of the circles red?") instead of
+    /// before or after its noun ("How many red circles are there?"). Users ask both ways; a model that has read only the
+    /// second takes "... is red?" for a yes-or-no question. Worded before any filler words and scrambling. 0 (the
+    /// default) keeps the generator as it was.</summary>
+    public double ColourPredicateShare { get; init; }
 
     public bool IsFull => Describe().Length == 0;
 
@@ -94,6 +100,7 @@ public sealed record WorldOptions
         Check(QuestionPairsShare is >= 0 and <= 1, "--question-pairs must be 0..1");
         Check(ScrambledWordsShare is >= 0 and <= 1, "--scrambled-words must be 0..1");
         Check(FillerWordsShare is >= 0 and <= 1, "--filler-words must be 0..1");
+        Check(ColourPredicateShare is >= 0 and <= 1, "--colour-predicates must be 0..1");
         return this;
     }
 
@@ -117,6 +124,7 @@ public sealed record WorldOptions
         if (QuestionPairsShare != 0) parts.Add($"--question-pairs {QuestionPairsShare.ToString(CultureInfo.InvariantCulture)}");
         if (ScrambledWordsShare != 0) parts.Add($"--scrambled-words {ScrambledWordsShare.ToString(CultureInfo.InvariantCulture)}");
         if (FillerWordsShare != 0) parts.Add($"--filler-words {FillerWordsShare.ToString(CultureInfo.InvariantCulture)}");
+        if (ColourPredicateShare != 0) parts.Add($"--colour-predicates {ColourPredicateShare.ToString(CultureInfo.InvariantCulture)}");
         return string.Join(" ", parts);
     }
 

@@ -21,6 +21,7 @@ public sealed class WorldOptionsCli
     private readonly Option<double?> _questionPairs = new("--question-pairs") { Description = "share of generated text pairs that are one question in two languages or wordings (templates or other words), 0..1 (default 0)" };
     private readonly Option<double?> _scrambledWords = new("--scrambled-words") { Description = "share of VQA questions (not position questions) whose words come in a random order, 0..1 (default 0)" };
     private readonly Option<double?> _fillerWords = new("--filler-words") { Description = "share of VQA questions given a word or two that change nothing (Hey, / , please / exactly), 0..1 (default 0)" };
+    private readonly Option<double?> _colourPredicates = new("--colour-predicates") { Description = "share of count, shape and existence questions naming a colour that say it as a predicate (how many circles are red? which shape is red?), 0..1 (default 0)" };
     private readonly Option<float?> _separation = new("--separation") { Description = "object centres at least this times their summed radii apart, 0.5..3 (default 0.8: small overlaps; 1.5: no two shapes touch)" };
 
     private readonly bool _withLanguages;
@@ -29,8 +30,8 @@ public sealed class WorldOptionsCli
     public WorldOptionsCli(bool withLanguages = true) => _withLanguages = withLanguages;
 
     public IEnumerable<Option> All => _withLanguages
-        ? [_objects, _emojiShare, _shapes, _colors, _languages, _captionStyles, _questions, _plain, _scale, _separation, _countSingle, _countAll, _otherWordings, _questionPairs, _scrambledWords, _fillerWords]
-        : [_objects, _emojiShare, _shapes, _colors, _captionStyles, _questions, _plain, _scale, _separation, _countSingle, _countAll, _otherWordings, _questionPairs, _scrambledWords, _fillerWords];
+        ? [_objects, _emojiShare, _shapes, _colors, _languages, _captionStyles, _questions, _plain, _scale, _separation, _countSingle, _countAll, _otherWordings, _questionPairs, _scrambledWords, _fillerWords, _colourPredicates]
+        : [_objects, _emojiShare, _shapes, _colors, _captionStyles, _questions, _plain, _scale, _separation, _countSingle, _countAll, _otherWordings, _questionPairs, _scrambledWords, _fillerWords, _colourPredicates];
 
     public void AddTo(Command command)
     {
@@ -62,6 +63,7 @@ public sealed class WorldOptionsCli
         if (parse.GetValue(_questionPairs) is { } pairs) w = w with { QuestionPairsShare = pairs };
         if (parse.GetValue(_scrambledWords) is { } scrambled) w = w with { ScrambledWordsShare = scrambled };
         if (parse.GetValue(_fillerWords) is { } fillers) w = w with { FillerWordsShare = fillers };
+        if (parse.GetValue(_colourPredicates) is { } predicates) w = w with { ColourPredicateShare = predicates };
         return w.Validated();
     }
 }

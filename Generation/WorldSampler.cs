@@ -114,14 +114,19 @@ public sealed class WorldSampler
     }
 
     /// <summary>The item's question in <paramref name="language"/>: in its templates, or, for the world's
-    /// <see cref="WorldOptions.OtherWordingsShare"/> of questions, in other words; then, for the
+    /// <see cref="WorldOptions.OtherWordingsShare"/> of questions, in other words (or, for the
+    /// <see cref="WorldOptions.ColourPredicateShare"/> of those naming a colour, with the colour as the predicate); then, for the
     /// <see cref="WorldOptions.FillerWordsShare"/> and <see cref="WorldOptions.ScrambledWordsShare"/> of them, with filler
     /// words and in scrambled order (no random draw for a share that is 0, so streams without an option are as they were).</summary>
     public string Ask(ILanguage language, VqaItem item, Random random)
     {
-        var asked = Options.OtherWordingsShare > 0 && random.NextDouble() < Options.OtherWordingsShare
+        // A colour said as a predicate where the question names one (no draw when the share is 0); else as before.
+        string? predicate = Options.ColourPredicateShare > 0 && random.NextDouble() < Options.ColourPredicateShare
+            ? language.AskWithColourPredicate(item.Question, item.Scene.Objects.All(o => !o.IsEmoji), random)
+            : null;
+        var asked = predicate ?? (Options.OtherWordingsShare > 0 && random.NextDouble() < Options.OtherWordingsShare
             ? InOtherWords(language, item, random)
-            : language.Ask(item.Question, random);
+            : language.Ask(item.Question, random));
         // Words that change nothing, then any scrambling (no draw when the share is 0, so streams without it are as they were).
         if (Options.FillerWordsShare > 0 && random.NextDouble() < Options.FillerWordsShare) asked = language.WithFillers(asked, random);
         // Scrambled after it is worded (no draw when the share is 0); a position question's order is its meaning.

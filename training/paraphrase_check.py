@@ -7,7 +7,7 @@ English wordings beside the generator's own (Generation/Languages/English.cs).
 Draws held-out scenes of 1-3 shapes (no emoji) with `vqa-generate preview` (built in Release), asks each scene the
 questions below (in English, and some in German, French, Spanish, Japanese, Russian and Chinese; wordings marked "2" are
 the second set of own words, added on 2026-12-05, "3" the third, added later that day, "4" the fourth, in Korean, Arabic,
-Hebrew, Hindi and Thai) where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
+Hebrew, Hindi and Thai, "5" the fifth, two in each of the 12 languages) where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
 "own words" that the generator never writes with any option (CurriculumTests checks this file's OWN wordings against
 a stream with every option on), its templates, and the wordings only `--count-all` and/or `--other-wordings` add.
 The eval suite measures the generator's wordings only; a model that learnt them and not the words shows it here.
@@ -65,7 +65,7 @@ def only_one(counts):
     return next((v for v, m in counts.items() if m == 1), None)
 
 
-def questions(objects, rnd, extra, third, fourth):
+def questions(objects, rnd, extra, third, fourth, fifth):
     """(wording, kind, question, answer) for one scene, where its answer is defined. The second set of own words draws
     from `extra`, so the first set's questions stay those asked before it was added."""
     out = []
@@ -118,6 +118,7 @@ def questions(objects, rnd, extra, third, fourth):
     out.extend(second_set(objects, extra))
     out.extend(third_set(objects, third))
     out.extend(fourth_set(objects, fourth))
+    out.extend(fifth_set(objects, fifth))
     return out
 
 
@@ -297,6 +298,54 @@ def fourth_set(objects, rnd):
     return out
 
 
+# The fifth set's nouns (2026-12-06, eleventh session).
+DE_ACC = dict(zip(SHAPES, ["einen Kreis", "ein Quadrat", "ein Dreieck", "einen Stern", "ein Herz", "ein Kreuz", "eine Raute", "ein Sechseck"]))
+RU_CG = dict(zip(COLORS, ["красной", "оранжевой", "жёлтой", "зелёной", "синей", "фиолетовой", "розовой", "чёрной"]))
+AR_A = {"circle": "دائرة", "square": "مربع", "triangle": "مثلث", "star": "نجمة", "heart": "قلب", "cross": "صليب", "diamond": "معين", "hexagon": "مضلع سداسي"}
+
+
+def fifth_set(objects, rnd):
+    """Own words added in the eleventh session (2026-12-06), written before the generator's change of that session and
+    before the run it judged: two wordings in each of the 12 languages, of every kind. None asks with the colour as the
+    predicate ("which shape is red", "how many shapes are blue"): that session taught the generator such frames, so this
+    set measures what carries over to frames the generator was not changed for. Its own random stream (seed + 4)."""
+    out = []
+    n = len(objects)
+    shapes = collections.Counter(o["shape"] for o in objects)
+    count = f"count_{n}"
+    out.append(("5 count all: how many shapes appear in this image", OWN, "How many shapes appear in this image?", count))
+    out.append(("5 de: count all: aus wie vielen Formen besteht das Bild", OWN, "Aus wie vielen Formen besteht das Bild?", count))
+    out.append(("5 es: count all: cuántas formas aparecen en la imagen", OWN, "¿Cuántas formas aparecen en la imagen?", count))
+    out.append(("5 ru: count all: сколько фигур ты насчитал", OWN, "Сколько фигур ты насчитал?", count))
+    out.append(("5 he: count all: כמה צורות מופיעות בתמונה", OWN, "כמה צורות מופיעות בתמונה?", count))
+    out.append(("5 th: count all: นับได้กี่รูปทรง", OWN, "นับได้กี่รูปทรง", count))
+    c, k = colour_to_count(objects, rnd)
+    out.append(("5 ko: count colour: C 도형은 몇 개야", OWN, f"{KO_C[c]} 도형은 몇 개야?", k))
+    if (one := colour_of_the_one(objects)) is not None:
+        shape, a = one
+        out.append(("5 fr: colour: tu saurais dire la couleur du S", OWN, f"Tu saurais dire la couleur {FR_OF[shape]} ?", a))
+        out.append(("5 ja: colour: Sって何色", OWN, f"{JA[shape]}って何色？", a))
+        out.append(("5 zh: colour: S涂的是什么颜色", OWN, f"{ZH[shape]}涂的是什么颜色？", a))
+        out.append(("5 ar: colour: ما اللون الذي تراه على S", OWN, f"ما اللون الذي تراه على {AR[shape]}؟", a))
+        out.append(("5 he: colour: מה צבעו של ה-S", OWN, f"מה צבעו של ה{HE[shape]}?", a))
+        out.append(("5 hi: colour: S किस रंग में रंगा है", OWN, f"{HI[shape]} किस रंग में रंगा है?", a))
+    if (one := shape_of_the_one(objects)) is not None:
+        color, a = one
+        out.append(("5 shape: what sort of shape is the C thing", OWN, f"What sort of shape is the {color} thing?", a))
+        out.append(("5 es: shape: la figura C tiene forma de qué", OWN, f"¿La figura {ES_CF[color]} tiene forma de qué?", a))
+        out.append(("5 ru: shape: назови форму C фигуры", OWN, f"Назови форму {RU_CG[color]} фигуры.", a))
+        out.append(("5 ko: shape: C 도형은 무슨 모양이야", OWN, f"{KO_C[color]} 도형은 무슨 모양이야?", a))
+        out.append(("5 th: shape: ชิ้นCรูปร่างเป็นยังไง", OWN, f"ชิ้น{TH_C[color]}รูปร่างเป็นยังไง", a))
+    s, a = shape_to_ask(shapes, rnd)
+    out.append(("5 de: exists: entdeckst du irgendwo einen S", OWN, f"Entdeckst du irgendwo {DE_ACC[s]}?", a))
+    out.append(("5 fr: exists: est-ce qu'on aperçoit un S", OWN, f"Est-ce qu'on aperçoit {FR_A[s]} ?", a))
+    out.append(("5 ja: exists: Sは見当たりますか", OWN, f"{JA[s]}は見当たりますか？", a))
+    out.append(("5 zh: exists: 画面上出现S了吗", OWN, f"画面上出现{ZH[s]}了吗？", a))
+    out.append(("5 ar: exists: أيوجد في الصورة S", OWN, f"أيوجد في الصورة {AR_A[s]}؟", a))
+    out.append(("5 hi: exists: चित्र में कहीं S बना है क्या", OWN, f"चित्र में कहीं {HI[s]} बना है क्या?", a))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", default="http://127.0.0.1:5000")
@@ -310,14 +359,14 @@ def main():
     subprocess.run(["dotnet", gen, "preview", "--split", "heldout", "--seed", str(a.seed), "--size", str(a.size), "--mix", "vqa=1",
                     "--objects", "1-3", "--emoji-share", "0", "--languages", "en", "--count", str(a.scenes), "--out", tmp],
                    check=True, stdout=subprocess.DEVNULL)
-    rnd, extra, third, fourth = random.Random(a.seed), random.Random(a.seed + 1), random.Random(a.seed + 2), random.Random(a.seed + 3)
+    rnd, extra, third, fourth, fifth = (random.Random(a.seed + k) for k in range(5))
     right, total, kinds = collections.Counter(), collections.Counter(), {}
     with open(os.path.join(tmp, "examples.jsonl")) as f:
         for line in f:
             ex = json.loads(line)
             with open(os.path.join(tmp, f"{ex['index']:04d}-scene.png"), "rb") as g:
                 png = g.read()
-            for wording, k, q, answer in questions(ex["objects"], rnd, extra, third, fourth):
+            for wording, k, q, answer in questions(ex["objects"], rnd, extra, third, fourth, fifth):
                 kinds[wording] = k
                 total[wording] += 1
                 right[wording] += ask(a.url, png, q) == answer
@@ -328,7 +377,7 @@ def main():
         print(f"| {w} | {kinds[w]} | {100 * right[w] / total[w]:.1f}% | {total[w]} |")
     def parts(w):
         """A wording's name as (set 1-4, language, the rest): "2 de: colour: ..." -> (2, "de", "colour: ...")."""
-        n = int(w[0]) if w[:2] in ("2 ", "3 ", "4 ") else 1
+        n = int(w[0]) if w[:2] in ("2 ", "3 ", "4 ", "5 ") else 1
         w = w[2:] if n > 1 else w
         return (n, w[:2], w[4:]) if w[2:4] == ": " else (n, "en", w)
     def language(w):
@@ -350,6 +399,8 @@ def main():
         ("own words, second set (2026-12-05)", lambda w: own(w) and in_set(w, 2)),
         ("own words, third set (2026-12-05, ninth session)", lambda w: own(w) and in_set(w, 3)),
         ("own words, fourth set (2026-12-05, tenth session)", lambda w: own(w) and in_set(w, 4)),
+        ("own words, fifth set (2026-12-06, eleventh session)", lambda w: own(w) and in_set(w, 5)),
+        ("own words, first four sets (as reported before the eleventh session)", lambda w: own(w) and in_set(w, 1, 2, 3, 4)),
         ("own words, first and second sets", lambda w: own(w) and in_set(w, 1, 2)),
         ("own words, first three sets (as reported before the tenth session)", lambda w: own(w) and in_set(w, 1, 2, 3)),
     ]

@@ -125,6 +125,21 @@ public sealed class Arabic(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     public override Fillers Fillers { get; } = new(["مرحبا،", "من فضلك،", "سؤال سريع:"], [" من فضلك", " بالضبط", " الآن"], ["بالضبط", "الآن", "فعلا"]);
 
+    protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
+    {
+        var n = NounOf(what);
+        // "its colour is red": لون is masculine, so the colour is too; "its" agrees with the noun (a plural of things: لونها).
+        string c = s_colors[(int)colour][0], its = n.Feminine ? "لونها" : "لونه", one = n.Feminine ? "إحدى" : "أحد";
+        string sg = Np(what, Num.Sg, false), pl = Np(what, Num.Pl, true), agreeing = s_colors[(int)colour][n.Feminine ? 1 : 0];
+        return type switch
+        {
+            QuestionType.Count => Pick(random, $"كم من {pl} لونها {c}؟", $"ما عدد {pl} التي لونها {c}؟", $"كم عدد {pl} التي لونها {c}؟"),
+            QuestionType.Shape => Pick(random, $"أي {sg} {its} {c}؟", $"ما {Definite(n.Sg)} {(n.Feminine ? "التي" : "الذي")} {its} {c}؟", $"أي {pl} {s_colors[(int)colour][1]}؟"),
+            QuestionType.Exists => Pick(random, $"هل {one} {pl} {agreeing}؟", $"هل {(n.Feminine ? "توجد" : "يوجد")} {sg} {its} {c}؟", $"هل بين {pl} ما لونه {c}؟"),
+            _ => null,
+        };
+    }
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

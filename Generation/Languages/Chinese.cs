@@ -73,6 +73,18 @@ public sealed class Chinese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     public override Fillers Fillers { get; } = new(["你好，", "请问，", "麻烦问一下，", "小问题："], ["呢", "呀"], []);
 
+    protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
+    {
+        string c = s_colors[(int)colour], n = Np(what);
+        return type switch
+        {
+            QuestionType.Count => Pick(random, $"{n}中有几个是{c}的？", $"有多少个{n}是{c}的？", $"是{c}的{n}有几个？"),
+            QuestionType.Shape => Pick(random, $"哪个{n}是{c}的？", $"{c}的是哪个{n}？", $"{n}里哪一个是{c}的？"),
+            QuestionType.Exists => Pick(random, $"有没有{n}是{c}的？", $"{n}中有{c}的吗？", $"是否有{n}是{c}的？"),
+            _ => null,
+        };
+    }
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

@@ -104,6 +104,18 @@ public sealed class English(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override bool LowercaseAfterComma => true;
 
+    protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
+    {
+        string c = s_colors[(int)colour], sg = Bare(what, false), pl = Bare(what, true);
+        return type switch
+        {
+            QuestionType.Count => Pick(random, $"How many {pl} are {c}?", $"How many {pl} in the picture are {c}?", $"Count the {pl} that are {c}."),
+            QuestionType.Shape => Pick(random, $"Which {sg} is {c}?", $"What shape is {c}?", $"Which {sg} in the picture is {c}?", $"What is the {sg} that is {c}?"),
+            QuestionType.Exists => Pick(random, $"Is any {sg} {c}?", $"Is one of the {pl} {c}?", $"Are any of the {pl} {c}?", $"Is there {Indefinite(what)} that is {c}?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

@@ -119,6 +119,25 @@ public sealed class French(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     protected override bool LowercaseAfterComma => true;
 
+    protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
+    {
+        var n = NounOf(what);
+        string[] forms = s_colors[(int)colour];
+        string c = forms[n.Feminine ? 1 : 0], cPl = forms[n.Feminine ? 3 : 2], pl = Bare(what, true), sg = Bare(what, false);
+        string the = n.Vowel ? "l'" : n.Feminine ? "la " : "le ", whichOf = n.Feminine ? "Laquelle" : "Lequel";
+        string oneOf = n.Feminine ? "une" : "un", of = n.Vowel ? "d'" : "de ";
+        return type switch
+        {
+            // Not "Combien de formes sont rouges ?" either (an own wording of the check).
+            QuestionType.Count => Pick(random, $"Il y a combien {of}{pl} qui sont {cPl} ?", $"Combien {of}{pl} de l'image sont {cPl} ?", $"Parmi les {pl}, combien sont {cPl} ?"),
+            // Not "Quelle forme est rouge ?": that is one of training/paraphrase_check.py's own wordings, kept out of training.
+            QuestionType.Shape => Pick(random, $"{whichOf} des {pl} est {c} ?", $"Parmi les {pl}, {whichOf.ToLowerInvariant()} est {c} ?", $"Quelle est {the}{sg} qui est {c} ?"),
+            QuestionType.Exists => Pick(random, $"Est-ce qu'{oneOf} des {pl} est {c} ?", $"{Capitalize(oneOf)} des {pl} est-{(n.Feminine ? "elle" : "il")} {c} ?",
+                $"Y a-t-il {Indefinite(what)} qui est {c} ?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

@@ -147,6 +147,22 @@ public sealed class German(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     public override Fillers Fillers { get; } = new(["Hallo!", "Hey,", "Kurze Frage:", "Sag bitte:", "Also:"], [", bitte", " genau", " jetzt"], ["denn", "genau", "bitte", "jetzt", "wohl"]);
 
+    protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
+    {
+        string c = s_colors[(int)colour].Stem, pl = Np(what, Det.None, Case.Nom, true), sg = Np(what, Det.None, Case.Nom, false);
+        var g = NounOf(what).Gender;
+        // "einer/eine/eines der Kreise", "irgendein Kreis", "ein Objekt" / "eine Figur".
+        string one = g switch { G.M => "einer", G.F => "eine", _ => "eines" }, any = Article(Det.Indef, g, Case.Nom, false);
+        string which = g switch { G.M => "Welcher", G.F => "Welche", _ => "Welches" };
+        return type switch
+        {
+            QuestionType.Count => Pick(random, $"Wie viele {pl} sind {c}?", $"Wie viele der {pl} sind {c}?", $"Wie viele {pl} im Bild sind {c}?"),
+            QuestionType.Shape => Pick(random, $"{which} der {pl} ist {c}?", $"Was für {any} {sg} ist {c}?", $"Welche Form ist {c}?"),
+            QuestionType.Exists => Pick(random, $"Ist {one} der {pl} {c}?", $"Ist irgend{any} {sg} {c}?", $"Gibt es {Np(what, Det.Indef, Case.Acc, false)}, {(g == G.M ? "der" : g == G.F ? "die" : "das")} {c} ist?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

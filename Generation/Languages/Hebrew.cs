@@ -116,6 +116,20 @@ public sealed class Hebrew(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     public override Fillers Fillers { get; } = new(["שלום,", "בבקשה,", "שאלה קצרה:"], [" בבקשה", " בדיוק", " עכשיו"], ["בדיוק", "עכשיו", "בעצם"]);
 
+    protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
+    {
+        var n = NounOf(what);
+        bool fem = n.Feminine;
+        string c = Adjective(colour, fem, false), cPl = Adjective(colour, fem, true), which = fem ? "איזו" : "איזה", it = fem ? "היא" : "הוא";
+        return type switch
+        {
+            QuestionType.Count => Pick(random, $"כמה מה{n.Pl} {cPl}?", $"כמה {n.Pl} בתמונה {(fem ? "הן" : "הם")} {cPl}?", $"מבין ה{n.Pl}, כמה {cPl}?"),
+            QuestionType.Shape => Pick(random, $"{which} {n.Sg} {it} {c}?", $"{which} מה{n.Pl} {c}?", $"מה ה{n.Sg} ש{it} {c}?"),
+            QuestionType.Exists => Pick(random, $"האם {(fem ? "אחת" : "אחד")} מה{n.Pl} {c}?", $"יש {n.Sg} ש{it} {c}?", $"האם יש בין ה{n.Pl} {c}?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

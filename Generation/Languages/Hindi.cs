@@ -107,6 +107,21 @@ public sealed class Hindi(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(
 
     public override Fillers Fillers { get; } = new(["नमस्ते,", "ज़रा बताइए:", "एक सवाल:"], [" ज़रा", " अभी"], ["ज़रा", "अभी", "ठीक-ठीक"]);
 
+    protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
+    {
+        bool fem = Fem(what);
+        string sg = Np(what, false), pl = Np(what, true), c = Adjective(colour, fem, false), cPl = Adjective(colour, fem, true);
+        // "लाल रंग की", "पीले रंग का": the colour before रंग is oblique, का/की agree with the noun.
+        string ofColour = $"{Adjective(colour, false, true)} रंग {(fem ? "की" : "का")}", how = fem ? "कितनी" : "कितने", which = fem ? "कौन सी" : "कौन सा";
+        return type switch
+        {
+            QuestionType.Count => Pick(random, $"{how} {pl} {cPl} हैं?", $"तस्वीर में {how} {pl} {cPl} हैं?", $"{(fem ? "ऐसी" : "ऐसे")} {how} {pl} हैं जो {cPl} हैं?"),
+            QuestionType.Shape => Pick(random, $"{which} {sg} {c} है?", $"{which} {sg} {ofColour} है?"),
+            QuestionType.Exists => Pick(random, $"क्या कोई {sg} {c} है?", $"क्या कोई {sg} {ofColour} है?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

@@ -72,6 +72,21 @@ public sealed class Japanese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBa
 
     public override Fillers Fillers { get; } = new(["すみません、", "ねえ、", "ちょっと質問です。", "あの、"], ["ね"], []);
 
+    /// <summary>Colours as nouns, for a colour said of an object ("どの図形が赤色ですか？").</summary>
+    private static readonly string[] s_colorNouns = ["赤色", "オレンジ色", "黄色", "緑色", "青色", "紫色", "ピンク色", "黒色"];
+
+    protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
+    {
+        string c = s_colorNouns[(int)colour], n = Np(what);
+        return type switch
+        {
+            QuestionType.Count => Pick(random, $"{n}のうち、{c}のものはいくつありますか？", $"{c}をした{n}はいくつありますか？", $"{c}に塗られた{n}は何個ありますか？"),
+            QuestionType.Shape => Pick(random, $"どの{n}が{c}ですか？", $"{c}なのはどの{n}ですか？", $"{c}をしている{n}の形は何ですか？"),
+            QuestionType.Exists => Pick(random, $"{n}の中に{c}のものはありますか？", $"{c}をした{n}はありますか？", $"{n}のどれかが{c}ですか？"),
+            _ => null,
+        };
+    }
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

@@ -100,6 +100,21 @@ public sealed class Korean(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     public override Fillers Fillers { get; } = new(["안녕하세요,", "저기요,", "질문 하나:"], [], ["정확히", "지금", "혹시"]);
 
+    /// <summary>Colours as nouns, for a colour said of an object ("어느 도형이 빨간색입니까?").</summary>
+    private static readonly string[] s_colorNouns = ["빨간색", "주황색", "노란색", "초록색", "파란색", "보라색", "분홍색", "검은색"];
+
+    protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
+    {
+        string c = s_colorNouns[(int)colour], n = Np(what);
+        return type switch
+        {
+            QuestionType.Count => Pick(random, $"{n} 중에 {c}인 것은 몇 개입니까?", $"{c}인 {Josa(n, "은", "는")} 몇 개 있나요?", $"색이 {c}인 {Josa(n, "은", "는")} 몇 개입니까?"),
+            QuestionType.Shape => Pick(random, $"어느 {Josa(n, "이", "가")} {c}입니까?", $"{c}인 {Josa(n, "은", "는")} 어떤 모양입니까?", $"{n} 중에서 {c}인 것은 무엇입니까?"),
+            QuestionType.Exists => Pick(random, $"{n} 중에 {c}인 것이 있습니까?", $"{c}인 {Josa(n, "이", "가")} 있나요?", $"{n} 가운데 {c}도 있어요?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

@@ -66,6 +66,21 @@ public abstract class LanguageBase : ILanguage
         return Preambles.Count > 0 && random.Next(4) == 0 ? Preambles[random.Next(Preambles.Count)] + SentenceSeparator + asked : asked;
     }
 
+    public string? AskWithColourPredicate(Question question, bool onlyShapes, Random random)
+    {
+        var s = question.Subject;
+        if (s.Emoji is not null || s.Color is not ObjectColor colour) return null;
+        if (question.Type is not (QuestionType.Count or QuestionType.Exists) && !(question.Type == QuestionType.Shape && s.Shape is null)) return null;
+        // Objects named by their colour alone are "shapes" where every object is one, as in AskInOtherWords.
+        var speaker = s.Shape is null && onlyShapes ? LazyInitializer.EnsureInitialized(ref _shapeNounSpeaker, WithShapeNoun) : this;
+        return speaker.AskColourPredicate(question.Type, s with { Color = null }, colour, random);
+    }
+
+    /// <summary>A count, shape or existence question with <paramref name="colour"/> as the predicate ("How many circles are
+    /// red?", "Which shape is red?", "Is one of the circles red?"); <paramref name="what"/> is the subject without its
+    /// colour (a shape, or nothing: the language's noun for any object). Null where the language has no such wording.</summary>
+    protected virtual string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random) => null;
+
     /// <summary>What users write before a question in this language ("Look at the picture.", "Question:"), for
     /// <see cref="AskInOtherWords"/>.</summary>
     protected virtual IReadOnlyList<string> Preambles => [];

@@ -139,6 +139,21 @@ public sealed class Russian(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override bool LowercaseAfterComma => true;
 
+    protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
+    {
+        G g = GenderOf(what);
+        string c = Adjective(colour, g, F.NomSg), ofColour = Adjective(colour, G.M, F.GenSg) + " цвета";
+        string which = g switch { G.M => "Какой", G.F => "Какая", _ => "Какое" }, any = which.ToLowerInvariant() + "-нибудь";
+        return type switch
+        {
+            QuestionType.Count => Pick(random, $"Сколько {Np(what, F.GenPl)} {ofColour}?", $"Сколько среди {Np(what, F.GenPl)} {Adjective(colour, g, F.GenPl)}?",
+                $"Сколько {Np(what, F.GenPl)} покрашено в {Adjective(colour, G.M, F.NomSg)} цвет?"),
+            QuestionType.Shape => Pick(random, $"{which} {Np(what, F.NomSg)} {c}?", $"{which} из {Np(what, F.GenPl)} {c}?", $"{which} {Np(what, F.NomSg)} {ofColour}?"),
+            QuestionType.Exists => Pick(random, $"Есть ли среди {Np(what, F.GenPl)} {c}?", Capitalize($"{any} {Np(what, F.NomSg)} {c}?"), $"Есть ли {Np(what, F.NomSg)} {ofColour}?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

@@ -108,6 +108,22 @@ public sealed class Spanish(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override bool LowercaseAfterComma => true;
 
+    protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
+    {
+        bool fem = Fem(what);
+        string[] forms = s_colors[(int)colour];
+        string c = forms[fem ? 1 : 0], cPl = forms[fem ? 3 : 2], pl = Bare(what, true), sg = Bare(what, false);
+        string how = fem ? "cuántas" : "cuántos", art = fem ? "la" : "el", arts = fem ? "las" : "los", one = fem ? "una" : "uno", some = fem ? "alguna" : "algún";
+        return type switch
+        {
+            // Not "¿Cuántas figuras son rojas?": one of training/paraphrase_check.py's own wordings, kept out of training.
+            QuestionType.Count => Pick(random, $"¿{Capitalize(how)} de {arts} {pl} son {cPl}?", $"De {arts} {pl}, ¿{how} son {cPl}?", $"¿{Capitalize(how)} {pl} de la imagen son {cPl}?"),
+            QuestionType.Shape => Pick(random, $"¿Cuál de {arts} {pl} es {c}?", $"¿Qué forma es {c}?", $"¿Cuál es {art} {sg} que es {c}?"),
+            QuestionType.Exists => Pick(random, $"¿Es {c} {some} {sg}?", $"¿{Capitalize(one)} de {arts} {pl} es {c}?", $"¿Hay {Indefinite(what)} que sea {c}?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

@@ -85,6 +85,18 @@ public sealed class Thai(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(c
 
     public override Fillers Fillers { get; } = new(["สวัสดี", "ขอถามหน่อย", "ช่วยตอบที"], [" ครับ", " คะ", " หน่อย"], []);
 
+    protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
+    {
+        string c = s_colors[(int)colour], n = Np(what), cl = Classifier(what);
+        return type switch
+        {
+            QuestionType.Count => Pick(random, $"มี{n}กี่{cl}ที่เป็น{c}", $"{n}ที่เป็น{c}มีกี่{cl}"),
+            QuestionType.Shape => Pick(random, $"{n}{cl}ไหนเป็น{c}", $"{n}ที่เป็น{c}เป็นรูปอะไร"),
+            QuestionType.Exists => Pick(random, $"มี{n}ที่เป็น{c}ไหม", $"{n}สัก{cl}เป็น{c}หรือไม่"),
+            _ => null,
+        };
+    }
+
     protected override string? AskOther(Question question, Random random)
     {
         var q = question.Subject;

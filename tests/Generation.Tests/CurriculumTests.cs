@@ -176,6 +176,8 @@ public class CurriculumTests
         Assert.EndsWith("--scrambled-words 0.2", cli.Read(command.Parse(flags + " --scrambled-words 0.2")).Describe());
         Assert.Equal(0.3, cli.Read(command.Parse(flags + " --filler-words 0.3")).FillerWordsShare);
         Assert.EndsWith("--filler-words 0.3", cli.Read(command.Parse(flags + " --filler-words 0.3")).Describe());
+        Assert.Equal(0.25, cli.Read(command.Parse(flags + " --colour-predicates 0.25")).ColourPredicateShare);
+        Assert.EndsWith("--colour-predicates 0.25", cli.Read(command.Parse(flags + " --colour-predicates 0.25")).Describe());
         Assert.True(cli.Read(command.Parse("")).IsFull);
         // One object: spatial questions are left out unless asked for.
         Assert.DoesNotContain(QuestionType.Spatial, cli.Read(command.Parse("--objects 1")).Questions);
@@ -442,6 +444,74 @@ public class CurriculumTests
         Assert.Contains("--filler-words", Assert.Throws<ArgumentException>(() => (Small with { FillerWordsShare = -1 }).Validated()).Message);
     }
 
+    [Fact]
+    public void Colour_predicates_word_colour_questions_in_every_language_only_when_asked_for()
+    {
+        var languages = Languages.Create(Emoji);
+        var red = new[]
+        {
+            new Question(QuestionType.Count, new ObjectQuery(ShapeKind.Circle, ObjectColor.Red), Answers.Count(2)),
+            new Question(QuestionType.Count, new ObjectQuery(Color: ObjectColor.Red), Answers.Count(1)),
+            new Question(QuestionType.Shape, new ObjectQuery(Color: ObjectColor.Red), Answers.Shape(ShapeKind.Star)),
+            new Question(QuestionType.Exists, new ObjectQuery(ShapeKind.Star, ObjectColor.Red), Answers.Yes),
+            new Question(QuestionType.Exists, new ObjectQuery(Color: ObjectColor.Red), Answers.No),
+        };
+        foreach (var language in languages)
+        {
+            foreach (var q in red)
+            {
+                var templates = Enumerable.Range(0, 200).Select(i => language.Ask(q, new Random(i)))
+                    .Concat(Enumerable.Range(0, 200).Select(i => language.AskInOtherWords(q, true, new Random(i)))).ToHashSet();
+                var said = Enumerable.Range(0, 200).Select(i => language.AskWithColourPredicate(q, true, new Random(i))).ToList();
+                Assert.All(said, t => Assert.False(t is null || t.Contains('{') || t.Contains("  ") || t != t.Trim(), $"{language.Code} {q.Type}: '{t}'"));
+                Assert.True(said.Distinct().Count() >= 2, $"{language.Code} {q.Type}: one wording only");
+                Assert.All(said, t => Assert.DoesNotContain(t!, templates));
+                // The colour is in the words: blue asks otherwise than red from the same draws.
+                var blue = q with { Subject = q.Subject with { Color = ObjectColor.Blue } };
+                Assert.All(Enumerable.Range(0, 50), i => Assert.NotEqual(said[i], language.AskWithColourPredicate(blue, true, new Random(i))));
+            }
+            // Only questions that name a colour (no emoji) and ask a count, a shape or existence.
+            Assert.Null(language.AskWithColourPredicate(new Question(QuestionType.Count, new ObjectQuery(Shape: ShapeKind.Circle), Answers.Count(1)), true, new Random(0)));
+            Assert.Null(language.AskWithColourPredicate(new Question(QuestionType.Color, new ObjectQuery(ShapeKind.Circle, ObjectColor.Red), Answers.Color(ObjectColor.Red)), true, new Random(0)));
+            Assert.Null(language.AskWithColourPredicate(new Question(QuestionType.Exists, new ObjectQuery(Emoji: 3), Answers.Yes), false, new Random(0)));
+            Assert.Null(language.AskWithColourPredicate(new Question(QuestionType.Spatial, new ObjectQuery(ShapeKind.Circle, ObjectColor.Red), Answers.Yes,
+                Relation.LeftOf, new ObjectQuery(Shape: ShapeKind.Star)), true, new Random(0)));
+        }
+        // Agreement, as a reader of each language writes it (every wording is one of a few, so 300 draws see them all).
+        HashSet<string> All(string code, Question q) =>
+            Enumerable.Range(0, 300).Select(i => Languages.Get(languages, code).AskWithColourPredicate(q, true, new Random(i))!).ToHashSet();
+        Assert.Contains("How many circles are red?", All("en", red[0]));
+        Assert.Contains("Parmi les cercles, combien sont rouges ?", All("fr", red[0]));
+        Assert.Contains("Laquelle des formes est rouge ?", All("fr", red[2]));
+        Assert.Contains("Welche der Figuren ist rot?", All("de", red[2]));
+        Assert.Contains("Ist einer der Sterne rot?", All("de", red[3]));
+        Assert.Contains("¿Es roja alguna estrella?", All("es", red[3]));
+        Assert.Contains("Какая из фигур красная?", All("ru", red[2]));
+        Assert.Contains("Сколько среди кругов красных?", All("ru", red[0]));
+        Assert.Contains("איזו צורה היא אדומה?", All("he", red[2]));
+        Assert.Contains("האם אחד מהכוכבים אדום?", All("he", red[3]));
+        Assert.Contains("هل إحدى النجمات حمراء؟", All("ar", red[3]));
+        Assert.Contains("कौन सी आकृति लाल है?", All("hi", red[2]));
+        Assert.Contains("哪个图形是红色的？", All("zh", red[2]));
+        Assert.Contains("どの図形が赤色ですか？", All("ja", red[2]));
+        Assert.Contains("어느 도형이 빨간색입니까?", All("ko", red[2]));
+        Assert.Contains("มีวงกลมกี่วงที่เป็นสีแดง", All("th", red[0]));
+
+        // In a stream: off, no question is worded so; on, every such question is, with the same scenes and answers.
+        static List<Example> Vqa(WorldOptions world) => Enumerable.Range(0, 400)
+            .Select(i => Generator(world).Sample(Split.Train, 13, i, new ExampleMix(0, 0, 1, 0))).ToList();
+        var world = Small with { Languages = ["en"], Questions = [QuestionType.Count, QuestionType.Shape, QuestionType.Exists] };
+        var plain = Vqa(world);
+        var worded = Vqa(world with { ColourPredicateShare = 1 });
+        bool Named(Example e) => e.Question!.Subject.Color is not null && e.Question.Subject.Emoji is null;
+        bool Predicate(Example e) => Regex.IsMatch(e.TextA!, @"\b(red|orange|yellow|green|blue|purple|pink|black)[?.]$|that are|that is");
+        Assert.True(worded.Count(Named) > 100);
+        Assert.All(worded.Where(Named), e => Assert.True(Predicate(e), e.TextA));
+        Assert.DoesNotContain(plain, Predicate);
+        Assert.Equal(plain.Select(e => (e.Question!.AnswerId, e.ContentKey)), worded.Select(e => (e.Question!.AnswerId, e.ContentKey)));
+        Assert.Contains("--colour-predicates", Assert.Throws<ArgumentException>(() => (Small with { ColourPredicateShare = 1.5 }).Validated()).Message);
+    }
+
     /// <summary>The filler words must not be those of training/paraphrase_check.py's own wordings ("eigentlich", "here", "for
     /// me"), or the check would measure words the model was trained to skip, not how it takes words it has never seen.</summary>
     [Fact]
@@ -552,7 +622,7 @@ public class CurriculumTests
         Assert.Contains(own, p => p.IsMatch("Pregunta: ¿La estrella es de qué color?"));
         var world = new WorldOptions
         {
-            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2, FillerWordsShare = 0.3,
+            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2, FillerWordsShare = 0.3, ColourPredicateShare = 0.3,
             Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists],
         }.Validated();
         var g = Generator(world);
