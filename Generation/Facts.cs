@@ -86,6 +86,12 @@ public interface ILanguage
     /// question names no colour (or an emoji), asks a colour or a position, or the language has no such wording.
     /// <paramref name="onlyShapes"/> as in <see cref="AskInOtherWords"/>.</summary>
     string? AskWithColourPredicate(Question question, bool onlyShapes, Random random);
+    /// <summary>A count, colour, shape or existence question worded with less common words for what it asks ("What hue
+    /// is the circle?", "Can you spot a star?", "Welchen Farbton hat der Kreis?"); null for a position question or where
+    /// the language has no such wordings. <paramref name="onlyShapes"/> as in <see cref="AskInOtherWords"/>.</summary>
+    string? AskInRareWords(Question question, bool onlyShapes, Random random);
+    /// <summary>The words <see cref="AskInRareWords"/> asks with (each of its wordings holds at least one).</summary>
+    IReadOnlyList<string> RareWords { get; }
     /// <summary>Words users add to a question that change nothing it asks ("Hey,", ", please", "exactly"), for
     /// <see cref="WithFillers"/>.</summary>
     Fillers Fillers { get; }

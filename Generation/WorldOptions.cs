@@ -77,6 +77,12 @@ public sealed record WorldOptions
     /// second takes "... is red?" for a yes-or-no question. Worded before any filler words and scrambling. 0 (the
     /// default) keeps the generator as it was.</summary>
     public double ColourPredicateShare { get; init; }
+    /// <summary>The share of count, colour, shape and existence questions worded with less common words for what they ask
+    /// (<see cref="ILanguage.RareWords"/>: "What hue is the circle?", "Can you spot a star?", "Welchen Farbton hat der
+    /// Kreis?", "图中存在圆形吗？"), none of them a word of training/paraphrase_check.py's own wordings. A model that knows
+    /// one or two words for each thing asked takes any other for another question. Worded before any filler words and
+    /// scrambling. 0 (the default) keeps the generator as it was.</summary>
+    public double RareWordsShare { get; init; }
 
     public bool IsFull => Describe().Length == 0;
 
@@ -101,6 +107,7 @@ public sealed record WorldOptions
         Check(ScrambledWordsShare is >= 0 and <= 1, "--scrambled-words must be 0..1");
         Check(FillerWordsShare is >= 0 and <= 1, "--filler-words must be 0..1");
         Check(ColourPredicateShare is >= 0 and <= 1, "--colour-predicates must be 0..1");
+        Check(RareWordsShare is >= 0 and <= 1, "--rare-words must be 0..1");
         return this;
     }
 
@@ -125,6 +132,7 @@ public sealed record WorldOptions
         if (ScrambledWordsShare != 0) parts.Add($"--scrambled-words {ScrambledWordsShare.ToString(CultureInfo.InvariantCulture)}");
         if (FillerWordsShare != 0) parts.Add($"--filler-words {FillerWordsShare.ToString(CultureInfo.InvariantCulture)}");
         if (ColourPredicateShare != 0) parts.Add($"--colour-predicates {ColourPredicateShare.ToString(CultureInfo.InvariantCulture)}");
+        if (RareWordsShare != 0) parts.Add($"--rare-words {RareWordsShare.ToString(CultureInfo.InvariantCulture)}");
         return string.Join(" ", parts);
     }
 

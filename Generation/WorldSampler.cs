@@ -115,16 +115,22 @@ public sealed class WorldSampler
 
     /// <summary>The item's question in <paramref name="language"/>: in its templates, or, for the world's
     /// <see cref="WorldOptions.OtherWordingsShare"/> of questions, in other words (or, for the
-    /// <see cref="WorldOptions.ColourPredicateShare"/> of those naming a colour, with the colour as the predicate); then, for the
+    /// <see cref="WorldOptions.ColourPredicateShare"/> of those naming a colour, with the colour as the predicate, or for the
+    /// <see cref="WorldOptions.RareWordsShare"/>, in less common words); then, for the
     /// <see cref="WorldOptions.FillerWordsShare"/> and <see cref="WorldOptions.ScrambledWordsShare"/> of them, with filler
     /// words and in scrambled order (no random draw for a share that is 0, so streams without an option are as they were).</summary>
     public string Ask(ILanguage language, VqaItem item, Random random)
     {
         // A colour said as a predicate where the question names one (no draw when the share is 0); else as before.
-        string? predicate = Options.ColourPredicateShare > 0 && random.NextDouble() < Options.ColourPredicateShare
-            ? language.AskWithColourPredicate(item.Question, item.Scene.Objects.All(o => !o.IsEmoji), random)
+        bool onlyShapes = item.Scene.Objects.All(o => !o.IsEmoji);
+        string? worded = Options.ColourPredicateShare > 0 && random.NextDouble() < Options.ColourPredicateShare
+            ? language.AskWithColourPredicate(item.Question, onlyShapes, random)
             : null;
-        var asked = predicate ?? (Options.OtherWordingsShare > 0 && random.NextDouble() < Options.OtherWordingsShare
+        // Less common words for what it asks (no draw when the share is 0, or when the colour was said as a predicate).
+        worded ??= Options.RareWordsShare > 0 && random.NextDouble() < Options.RareWordsShare
+            ? language.AskInRareWords(item.Question, onlyShapes, random)
+            : null;
+        var asked = worded ?? (Options.OtherWordingsShare > 0 && random.NextDouble() < Options.OtherWordingsShare
             ? InOtherWords(language, item, random)
             : language.Ask(item.Question, random));
         // Words that change nothing, then any scrambling (no draw when the share is 0, so streams without it are as they were).

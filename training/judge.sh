@@ -5,6 +5,8 @@
 #   tour-world.md/json       VQA on 1-3 shapes without emoji, templates, 300 questions per language (3,600), and
 #                            image-caption retrieval among 1,000 such scenes in each language
 #   other-wordings.md/json   the same scenes asked with --other-wordings 1 (the generator's other wordings)
+#   colour-predicates.md/json the same scenes asked with --colour-predicates 1 (a colour said as the predicate where a
+#                            question names one: "How many circles are red?"; the others in the templates)
 #   eval.md/json             the full suite on the full world (VQA, entailment, paraphrase, retrieval, zero-shot)
 #   paraphrase-check.md/json training/paraphrase_check.py: templates beside users' own words no generator option writes
 #   tour-scene.md            the README tour's nine questions (docs/tour/ask.sh)
@@ -24,6 +26,8 @@ $CLI eval --model "$MODEL" --out "$tmp/tw" $SMALL --gallery 1000 > /dev/null
 cp "$tmp/tw/eval.md" "$OUT/tour-world.md"; cp "$tmp/tw/eval.json" "$OUT/tour-world.json"
 $CLI eval --model "$MODEL" --out "$tmp/ow" $SMALL --other-wordings 1 > /dev/null
 cp "$tmp/ow/eval.md" "$OUT/other-wordings.md"; cp "$tmp/ow/eval.json" "$OUT/other-wordings.json"
+$CLI eval --model "$MODEL" --out "$tmp/cp" $SMALL --colour-predicates 1 > /dev/null
+cp "$tmp/cp/eval.md" "$OUT/colour-predicates.md"; cp "$tmp/cp/eval.json" "$OUT/colour-predicates.json"
 $CLI eval --model "$MODEL" --out "$tmp/full" > /dev/null
 cp "$tmp/full/eval.md" "$OUT/eval.md"; cp "$tmp/full/eval.json" "$OUT/eval.json"
 dotnet Api/bin/Release/net10.0/VqaApi.dll --urls "http://127.0.0.1:$PORT" --Model:Path="$MODEL" --Collections:Root="$tmp/collections" \
@@ -39,9 +43,10 @@ out = sys.argv[1]
 def acc(path, section="vqa", name="accuracy"):
     d = json.load(open(f"{out}/{path}"))
     return {m["group"]: m["value"] for s in d["sections"] if s["id"] == section for m in s["metrics"] if m["name"] == name}
-tw, ow, full = acc("tour-world.json"), acc("other-wordings.json"), acc("eval.json")
+tw, ow, cp, full = acc("tour-world.json"), acc("other-wordings.json"), acc("colour-predicates.json"), acc("eval.json")
 print(f"VQA 1-3 shapes, templates   {100 * tw.get('all', 0):.1f}%")
 print(f"VQA 1-3 shapes, other words {100 * ow.get('all', 0):.1f}%")
+print(f"VQA 1-3 shapes, colour said as the predicate {100 * cp.get('all', 0):.1f}%")
 print(f"VQA full world              {100 * full.get('all', 0):.1f}%")
 print(f"entailment full world       {100 * acc('eval.json', 'entailment').get('all', 0):.1f}%")
 for path, world in (("tour-world.json", "1-3 shapes"), ("eval.json", "full world")):

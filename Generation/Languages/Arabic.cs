@@ -125,6 +125,23 @@ public sealed class Arabic(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     public override Fillers Fillers { get; } = new(["مرحبا،", "من فضلك،", "سؤال سريع:"], [" من فضلك", " بالضبط", " الآن"], ["بالضبط", "الآن", "فعلا"]);
 
+    public override IReadOnlyList<string> RareWords { get; } = ["يبلغ", "أحص", "درجة", "صبغة", "هيئة", "مظهر", "يظهر", "تظهر", "موجود", "موجودة"];
+
+    protected override string? AskRare(Question question, Random random)
+    {
+        var q = question.Subject;
+        bool fem = NounOf(q).Feminine;
+        string the = Np(q, Num.Sg, true);
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"كم يبلغ عدد {Np(q, Num.Pl, true)}؟", $"أحص {Np(q, Num.Pl, true)} في الصورة."),
+            QuestionType.Color => Pick(random, $"ما درجة لون {the}؟", $"ما صبغة {the}؟"),
+            QuestionType.Shape => Pick(random, $"ما هيئة {the}؟", $"ما مظهر {the}؟"),
+            QuestionType.Exists => Pick(random, $"هل {(fem ? "تظهر" : "يظهر")} {Np(q, Num.Sg, false)} في الصورة؟", $"هل {Np(q, Num.Sg, false)} {(fem ? "موجودة" : "موجود")} هنا؟"),
+            _ => null,
+        };
+    }
+
     protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
     {
         var n = NounOf(what);

@@ -73,6 +73,21 @@ public sealed class Chinese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     public override Fillers Fillers { get; } = new(["你好，", "请问，", "麻烦问一下，", "小问题："], ["呢", "呀"], []);
 
+    public override IReadOnlyList<string> RareWords { get; } = ["数量", "统计", "色调", "呈现", "轮廓", "外形", "存在", "发现", "看得见"];
+
+    protected override string? AskRare(Question question, Random random)
+    {
+        string n = Np(question.Subject);
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"{n}的数量是多少？", $"统计一下{n}的个数。"),
+            QuestionType.Color => Pick(random, $"{n}是什么色调？", $"{n}呈现什么颜色？"),
+            QuestionType.Shape => Pick(random, $"{n}的轮廓是什么样的？", $"{n}的外形是什么？"),
+            QuestionType.Exists => Pick(random, $"图中存在{n}吗？", $"你发现{n}了没有？", $"看得见{n}吗？"),
+            _ => null,
+        };
+    }
+
     protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
     {
         string c = s_colors[(int)colour], n = Np(what);

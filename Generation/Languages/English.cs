@@ -104,6 +104,22 @@ public sealed class English(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override bool LowercaseAfterComma => true;
 
+    public override IReadOnlyList<string> RareWords { get; } = ["quantity", "tally", "depicted", "hue", "shade", "outline", "contour", "spot", "notice", "present"];
+
+    protected override string? AskRare(Question question, Random random)
+    {
+        var q = question.Subject;
+        string pl = Bare(q, true);
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"What quantity of {pl} is there?", $"Give me the tally of {pl}.", $"How many {pl} are depicted?"),
+            QuestionType.Color => Pick(random, $"What hue is {Definite(q)}?", $"Which shade does {Definite(q)} have?"),
+            QuestionType.Shape => Pick(random, $"What outline does {Definite(q)} have?", $"What contour does {Definite(q)} have?"),
+            QuestionType.Exists => Pick(random, $"Can you spot {Indefinite(q)}?", $"Do you notice {Indefinite(q)}?", $"Is {Indefinite(q)} depicted?", $"Is {Indefinite(q)} present?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
     {
         string c = s_colors[(int)colour], sg = Bare(what, false), pl = Bare(what, true);

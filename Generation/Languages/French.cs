@@ -119,6 +119,21 @@ public sealed class French(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     protected override bool LowercaseAfterComma => true;
 
+    public override IReadOnlyList<string> RareWords { get; } = ["décompte", "Dénombre", "teinte", "nuance", "silhouette", "contour", "Remarques", "Distingue", "Repères"];
+
+    protected override string? AskRare(Question question, Random random)
+    {
+        var q = question.Subject;
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"Fais le décompte des {Bare(q, true)}.", $"Dénombre les {Bare(q, true)}."),
+            QuestionType.Color => Pick(random, $"Quelle teinte a {Definite(q)} ?", $"Quelle est la nuance {OfDefinite(q)} ?"),
+            QuestionType.Shape => Pick(random, $"Quelle silhouette a {Definite(q)} ?", $"Quel contour a {Definite(q)} ?"),
+            QuestionType.Exists => Pick(random, $"Remarques-tu {Indefinite(q)} ?", $"Distingue-t-on {Indefinite(q)} ?", $"Repères-tu {Indefinite(q)} ?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
     {
         var n = NounOf(what);

@@ -147,6 +147,23 @@ public sealed class German(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     public override Fillers Fillers { get; } = new(["Hallo!", "Hey,", "Kurze Frage:", "Sag bitte:", "Also:"], [", bitte", " genau", " jetzt"], ["denn", "genau", "bitte", "jetzt", "wohl"]);
 
+    public override IReadOnlyList<string> RareWords { get; } = ["Bestimme", "vorhanden", "Farbton", "Gestalt", "Umriss", "Erkennst", "Findet"];
+
+    protected override string? AskRare(Question question, Random random)
+    {
+        var q = question.Subject;
+        string the = Np(q, Det.Def, Case.Nom, false);
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"Bestimme, wie viele {Np(q, Det.None, Case.Nom, true)} es gibt.", $"Wie viele {Np(q, Det.None, Case.Nom, true)} sind vorhanden?"),
+            QuestionType.Color => Pick(random, $"Welchen Farbton hat {the}?", $"In welchem Farbton ist {the} gehalten?"),
+            QuestionType.Shape => Pick(random, $"Welche Gestalt hat {the}?", $"Welchen Umriss hat {the}?"),
+            QuestionType.Exists => Pick(random, $"Erkennst du {Np(q, Det.Indef, Case.Acc, false)}?", $"Ist {Np(q, Det.Indef, Case.Nom, false)} vorhanden?",
+                $"Findet sich {Np(q, Det.Indef, Case.Nom, false)} darin?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
     {
         string c = s_colors[(int)colour].Stem, pl = Np(what, Det.None, Case.Nom, true), sg = Np(what, Det.None, Case.Nom, false);

@@ -116,6 +116,23 @@ public sealed class Hebrew(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     public override Fillers Fillers { get; } = new(["שלום,", "בבקשה,", "שאלה קצרה:"], [" בבקשה", " בדיוק", " עכשיו"], ["בדיוק", "עכשיו", "בעצם"]);
 
+    public override IReadOnlyList<string> RareWords { get; } = ["מספר", "נמצאים", "נמצאות", "הגוון", "המתאר", "התבנית", "קיים", "קיימת", "נראה", "נראית"];
+
+    protected override string? AskRare(Question question, Random random)
+    {
+        var q = question.Subject;
+        bool fem = Fem(q);
+        string the = Np(q, false, true, item: true);
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"מהו מספר {Np(q, true, true)}?", $"כמה {Np(q, true, false)} {(fem ? "נמצאות" : "נמצאים")} בתמונה?"),
+            QuestionType.Color => Pick(random, $"מה הגוון של {the}?"),
+            QuestionType.Shape => Pick(random, $"מה המתאר של {the}?", $"מה התבנית של {the}?"),
+            QuestionType.Exists => Pick(random, $"האם {(fem ? "קיימת" : "קיים")} {Np(q, false, false)} בתמונה?", $"האם {(fem ? "נראית" : "נראה")} {Np(q, false, false)} בתמונה?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
     {
         var n = NounOf(what);

@@ -107,6 +107,23 @@ public sealed class Hindi(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(
 
     public override Fillers Fillers { get; } = new(["नमस्ते,", "ज़रा बताइए:", "एक सवाल:"], [" ज़रा", " अभी"], ["ज़रा", "अभी", "ठीक-ठीक"]);
 
+    public override IReadOnlyList<string> RareWords { get; } = ["गिनकर", "रंगत", "चढ़ा", "बनावट", "ढाँचा", "मौजूद", "नज़र"];
+
+    protected override string? AskRare(Question question, Random random)
+    {
+        var q = question.Subject;
+        bool fem = Fem(q);
+        string obl = Np(q, false, oblique: true);
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"गिनकर बताइए, {(fem ? "कितनी" : "कितने")} {Np(q, true)} हैं?"),
+            QuestionType.Color => Pick(random, $"{obl} की रंगत क्या है?", $"{obl} पर कौन सा रंग चढ़ा है?"),
+            QuestionType.Shape => Pick(random, $"{obl} की बनावट कैसी है?", $"{obl} का ढाँचा कैसा है?"),
+            QuestionType.Exists => Pick(random, $"क्या {Np(q, false)} मौजूद है?", $"क्या {Np(q, false)} नज़र {(fem ? "आती" : "आता")} है?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
     {
         bool fem = Fem(what);

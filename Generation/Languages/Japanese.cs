@@ -75,6 +75,21 @@ public sealed class Japanese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBa
     /// <summary>Colours as nouns, for a colour said of an object ("どの図形が赤色ですか？").</summary>
     private static readonly string[] s_colorNouns = ["赤色", "オレンジ色", "黄色", "緑色", "青色", "紫色", "ピンク色", "黒色"];
 
+    public override IReadOnlyList<string> RareWords { get; } = ["合計", "数量", "色合い", "色味", "外形", "輪郭", "存在", "確認"];
+
+    protected override string? AskRare(Question question, Random random)
+    {
+        string n = Np(question.Subject);
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"{n}は合計何個ですか？", $"{n}の数量を答えてください。"),
+            QuestionType.Color => Pick(random, $"{n}の色合いは何ですか？", $"{n}の色味を教えてください。"),
+            QuestionType.Shape => Pick(random, $"{n}の外形は何ですか？", $"{n}の輪郭はどのようですか？"),
+            QuestionType.Exists => Pick(random, $"{n}は存在しますか？", $"{n}を確認できますか？"),
+            _ => null,
+        };
+    }
+
     protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
     {
         string c = s_colorNouns[(int)colour], n = Np(what);

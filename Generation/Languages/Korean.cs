@@ -100,6 +100,21 @@ public sealed class Korean(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
 
     public override Fillers Fillers { get; } = new(["안녕하세요,", "저기요,", "질문 하나:"], [], ["정확히", "지금", "혹시"]);
 
+    public override IReadOnlyList<string> RareWords { get; } = ["총", "수량은", "색상은", "띠는", "형상은", "윤곽은", "존재합니까", "발견할"];
+
+    protected override string? AskRare(Question question, Random random)
+    {
+        string n = Np(question.Subject);
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"{Josa(n, "은", "는")} 총 몇 개입니까?", $"{n}의 수량은 얼마입니까?"),
+            QuestionType.Color => Pick(random, $"{n}의 색상은 무엇입니까?", $"{Josa(n, "이", "가")} 띠는 색은 무엇인가요?"),
+            QuestionType.Shape => Pick(random, $"{n}의 형상은 무엇입니까?", $"{n}의 윤곽은 어떤 모양입니까?"),
+            QuestionType.Exists => Pick(random, $"{Josa(n, "이", "가")} 존재합니까?", $"{Josa(n, "을", "를")} 발견할 수 있나요?"),
+            _ => null,
+        };
+    }
+
     /// <summary>Colours as nouns, for a colour said of an object ("어느 도형이 빨간색입니까?").</summary>
     private static readonly string[] s_colorNouns = ["빨간색", "주황색", "노란색", "초록색", "파란색", "보라색", "분홍색", "검은색"];
 

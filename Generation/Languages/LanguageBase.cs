@@ -66,6 +66,23 @@ public abstract class LanguageBase : ILanguage
         return Preambles.Count > 0 && random.Next(4) == 0 ? Preambles[random.Next(Preambles.Count)] + SentenceSeparator + asked : asked;
     }
 
+    public string? AskInRareWords(Question question, bool onlyShapes, Random random)
+    {
+        if (question.Type is not (QuestionType.Count or QuestionType.Color or QuestionType.Shape or QuestionType.Exists)) return null;
+        var s = question.Subject;
+        // The "shape" noun where it fits, as in AskInOtherWords.
+        bool shapeNounFits = s.Emoji is null && s.Shape is null && (s.Color is not null || onlyShapes)
+            && question.Type is QuestionType.Count or QuestionType.Shape;
+        var speaker = shapeNounFits && random.Next(3) != 0 ? LazyInitializer.EnsureInitialized(ref _shapeNounSpeaker, WithShapeNoun) : this;
+        return speaker.AskRare(question, random);
+    }
+
+    /// <summary>A count, colour, shape or existence question worded with one of <see cref="RareWords"/> (less common
+    /// words for what it asks: "hue", "tally", "spot"), or null where the language has none.</summary>
+    protected virtual string? AskRare(Question question, Random random) => null;
+
+    public virtual IReadOnlyList<string> RareWords => [];
+
     public string? AskWithColourPredicate(Question question, bool onlyShapes, Random random)
     {
         var s = question.Subject;

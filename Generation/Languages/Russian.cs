@@ -139,6 +139,21 @@ public sealed class Russian(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override bool LowercaseAfterComma => true;
 
+    public override IReadOnlyList<string> RareWords { get; } = ["количество", "число", "оттенок", "оттенка", "очертания", "контур", "Имеется", "Присутствует"];
+
+    protected override string? AskRare(Question question, Random random)
+    {
+        var q = question.Subject;
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"Какое количество {Np(q, F.GenPl)}?", $"Каково число {Np(q, F.GenPl)}?"),
+            QuestionType.Color => Pick(random, $"Какой оттенок у {Np(q, F.GenSg)}?", $"Какого оттенка {Np(q, F.NomSg)}?"),
+            QuestionType.Shape => Pick(random, $"Какие очертания у {Np(q, F.GenSg)}?", $"Какой контур у {Np(q, F.GenSg)}?"),
+            QuestionType.Exists => Pick(random, $"Имеется ли {Np(q, F.NomSg)}?", $"Присутствует ли на картинке {Np(q, F.NomSg)}?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
     {
         G g = GenderOf(what);

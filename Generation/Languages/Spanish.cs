@@ -108,6 +108,21 @@ public sealed class Spanish(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
 
     protected override bool LowercaseAfterComma => true;
 
+    public override IReadOnlyList<string> RareWords { get; } = ["número", "cantidad", "tono", "tonalidad", "silueta", "contorno", "Distingues", "Notas", "presente"];
+
+    protected override string? AskRare(Question question, Random random)
+    {
+        var q = question.Subject;
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"¿Cuál es el número de {Bare(q, true)}?", $"¿Qué cantidad de {Bare(q, true)} hay?"),
+            QuestionType.Color => Pick(random, $"¿Qué tono tiene {Definite(q)}?", $"¿De qué tonalidad es {Definite(q)}?"),
+            QuestionType.Shape => Pick(random, $"¿Qué silueta tiene {Definite(q)}?", $"¿Qué contorno tiene {Definite(q)}?"),
+            QuestionType.Exists => Pick(random, $"¿Distingues {Indefinite(q)}?", $"¿Notas {Indefinite(q)}?", $"¿Está presente {Indefinite(q)}?"),
+            _ => null,
+        };
+    }
+
     protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
     {
         bool fem = Fem(what);

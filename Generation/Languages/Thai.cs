@@ -85,6 +85,22 @@ public sealed class Thai(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(c
 
     public override Fillers Fillers { get; } = new(["สวัสดี", "ขอถามหน่อย", "ช่วยตอบที"], [" ครับ", " คะ", " หน่อย"], []);
 
+    public override IReadOnlyList<string> RareWords { get; } = ["ทั้งสิ้น", "ปริมาณ", "โทนสี", "ระบาย", "ลักษณะ", "โครงร่าง", "มองเห็น", "ปรากฏ"];
+
+    protected override string? AskRare(Question question, Random random)
+    {
+        var q = question.Subject;
+        string n = Np(q);
+        return question.Type switch
+        {
+            QuestionType.Count => Pick(random, $"มี{n}ทั้งสิ้นกี่{Classifier(q)}", $"ปริมาณของ{n}คือเท่าไร"),
+            QuestionType.Color => Pick(random, $"{n}เป็นโทนสีอะไร", $"{n}ถูกระบายด้วยสีอะไร"),
+            QuestionType.Shape => Pick(random, $"{n}มีลักษณะเป็นรูปอะไร", $"โครงร่างของ{n}เป็นแบบไหน"),
+            QuestionType.Exists => Pick(random, $"มองเห็น{n}หรือไม่", $"มี{n}ปรากฏอยู่ไหม"),
+            _ => null,
+        };
+    }
+
     protected override string? AskColourPredicate(QuestionType type, ObjectQuery what, ObjectColor colour, Random random)
     {
         string c = s_colors[(int)colour], n = Np(what), cl = Classifier(what);

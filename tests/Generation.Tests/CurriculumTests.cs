@@ -178,6 +178,8 @@ public class CurriculumTests
         Assert.EndsWith("--filler-words 0.3", cli.Read(command.Parse(flags + " --filler-words 0.3")).Describe());
         Assert.Equal(0.25, cli.Read(command.Parse(flags + " --colour-predicates 0.25")).ColourPredicateShare);
         Assert.EndsWith("--colour-predicates 0.25", cli.Read(command.Parse(flags + " --colour-predicates 0.25")).Describe());
+        Assert.Equal(0.2, cli.Read(command.Parse(flags + " --rare-words 0.2")).RareWordsShare);
+        Assert.EndsWith("--rare-words 0.2", cli.Read(command.Parse(flags + " --rare-words 0.2")).Describe());
         Assert.True(cli.Read(command.Parse("")).IsFull);
         // One object: spatial questions are left out unless asked for.
         Assert.DoesNotContain(QuestionType.Spatial, cli.Read(command.Parse("--objects 1")).Questions);
@@ -517,26 +519,94 @@ public class CurriculumTests
     [Fact]
     public void Filler_words_are_none_of_the_paraphrase_checks_own_words()
     {
-        var own = OwnWordings().Select(w => Regex.Replace(w, @"\{[^}]*}", " ")).ToList();
-        Assert.True(own.Count >= 5);
         var hits = new List<string>();
         foreach (var language in Languages.Create(Emoji))
         {
             var f = language.Fillers;
             foreach (var filler in f.LeadIns.Concat(f.Tails).Concat(f.Inserts))
-                foreach (var word in Regex.Split(filler, @"[\s\p{P}]+").Where(w => w.Length >= 2))
-                {
-                    // Words of scripts written with spaces are whole words; Thai, Chinese and Japanese ones are any substring.
-                    bool spaced = word.All(c => c < 0x0E00 || c is >= '\uAC00' and <= '\uD7AF');
-                    var hit = own.FirstOrDefault(o => spaced
-                        ? Regex.IsMatch(o, $@"(?<!\p{{L}}){Regex.Escape(word)}(?!\p{{L}})", RegexOptions.IgnoreCase)
-                        : o.Contains(word, StringComparison.Ordinal));
-                    if (hit is not null) hits.Add($"{language.Code} filler '{filler}': '{word}' is in the check's own wording '{hit}'");
-                }
+                hits.AddRange(WordsOfOwnWordings(filler).Select(h => $"{language.Code} filler '{filler}': {h}"));
         }
         Assert.True(hits.Count == 0, string.Join("\n", hits));
         // The test can fail: "here" is one of the check's words.
-        Assert.Contains(own, o => Regex.IsMatch(o, @"(?<!\p{L})here(?!\p{L})", RegexOptions.IgnoreCase));
+        Assert.NotEmpty(WordsOfOwnWordings("over here"));
+    }
+
+    /// <summary>The same for the rare words: the check must measure words the model never read, not these.</summary>
+    [Fact]
+    public void Rare_words_are_none_of_the_paraphrase_checks_own_words()
+    {
+        var hits = new List<string>();
+        foreach (var language in Languages.Create(Emoji))
+        {
+            Assert.True(language.RareWords.Count >= 5, $"{language.Code}: {language.RareWords.Count} rare words");
+            foreach (var word in language.RareWords)
+                hits.AddRange(WordsOfOwnWordings(word).Select(h => $"{language.Code} rare word '{word}': {h}"));
+        }
+        Assert.True(hits.Count == 0, string.Join("\n", hits));
+        Assert.NotEmpty(WordsOfOwnWordings("見当たりますか"));
+    }
+
+    /// <summary>Each word of <paramref name="text"/> (two letters or more) that is in one of the check's own wordings:
+    /// words of scripts written with spaces as whole words, Thai, Chinese and Japanese ones as any substring.</summary>
+    private static List<string> WordsOfOwnWordings(string text)
+    {
+        var own = OwnWordings().Select(w => Regex.Replace(w, @"\{[^}]*}", " ")).ToList();
+        Assert.True(own.Count >= 5);
+        var hits = new List<string>();
+        foreach (var word in Regex.Split(text, @"[\s\p{P}]+").Where(w => w.Length >= 2))
+        {
+            bool spaced = word.All(c => c < 0x0E00 || c is >= '\uAC00' and <= '\uD7AF');
+            var hit = own.FirstOrDefault(o => spaced
+                ? Regex.IsMatch(o, $@"(?<!\p{{L}}){Regex.Escape(word)}(?!\p{{L}})", RegexOptions.IgnoreCase)
+                : o.Contains(word, StringComparison.Ordinal));
+            if (hit is not null) hits.Add($"'{word}' is in the check's own wording '{hit}'");
+        }
+        return hits;
+    }
+
+    [Fact]
+    public void Rare_words_word_questions_in_every_language_only_when_asked_for()
+    {
+        var star = new ObjectQuery(Shape: ShapeKind.Star);
+        var questions = new[]
+        {
+            new Question(QuestionType.Count, new ObjectQuery(Color: ObjectColor.Blue), Answers.Count(2)),
+            new Question(QuestionType.Count, new ObjectQuery(), Answers.Count(3)),
+            new Question(QuestionType.Color, star, Answers.Color(ObjectColor.Red)),
+            new Question(QuestionType.Shape, new ObjectQuery(Color: ObjectColor.Green), Answers.Shape(ShapeKind.Heart)),
+            new Question(QuestionType.Exists, new ObjectQuery(ShapeKind.Cross, ObjectColor.Black), Answers.Yes),
+            new Question(QuestionType.Exists, new ObjectQuery(Emoji: 3), Answers.No),
+            new Question(QuestionType.Exists, new ObjectQuery(Shape: ShapeKind.Circle), Answers.No),
+            new Question(QuestionType.Exists, new ObjectQuery(Color: ObjectColor.Red), Answers.Yes),
+        };
+        foreach (var language in Languages.Create(Emoji))
+        {
+            foreach (var q in questions)
+            {
+                var usual = Enumerable.Range(0, 200).Select(i => language.Ask(q, new Random(i)))
+                    .Concat(Enumerable.Range(0, 200).Select(i => language.AskInOtherWords(q, true, new Random(i)))).ToHashSet();
+                var rare = Enumerable.Range(0, 200).Select(i => language.AskInRareWords(q, true, new Random(i))).ToList();
+                Assert.All(rare, t => Assert.False(t is null || t.Contains('{') || t.Contains("  ") || t != t.Trim(), $"{language.Code} {q.Type}: '{t}'"));
+                Assert.All(rare, t => Assert.Contains(language.RareWords, w => t!.Contains(w, StringComparison.Ordinal)));
+                Assert.All(rare, t => Assert.DoesNotContain(t!, usual));
+            }
+            // Every rare word is used, and nothing for a position question.
+            var all = questions.SelectMany(q => Enumerable.Range(0, 200).Select(i => language.AskInRareWords(q, true, new Random(i))!)).ToList();
+            Assert.All(language.RareWords, w => Assert.Contains(all, t => t.Contains(w, StringComparison.Ordinal)));
+            Assert.Null(language.AskInRareWords(new Question(QuestionType.Spatial, star, Answers.Yes, Relation.LeftOf, new ObjectQuery(Shape: ShapeKind.Circle)), true, new Random(0)));
+        }
+
+        static List<Example> Vqa(WorldOptions world) => Enumerable.Range(0, 300)
+            .Select(i => Generator(world).Sample(Split.Train, 17, i, new ExampleMix(0, 0, 1, 0))).ToList();
+        var world = Small with { Languages = ["en", "de", "ja"], Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists] };
+        var words = Languages.Create(Emoji).ToDictionary(l => l.Code, l => l.RareWords);
+        bool Rare(Example e) => words[Languages.Codes[e.LanguageA]].Any(w => e.TextA!.Contains(w, StringComparison.Ordinal));
+        var plain = Vqa(world);
+        var rareStream = Vqa(world with { RareWordsShare = 1 });
+        Assert.DoesNotContain(plain, Rare);
+        Assert.All(rareStream, e => Assert.True(Rare(e), e.TextA));
+        Assert.Equal(plain.Select(e => (e.Question!.AnswerId, e.ContentKey)), rareStream.Select(e => (e.Question!.AnswerId, e.ContentKey)));
+        Assert.Contains("--rare-words", Assert.Throws<ArgumentException>(() => (Small with { RareWordsShare = -0.1 }).Validated()).Message);
     }
 
     private static List<string> OwnWordings()
@@ -622,7 +692,7 @@ public class CurriculumTests
         Assert.Contains(own, p => p.IsMatch("Pregunta: ¿La estrella es de qué color?"));
         var world = new WorldOptions
         {
-            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2, FillerWordsShare = 0.3, ColourPredicateShare = 0.3,
+            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2, FillerWordsShare = 0.3, ColourPredicateShare = 0.3, RareWordsShare = 0.2,
             Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists],
         }.Validated();
         var g = Generator(world);
