@@ -52,9 +52,9 @@ public static class VqaEndpoints
             .Produces<VqaResponse>()
             // A real answer of the bundled model to the request example, names cut to 3 of 12 languages. The tour scene holds three
             // shapes: this model ranks four first (its card says how often it is right).
-            .WithResponseExample("{\"model\": \"clippo-mini128-cpu-v5\", \"method\": \"head\", \"head\": \"gen-vqa\", \"answers\": [" +
-                                 "{\"label\": \"count_4\", \"score\": 0.77, \"logit\": -20.44, \"names\": {\"en\": \"four\", \"es\": \"cuatro\", \"ja\": \"四つ\"}}, " +
-                                 "{\"label\": \"count_3\", \"score\": 0.20, \"logit\": -21.81, \"names\": {\"en\": \"three\", \"es\": \"tres\", \"ja\": \"三つ\"}}]}")
+            .WithResponseExample("{\"model\": \"clippo-mini128-cpu-v6\", \"method\": \"head\", \"head\": \"gen-vqa\", \"answers\": [" +
+                                 "{\"label\": \"count_4\", \"score\": 0.58, \"logit\": -24.53, \"names\": {\"en\": \"four\", \"es\": \"cuatro\", \"ja\": \"四つ\"}}, " +
+                                 "{\"label\": \"count_3\", \"score\": 0.41, \"logit\": -24.89, \"names\": {\"en\": \"three\", \"es\": \"tres\", \"ja\": \"三つ\"}}]}")
             .ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409)
             .DisableAntiforgery();
         return v1;
