@@ -55,11 +55,7 @@ public abstract class LanguageBase : ILanguage
 
     public string AskInOtherWords(Question question, bool onlyShapes, Random random)
     {
-        var s = question.Subject;
-        // "Shape" names the objects a colour alone names (only shapes have colours), and every object where all are shapes.
-        bool shapeNounFits = s.Emoji is null && s.Shape is null && (s.Color is not null || onlyShapes)
-            && question.Type is QuestionType.Count or QuestionType.Shape;
-        var speaker = shapeNounFits && random.Next(3) != 0 ? LazyInitializer.EnsureInitialized(ref _shapeNounSpeaker, WithShapeNoun) : this;
+        var speaker = Speaker(question, onlyShapes, random);
         string asked = speaker.AskOther(question, random) ?? speaker.Ask(question, random);
         // A quarter of them come after a few words users put first ("Look at the picture.", "Frage:"), so the question's
         // type must be read from its words wherever they stand, not from where the canvas's first line begins.
@@ -69,12 +65,17 @@ public abstract class LanguageBase : ILanguage
     public string? AskInRareWords(Question question, bool onlyShapes, Random random)
     {
         if (question.Type is not (QuestionType.Count or QuestionType.Color or QuestionType.Shape or QuestionType.Exists)) return null;
+        return Speaker(question, onlyShapes, random).AskRare(question, random);
+    }
+
+    /// <summary>This language, or (two times in three, where it fits) its copy that calls the objects "shapes": "shape"
+    /// names the objects a colour alone names (only shapes have colours), and every object where all are shapes.</summary>
+    private LanguageBase Speaker(Question question, bool onlyShapes, Random random)
+    {
         var s = question.Subject;
-        // The "shape" noun where it fits, as in AskInOtherWords.
         bool shapeNounFits = s.Emoji is null && s.Shape is null && (s.Color is not null || onlyShapes)
             && question.Type is QuestionType.Count or QuestionType.Shape;
-        var speaker = shapeNounFits && random.Next(3) != 0 ? LazyInitializer.EnsureInitialized(ref _shapeNounSpeaker, WithShapeNoun) : this;
-        return speaker.AskRare(question, random);
+        return shapeNounFits && random.Next(3) != 0 ? LazyInitializer.EnsureInitialized(ref _shapeNounSpeaker, WithShapeNoun) : this;
     }
 
     /// <summary>A count, colour, shape or existence question worded with one of <see cref="RareWords"/> (less common
