@@ -121,8 +121,9 @@ public sealed class WorldSampler
     /// words and in scrambled order (no random draw for a share that is 0, so streams without an option are as they were).</summary>
     public string Ask(ILanguage language, VqaItem item, Random random)
     {
-        // A colour said as a predicate where the question names one (no draw when the share is 0); else as before.
+        // The "shape" noun may name every object only where the scene holds no emoji.
         bool onlyShapes = item.Scene.Objects.All(o => !o.IsEmoji);
+        // A colour said as a predicate where the question names one (no draw when the share is 0); else as before.
         string? worded = Options.ColourPredicateShare > 0 && random.NextDouble() < Options.ColourPredicateShare
             ? language.AskWithColourPredicate(item.Question, onlyShapes, random)
             : null;
@@ -131,7 +132,7 @@ public sealed class WorldSampler
             ? language.AskInRareWords(item.Question, onlyShapes, random)
             : null;
         var asked = worded ?? (Options.OtherWordingsShare > 0 && random.NextDouble() < Options.OtherWordingsShare
-            ? InOtherWords(language, item, random)
+            ? language.AskInOtherWords(item.Question, onlyShapes, random)
             : language.Ask(item.Question, random));
         // Words that change nothing, then any scrambling (no draw when the share is 0, so streams without it are as they were).
         if (Options.FillerWordsShare > 0 && random.NextDouble() < Options.FillerWordsShare) asked = language.WithFillers(asked, random);
