@@ -7,7 +7,7 @@ English wordings beside the generator's own (Generation/Languages/English.cs).
 Draws held-out scenes of 1-3 shapes (no emoji) with `vqa-generate preview` (built in Release), asks each scene the
 questions below (in English, and some in German, French, Spanish, Japanese, Russian and Chinese; wordings marked "2" are
 the second set of own words, added on 2026-12-05, "3" the third, added later that day, "4" the fourth, in Korean, Arabic,
-Hebrew, Hindi and Thai, "5" the fifth, two in each of the 12 languages) where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
+Hebrew, Hindi and Thai, "5" the fifth and "6" the sixth, two in each of the 12 languages each) where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
 "own words" that the generator never writes with any option (CurriculumTests checks this file's OWN wordings against
 a stream with every option on), its templates, and the wordings only `--count-all` and/or `--other-wordings` add.
 The eval suite measures the generator's wordings only; a model that learnt them and not the words shows it here.
@@ -65,7 +65,7 @@ def only_one(counts):
     return next((v for v, m in counts.items() if m == 1), None)
 
 
-def questions(objects, rnd, extra, third, fourth, fifth):
+def questions(objects, rnd, extra, third, fourth, fifth, sixth):
     """(wording, kind, question, answer) for one scene, where its answer is defined. The second set of own words draws
     from `extra`, so the first set's questions stay those asked before it was added."""
     out = []
@@ -119,6 +119,7 @@ def questions(objects, rnd, extra, third, fourth, fifth):
     out.extend(third_set(objects, third))
     out.extend(fourth_set(objects, fourth))
     out.extend(fifth_set(objects, fifth))
+    out.extend(sixth_set(objects, sixth))
     return out
 
 
@@ -346,6 +347,51 @@ def fifth_set(objects, rnd):
     return out
 
 
+# The sixth set's words (2026-12-06, twelfth session).
+RU_CGP = dict(zip(COLORS, ["красных", "оранжевых", "жёлтых", "зелёных", "синих", "фиолетовых", "розовых", "чёрных"]))
+
+
+def sixth_set(objects, rnd):
+    """Own words added in the twelfth session (2026-12-06), written before the run they first judged (the first trained
+    with `--rare-words`) had been measured: two wordings in each of the 12 languages, of every kind. Its own random
+    stream (seed + 5)."""
+    out = []
+    n = len(objects)
+    shapes = collections.Counter(o["shape"] for o in objects)
+    count = f"count_{n}"
+    out.append(("6 de: count all: wie viele Formen zählst du", OWN, "Wie viele Formen zählst du?", count))
+    out.append(("6 he: count all: כמה צורות ציירו כאן", OWN, "כמה צורות ציירו כאן?", count))
+    out.append(("6 ja: count all: いくつの図形が描かれていますか", OWN, "いくつの図形が描かれていますか？", count))
+    c, k = colour_to_count(objects, rnd)
+    out.append(("6 fr: count colour: combien tu vois de formes C", OWN, f"Combien tu vois de formes {FR_CFP[c]} ?", k))
+    out.append(("6 ru: count colour: сколько здесь C фигур", OWN, f"Сколько здесь {RU_CGP[c]} фигур?", k))
+    out.append(("6 ar: count colour: كم عدد الأشكال ذات اللون C", OWN, f"كم عدد الأشكال ذات اللون {AR_COLOUR[c]}؟", k))
+    out.append(("6 hi: count colour: C रंग की कितनी आकृतियाँ हैं", OWN, f"{HI_C[c]} रंग की कितनी आकृतियाँ हैं?", k))
+    out.append(("6 zh: count colour: 画了几个C的图形", OWN, f"画了几个{ZH_C[c]}的图形？", k))
+    if (one := colour_of_the_one(objects)) is not None:
+        shape, a = one
+        out.append(("6 de: colour: wie sieht der S farblich aus", OWN, f"Wie sieht {DE[shape]} farblich aus?", a))
+        out.append(("6 es: colour: y el S, de qué color es", OWN, f"¿Y {ES_L[shape]}, de qué color es?", a))
+        out.append(("6 ru: colour: S тут в каком цвете", OWN, f"{RU[shape].capitalize()} тут в каком цвете?", a))
+        out.append(("6 th: colour: อยากรู้ว่าSสีอะไร", OWN, f"อยากรู้ว่า{TH[shape]}สีอะไร", a))
+        out.append(("6 ko: colour: S 색이 어떻게 돼요", OWN, f"{KO[shape]} 색이 어떻게 돼요?", a))
+    if (one := shape_of_the_one(objects)) is not None:
+        color, a = one
+        out.append(("6 shape: what's the shape of the C one", OWN, f"What's the shape of the {color} one?", a))
+        out.append(("6 fr: shape: la figure C, elle a quelle forme", OWN, f"La figure {FR_CF[color]}, elle a quelle forme ?", a))
+        out.append(("6 he: shape: מה צורתו של הפריט ה-C", OWN, f"מה צורתו של הפריט ה{HE_C[color]}?", a))
+        out.append(("6 hi: shape: C रंग की आकृति का आकार क्या है", OWN, f"{HI_C[color]} रंग की आकृति का आकार क्या है?", a))
+        out.append(("6 zh: shape: C图形长什么样", OWN, f"{ZH_C[color]}图形长什么样？", a))
+    s, a = shape_to_ask(shapes, rnd)
+    out.append(("6 exists: is any S drawn here", OWN, f"Is any {s} drawn here?", a))
+    out.append(("6 es: exists: aparece S en alguna parte", OWN, f"¿Aparece {ES_A[s]} en alguna parte?", a))
+    out.append(("6 ar: exists: هل يمكن رؤية S هنا", OWN, f"هل يمكن رؤية {AR_A[s]} هنا؟", a))
+    out.append(("6 th: exists: ในภาพมีSอยู่ไหม", OWN, f"ในภาพมี{TH[s]}อยู่ไหม", a))
+    out.append(("6 ja: exists: Sはどこかにありますか", OWN, f"{JA[s]}はどこかにありますか？", a))
+    out.append(("6 ko: exists: 그림에 S 있나요", OWN, f"그림에 {KO[s]} 있나요?", a))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", default="http://127.0.0.1:5000")
@@ -359,14 +405,14 @@ def main():
     subprocess.run(["dotnet", gen, "preview", "--split", "heldout", "--seed", str(a.seed), "--size", str(a.size), "--mix", "vqa=1",
                     "--objects", "1-3", "--emoji-share", "0", "--languages", "en", "--count", str(a.scenes), "--out", tmp],
                    check=True, stdout=subprocess.DEVNULL)
-    rnd, extra, third, fourth, fifth = (random.Random(a.seed + k) for k in range(5))
+    rnd, extra, third, fourth, fifth, sixth = (random.Random(a.seed + k) for k in range(6))
     right, total, kinds = collections.Counter(), collections.Counter(), {}
     with open(os.path.join(tmp, "examples.jsonl")) as f:
         for line in f:
             ex = json.loads(line)
             with open(os.path.join(tmp, f"{ex['index']:04d}-scene.png"), "rb") as g:
                 png = g.read()
-            for wording, k, q, answer in questions(ex["objects"], rnd, extra, third, fourth, fifth):
+            for wording, k, q, answer in questions(ex["objects"], rnd, extra, third, fourth, fifth, sixth):
                 kinds[wording] = k
                 total[wording] += 1
                 right[wording] += ask(a.url, png, q) == answer
@@ -377,7 +423,7 @@ def main():
         print(f"| {w} | {kinds[w]} | {100 * right[w] / total[w]:.1f}% | {total[w]} |")
     def parts(w):
         """A wording's name as (set 1-4, language, the rest): "2 de: colour: ..." -> (2, "de", "colour: ...")."""
-        n = int(w[0]) if w[:2] in ("2 ", "3 ", "4 ", "5 ") else 1
+        n = int(w[0]) if w[:2] in ("2 ", "3 ", "4 ", "5 ", "6 ") else 1
         w = w[2:] if n > 1 else w
         return (n, w[:2], w[4:]) if w[2:4] == ": " else (n, "en", w)
     def language(w):
@@ -400,6 +446,8 @@ def main():
         ("own words, third set (2026-12-05, ninth session)", lambda w: own(w) and in_set(w, 3)),
         ("own words, fourth set (2026-12-05, tenth session)", lambda w: own(w) and in_set(w, 4)),
         ("own words, fifth set (2026-12-06, eleventh session)", lambda w: own(w) and in_set(w, 5)),
+        ("own words, sixth set (2026-12-06, twelfth session)", lambda w: own(w) and in_set(w, 6)),
+        ("own words, first five sets (as reported before the twelfth session)", lambda w: own(w) and in_set(w, 1, 2, 3, 4, 5)),
         ("own words, first four sets (as reported before the eleventh session)", lambda w: own(w) and in_set(w, 1, 2, 3, 4)),
         ("own words, first and second sets", lambda w: own(w) and in_set(w, 1, 2)),
         ("own words, first three sets (as reported before the tenth session)", lambda w: own(w) and in_set(w, 1, 2, 3)),
