@@ -83,6 +83,12 @@ public sealed record WorldOptions
     /// one or two words for each thing asked takes any other for another question. Worded before any filler words and
     /// scrambling. 0 (the default) keeps the generator as it was.</summary>
     public double RareWordsShare { get; init; }
+    /// <summary>The share of existence questions about a shape that ask about its shape alone or its colour alone (half
+    /// each: "Is there a star?", "Is there anything red?") instead of both ("Is there a red star?"); a "no" scene then holds
+    /// nothing of that shape (or colour). Without it every existence question names both, while every colour question
+    /// names a shape alone: a model learns that a shape alone asks for a colour, and answers "Is there a star?" with one.
+    /// 0 (the default) keeps the generator as it was.</summary>
+    public double SingleAttributeExistsShare { get; init; }
 
     public bool IsFull => Describe().Length == 0;
 
@@ -108,6 +114,7 @@ public sealed record WorldOptions
         Check(FillerWordsShare is >= 0 and <= 1, "--filler-words must be 0..1");
         Check(ColourPredicateShare is >= 0 and <= 1, "--colour-predicates must be 0..1");
         Check(RareWordsShare is >= 0 and <= 1, "--rare-words must be 0..1");
+        Check(SingleAttributeExistsShare is >= 0 and <= 1, "--single-attribute-exists must be 0..1");
         return this;
     }
 
@@ -133,6 +140,7 @@ public sealed record WorldOptions
         if (FillerWordsShare != 0) parts.Add($"--filler-words {FillerWordsShare.ToString(CultureInfo.InvariantCulture)}");
         if (ColourPredicateShare != 0) parts.Add($"--colour-predicates {ColourPredicateShare.ToString(CultureInfo.InvariantCulture)}");
         if (RareWordsShare != 0) parts.Add($"--rare-words {RareWordsShare.ToString(CultureInfo.InvariantCulture)}");
+        if (SingleAttributeExistsShare != 0) parts.Add($"--single-attribute-exists {SingleAttributeExistsShare.ToString(CultureInfo.InvariantCulture)}");
         return string.Join(" ", parts);
     }
 

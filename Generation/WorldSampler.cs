@@ -226,12 +226,19 @@ public sealed class WorldSampler
                 bool yes = random.Next(2) == 0;
                 var target = _scenes.RandomKind(random);
                 var subject = new ObjectQuery(target.Shape, target.Color, target.Emoji);
-                // Near misses (same shape or same colour) make "no" answers need both attributes.
+                if (target.Emoji is null && Options.SingleAttributeExistsShare > 0 && random.NextDouble() < Options.SingleAttributeExistsShare)
+                    subject = random.Next(2) == 0 ? new ObjectQuery(Shape: target.Shape) : new ObjectQuery(Color: target.Color);
+                // Near misses make "no" answers need what the question names: the same shape or the same colour for both,
+                // the other attribute for one.
+                Func<ObjectKind, bool> nearMiss = subject.Shape is null || subject.Color is null
+                    ? k => !k.Matches(subject) && (k.Shape == target.Shape || k.Color == target.Color)
+                    : k => k != target && (k.Shape == target.Shape || k.Color == target.Color);
                 var required = new List<ObjectKind>();
                 if (yes) required.Add(target);
-                if (target.Emoji is null && random.Next(2) == 0 && required.Count < Options.MaxObjects) required.Add(_scenes.RandomShape(random, k => k != target && (k.Shape == target.Shape || k.Color == target.Color)));
+                if (target.Emoji is null && random.Next(2) == 0 && required.Count < Options.MaxObjects) required.Add(_scenes.RandomShape(random, nearMiss));
                 // "No" scenes may be empty in the full world (as always); a curriculum's minimum applies above one object.
-                scene = _scenes.Build(random, required, Extras(random, required.Count, Options.MinObjects > 1 ? Options.MinObjects : 0), k => k != target);
+                scene = _scenes.Build(random, required, Extras(random, required.Count, Options.MinObjects > 1 ? Options.MinObjects : 0),
+                    subject.Shape is null || subject.Color is null ? k => !k.Matches(subject) : k => k != target);
                 question = new Question(type, subject, yes ? Answers.Yes : Answers.No);
                 break;
             }

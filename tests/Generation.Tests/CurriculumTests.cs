@@ -180,6 +180,8 @@ public class CurriculumTests
         Assert.EndsWith("--colour-predicates 0.25", cli.Read(command.Parse(flags + " --colour-predicates 0.25")).Describe());
         Assert.Equal(0.2, cli.Read(command.Parse(flags + " --rare-words 0.2")).RareWordsShare);
         Assert.EndsWith("--rare-words 0.2", cli.Read(command.Parse(flags + " --rare-words 0.2")).Describe());
+        Assert.Equal(0.5, cli.Read(command.Parse(flags + " --single-attribute-exists 0.5")).SingleAttributeExistsShare);
+        Assert.EndsWith("--single-attribute-exists 0.5", cli.Read(command.Parse(flags + " --single-attribute-exists 0.5")).Describe());
         Assert.True(cli.Read(command.Parse("")).IsFull);
         // One object: spatial questions are left out unless asked for.
         Assert.DoesNotContain(QuestionType.Spatial, cli.Read(command.Parse("--objects 1")).Questions);
@@ -447,6 +449,41 @@ public class CurriculumTests
     }
 
     [Fact]
+    public void Single_attribute_existence_questions_name_a_shape_or_a_colour_alone_only_when_asked_for()
+    {
+        static List<Example> Vqa(WorldOptions world) => Enumerable.Range(0, 600)
+            .Select(i => Generator(world).Sample(Split.Train, 23, i, new ExampleMix(0, 0, 1, 0))).ToList();
+        var world = Small with { Languages = ["en", "de", "ja", "ar"], Questions = [QuestionType.Exists], MaxObjects = 3 };
+        var both = Vqa(world);
+        var single = Vqa(world with { SingleAttributeExistsShare = 1 });
+        var half = Vqa(world with { SingleAttributeExistsShare = 0.5 });
+        static bool One(Example e) => e.Question!.Subject.Shape is null != e.Question.Subject.Color is null;
+        // Without the option every existence question names both (the stream as before); with it, one attribute.
+        Assert.All(both, e => Assert.False(One(e), e.TextA));
+        Assert.All(single, e => Assert.True(One(e), e.TextA));
+        Assert.InRange(half.Count(One), 200, 400);
+        // Shapes alone and colours alone, half each, and the answer is what the scene holds: yes exactly when an object
+        // matches; half of the answers yes.
+        Assert.InRange(single.Count(e => e.Question!.Subject.Shape is not null), 220, 380);
+        Assert.All(single, e => Assert.Equal(e.Scene!.Objects.Any(e.Question!.Subject.Matches) ? Answers.Yes : Answers.No, e.Question!.AnswerId));
+        Assert.InRange(single.Count(e => e.Question!.AnswerId == Answers.Yes), 240, 360);
+        // Near misses: "no" scenes often hold the other attribute of what is asked (a red square for "is there a star?" about a red star).
+        Assert.Contains(single, e => e.Question!.AnswerId == Answers.No && e.Question.Subject.Shape is { } s && e.Scene!.Objects.Any(o => o.Shape != s));
+        // Worded with the named attribute and nothing of the other (English: the world's shape and colour words).
+        string[] shapes = ["circle", "square", "triangle", "star"], colours = ["red", "orange", "yellow", "green", "blue", "purple"];
+        var en = single.Where(e => Languages.Codes[e.LanguageA] == "en").ToList();
+        Assert.True(en.Count > 100);
+        Assert.All(en, e =>
+        {
+            var q = e.Question!.Subject;
+            var (named, other) = q.Shape is { } s ? (s.ToString().ToLowerInvariant(), colours) : (q.Color!.Value.ToString().ToLowerInvariant(), shapes);
+            Assert.Contains(named, e.TextA!);
+            Assert.DoesNotContain(other, w => Regex.IsMatch(e.TextA!, $@"\b{w}"));
+        });
+        Assert.Contains("--single-attribute-exists", Assert.Throws<ArgumentException>(() => (Small with { SingleAttributeExistsShare = 2 }).Validated()).Message);
+    }
+
+    [Fact]
     public void Colour_predicates_word_colour_questions_in_every_language_only_when_asked_for()
     {
         var languages = Languages.Create(Emoji);
@@ -692,7 +729,7 @@ public class CurriculumTests
         Assert.Contains(own, p => p.IsMatch("Pregunta: ¿La estrella es de qué color?"));
         var world = new WorldOptions
         {
-            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2, FillerWordsShare = 0.3, ColourPredicateShare = 0.3, RareWordsShare = 0.2,
+            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2, FillerWordsShare = 0.3, ColourPredicateShare = 0.3, RareWordsShare = 0.2, SingleAttributeExistsShare = 0.5,
             Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists],
         }.Validated();
         var g = Generator(world);
