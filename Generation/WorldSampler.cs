@@ -225,20 +225,18 @@ public sealed class WorldSampler
             {
                 bool yes = random.Next(2) == 0;
                 var target = _scenes.RandomKind(random);
-                var subject = new ObjectQuery(target.Shape, target.Color, target.Emoji);
-                if (target.Emoji is null && Options.SingleAttributeExistsShare > 0 && random.NextDouble() < Options.SingleAttributeExistsShare)
-                    subject = random.Next(2) == 0 ? new ObjectQuery(Shape: target.Shape) : new ObjectQuery(Color: target.Color);
-                // Near misses make "no" answers need what the question names: the same shape or the same colour for both,
-                // the other attribute for one.
-                Func<ObjectKind, bool> nearMiss = subject.Shape is null || subject.Color is null
-                    ? k => !k.Matches(subject) && (k.Shape == target.Shape || k.Color == target.Color)
-                    : k => k != target && (k.Shape == target.Shape || k.Color == target.Color);
+                bool one = target.Emoji is null && Options.SingleAttributeExistsShare > 0 && random.NextDouble() < Options.SingleAttributeExistsShare;
+                var subject = !one ? new ObjectQuery(target.Shape, target.Color, target.Emoji)
+                    : random.Next(2) == 0 ? new ObjectQuery(Shape: target.Shape) : new ObjectQuery(Color: target.Color);
+                // Nothing else in the scene answers the question; near misses (the same shape or the same colour, not what
+                // is asked) make "no" answers need what the question names.
+                Func<ObjectKind, bool> other = one ? k => !k.Matches(subject) : k => k != target;
                 var required = new List<ObjectKind>();
                 if (yes) required.Add(target);
-                if (target.Emoji is null && random.Next(2) == 0 && required.Count < Options.MaxObjects) required.Add(_scenes.RandomShape(random, nearMiss));
+                if (target.Emoji is null && random.Next(2) == 0 && required.Count < Options.MaxObjects)
+                    required.Add(_scenes.RandomShape(random, k => other(k) && (k.Shape == target.Shape || k.Color == target.Color)));
                 // "No" scenes may be empty in the full world (as always); a curriculum's minimum applies above one object.
-                scene = _scenes.Build(random, required, Extras(random, required.Count, Options.MinObjects > 1 ? Options.MinObjects : 0),
-                    subject.Shape is null || subject.Color is null ? k => !k.Matches(subject) : k => k != target);
+                scene = _scenes.Build(random, required, Extras(random, required.Count, Options.MinObjects > 1 ? Options.MinObjects : 0), other);
                 question = new Question(type, subject, yes ? Answers.Yes : Answers.No);
                 break;
             }
