@@ -17,7 +17,7 @@ static partial class Bench
         double floatPeak = MatMulPeak(work, quick);
         double intPeak = MatMulIntegerPeak(work, quick);
         Console.WriteLine();
-        Console.WriteLine($"## Encoder precision: float32 vs int8 (per-channel weights; activations dynamic, or static QDQ calibrated on 32 other canvases), random weights, CPU ({Environment.ProcessorCount} threads)");
+        Console.WriteLine($"## Encoder precision: float32 vs int8 (per-channel weights; activations dynamic, or static QDQ calibrated on 32 other canvases, or dynamic with attention's products between activations too), random weights, CPU ({Environment.ProcessorCount} threads)");
         Console.WriteLine($"float32 matrix-multiply peak measured now (MatMul, best of square 2048 and 6272x768x3072): {floatPeak:F1} GFLOP/s");
         Console.WriteLine($"int8 matrix-multiply peak measured now (MatMulInteger uint8 x int8 -> int32, same shapes): {intPeak:F1} GOP/s ({intPeak / floatPeak:F2}x float32)");
         Console.WriteLine();
@@ -35,6 +35,7 @@ static partial class Bench
             {
                 Calibration = Enumerable.Range(0, 32).Select(i => calibration.AsSpan(i * length, length).ToArray()),
             }, []);
+            var int8Attention = ModelQuantizer.Quantize(f32.Directory, int8Dir + "-attention", new QuantizeOptions { ActivationProducts = true }, []);
             double flops = FlopsPerImage(arch);
             foreach (int batch in quick ? new[] { 1, 8 } : new[] { 1, 8, 32 })
             {
@@ -42,11 +43,14 @@ static partial class Bench
                 var (floatIps, _) = EncoderSpeed(f32.Directory, batch, quick ? 2 : 6, inputs);
                 var (intIps, _) = EncoderSpeed(int8, batch, quick ? 2 : 6, inputs);
                 var (staticIps, _) = EncoderSpeed(qdq, batch, quick ? 2 : 6, inputs);
+                var (attentionIps, _) = EncoderSpeed(int8Attention, batch, quick ? 2 : 6, inputs);
+                var (amin, amean) = Agreement(f32.Directory, int8Attention, inputs, batch);
                 var (min, mean) = Agreement(f32.Directory, int8, inputs, batch);
                 var (smin, smean) = Agreement(f32.Directory, qdq, inputs, batch);
                 Console.WriteLine($"| {name} | float32 | {batch} | {floatIps:F2} | 1.00 | {floatIps * flops / 1e9:F1} | {100 * floatIps * flops / 1e9 / floatPeak:F0}% | |");
                 Console.WriteLine($"| {name} | int8 dynamic | {batch} | {intIps:F2} | {intIps / floatIps:F2} | {intIps * flops / 1e9:F1} | {100 * intIps * flops / 1e9 / intPeak:F0}% | {min:F4} / {mean:F4} |");
                 Console.WriteLine($"| {name} | int8 static (QDQ) | {batch} | {staticIps:F2} | {staticIps / floatIps:F2} | {staticIps * flops / 1e9:F1} | {100 * staticIps * flops / 1e9 / intPeak:F0}% | {smin:F4} / {smean:F4} |");
+                Console.WriteLine($"| {name} | int8 dynamic, attention too | {batch} | {attentionIps:F2} | {attentionIps / floatIps:F2} | {attentionIps * flops / 1e9:F1} | {100 * attentionIps * flops / 1e9 / intPeak:F0}% | {amin:F4} / {amean:F4} |");
             }
         }
         if (args.Contains("--profile"))
@@ -58,7 +62,9 @@ static partial class Bench
                 {
                     Overwrite = true, Calibration = [RandomCanvases(1, arch.ImageSize, 11)],
                 }, []);
-                foreach (var (label, dir) in new[] { ("float32", f32.Directory), ("int8 dynamic", int8), ("int8 static", qdq) }) Profile($"{name} {label}", dir, 8, work);
+                var attention = ModelQuantizer.Quantize(f32.Directory, f32.Directory.Path + "-attention", new QuantizeOptions { Overwrite = true, ActivationProducts = true }, []);
+                foreach (var (label, dir) in new[] { ("float32", f32.Directory), ("int8 dynamic", int8), ("int8 static", qdq), ("int8 dynamic, attention too", attention) })
+                    Profile($"{name} {label}", dir, 8, work);
             }
         Console.WriteLine("(Random weights and random canvases: the cosines show that the graph computes the same function; the fidelity that");
         Console.WriteLine("matters, on real weights and real canvases, is what `vqa quantize` measures and records in the manifest.)");

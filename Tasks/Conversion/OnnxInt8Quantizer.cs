@@ -10,6 +10,11 @@ public sealed record Int8Plan
     public IReadOnlyList<string> KeepFloat { get; init; } = [];
 
     public bool Quantizes(string weightName) => !KeepFloat.Any(prefix => weightName.StartsWith(prefix, StringComparison.Ordinal));
+
+    /// <summary>Also the products between two activations (attention's query-key and probabilities-value products): both
+    /// sides quantized per call (<c>DynamicQuantizeLinear</c>) into one <c>com.microsoft.MatMulIntegerToFloat</c>. Dynamic
+    /// quantization only.</summary>
+    public bool ActivationProducts { get; init; }
 }
 
 /// <summary>What a quantization did.</summary>
@@ -21,7 +26,8 @@ public sealed record Int8Report(int Quantized, int KeptFloat, long FloatWeightBy
 /// of a constant bias that follows it, becomes one <c>com.microsoft.DynamicQuantizeMatMul(x, W8, scale, zero_point, bias)</c>.
 /// Weights are quantized per output column, symmetric int8 (scale = max |column| / 127, zero point 0); activations are
 /// quantized per call to uint8 by the kernel itself (dynamic quantization, no calibration data). LayerNorm, softmax,
-/// GELU, the attention products between activations, and every weight the plan keeps stay float32.
+/// GELU, the attention products between activations (unless <see cref="Int8Plan.ActivationProducts"/>), and every weight
+/// the plan keeps stay float32.
 /// ONNX Runtime's quantization tool is Python; this rewrite needs only the graph we already build, so it is ours.
 /// </summary>
 public static class OnnxInt8Quantizer
@@ -79,8 +85,27 @@ public static class OnnxInt8Quantizer
             if (add is not null) removed.Add(add);
         }
 
+        // Products of two activations: each side quantized per call to uint8, the product on the integer kernel, scaled back.
+        var expanded = new Dictionary<NodeProto, NodeProto[]>();
+        if (plan.ActivationProducts)
+            foreach (var matmul in graph.Node.Where(n => n.OpType == "MatMul" && n.Domain is "" or null && !replacements.ContainsKey(n)).ToList())
+            {
+                if (matmul.Input.Any(i => Constant(i, initializers, producer) is not null || initializers.ContainsKey(i))) continue;
+                string name = $"int8_activation_matmul_{counter++}";
+                var qa = new NodeProto { OpType = "DynamicQuantizeLinear", Name = name + "_qa", Input = { matmul.Input[0] }, Output = { name + "_a", name + "_a_scale", name + "_a_zero_point" } };
+                var qb = new NodeProto { OpType = "DynamicQuantizeLinear", Name = name + "_qb", Input = { matmul.Input[1] }, Output = { name + "_b", name + "_b_scale", name + "_b_zero_point" } };
+                var product = new NodeProto
+                {
+                    OpType = "MatMulIntegerToFloat", Domain = MicrosoftDomain, Name = name,
+                    Input = { name + "_a", name + "_b", name + "_a_scale", name + "_b_scale", name + "_a_zero_point", name + "_b_zero_point" },
+                    Output = { matmul.Output[0] },
+                };
+                expanded[matmul] = [qa, qb, product];
+            }
+
         // Rebuild the node list in order; then drop what nothing reads any more (the float weights and their Casts).
-        var nodes = graph.Node.Where(n => !removed.Contains(n)).Select(n => replacements.GetValueOrDefault(n, n)).ToList();
+        var nodes = graph.Node.Where(n => !removed.Contains(n))
+            .SelectMany(n => expanded.TryGetValue(n, out var three) ? three : [replacements.GetValueOrDefault(n, n)]).ToList();
         graph.Node.Clear();
         graph.Node.AddRange(nodes);
         graph.Initializer.AddRange(weights.Initializers);

@@ -24,6 +24,8 @@ public sealed record QuantizeOptions
     /// <summary>Static activations (QDQ, <see cref="OnnxInt8Quantizer.QuantizeStatic"/>) calibrated on these canvases, instead of
     /// dynamic ones; null: dynamic (the default, measured faster and closer: docs/benchmarks.md).</summary>
     public IEnumerable<float[]>? Calibration { get; init; }
+    /// <summary>Also quantize the products between two activations (attention), per call; dynamic activations only.</summary>
+    public bool ActivationProducts { get; init; }
 }
 
 /// <summary>
@@ -47,7 +49,9 @@ public static class ModelQuantizer
             ModelProto graph;
             try { graph = ModelProto.Parser.ParseFrom(encoderBytes); }
             catch (InvalidProtocolBufferException e) { throw new ModelDirectoryException($"'{source.EncoderPath}' is not an ONNX model: {e.Message}"); }
-            var plan = new Int8Plan { KeepFloat = options.KeepFloat };
+            if (options.ActivationProducts && options.Calibration is not null)
+                throw new ModelDirectoryException("int8 products between activations are quantized per call: they go with dynamic activations, not static ones");
+            var plan = new Int8Plan { KeepFloat = options.KeepFloat, ActivationProducts = options.ActivationProducts };
             var input = source.Manifest.Input;
             var (int8, report) = options.Calibration is { } calibration
                 ? OnnxInt8Quantizer.QuantizeStatic(graph, plan, StaticCalibration.Ranges(graph, plan, calibration, input.Height, input.Width))

@@ -74,6 +74,32 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output) : IDisposabl
         Assert.DoesNotContain(graph.Graph.Initializer, t => t.Dims.Count == 2 && t.DataType is (int)TensorProto.Types.DataType.Float or (int)TensorProto.Types.DataType.Float16); // no float weight matrix left behind
     }
 
+    /// <summary>Attention's products between two activations quantized too (<see cref="QuantizeOptions.ActivationProducts"/>):
+    /// measured no faster on this CPU (docs/benchmarks.md), kept as an option for runtimes where it may pay.</summary>
+    [Fact]
+    public void Attention_products_between_activations_can_be_quantized_too_and_stay_within_tolerance()
+    {
+        var io = TestData.Mu3Io();
+        var images = io["images_nhwc"];
+        var source = CheckpointConverter.Convert(TestData.Mu3Checkpoint, _tmp.File("mu3"), new ConvertOptions());
+        var int8 = ModelQuantizer.Quantize(source, _tmp.File("mu3-int8"), new QuantizeOptions { ActivationProducts = true }, []);
+        var graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8.EncoderPath));
+        // Each block's two products and the MAP head's second; its first multiplies the constant probe query and stays float.
+        var left = Assert.Single(graph.Graph.Node, n => n.OpType == "MatMul");
+        Assert.Contains(left.Input, i => graph.Graph.Initializer.Any(t => t.Name == i));
+        Assert.Equal(3 * 2 + 1, graph.Graph.Node.Count(n => n.OpType == "MatMulIntegerToFloat" && n.Domain == OnnxInt8Quantizer.MicrosoftDomain));
+        Assert.Equal((3 * 2 + 1) * 2, graph.Graph.Node.Count(n => n.OpType == "DynamicQuantizeLinear"));
+        var results = Encode(int8, images.Data);
+        for (int i = 0; i < 3; i++)
+        {
+            double cosine = TensorPrimitives.CosineSimilarity(results[i].Embedding, io["zimg"].Data.AsSpan(i * 64, 64));
+            output.WriteLine($"image {i}: cosine to big_vision zimg {cosine:F5}");
+            Assert.True(cosine >= FixtureCosine, $"image {i}: cosine {cosine:F5} < {FixtureCosine}");
+        }
+        Assert.Throws<ModelDirectoryException>(() => ModelQuantizer.Quantize(source, _tmp.File("mu3-static"),
+            new QuantizeOptions { ActivationProducts = true, Calibration = Canvases(images.Data, 3) }, []));
+    }
+
     [Fact]
     public void A_graph_with_fused_attention_is_quantized_too()
     {
