@@ -34,8 +34,9 @@ public sealed record Quantization
     /// is at least this close to the float model's (cosine).</summary>
     public const double CompatibleCosine = 0.99;
 
-    /// <summary>"dynamic-int8": weights int8 per output column (symmetric), activations uint8 per call; "static-int8": the same
-    /// weights, activations uint8 with fixed scales from calibration canvases (QDQ).</summary>
+    /// <summary>"dynamic-int8": weights int8 per output column (symmetric), activations uint8 per call; "dynamic-int8-attention":
+    /// the same, and attention's products between activations too (both sides per call); "static-int8": the same weights,
+    /// activations uint8 with fixed scales from calibration canvases (QDQ).</summary>
     public string Method { get; init; } = "dynamic-int8";
     public required string FromId { get; init; }
     public required string FromWeightsDType { get; init; }

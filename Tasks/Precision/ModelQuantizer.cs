@@ -65,7 +65,7 @@ public static class ModelQuantizer
             {
                 FromId = m.Id, FromWeightsDType = m.WeightsDType, FromEncoderSha256 = Convert.ToHexStringLower(SHA256.HashData(encoderBytes)),
                 QuantizedMatMuls = report.Quantized, KeptFloat = report.KeptWeights,
-                Method = options.Calibration is null ? "dynamic-int8" : "static-int8",
+                Method = options.Calibration is not null ? "static-int8" : options.ActivationProducts ? "dynamic-int8-attention" : "dynamic-int8",
             };
             var manifest = m with
             {

@@ -83,6 +83,7 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output) : IDisposabl
         var images = io["images_nhwc"];
         var source = CheckpointConverter.Convert(TestData.Mu3Checkpoint, _tmp.File("mu3"), new ConvertOptions());
         var int8 = ModelQuantizer.Quantize(source, _tmp.File("mu3-int8"), new QuantizeOptions { ActivationProducts = true }, []);
+        Assert.Equal("dynamic-int8-attention", int8.Manifest.Quantization!.Method);
         var graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8.EncoderPath));
         // Each block's two products and the MAP head's second; its first multiplies the constant probe query and stays float.
         var left = Assert.Single(graph.Graph.Node, n => n.OpType == "MatMul");
