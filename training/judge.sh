@@ -21,16 +21,17 @@ for p in Cli/Cli.csproj Api/Api.csproj GeneratorTool/GeneratorTool.csproj; do do
 [ -f "$MODEL/manifest.json" ] || { echo "judge.sh: $MODEL has no manifest.json (not a model directory)" >&2; exit 2; }
 mkdir -p "$OUT"
 CLI="dotnet Cli/bin/Release/net10.0/vqa.dll"
-SMALL="--quick --vqa-per-language 300 --objects 1-3 --emoji-share 0 --caption-styles list,sentence,word --questions count,color,shape,exists"
+SMALL="--quick --vqa-per-language 300 --objects 1-3 --emoji-share 0 --caption-styles list,sentence,word"
+FOUR="--questions count,color,shape,exists"
 tmp=$(mktemp -d)
 trap 'kill "${api:-}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-$CLI eval --model "$MODEL" --out "$tmp/tw" $SMALL --gallery 1000 > /dev/null
+$CLI eval --model "$MODEL" --out "$tmp/tw" $SMALL $FOUR --gallery 1000 > /dev/null
 cp "$tmp/tw/eval.md" "$OUT/tour-world.md"; cp "$tmp/tw/eval.json" "$OUT/tour-world.json"
-$CLI eval --model "$MODEL" --out "$tmp/ow" $SMALL --other-wordings 1 > /dev/null
+$CLI eval --model "$MODEL" --out "$tmp/ow" $SMALL $FOUR --other-wordings 1 > /dev/null
 cp "$tmp/ow/eval.md" "$OUT/other-wordings.md"; cp "$tmp/ow/eval.json" "$OUT/other-wordings.json"
-$CLI eval --model "$MODEL" --out "$tmp/cp" $SMALL --colour-predicates 1 > /dev/null
+$CLI eval --model "$MODEL" --out "$tmp/cp" $SMALL $FOUR --colour-predicates 1 > /dev/null
 cp "$tmp/cp/eval.md" "$OUT/colour-predicates.md"; cp "$tmp/cp/eval.json" "$OUT/colour-predicates.json"
-$CLI eval --model "$MODEL" --out "$tmp/se" ${SMALL/count,color,shape,exists/exists} --single-attribute-exists 1 > /dev/null
+$CLI eval --model "$MODEL" --out "$tmp/se" $SMALL --questions exists --single-attribute-exists 1 > /dev/null
 cp "$tmp/se/eval.md" "$OUT/single-attribute-exists.md"; cp "$tmp/se/eval.json" "$OUT/single-attribute-exists.json"
 $CLI eval --model "$MODEL" --out "$tmp/full" > /dev/null
 cp "$tmp/full/eval.md" "$OUT/eval.md"; cp "$tmp/full/eval.json" "$OUT/eval.json"

@@ -2,7 +2,7 @@
 """Questions in users' own words: VQA accuracy through a running service on held-out generated scenes, asked with
 English wordings beside the generator's own (Generation/Languages/English.cs).
 
-  python3 training/paraphrase_check.py --url http://127.0.0.1:5000 [--scenes 150] [--seed 11] [--out FILE.json]
+  python3 training/paraphrase_check.py --url http://127.0.0.1:5000 [--scenes 150] [--seed 11] [--out FILE.json] [--answer-kinds]
 
 Draws held-out scenes of 1-3 shapes (no emoji) with `vqa-generate preview` (built in Release), asks each scene the
 questions below (in English, and some in German, French, Spanish, Japanese, Russian and Chinese; wordings marked "2" are
@@ -58,6 +58,11 @@ def ask(url, png, question):
 # tests/Generation.Tests: the held-out wordings below stay out of a stream with every option on).
 OWN, TEMPLATE, COUNT_ALL, OTHER = "own words", "template", "template with --count-all", "template with --other-wordings"
 KINDS = (OWN, TEMPLATE, COUNT_ALL, OTHER)
+
+
+def answer_kind(answer_id):
+    """What kind of answer an answer id is: count, color, shape, or yes/no."""
+    return answer_id.split("_")[0] if "_" in answer_id else "yes/no"
 
 
 def only_one(counts):
@@ -399,6 +404,9 @@ def main():
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--out", help="write the results as JSON")
+    ap.add_argument("--answer-kinds", action="store_true",
+                    help="also print, for each own wording, how its answers went: right, a wrong answer of the right kind, or "
+                         "an answer of another kind (a colour to an existence question): what a model takes the frame for")
     a = ap.parse_args()
     gen = os.path.join(REPO, "GeneratorTool", "bin", "Release", "net10.0", "vqa-generate.dll")
     tmp = tempfile.mkdtemp(prefix="paraphrase-")
@@ -407,6 +415,7 @@ def main():
                    check=True, stdout=subprocess.DEVNULL)
     rnd, extra, third, fourth, fifth, sixth = (random.Random(a.seed + k) for k in range(6))
     right, total, kinds = collections.Counter(), collections.Counter(), {}
+    outcomes = collections.defaultdict(collections.Counter)  # wording -> right / wrong value / answered a <kind>
     with open(os.path.join(tmp, "examples.jsonl")) as f:
         for line in f:
             ex = json.loads(line)
@@ -415,7 +424,10 @@ def main():
             for wording, k, q, answer in questions(ex["objects"], rnd, extra, third, fourth, fifth, sixth):
                 kinds[wording] = k
                 total[wording] += 1
-                right[wording] += ask(a.url, png, q) == answer
+                got = ask(a.url, png, q)
+                right[wording] += got == answer
+                outcomes[wording]["right" if got == answer else "wrong value" if answer_kind(got) == answer_kind(answer)
+                                  else f"answered a {answer_kind(got)}"] += 1
     rows = sorted(total)
     print(f"| wording (English unless marked; held-out scenes of 1-3 shapes, seed {a.seed}) | what writes it | accuracy | n |")
     print("|---|---|---:|---:|")
@@ -460,9 +472,17 @@ def main():
         if t:
             print(f"| **all, {name}** | | **{100 * r / t:.1f}%** | {t} |")
     print(f"| **all questions** | | **{100 * sum(right.values()) / sum(total.values()):.1f}%** | {sum(total.values())} |")
+    if a.answer_kinds:
+        print()
+        print("| own wording | n | how the answers went |")
+        print("|---|---:|---|")
+        for w in rows:
+            if own(w):
+                print(f"| {w} | {total[w]} | " + ", ".join(f"{k} {v}" for k, v in outcomes[w].most_common()) + " |")
     if a.out:
         with open(a.out, "w") as f:
-            json.dump({w: {"kind": kinds[w], "right": right[w], "n": total[w]} for w in rows}, f, indent=1)
+            json.dump({w: {"kind": kinds[w], "right": right[w], "n": total[w], **({"answers": dict(outcomes[w])} if a.answer_kinds else {})}
+                       for w in rows}, f, indent=1)
 
 
 if __name__ == "__main__":
