@@ -89,6 +89,12 @@ public sealed record WorldOptions
     /// names a shape alone: a model learns that a shape alone asks for a colour, and answers "Is there a star?" with one.
     /// 0 (the default) keeps the generator as it was.</summary>
     public double SingleAttributeExistsShare { get; init; }
+    /// <summary>The share of count questions about a shape, a colour or both whose scene always holds at least one object
+    /// that does not match (unless the answer is the world's maximum): the answer is then not the number of all objects.
+    /// Without it about two in five such answers are that number, and with <see cref="CountAllShare"/> a model that counts
+    /// everything is right on most count questions; it answers "How many red shapes are there?" with the number of shapes.
+    /// 0 (the default) keeps the generator as it was.</summary>
+    public double CountDistractorShare { get; init; }
 
     public bool IsFull => Describe().Length == 0;
 
@@ -115,6 +121,7 @@ public sealed record WorldOptions
         Check(ColourPredicateShare is >= 0 and <= 1, "--colour-predicates must be 0..1");
         Check(RareWordsShare is >= 0 and <= 1, "--rare-words must be 0..1");
         Check(SingleAttributeExistsShare is >= 0 and <= 1, "--single-attribute-exists must be 0..1");
+        Check(CountDistractorShare is >= 0 and <= 1, "--count-distractors must be 0..1");
         return this;
     }
 
@@ -141,6 +148,7 @@ public sealed record WorldOptions
         if (ColourPredicateShare != 0) parts.Add($"--colour-predicates {ColourPredicateShare.ToString(CultureInfo.InvariantCulture)}");
         if (RareWordsShare != 0) parts.Add($"--rare-words {RareWordsShare.ToString(CultureInfo.InvariantCulture)}");
         if (SingleAttributeExistsShare != 0) parts.Add($"--single-attribute-exists {SingleAttributeExistsShare.ToString(CultureInfo.InvariantCulture)}");
+        if (CountDistractorShare != 0) parts.Add($"--count-distractors {CountDistractorShare.ToString(CultureInfo.InvariantCulture)}");
         return string.Join(" ", parts);
     }
 

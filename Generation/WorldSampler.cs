@@ -197,8 +197,12 @@ public sealed class WorldSampler
                 };
                 // n objects matching the subject (of varied kinds when the subject is one attribute), the rest not matching.
                 var required = Enumerable.Range(0, n).Select(_ => _scenes.RandomShape(random, k => k.Matches(subject))).ToList();
+                // A shape that does not match is always placed (no draw when the share is 0), so that counting every object
+                // is not the answer; without it, it is whenever no extra is drawn.
+                if (Options.CountDistractorShare > 0 && n < Options.MaxObjects && random.NextDouble() < Options.CountDistractorShare)
+                    required.Add(_scenes.RandomShape(random, k => !k.Matches(subject)));
                 // A count of 0 still shows something (at least one other object); otherwise the scene stays in the world's range.
-                int others = Extras(random, n, n == 0 ? Math.Max(1, Options.MinObjects) : Options.MinObjects);
+                int others = Extras(random, required.Count, n == 0 ? Math.Max(1, Options.MinObjects) : Options.MinObjects);
                 scene = BuildExact(random, required, others, k => !k.Matches(subject), subject, n);
                 question = new Question(type, subject, Answers.Count(n));
                 break;

@@ -9,6 +9,8 @@
 #                            question names one: "How many circles are red?"; the others in the templates)
 #   single-attribute-exists.md/json existence questions about such scenes that name a shape alone or a colour alone
 #                            (--questions exists --single-attribute-exists 1: "Is there a star?", "Is anything red?")
+#   count-distractors.md/json count questions about such scenes whose scene always holds an object that is not counted
+#                            (--questions count --count-distractors 1: the number of all objects is not the answer)
 #   eval.md/json             the full suite on the full world (VQA, entailment, paraphrase, retrieval, zero-shot)
 #   paraphrase-check.md/json training/paraphrase_check.py: templates beside users' own words no generator option writes
 #   tour-scene.md            the README tour's nine questions (docs/tour/ask.sh)
@@ -33,6 +35,8 @@ $CLI eval --model "$MODEL" --out "$tmp/cp" $SMALL $FOUR --colour-predicates 1 > 
 cp "$tmp/cp/eval.md" "$OUT/colour-predicates.md"; cp "$tmp/cp/eval.json" "$OUT/colour-predicates.json"
 $CLI eval --model "$MODEL" --out "$tmp/se" $SMALL --questions exists --single-attribute-exists 1 > /dev/null
 cp "$tmp/se/eval.md" "$OUT/single-attribute-exists.md"; cp "$tmp/se/eval.json" "$OUT/single-attribute-exists.json"
+$CLI eval --model "$MODEL" --out "$tmp/cd" $SMALL --questions count --count-distractors 1 > /dev/null
+cp "$tmp/cd/eval.md" "$OUT/count-distractors.md"; cp "$tmp/cd/eval.json" "$OUT/count-distractors.json"
 $CLI eval --model "$MODEL" --out "$tmp/full" > /dev/null
 cp "$tmp/full/eval.md" "$OUT/eval.md"; cp "$tmp/full/eval.json" "$OUT/eval.json"
 dotnet Api/bin/Release/net10.0/VqaApi.dll --urls "http://127.0.0.1:$PORT" --Model:Path="$MODEL" --Collections:Root="$tmp/collections" \
@@ -48,11 +52,13 @@ out = sys.argv[1]
 def acc(path, section="vqa", name="accuracy"):
     d = json.load(open(f"{out}/{path}"))
     return {m["group"]: m["value"] for s in d["sections"] if s["id"] == section for m in s["metrics"] if m["name"] == name}
-tw, ow, cp, se, full = (acc(f) for f in ("tour-world.json", "other-wordings.json", "colour-predicates.json", "single-attribute-exists.json", "eval.json"))
+tw, ow, cp, se, cd, full = (acc(f) for f in ("tour-world.json", "other-wordings.json", "colour-predicates.json", "single-attribute-exists.json",
+                                            "count-distractors.json", "eval.json"))
 print(f"VQA 1-3 shapes, templates   {100 * tw.get('all', 0):.1f}%")
 print(f"VQA 1-3 shapes, other words {100 * ow.get('all', 0):.1f}%")
 print(f"VQA 1-3 shapes, colour said as the predicate {100 * cp.get('all', 0):.1f}%")
 print(f"VQA 1-3 shapes, existence of a shape or a colour alone {100 * se.get('all', 0):.1f}% (both named: {100 * tw.get('type: exists', 0):.1f}%)")
+print(f"VQA 1-3 shapes, counts with an object not counted {100 * cd.get('all', 0):.1f}% (templates' counts: {100 * tw.get('type: count', 0):.1f}%)")
 print(f"VQA full world              {100 * full.get('all', 0):.1f}%")
 print(f"entailment full world       {100 * acc('eval.json', 'entailment').get('all', 0):.1f}%")
 for path, world in (("tour-world.json", "1-3 shapes"), ("eval.json", "full world")):

@@ -7,7 +7,7 @@ English wordings beside the generator's own (Generation/Languages/English.cs).
 Draws held-out scenes of 1-3 shapes (no emoji) with `vqa-generate preview` (built in Release), asks each scene the
 questions below (in English, and some in German, French, Spanish, Japanese, Russian and Chinese; wordings marked "2" are
 the second set of own words, added on 2026-12-05, "3" the third, added later that day, "4" the fourth, in Korean, Arabic,
-Hebrew, Hindi and Thai, "5" the fifth and "6" the sixth, two in each of the 12 languages each) where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
+Hebrew, Hindi and Thai, "5" the fifth, "6" the sixth and "7" the seventh, two in each of the 12 languages each) where their answer is defined, and prints accuracy by wording and totals by what writes the wording:
 "own words" that the generator never writes with any option (CurriculumTests checks this file's OWN wordings against
 a stream with every option on), its templates, and the wordings only `--count-all` and/or `--other-wordings` add.
 The eval suite measures the generator's wordings only; a model that learnt them and not the words shows it here.
@@ -70,7 +70,7 @@ def only_one(counts):
     return next((v for v, m in counts.items() if m == 1), None)
 
 
-def questions(objects, rnd, extra, third, fourth, fifth, sixth):
+def questions(objects, rnd, extra, third, fourth, fifth, sixth, seventh):
     """(wording, kind, question, answer) for one scene, where its answer is defined. The second set of own words draws
     from `extra`, so the first set's questions stay those asked before it was added."""
     out = []
@@ -125,6 +125,7 @@ def questions(objects, rnd, extra, third, fourth, fifth, sixth):
     out.extend(fourth_set(objects, fourth))
     out.extend(fifth_set(objects, fifth))
     out.extend(sixth_set(objects, sixth))
+    out.extend(seventh_set(objects, seventh))
     return out
 
 
@@ -397,6 +398,52 @@ def sixth_set(objects, rnd):
     return out
 
 
+# The seventh set's words (2026-12-06, thirteenth session).
+ES_CM = dict(zip(COLORS, ["rojo", "naranja", "amarillo", "verde", "azul", "morado", "rosa", "negro"]))
+HI_OBL = {**HI, "star": "तारे", "diamond": "हीरे"}  # the oblique case before का
+
+
+def seventh_set(objects, rnd):
+    """Own words added in the thirteenth session (2026-12-06), written while the run they first judged (the first trained
+    with `--count-distractors`) was under way and before anything of it had been measured: two wordings in each of the
+    12 languages, of every kind. Its own random stream (seed + 6)."""
+    out = []
+    n = len(objects)
+    shapes = collections.Counter(o["shape"] for o in objects)
+    count = f"count_{n}"
+    out.append(("7 count all: how many shapes have been drawn", OWN, "How many shapes have been drawn?", count))
+    out.append(("7 es: count all: cuántas figuras ves en total", OWN, "¿Cuántas figuras ves en total?", count))
+    out.append(("7 ko: count all: 도형이 몇 개 그려져 있어요", OWN, "도형이 몇 개 그려져 있어요?", count))
+    out.append(("7 he: count all: כמה צורות רואים בתמונה", OWN, "כמה צורות רואים בתמונה?", count))
+    c, k = colour_to_count(objects, rnd)
+    out.append(("7 de: count colour: wie viele C Formen gibt es hier", OWN, f"Wie viele {DE_CE[c]} Formen gibt es hier?", k))
+    out.append(("7 ja: count colour: C図形を数えるといくつになりますか", OWN, f"{JA_C[c]}図形を数えるといくつになりますか？", k))
+    out.append(("7 zh: count colour: 一共有几个C图形", OWN, f"一共有几个{ZH_C[c]}图形？", k))
+    out.append(("7 hi: count colour: तस्वीर में C रंग वाली कितनी आकृतियाँ हैं", OWN, f"तस्वीर में {HI_C[c]} रंग वाली कितनी आकृतियाँ हैं?", k))
+    out.append(("7 th: count colour: มีรูปทรงCกี่อัน", OWN, f"มีรูปทรง{TH_C[c]}กี่อัน", k))
+    if (one := colour_of_the_one(objects)) is not None:
+        shape, a = one
+        out.append(("7 fr: colour: j'aimerais connaître la couleur du S", OWN, f"J'aimerais connaître la couleur {FR_OF[shape]}.", a))
+        out.append(("7 zh: colour: S用的是哪种颜色", OWN, f"{ZH[shape]}用的是哪种颜色？", a))
+        out.append(("7 ar: colour: أخبرني بلون S", OWN, f"أخبرني بلون {AR[shape]}", a))
+        out.append(("7 hi: colour: S का रंग पहचानिए", OWN, f"{HI_OBL[shape]} का रंग पहचानिए", a))
+    if (one := shape_of_the_one(objects)) is not None:
+        color, a = one
+        out.append(("7 shape: what shape has the colour C", OWN, f"What shape has the colour {color}?", a))
+        out.append(("7 es: shape: qué forma tiene la figura de color C", OWN, f"¿Qué forma tiene la figura de color {ES_CM[color]}?", a))
+        out.append(("7 ja: shape: C図形の形を教えてください", OWN, f"{JA_C[color]}図形の形を教えてください", a))
+        out.append(("7 ru: shape: а C фигура какой формы", OWN, f"А {RU_CF[color]} фигура какой формы?", a))
+        out.append(("7 th: shape: รูปทรงCมีรูปร่างแบบไหน", OWN, f"รูปทรง{TH_C[color]}มีรูปร่างแบบไหน", a))
+    s, a = shape_to_ask(shapes, rnd)
+    out.append(("7 de: exists: ist da S drauf", OWN, f"Ist da {DE_A[s]} drauf?", a))
+    out.append(("7 fr: exists: tu trouves S sur l'image", OWN, f"Tu trouves {FR_A[s]} sur l'image ?", a))
+    out.append(("7 ru: exists: найдётся ли тут S", OWN, f"Найдётся ли тут {RU[s]}?", a))
+    out.append(("7 ko: exists: S 있는지 알려 주세요", OWN, f"{KO[s]} 있는지 알려 주세요", a))
+    out.append(("7 ar: exists: هل تحتوي الصورة على S", OWN, f"هل تحتوي الصورة على {AR_A[s]}؟", a))
+    out.append(("7 he: exists: האם מופיע S בתמונה", OWN, f"האם מופיע {HE[s]} בתמונה?", a))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", default="http://127.0.0.1:5000")
@@ -413,7 +460,7 @@ def main():
     subprocess.run(["dotnet", gen, "preview", "--split", "heldout", "--seed", str(a.seed), "--size", str(a.size), "--mix", "vqa=1",
                     "--objects", "1-3", "--emoji-share", "0", "--languages", "en", "--count", str(a.scenes), "--out", tmp],
                    check=True, stdout=subprocess.DEVNULL)
-    rnd, extra, third, fourth, fifth, sixth = (random.Random(a.seed + k) for k in range(6))
+    rnd, extra, third, fourth, fifth, sixth, seventh = (random.Random(a.seed + k) for k in range(7))
     right, total, kinds = collections.Counter(), collections.Counter(), {}
     outcomes = collections.defaultdict(collections.Counter)  # wording -> right / wrong value / answered a <kind>
     with open(os.path.join(tmp, "examples.jsonl")) as f:
@@ -421,7 +468,7 @@ def main():
             ex = json.loads(line)
             with open(os.path.join(tmp, f"{ex['index']:04d}-scene.png"), "rb") as g:
                 png = g.read()
-            for wording, k, q, answer in questions(ex["objects"], rnd, extra, third, fourth, fifth, sixth):
+            for wording, k, q, answer in questions(ex["objects"], rnd, extra, third, fourth, fifth, sixth, seventh):
                 kinds[wording] = k
                 total[wording] += 1
                 got = ask(a.url, png, q)
@@ -435,7 +482,7 @@ def main():
         print(f"| {w} | {kinds[w]} | {100 * right[w] / total[w]:.1f}% | {total[w]} |")
     def parts(w):
         """A wording's name as (set 1-4, language, the rest): "2 de: colour: ..." -> (2, "de", "colour: ...")."""
-        n = int(w[0]) if w[:2] in ("2 ", "3 ", "4 ", "5 ", "6 ") else 1
+        n = int(w[0]) if w[:2] in ("2 ", "3 ", "4 ", "5 ", "6 ", "7 ") else 1
         w = w[2:] if n > 1 else w
         return (n, w[:2], w[4:]) if w[2:4] == ": " else (n, "en", w)
     def language(w):
@@ -459,6 +506,8 @@ def main():
         ("own words, fourth set (2026-12-05, tenth session)", lambda w: own(w) and in_set(w, 4)),
         ("own words, fifth set (2026-12-06, eleventh session)", lambda w: own(w) and in_set(w, 5)),
         ("own words, sixth set (2026-12-06, twelfth session)", lambda w: own(w) and in_set(w, 6)),
+        ("own words, seventh set (2026-12-06, thirteenth session)", lambda w: own(w) and in_set(w, 7)),
+        ("own words, first six sets (as reported before the thirteenth session)", lambda w: own(w) and in_set(w, 1, 2, 3, 4, 5, 6)),
         ("own words, first five sets (as reported before the twelfth session)", lambda w: own(w) and in_set(w, 1, 2, 3, 4, 5)),
         ("own words, first four sets (as reported before the eleventh session)", lambda w: own(w) and in_set(w, 1, 2, 3, 4)),
         ("own words, first and second sets", lambda w: own(w) and in_set(w, 1, 2)),

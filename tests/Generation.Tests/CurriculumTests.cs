@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using VqaApi.Rendering.Shaped;
@@ -182,6 +183,8 @@ public class CurriculumTests
         Assert.EndsWith("--rare-words 0.2", cli.Read(command.Parse(flags + " --rare-words 0.2")).Describe());
         Assert.Equal(0.5, cli.Read(command.Parse(flags + " --single-attribute-exists 0.5")).SingleAttributeExistsShare);
         Assert.EndsWith("--single-attribute-exists 0.5", cli.Read(command.Parse(flags + " --single-attribute-exists 0.5")).Describe());
+        Assert.Equal(1, cli.Read(command.Parse(flags + " --count-distractors 1")).CountDistractorShare);
+        Assert.EndsWith("--count-distractors 1", cli.Read(command.Parse(flags + " --count-distractors 1")).Describe());
         Assert.True(cli.Read(command.Parse("")).IsFull);
         // One object: spatial questions are left out unless asked for.
         Assert.DoesNotContain(QuestionType.Spatial, cli.Read(command.Parse("--objects 1")).Questions);
@@ -484,6 +487,33 @@ public class CurriculumTests
     }
 
     [Fact]
+    public void Count_distractors_keep_the_number_of_all_objects_from_answering_count_questions_only_when_asked_for()
+    {
+        static List<Example> Vqa(WorldOptions world) => Enumerable.Range(0, 600)
+            .Select(i => Generator(world).Sample(Split.Train, 29, i, new ExampleMix(0, 0, 1, 0))).ToList();
+        var world = Small with { Languages = ["en", "ru"], Questions = [QuestionType.Count], MaxObjects = 4, ObjectScale = 1f };
+        static int Answer(Example e) => int.Parse(e.Question!.AnswerId["count_".Length..], CultureInfo.InvariantCulture);
+        static bool All(Example e) => e.Scene!.Objects.Count == Answer(e);
+        var plain = Vqa(world);
+        var distractors = Vqa(world with { CountDistractorShare = 1 });
+        var half = Vqa(world with { CountDistractorShare = 0.5 });
+        // Without the option the number of all objects answers a good share of the questions (the shortcut); with it, only
+        // where the answer is the world's maximum, and the answers and scenes stay true and in range.
+        Assert.InRange(plain.Count(e => Answer(e) < 4 && All(e)), 100, 400);
+        Assert.All(distractors, e => Assert.True(Answer(e) == 4 || !All(e), e.TextA));
+        Assert.All(distractors, e => Assert.Equal(Answer(e), e.Scene!.Objects.Count(e.Question!.Subject.Matches)));
+        Assert.All(distractors, e => Assert.InRange(e.Scene!.Objects.Count, 1, 4));
+        int shortcutHalf = half.Count(e => Answer(e) < 4 && All(e));
+        Assert.InRange(shortcutHalf, 1, plain.Count(e => Answer(e) < 4 && All(e)) - 40);
+        // The answers stay balanced over 0..4 (the option adds an object, not an answer).
+        Assert.All(Enumerable.Range(0, 5), n => Assert.InRange(distractors.Count(e => Answer(e) == n), 80, 160));
+        // Count-all questions are unchanged: every object is what they count.
+        var countAll = Vqa(world with { CountDistractorShare = 1, CountAllShare = 1 });
+        Assert.All(countAll, e => Assert.True(All(e), e.TextA));
+        Assert.Contains("--count-distractors", Assert.Throws<ArgumentException>(() => (Small with { CountDistractorShare = 1.5 }).Validated()).Message);
+    }
+
+    [Fact]
     public void Colour_predicates_word_colour_questions_in_every_language_only_when_asked_for()
     {
         var languages = Languages.Create(Emoji);
@@ -729,7 +759,7 @@ public class CurriculumTests
         Assert.Contains(own, p => p.IsMatch("Pregunta: ¿La estrella es de qué color?"));
         var world = new WorldOptions
         {
-            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2, FillerWordsShare = 0.3, ColourPredicateShare = 0.3, RareWordsShare = 0.2, SingleAttributeExistsShare = 0.5,
+            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2, FillerWordsShare = 0.3, ColourPredicateShare = 0.3, RareWordsShare = 0.2, SingleAttributeExistsShare = 0.5, CountDistractorShare = 0.5,
             Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists],
         }.Validated();
         var g = Generator(world);
