@@ -92,6 +92,10 @@ public interface ILanguage
     string? AskInRareWords(Question question, bool onlyShapes, Random random);
     /// <summary>The words <see cref="AskInRareWords"/> asks with (each of its wordings holds at least one).</summary>
     IReadOnlyList<string> RareWords { get; }
+    /// <summary>A copy of this language that says an object's colour with its word for colour ("the shape in red", "die
+    /// Figur in Rot", "la forme de couleur rouge", "赤色の図形", "颜色是红色的图形") wherever a question's subject names
+    /// one; <paramref name="random"/> picks among the language's ways of saying it. Captions and answers are unchanged.</summary>
+    ILanguage WithColourWord(Random random);
     /// <summary>Words users add to a question that change nothing it asks ("Hey,", ", please", "exactly"), for
     /// <see cref="WithFillers"/>.</summary>
     Fillers Fillers { get; }

@@ -95,6 +95,13 @@ public sealed record WorldOptions
     /// everything is right on most count questions; it answers "How many red shapes are there?" with the number of shapes.
     /// 0 (the default) keeps the generator as it was.</summary>
     public double CountDistractorShare { get; init; }
+    /// <summary>The share of count, shape and existence questions whose subject names a colour that say it with the
+    /// language's word for colour ("How many shapes with the colour red are there?", "What shape is the red-coloured
+    /// object?", "Gibt es einen Kreis in Rot?", "¿Hay un círculo de color rojo?", "色が赤の図形はいくつありますか？",
+    /// "颜色是红色的图形是什么形状？"). Without it the word for colour is in colour questions only, and a model takes any
+    /// question with it for one: v7 answers "Which shape is coloured red?" with a colour. 0 (the default) keeps the
+    /// generator as it was.</summary>
+    public double ColourWordShare { get; init; }
 
     public bool IsFull => Describe().Length == 0;
 
@@ -122,6 +129,7 @@ public sealed record WorldOptions
         Check(RareWordsShare is >= 0 and <= 1, "--rare-words must be 0..1");
         Check(SingleAttributeExistsShare is >= 0 and <= 1, "--single-attribute-exists must be 0..1");
         Check(CountDistractorShare is >= 0 and <= 1, "--count-distractors must be 0..1");
+        Check(ColourWordShare is >= 0 and <= 1, "--colour-word must be 0..1");
         return this;
     }
 
@@ -149,6 +157,7 @@ public sealed record WorldOptions
         if (RareWordsShare != 0) parts.Add($"--rare-words {RareWordsShare.ToString(CultureInfo.InvariantCulture)}");
         if (SingleAttributeExistsShare != 0) parts.Add($"--single-attribute-exists {SingleAttributeExistsShare.ToString(CultureInfo.InvariantCulture)}");
         if (CountDistractorShare != 0) parts.Add($"--count-distractors {CountDistractorShare.ToString(CultureInfo.InvariantCulture)}");
+        if (ColourWordShare != 0) parts.Add($"--colour-word {ColourWordShare.ToString(CultureInfo.InvariantCulture)}");
         return string.Join(" ", parts);
     }
 

@@ -25,6 +25,7 @@ public sealed class WorldOptionsCli
     private readonly Option<double?> _rareWords = new("--rare-words") { Description = "share of count, colour, shape and existence questions worded with less common words for what they ask (what hue, can you spot), 0..1 (default 0)" };
     private readonly Option<double?> _singleAttributeExists = new("--single-attribute-exists") { Description = "share of existence questions about a shape that name its shape alone or its colour alone (is there a star? is there anything red?), 0..1 (default 0)" };
     private readonly Option<double?> _countDistractors = new("--count-distractors") { Description = "share of count questions about a shape or a colour whose scene always holds an object that does not match, so the answer is not the number of all objects, 0..1 (default 0)" };
+    private readonly Option<double?> _colourWord = new("--colour-word") { Description = "share of count, shape and existence questions naming a colour that say it with the word for colour (the shape with the colour red, the red-coloured object), 0..1 (default 0)" };
     private readonly Option<float?> _separation = new("--separation") { Description = "object centres at least this times their summed radii apart, 0.5..3 (default 0.8: small overlaps; 1.5: no two shapes touch)" };
 
     private readonly bool _withLanguages;
@@ -33,8 +34,8 @@ public sealed class WorldOptionsCli
     public WorldOptionsCli(bool withLanguages = true) => _withLanguages = withLanguages;
 
     public IEnumerable<Option> All => _withLanguages
-        ? [_objects, _emojiShare, _shapes, _colors, _languages, _captionStyles, _questions, _plain, _scale, _separation, _countSingle, _countAll, _otherWordings, _questionPairs, _scrambledWords, _fillerWords, _colourPredicates, _rareWords, _singleAttributeExists, _countDistractors]
-        : [_objects, _emojiShare, _shapes, _colors, _captionStyles, _questions, _plain, _scale, _separation, _countSingle, _countAll, _otherWordings, _questionPairs, _scrambledWords, _fillerWords, _colourPredicates, _rareWords, _singleAttributeExists, _countDistractors];
+        ? [_objects, _emojiShare, _shapes, _colors, _languages, _captionStyles, _questions, _plain, _scale, _separation, _countSingle, _countAll, _otherWordings, _questionPairs, _scrambledWords, _fillerWords, _colourPredicates, _rareWords, _singleAttributeExists, _countDistractors, _colourWord]
+        : [_objects, _emojiShare, _shapes, _colors, _captionStyles, _questions, _plain, _scale, _separation, _countSingle, _countAll, _otherWordings, _questionPairs, _scrambledWords, _fillerWords, _colourPredicates, _rareWords, _singleAttributeExists, _countDistractors, _colourWord];
 
     public void AddTo(Command command)
     {
@@ -70,6 +71,7 @@ public sealed class WorldOptionsCli
         if (parse.GetValue(_rareWords) is { } rare) w = w with { RareWordsShare = rare };
         if (parse.GetValue(_singleAttributeExists) is { } single) w = w with { SingleAttributeExistsShare = single };
         if (parse.GetValue(_countDistractors) is { } distractors) w = w with { CountDistractorShare = distractors };
+        if (parse.GetValue(_colourWord) is { } colourWord) w = w with { ColourWordShare = colourWord };
         return w.Validated();
     }
 }

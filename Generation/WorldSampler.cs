@@ -118,11 +118,19 @@ public sealed class WorldSampler
     /// <see cref="WorldOptions.ColourPredicateShare"/> of those naming a colour, with the colour as the predicate, or for the
     /// <see cref="WorldOptions.RareWordsShare"/>, in less common words); then, for the
     /// <see cref="WorldOptions.FillerWordsShare"/> and <see cref="WorldOptions.ScrambledWordsShare"/> of them, with filler
-    /// words and in scrambled order (no random draw for a share that is 0, so streams without an option are as they were).</summary>
+    /// words and in scrambled order (no random draw for a share that is 0, so streams without an option are as they were).
+    /// For the <see cref="WorldOptions.ColourWordShare"/> of count, shape and existence questions naming a colour, the
+    /// language says that colour with its word for colour throughout.</summary>
     public string Ask(ILanguage language, VqaItem item, Random random)
     {
         // The "shape" noun may name every object only where the scene holds no emoji.
         bool onlyShapes = item.Scene.Objects.All(o => !o.IsEmoji);
+        // The subject's colour said with the word for colour (no draw when the share is 0, or where no colour is named).
+        var s = item.Question.Subject;
+        if (Options.ColourWordShare > 0 && s.Color is not null && s.Emoji is null
+            && item.Question.Type is QuestionType.Count or QuestionType.Shape or QuestionType.Exists
+            && random.NextDouble() < Options.ColourWordShare)
+            language = language.WithColourWord(random);
         // A colour said as a predicate where the question names one (no draw when the share is 0); else as before.
         string? worded = Options.ColourPredicateShare > 0 && random.NextDouble() < Options.ColourPredicateShare
             ? language.AskWithColourPredicate(item.Question, onlyShapes, random)

@@ -54,6 +54,8 @@ public sealed class Arabic(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
         if (definite) noun = Definite(noun);
         if (q.Emoji is int e) return $"{noun} «{EmojiName(e)}»";
         if (q.Color is not ObjectColor c) return noun;
+        // With the word for colour (WithColourWord): "مربع باللون الأحمر" (the colour agrees with اللون, masculine, definite).
+        if (ColourWordStyle > 0) return $"{noun} باللون ال{s_colors[(int)c][0]}";
         string adj = num switch
         {
             Num.Sg => s_colors[(int)c][n.Feminine ? 1 : 0],

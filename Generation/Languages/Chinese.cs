@@ -22,8 +22,12 @@ public sealed class Chinese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
     {
         if (q.Emoji is int e) return $"“{EmojiName(e)}”表情符号";
         string noun = q.Shape is ShapeKind s ? s_shapes[(int)s] : _generic;
-        return q.Color is ObjectColor c ? s_colors[(int)c] + noun : noun;
+        if (q.Color is not ObjectColor c) return noun;
+        // With the word for colour (WithColourWord): "颜色是红色的图形", "颜色为红色的图形".
+        return ColourWordStyle switch { 1 => $"颜色是{s_colors[(int)c]}的{noun}", 2 => $"颜色为{s_colors[(int)c]}的{noun}", _ => s_colors[(int)c] + noun };
     }
+
+    protected override int ColourWordStyles => 2;
 
     private string Counted(ObjectQuery q, int n) => (n < s_numbers.Length ? s_numbers[n] : Digits(n)) + "个" + Np(q);
 

@@ -21,8 +21,12 @@ public sealed class English(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
     {
         if (q.Emoji is int e) return plural ? $"“{EmojiName(e)}” emoji" : EmojiName(e);
         string noun = q.Shape is ShapeKind s ? (plural ? s_shapesPl[(int)s] : s_shapes[(int)s]) : plural ? _generic.Pl : _generic.Sg;
-        return q.Color is ObjectColor c ? $"{s_colors[(int)c]} {noun}" : noun;
+        if (q.Color is not ObjectColor c) return noun;
+        // With the word for colour (WithColourWord): "circle with the colour red", "red-coloured circle".
+        return ColourWordStyle switch { 1 => $"{noun} with the colour {s_colors[(int)c]}", 2 => $"{s_colors[(int)c]}-coloured {noun}", _ => $"{s_colors[(int)c]} {noun}" };
     }
+
+    protected override int ColourWordStyles => 2;
 
     public static string IndefiniteArticle(string word)
     {

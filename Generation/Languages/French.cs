@@ -42,7 +42,8 @@ public sealed class French(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
         var n = NounOf(q);
         string s = plural ? n.Pl : n.Sg;
         if (q.Emoji is int e) return $"{s} « {EmojiName(e)} »";
-        if (q.Color is ObjectColor c) s += " " + s_colors[(int)c][(n.Feminine ? 1 : 0) + (plural ? 2 : 0)];
+        // With the word for colour (WithColourWord): "de couleur rouge" (the colour agrees with "couleur": verte, bleue).
+        if (q.Color is ObjectColor c) s += ColourWordStyle > 0 ? " de couleur " + s_colors[(int)c][1] : " " + s_colors[(int)c][(n.Feminine ? 1 : 0) + (plural ? 2 : 0)];
         return s;
     }
 

@@ -31,6 +31,10 @@ public sealed class German(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     private static readonly (string Stem, bool Declines)[] s_colors =
         [("rot", true), ("orange", false), ("gelb", true), ("grün", true), ("blau", true), ("violett", true), ("rosa", false), ("schwarz", true)];
 
+    /// <summary>The colours as nouns, for <see cref="LanguageBase.WithColourWord"/>.</summary>
+    private static readonly string[] s_colourNouns = ["Rot", "Orange", "Gelb", "Grün", "Blau", "Violett", "Rosa", "Schwarz"];
+    protected override int ColourWordStyles => 2;
+
     private static readonly string[] s_numbers = ["null", "ein", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht"];
 
     private static string Article(Det det, G g, Case c, bool plural)
@@ -67,12 +71,15 @@ public sealed class German(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
         var parts = new List<string>(4);
         string art = Article(det, noun.Gender, c, plural);
         if (art.Length > 0) parts.Add(art);
-        if (q.Emoji is null && q.Color is ObjectColor col)
+        if (q.Emoji is null && q.Color is ObjectColor col && ColourWordStyle == 0)
         {
             var (stem, declines) = s_colors[(int)col];
             parts.Add(declines ? stem + Ending(det, noun.Gender, c, plural) : stem);
         }
         parts.Add(plural ? noun.Pl : c == Case.Dat && noun.DatSg is not null ? noun.DatSg : noun.Sg);
+        // With the word for colour (WithColourWord): "ein Kreis in Rot", "ein Kreis mit der Farbe Rot".
+        if (q.Emoji is null && q.Color is ObjectColor named && ColourWordStyle > 0)
+            parts.Add((ColourWordStyle == 1 ? "in " : "mit der Farbe ") + s_colourNouns[(int)named]);
         if (q.Emoji is int e) parts.Add($"„{EmojiName(e)}“");
         return string.Join(' ', parts);
     }

@@ -50,7 +50,9 @@ public sealed class Hebrew(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
         string h = definite ? "ה" : "";
         string noun = h + (plural ? n.Pl : n.Sg);
         if (q.Emoji is int e) return $"{noun} \"{EmojiName(e)}\"";
-        return q.Color is ObjectColor c ? $"{noun} {h}{Adjective(c, n.Feminine, plural)}" : noun;
+        if (q.Color is not ObjectColor c) return noun;
+        // With the word for colour (WithColourWord): "עיגול בצבע אדום" (the colour agrees with צבע, masculine singular).
+        return ColourWordStyle > 0 ? $"{noun} בצבע {Adjective(c, false, false)}" : $"{noun} {h}{Adjective(c, n.Feminine, plural)}";
     }
 
     /// <summary>ל + definite phrase: the ה of the noun is absorbed ("לעיגול האדום").</summary>

@@ -46,7 +46,11 @@ public sealed class Hindi(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(
         var n = NounOf(q);
         if (q.Emoji is int e) return $"'{EmojiName(e)}' इमोजी";
         string noun = plural ? n.Pl : oblique ? n.ObliqueSg : n.Sg;
-        return q.Color is ObjectColor c ? $"{Adjective(c, n.Feminine, plural || oblique)} {noun}" : noun;
+        if (q.Color is not ObjectColor c) return noun;
+        // With the word for colour (WithColourWord): "पीले रंग का तारा", "पीले रंग के तारे", "लाल रंग की वस्तु" (the colour
+        // oblique before रंग; का/के/की agree with the noun).
+        if (ColourWordStyle > 0) return $"{Adjective(c, false, true)} रंग {(n.Feminine ? "की" : plural || oblique ? "के" : "का")} {noun}";
+        return $"{Adjective(c, n.Feminine, plural || oblique)} {noun}";
     }
 
     private string Counted(ObjectQuery q, int n) =>

@@ -26,8 +26,15 @@ public sealed class Japanese(EmojiCatalog catalog, Lexicon lexicon) : LanguageBa
         if (q.Emoji is int e) return $"「{EmojiName(e)}」の絵文字";
         // colour-only: 図形 (figure, since only shapes have colours); nothing: 物体 (any object).
         string noun = q.Shape is ShapeKind s ? s_shapes[(int)s] : q.Color is not null ? "図形" : _all;
-        return q.Color is ObjectColor c ? s_colors[(int)c] + noun : noun;
+        if (q.Color is not ObjectColor c) return noun;
+        // With the word for colour (WithColourWord): "赤色の図形", "色が赤の図形".
+        return ColourWordStyle switch { 1 => s_colourNouns[(int)c][0] + "色の" + noun, 2 => "色が" + s_colourNouns[(int)c][1] + "の" + noun, _ => s_colors[(int)c] + noun };
     }
+
+    /// <summary>The colours as nouns, before 色 and alone, for <see cref="LanguageBase.WithColourWord"/>.</summary>
+    private static readonly string[][] s_colourNouns =
+        [["赤", "赤"], ["オレンジ", "オレンジ"], ["黄", "黄色"], ["緑", "緑"], ["青", "青"], ["紫", "紫"], ["ピンク", "ピンク"], ["黒", "黒"]];
+    protected override int ColourWordStyles => 2;
 
     private string Located(Relation r, ObjectQuery b) => Np(b) + r switch
     {

@@ -37,8 +37,13 @@ public sealed class Korean(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase
     {
         if (q.Emoji is int e) return $"'{EmojiName(e)}' 이모지";
         string noun = q.Shape is ShapeKind s ? s_shapes[(int)s] : q.Color is not null ? "도형" : _all;
-        return q.Color is ObjectColor c ? $"{s_colors[(int)c]} {noun}" : noun;
+        if (q.Color is not ObjectColor c) return noun;
+        // With the word for colour (WithColourWord): "색깔이 빨간색인 도형".
+        return ColourWordStyle > 0 ? $"색깔이 {s_colourNouns[(int)c]}인 {noun}" : $"{s_colors[(int)c]} {noun}";
     }
+
+    /// <summary>The colours as nouns, for <see cref="LanguageBase.WithColourWord"/>.</summary>
+    private static readonly string[] s_colourNouns = ["빨간색", "주황색", "노란색", "초록색", "파란색", "보라색", "분홍색", "검은색"];
 
     private static string Count(int n) => (n < s_numbers.Length ? s_numbers[n] : Digits(n)) + " 개";
 

@@ -75,7 +75,7 @@ public abstract class LanguageBase : ILanguage
         var s = question.Subject;
         bool shapeNounFits = s.Emoji is null && s.Shape is null && (s.Color is not null || onlyShapes)
             && question.Type is QuestionType.Count or QuestionType.Shape;
-        return shapeNounFits && random.Next(3) != 0 ? LazyInitializer.EnsureInitialized(ref _shapeNounSpeaker, WithShapeNoun) : this;
+        return shapeNounFits && random.Next(3) != 0 ? ShapeNounSpeaker() : this;
     }
 
     /// <summary>A count, colour, shape or existence question worded with one of <see cref="RareWords"/> (less common
@@ -90,7 +90,7 @@ public abstract class LanguageBase : ILanguage
         if (s.Emoji is not null || s.Color is not ObjectColor colour) return null;
         if (question.Type is not (QuestionType.Count or QuestionType.Exists) && !(question.Type == QuestionType.Shape && s.Shape is null)) return null;
         // Objects named by their colour alone are "shapes" where every object is one, as in AskInOtherWords.
-        var speaker = s.Shape is null && onlyShapes ? LazyInitializer.EnsureInitialized(ref _shapeNounSpeaker, WithShapeNoun) : this;
+        var speaker = s.Shape is null && onlyShapes ? ShapeNounSpeaker() : this;
         return speaker.AskColourPredicate(question.Type, s with { Color = null }, colour, random);
     }
 
@@ -175,6 +175,36 @@ public abstract class LanguageBase : ILanguage
     /// <summary>A copy of this language with "shape" (Form, forme, фигура, 图形 ...) as the noun of objects named by colour
     /// alone or by nothing, made once for <see cref="AskInOtherWords"/>.</summary>
     protected abstract LanguageBase WithShapeNoun();
+
+    /// <summary>How this copy says an object's colour: 0 with the language's colour adjective (as always), 1 to
+    /// <see cref="ColourWordStyles"/> with its word for colour, in the language's own ways (<see cref="WithColourWord"/>).</summary>
+    protected int ColourWordStyle { get; private set; }
+
+    /// <summary>How many ways the language has of saying a colour with its word for colour.</summary>
+    protected virtual int ColourWordStyles => 1;
+
+    private LanguageBase?[]? _colourWordSpeakers;
+
+    public ILanguage WithColourWord(Random random)
+    {
+        int style = 1 + random.Next(ColourWordStyles);
+        var speakers = LazyInitializer.EnsureInitialized(ref _colourWordSpeakers, () => new LanguageBase?[ColourWordStyles + 1]);
+        return speakers[style] ??= WithStyle(this, style);
+    }
+
+    /// <summary>A copy of <paramref name="speaker"/> (and of its nouns) that says colours in <paramref name="style"/>.</summary>
+    private static LanguageBase WithStyle(LanguageBase speaker, int style)
+    {
+        var copy = (LanguageBase)speaker.MemberwiseClone();
+        copy.ColourWordStyle = style;
+        copy._shapeNounSpeaker = null;
+        copy._colourWordSpeakers = null;
+        return copy;
+    }
+
+    /// <summary>This copy's "shape"-noun copy (<see cref="WithShapeNoun"/>), saying colours as this one does.</summary>
+    private LanguageBase ShapeNounSpeaker() =>
+        LazyInitializer.EnsureInitialized(ref _shapeNounSpeaker, () => ColourWordStyle == 0 ? WithShapeNoun() : WithStyle(WithShapeNoun(), ColourWordStyle));
 
     /// <summary>The question in a wording other than the templates, or null where the language has none for the question's
     /// type (then <see cref="AskInOtherWords"/> asks the templates, with the "shape" noun where it fits).</summary>

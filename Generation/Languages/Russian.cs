@@ -63,7 +63,9 @@ public sealed class Russian(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
         if (q.Emoji is int e) return $"эмодзи «{EmojiName(e)}»";
         var noun = NounOf(q);
         string n = noun.Forms[(int)nounForm];
-        return q.Color is ObjectColor c ? $"{Adjective(c, noun.Gender, adjForm ?? nounForm)} {n}" : n;
+        if (q.Color is not ObjectColor c) return n;
+        // With the word for colour (WithColourWord): "круг красного цвета" (the colour in the genitive of цвет, whatever the noun's form).
+        return ColourWordStyle > 0 ? $"{n} {Adjective(c, G.M, F.GenSg)} цвета" : $"{Adjective(c, noun.Gender, adjForm ?? nounForm)} {n}";
     }
 
     private static string Numeral(int n, G g) => n switch

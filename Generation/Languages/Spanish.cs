@@ -42,7 +42,8 @@ public sealed class Spanish(EmojiCatalog catalog, Lexicon lexicon) : LanguageBas
         var n = NounOf(q);
         string s = plural ? n.Pl : n.Sg;
         if (q.Emoji is int e) return $"{s} «{EmojiName(e)}»";
-        if (q.Color is ObjectColor c) s += " " + s_colors[(int)c][(n.Feminine ? 1 : 0) + (plural ? 2 : 0)];
+        // With the word for colour (WithColourWord): "en color rojo" (the colour agrees with "color").
+        if (q.Color is ObjectColor c) s += ColourWordStyle > 0 ? " en color " + s_colors[(int)c][0] : " " + s_colors[(int)c][(n.Feminine ? 1 : 0) + (plural ? 2 : 0)];
         return s;
     }
 

@@ -26,7 +26,9 @@ public sealed class Thai(EmojiCatalog catalog, Lexicon lexicon) : LanguageBase(c
     {
         if (q.Emoji is int e) return $"อีโมจิ “{EmojiName(e)}”";
         string noun = q.Shape is ShapeKind s ? s_shapes[(int)s].Noun : _generic.Noun;
-        return q.Color is ObjectColor c ? noun + s_colors[(int)c] : noun;
+        if (q.Color is not ObjectColor c) return noun;
+        // With the word for colour (WithColourWord): "วงกลมที่มีสีแดง" (a circle that has the colour red).
+        return ColourWordStyle > 0 ? noun + "ที่มี" + s_colors[(int)c] : noun + s_colors[(int)c];
     }
 
     private string Classifier(ObjectQuery q) =>

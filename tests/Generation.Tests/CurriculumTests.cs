@@ -185,6 +185,8 @@ public class CurriculumTests
         Assert.EndsWith("--single-attribute-exists 0.5", cli.Read(command.Parse(flags + " --single-attribute-exists 0.5")).Describe());
         Assert.Equal(1, cli.Read(command.Parse(flags + " --count-distractors 1")).CountDistractorShare);
         Assert.EndsWith("--count-distractors 1", cli.Read(command.Parse(flags + " --count-distractors 1")).Describe());
+        Assert.Equal(0.3, cli.Read(command.Parse(flags + " --colour-word 0.3")).ColourWordShare);
+        Assert.EndsWith("--colour-word 0.3", cli.Read(command.Parse(flags + " --colour-word 0.3")).Describe());
         Assert.True(cli.Read(command.Parse("")).IsFull);
         // One object: spatial questions are left out unless asked for.
         Assert.DoesNotContain(QuestionType.Spatial, cli.Read(command.Parse("--objects 1")).Questions);
@@ -514,6 +516,60 @@ public class CurriculumTests
     }
 
     [Fact]
+    public void The_word_for_colour_names_a_subjects_colour_in_every_language_only_when_asked_for()
+    {
+        // Each language's word for colour (German also says "in Rot", Thai "ที่มีสี...": a circle that has the colour).
+        var marker = new Dictionary<string, Regex>
+        {
+            ["en"] = new("colour"), ["de"] = new(@"Farbe| in (Rot|Orange|Gelb|Grün|Blau|Violett|Rosa|Schwarz)\b"), ["fr"] = new("de couleur"),
+            ["es"] = new("en color"), ["ru"] = new("цвета"), ["he"] = new("בצבע"), ["ar"] = new("باللون"), ["ja"] = new("色の|色が"),
+            ["zh"] = new("颜色[是为]"), ["ko"] = new("색깔이"), ["hi"] = new("रंग (का|के|की)"), ["th"] = new("ที่มีสี"),
+        };
+        var red = new ObjectQuery(Color: ObjectColor.Red);
+        var redCircle = new ObjectQuery(ShapeKind.Circle, ObjectColor.Red);
+        var questions = new[]
+        {
+            new Question(QuestionType.Count, red, Answers.Count(2)),
+            new Question(QuestionType.Count, redCircle, Answers.Count(1)),
+            new Question(QuestionType.Shape, red, Answers.Shape(ShapeKind.Star)),
+            new Question(QuestionType.Exists, red, Answers.Yes),
+            new Question(QuestionType.Exists, redCircle, Answers.No),
+        };
+        foreach (var language in Languages.Create(Emoji))
+        {
+            var words = marker[language.Code];
+            foreach (var q in questions)
+            {
+                var plain = Enumerable.Range(0, 100).Select(i => language.Ask(q, new Random(i))).ToList();
+                var worded = Enumerable.Range(0, 100).Select(i => language.WithColourWord(new Random(i)).Ask(q, new Random(i))).ToList();
+                Assert.All(plain, t => Assert.DoesNotMatch(words, t));
+                Assert.All(worded, t => Assert.Matches(words, t));
+                Assert.All(worded, t => Assert.False(t.Contains('{') || t.Contains("  ") || t != t.Trim(), $"{language.Code}: '{t}'"));
+                // The other wordings say it too (the "shape" noun included), wherever a frame names the subject's phrase.
+                var other = Enumerable.Range(0, 100).Select(i => language.WithColourWord(new Random(i)).AskInOtherWords(q, true, new Random(i))).ToList();
+                Assert.True(other.Count(words.IsMatch) >= 50, $"{language.Code} {q.Type}: {other.Count(words.IsMatch)} of 100 in other words: {other.FirstOrDefault(t => !words.IsMatch(t))}");
+            }
+            // Questions that name no colour are unchanged.
+            var star = new Question(QuestionType.Color, new ObjectQuery(Shape: ShapeKind.Star), Answers.Color(ObjectColor.Blue));
+            Assert.Equal(language.Ask(star, new Random(3)), language.WithColourWord(new Random(5)).Ask(star, new Random(3)));
+        }
+
+        static List<Example> Vqa(WorldOptions world) => Enumerable.Range(0, 400)
+            .Select(i => Generator(world).Sample(Split.Train, 31, i, new ExampleMix(0, 0, 1, 0))).ToList();
+        var world = Small with { Languages = ["en"], Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists] };
+        var before = Vqa(world);
+        var all = Vqa(world with { ColourWordShare = 1 });
+        bool NamesColour(Example e) => e.Question!.Type != QuestionType.Color && e.Question.Subject.Color is not null;
+        Assert.DoesNotContain(before, e => e.TextA!.Contains("colour", StringComparison.Ordinal) && e.Question!.Type != QuestionType.Color);
+        Assert.All(all.Where(NamesColour), e => Assert.Contains("colour", e.TextA!, StringComparison.Ordinal));
+        Assert.All(all.Where(e => !NamesColour(e) && e.Question!.Type != QuestionType.Color), e => Assert.DoesNotContain("colour", e.TextA!, StringComparison.Ordinal));
+        Assert.True(all.Count(NamesColour) > 100);
+        // The same questions and scenes; only their words change.
+        Assert.Equal(before.Select(e => (e.Question!.AnswerId, e.ContentKey)), all.Select(e => (e.Question!.AnswerId, e.ContentKey)));
+        Assert.Contains("--colour-word", Assert.Throws<ArgumentException>(() => (Small with { ColourWordShare = 2 }).Validated()).Message);
+    }
+
+    [Fact]
     public void Colour_predicates_word_colour_questions_in_every_language_only_when_asked_for()
     {
         var languages = Languages.Create(Emoji);
@@ -759,7 +815,7 @@ public class CurriculumTests
         Assert.Contains(own, p => p.IsMatch("Pregunta: ¿La estrella es de qué color?"));
         var world = new WorldOptions
         {
-            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2, FillerWordsShare = 0.3, ColourPredicateShare = 0.3, RareWordsShare = 0.2, SingleAttributeExistsShare = 0.5, CountDistractorShare = 0.5,
+            MinObjects = 1, MaxObjects = 3, EmojiShare = 0, Languages = ["en", "de", "fr", "es", "ja", "ru", "zh", "ko", "ar", "he", "hi", "th"], CountAllShare = 0.5, OtherWordingsShare = 0.5, ScrambledWordsShare = 0.2, FillerWordsShare = 0.3, ColourPredicateShare = 0.3, RareWordsShare = 0.2, SingleAttributeExistsShare = 0.5, CountDistractorShare = 0.5, ColourWordShare = 0.3,
             Questions = [QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists],
         }.Validated();
         var g = Generator(world);
