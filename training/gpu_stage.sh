@@ -22,11 +22,12 @@ cd "$(dirname "$0")/.."
 mkdir -p "$OUTDIR"
 exec > >(tee "$OUTDIR/gpu_stage.log") 2>&1
 date -u; nproc; nvidia-smi --query-gpu=name,memory.total --format=csv,noheader; $PY -c "import torch; print('torch', torch.__version__)"
-# From stage B on, questions are also worded as users word them (what the CPU runs of clippo-mini128-cpu-v2 to -v7
+# From stage B on, questions are also worded as users word them (what the CPU runs of clippo-mini128-cpu-v2 to -v8
 # found to carry over to wordings no option writes): count-all questions, other frames and preambles, a fifth with
-# their words shuffled, almost a third wrapped in filler words, some with the colour said as the predicate, and half
-# of the existence questions about a shape alone or a colour alone.
-WORDS="--count-all 0.3 --other-wordings 0.5 --scrambled-words 0.2 --filler-words 0.3 --colour-predicates 0.3 --single-attribute-exists 0.5"
+# their words shuffled, almost a third wrapped in filler words, some with the colour said as the predicate, half
+# of the existence questions about a shape alone or a colour alone, and count questions whose scene always holds an
+# object not counted (so counting every object is not the answer).
+WORDS="--count-all 0.3 --other-wordings 0.5 --scrambled-words 0.2 --filler-words 0.3 --colour-predicates 0.3 --single-attribute-exists 0.5 --count-distractors 1"
 case "$STAGE" in
   A) WORLD="--objects 1-3 --emoji-share 0 --plain-scenes --caption-styles list,sentence"; MIX="caption=5,text=2,vqa=3"; SCHED=constant; RESUME="" ;;
   B) WORLD="--objects 1-8 --emoji-share 0.15 $WORDS"; MIX="caption=4,text=2,vqa=3,pair=1"; SCHED=constant; RESUME=training/stages/current ;;
