@@ -444,6 +444,21 @@ def seventh_set(objects, rnd):
     return out
 
 
+def held_out_scenes(seed, count, size=128):
+    """(objects, PNG bytes) of `count` held-out scenes of 1-3 shapes without emoji, drawn by `vqa-generate preview`
+    (built in Release) with `seed`: the scenes every check in this folder asks its questions about."""
+    gen = os.path.join(REPO, "GeneratorTool", "bin", "Release", "net10.0", "vqa-generate.dll")
+    tmp = tempfile.mkdtemp(prefix="held-out-scenes-")
+    subprocess.run(["dotnet", gen, "preview", "--split", "heldout", "--seed", str(seed), "--size", str(size), "--mix", "vqa=1",
+                    "--objects", "1-3", "--emoji-share", "0", "--languages", "en", "--count", str(count), "--out", tmp],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(tmp, "examples.jsonl")) as f:
+        for line in f:
+            ex = json.loads(line)
+            with open(os.path.join(tmp, f"{ex['index']:04d}-scene.png"), "rb") as g:
+                yield ex["objects"], g.read()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", default="http://127.0.0.1:5000")
@@ -455,26 +470,17 @@ def main():
                     help="also print, for each own wording, how its answers went: right, a wrong answer of the right kind, or "
                          "an answer of another kind (a colour to an existence question): what a model takes the frame for")
     a = ap.parse_args()
-    gen = os.path.join(REPO, "GeneratorTool", "bin", "Release", "net10.0", "vqa-generate.dll")
-    tmp = tempfile.mkdtemp(prefix="paraphrase-")
-    subprocess.run(["dotnet", gen, "preview", "--split", "heldout", "--seed", str(a.seed), "--size", str(a.size), "--mix", "vqa=1",
-                    "--objects", "1-3", "--emoji-share", "0", "--languages", "en", "--count", str(a.scenes), "--out", tmp],
-                   check=True, stdout=subprocess.DEVNULL)
     rnd, extra, third, fourth, fifth, sixth, seventh = (random.Random(a.seed + k) for k in range(7))
     right, total, kinds = collections.Counter(), collections.Counter(), {}
     outcomes = collections.defaultdict(collections.Counter)  # wording -> right / wrong value / answered a <kind>
-    with open(os.path.join(tmp, "examples.jsonl")) as f:
-        for line in f:
-            ex = json.loads(line)
-            with open(os.path.join(tmp, f"{ex['index']:04d}-scene.png"), "rb") as g:
-                png = g.read()
-            for wording, k, q, answer in questions(ex["objects"], rnd, extra, third, fourth, fifth, sixth, seventh):
-                kinds[wording] = k
-                total[wording] += 1
-                got = ask(a.url, png, q)
-                right[wording] += got == answer
-                outcomes[wording]["right" if got == answer else "wrong value" if answer_kind(got) == answer_kind(answer)
-                                  else f"answered a {answer_kind(got)}"] += 1
+    for objects, png in held_out_scenes(a.seed, a.scenes, a.size):
+        for wording, k, q, answer in questions(objects, rnd, extra, third, fourth, fifth, sixth, seventh):
+            kinds[wording] = k
+            total[wording] += 1
+            got = ask(a.url, png, q)
+            right[wording] += got == answer
+            outcomes[wording]["right" if got == answer else "wrong value" if answer_kind(got) == answer_kind(answer)
+                              else f"answered a {answer_kind(got)}"] += 1
     rows = sorted(total)
     print(f"| wording (English unless marked; held-out scenes of 1-3 shapes, seed {a.seed}) | what writes it | accuracy | n |")
     print("|---|---|---:|---:|")
@@ -528,6 +534,10 @@ def main():
         for w in rows:
             if own(w):
                 print(f"| {w} | {total[w]} | " + ", ".join(f"{k} {v}" for k, v in outcomes[w].most_common()) + " |")
+        summed = sum((outcomes[w] for w in rows if own(w)), collections.Counter())
+        other_kind = sum(v for k, v in summed.items() if k.startswith("answered a "))
+        print(f"| **all own wordings** | {sum(total[w] for w in rows if own(w))} | " + ", ".join(f"{k} {v}" for k, v in summed.most_common())
+              + f"; an answer of another kind {other_kind} in all |")
     if a.out:
         with open(a.out, "w") as f:
             json.dump({w: {"kind": kinds[w], "right": right[w], "n": total[w], **({"answers": dict(outcomes[w])} if a.answer_kinds else {})}
