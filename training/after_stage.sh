@@ -3,8 +3,10 @@
 # starting point, convert it with its trained heads, measure it (eval through the API on held-out seeds, and the
 # probes), and compare it with the bundled default.
 #   bash training/after_stage.sh STAGE FILES_DIR [--promote]
-# FILES_DIR: where the device's $OUT files landed (the run tool's files_at). --promote replaces the bundled model
-# (models/clippo-ti16-gen) when the candidate is better on VQA and caption retrieval; otherwise it is only reported.
+# FILES_DIR: where the device's $OUT files landed (the run tool's files_at). The candidate is compared with the bundled
+# default (appsettings.json's Model:Path, its eval/eval.json); --promote copies it to models/clippo-ti16-gen-stageSTAGE
+# when it is better on VQA and caption retrieval (then judge it with training/judge.sh and, if it also wins on own
+# words, make it the default as the model cards describe); otherwise it is only reported.
 set -euo pipefail
 STAGE=${1:?stage}; FILES=${2:?folder of the files the stage brought back}; PROMOTE=${3:-}
 cd "$(dirname "$0")/.."
@@ -27,7 +29,9 @@ def metrics(path):
     d = json.load(open(path))
     return {(s["id"], m["name"], m["group"]): m["value"] for s in d["sections"] for m in s["metrics"]}
 new = metrics(f"training/stages/logs/{stage}/eval/eval.json")
-old = metrics("models/clippo-ti16-gen/eval/eval.json")
+default = json.load(open("appsettings.json"))["Model"]["Path"]
+old = metrics(os.path.join(default, "eval", "eval.json"))
+print(f"default: {default}")
 keys = [("vqa", "accuracy", "all"), ("entailment", "accuracy", "all")] + [k for k in new if k[0] == "retrieval" and k[2] == "all"]
 better = True
 for k in keys:
@@ -37,8 +41,8 @@ for k in keys:
         better = False
 print("candidate is better on VQA and retrieval" if better else "candidate is NOT better: the default stays")
 if promote and better:
-    heads_dir = "models/clippo-ti16-gen"
-    shutil.rmtree(heads_dir)
-    shutil.copytree(f"models/.candidate-{stage}", heads_dir)
-    print(f"promoted: {heads_dir} is now stage {stage}'s model; update its README (model card) with the stage's numbers")
+    kept = f"models/clippo-ti16-gen-stage{stage}"
+    shutil.rmtree(kept, ignore_errors=True)
+    shutil.copytree(f"models/.candidate-{stage}", kept)
+    print(f"kept: {kept}; judge it (bash training/judge.sh {kept} OUT) before it replaces {default}")
 EOF

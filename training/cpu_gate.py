@@ -104,6 +104,9 @@ def main():
     ap.add_argument("--shares", default="", help="the stages' shares of the training minutes, e.g. 0.2,0.3,0.5 (default: as in STAGES)")
     ap.add_argument("--stages", default="", help="replace the stages: NAME:SHARE:SCHEDULE:MIX separated by '|', e.g. "
                                                 "\"widen:0.6:constant:caption=3,text=1,vqa=5,pair=1|settle:0.4:decay:caption=2,text=1,vqa=6,pair=1\"")
+    ap.add_argument("--measure", action="store_true", help="train nothing: probe, convert and evaluate the state --from names (a run "
+                                                          "made elsewhere, e.g. on the GPU machine by training/gpu_continue.sh) and "
+                                                          "write GATE.md for it; --world should be the world it trained in")
     ap.add_argument("--from", dest="start_from", default="", help="the first stage resumes from this training state (a run directory "
                                                                   "or an exported state such as training/state/clippo-mini128-cpu): "
                                                                   "a continuation, e.g. on a wider world; the model shape comes from it")
@@ -139,6 +142,8 @@ def main():
         if len({x[0] for x in parsed}) != len(parsed):
             ap.error("--stages: each stage needs its own name")
         STAGES = parsed
+    if a.measure and not a.start_from:
+        ap.error("--measure: name the state to measure with --from")
     if a.start_from and not os.path.isdir(a.start_from):
         ap.error(f"--from: {a.start_from} is not a directory")
     if a.world_args.strip():
@@ -162,7 +167,12 @@ def main():
     print(f"trainer: OPENBLAS_CORETYPE {kernels}", flush=True)
     prev = os.path.abspath(a.start_from) if a.start_from else None
     stage_results = []
-    for name, share, mix, schedule, extra in STAGES:
+    measured = None
+    if a.measure:
+        with open(os.path.join(prev, "config.json")) as f:
+            measured = json.load(f)
+        stage_results.append(measured["result"])
+    for name, share, mix, schedule, extra in ([] if a.measure else STAGES):
         run = os.path.join(out, name)
         budget = a.minutes * 60 * share + 15
         cmd = [PY, "training/train.py", *TRAIN_ARGS, *extra, *shlex.split(a.train_args), "--seed", str(a.seed), "--time-budget", f"{budget:.0f}", "--schedule", schedule, "--stage", name,
@@ -227,13 +237,20 @@ def main():
 
     ok = all(c["pass"] for c in checks)
     lines = [f"# CPU gate: {'PASSED' if ok else 'FAILED'}", "",
-             *([f"Continued from `{a.start_from}`.", ""] if a.start_from else []),
+             *([f"{'Measured (no training here)' if a.measure else 'Continued from'} `{a.start_from}`.", ""] if a.start_from else []),
              f"`/usr/bin/python3 training/cpu_gate.py{''.join(' ' + shlex.quote(x) for x in sys.argv[1:])}` on {os.cpu_count()} cores: "
              f"{total_s / 60:.1f} min in all "
              f"(build and held-out data {build_s / 60:.1f}, training {train_s / 60:.1f}, probe + convert + API eval "
              f"{(total_s - build_s - train_s) / 60:.1f}).", "",
              f"World: `{WORLD}`, {SIZE} px. Model: `mini`{' with `' + a.train_args.strip() + '`' if a.train_args.strip() else ''}. OpenBLAS kernels of the trainer: {kernels}. Training seed {a.seed}. Stages:", ""]
-    for (name, share, mix, schedule, extra), r in zip(STAGES, stage_results):
+    if measured:
+        r, g = measured["result"], measured["args"]
+        lines.append(f"- **{measured['stage']}** (trained elsewhere and only measured here: {measured.get('device_name')}, torch "
+                     f"{measured.get('torch')}, batch {measured.get('batch')}, `--lr {g.get('lr')} --schedule {g.get('schedule')}`, "
+                     f"{g.get('workers')} generator processes): {r['steps']} steps to global step {r['global_step']}, "
+                     f"{r['records']:,} records in {r['train_seconds']:.0f} s; held-out caption R@1 {r.get('eval_caption_r1_a2b', 0):.2f} / "
+                     f"{r.get('eval_caption_r1_b2a', 0):.2f}, text R@1 {r.get('eval_text_r1_a2b', 0):.2f}, VQA {r.get('eval_vqa_acc', float('nan')):.2f}")
+    for (name, share, mix, schedule, extra), r in zip([] if measured else STAGES, stage_results):
         lines.append(f"- **{name}** (`--mix {mix}`, `--schedule {schedule}`{', `' + ' '.join(extra) + '`' if extra else ''}): {r['steps']} steps to global step {r['global_step']}, "
                      f"{r['records']:,} records in {r['train_seconds']:.0f} s; held-out caption R@1 {r.get('eval_caption_r1_a2b', 0):.2f} / "
                      f"{r.get('eval_caption_r1_b2a', 0):.2f}, text R@1 {r.get('eval_text_r1_a2b', 0):.2f}, VQA {r.get('eval_vqa_acc', float('nan')):.2f}")

@@ -25,8 +25,9 @@ import sys
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 LIMIT = 64 * 1024 * 1024
 # Not needed by training/gpu_stage.sh: the service's fonts (the published generator carries its own), the bundled
-# model, test data, the rendering gallery and tour pictures.
-SLIM = ["fonts", "models", "tests/Tasks.Tests/data", "tests/Rendering.Tests/Data", "docs/gallery", "docs/tour"]
+# models and their committed training states (a stage carries the one it resumes from in dist/), test data, the
+# rendering gallery and tour pictures.
+SLIM = ["fonts", "models", "training/state", "tests/Tasks.Tests/data", "tests/Rendering.Tests/Data", "docs/gallery", "docs/tour"]
 RECORD = os.path.join(REPO, ".git", "device-slim.txt")
 EXCLUDE = os.path.join(REPO, ".git", "info", "exclude")
 MARK = "# device_tree.py slim"

@@ -25,9 +25,10 @@ date -u; nproc; nvidia-smi --query-gpu=name,memory.total --format=csv,noheader; 
 # From stage B on, questions are also worded as users word them (what the CPU runs of clippo-mini128-cpu-v2 to -v8
 # found to carry over to wordings no option writes): count-all questions, other frames and preambles, a fifth with
 # their words shuffled, almost a third wrapped in filler words, some with the colour said as the predicate, half
-# of the existence questions about a shape alone or a colour alone, and count questions whose scene always holds an
-# object not counted (so counting every object is not the answer).
-WORDS="--count-all 0.3 --other-wordings 0.5 --scrambled-words 0.2 --filler-words 0.3 --colour-predicates 0.3 --single-attribute-exists 0.5 --count-distractors 1"
+# of the existence questions about a shape alone or a colour alone, count questions whose scene always holds an
+# object not counted (so counting every object is not the answer), and some subjects' colours said with the word for
+# colour (clippo-mini128-gpu-v9).
+WORDS="--count-all 0.3 --other-wordings 0.5 --scrambled-words 0.2 --filler-words 0.3 --colour-predicates 0.3 --single-attribute-exists 0.5 --count-distractors 1 --colour-word 0.3"
 case "$STAGE" in
   A) WORLD="--objects 1-3 --emoji-share 0 --plain-scenes --caption-styles list,sentence"; MIX="caption=5,text=2,vqa=3"; SCHED=constant; RESUME="" ;;
   B) WORLD="--objects 1-8 --emoji-share 0.15 $WORDS"; MIX="caption=4,text=2,vqa=3,pair=1"; SCHED=constant; RESUME=training/stages/current ;;

@@ -421,8 +421,17 @@ def load_state(path):
     if not os.path.exists(path):
         raise SystemExit(f"--resume: {path} does not exist (a run directory written by this trainer has state.pt, or stage.json with its checkpoint)")
     try:
+        # PyTorch 2.6 and later unpickle only tensors and plain types by default (weights_only), which is all a state
+        # holds since 2026-12-06; PyTorch 1.13's weights-only reader cannot read floats, so it reads as before.
         st = torch.load(path, map_location="cpu")
     except Exception as e:  # noqa: BLE001
+        light = os.path.dirname(path)
+        if os.path.exists(os.path.join(light, "stage.json")):
+            # Earlier states also held numpy's random state, which that default refuses (the first GPU continuation
+            # met it); a damaged state.pt likewise: go on from the exported files beside it, moments rebuilt (--rewarm).
+            print(f"--resume: {path} does not load ({str(e).splitlines()[0][:200]}); going on from the exported files "
+                  f"beside it (ckpt.npz, heads.npz, stage.json), with the optimizer's moments rebuilt", flush=True)
+            return load_light_state(light)
         raise SystemExit(f"--resume: {path} is not a readable training state ({e})")
     if not isinstance(st, dict) or st.get("format") != 1 or "model" not in st:
         raise SystemExit(f"--resume: {path} is not a training state written by training/train.py")
@@ -580,7 +589,7 @@ def main(argv=None):
                     "global_step": g0 + step, "totals": {k: g_totals[k] + totals[k] for k in totals},
                     "data_next_start": loader.next_start() if isinstance(loader, StreamLoader) else None,
                     "stages": history + ([summary] if summary else []),
-                    "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state()}}
+                    "rng": {"torch": torch.get_rng_state()}}  # tensors and plain types only: loads with weights_only
 
         while not stop["flag"]:
             now = time.monotonic()

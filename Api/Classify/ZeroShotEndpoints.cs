@@ -58,7 +58,7 @@ public static class ZeroShotEndpoints
             .AcceptsJsonOrForm<ZeroShotRequest, ZeroShotForm>("The query and the labels.",
                 "{\"text\": \"a photo of a cat\", \"candidate_labels\": [\"cat\", \"chien\", \"猫\", \"bird\"], \"top_k\": 3}")
             .Produces<ZeroShotResponse>()
-            .WithResponseExample("{\"model\": \"clippo-mini128-cpu-v8\", \"method\": \"zero-shot\", \"templates\": [\"a photo of a {}.\"], " +
+            .WithResponseExample("{\"model\": \"clippo-mini128-gpu-v9\", \"method\": \"zero-shot\", \"templates\": [\"a photo of a {}.\"], " +
                                  "\"labels\": [{\"label\": \"猫\", \"score\": 0.52, \"logit\": 3.1}, {\"label\": \"cat\", \"score\": 0.31, \"logit\": 2.6}, " +
                                  "{\"label\": \"chien\", \"score\": 0.17, \"logit\": 2.0}], \"promptsEncoded\": 3, \"promptsTotal\": 3}")
             .ReadsInputs().RunsEncoder()

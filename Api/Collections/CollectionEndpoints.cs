@@ -151,7 +151,7 @@ public static class CollectionEndpoints
             .Accepts<SearchRequest>("application/json")
             .WithOpenApiExample("{\"text\": \"círculo rojo\", \"top_k\": 5, \"filter\": {\"year\": {\"$gte\": 2022}, \"lang\": {\"$in\": [\"de\", \"en\"]}}}")
             .Produces<SearchResponse>()
-            .WithResponseExample("{\"collection\": \"docs\", \"model\": \"clippo-mini128-cpu-v8\", \"results\": [{\"id\": \"doc-1\", \"score\": 0.83, " +
+            .WithResponseExample("{\"collection\": \"docs\", \"model\": \"clippo-mini128-gpu-v9\", \"results\": [{\"id\": \"doc-1\", \"score\": 0.83, " +
                                  "\"text\": \"Ein roter Kreis\", \"metadata\": {\"lang\": \"de\", \"year\": 2024}}]}").ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409);
         return v1;
     }

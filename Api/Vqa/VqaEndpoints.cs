@@ -53,9 +53,9 @@ public static class VqaEndpoints
             // A real answer of the bundled model to the request example, names cut to 3 of 12 languages. The tour scene holds three
             // shapes: this model ranks four first and three a close second, a wrong answer shown as it is (its card says how often
             // it is right).
-            .WithResponseExample("{\"model\": \"clippo-mini128-cpu-v8\", \"method\": \"head\", \"head\": \"gen-vqa\", \"answers\": [" +
-                                 "{\"label\": \"count_4\", \"score\": 0.56, \"logit\": -28.30, \"names\": {\"en\": \"four\", \"es\": \"cuatro\", \"ja\": \"四つ\"}}, " +
-                                 "{\"label\": \"count_3\", \"score\": 0.43, \"logit\": -28.57, \"names\": {\"en\": \"three\", \"es\": \"tres\", \"ja\": \"三つ\"}}]}")
+            .WithResponseExample("{\"model\": \"clippo-mini128-gpu-v9\", \"method\": \"head\", \"head\": \"gen-vqa\", \"answers\": [" +
+                                 "{\"label\": \"count_3\", \"score\": 0.66, \"logit\": -31.60, \"names\": {\"en\": \"three\", \"es\": \"tres\", \"ja\": \"三つ\"}}, " +
+                                 "{\"label\": \"count_4\", \"score\": 0.33, \"logit\": -32.28, \"names\": {\"en\": \"four\", \"es\": \"cuatro\", \"ja\": \"四つ\"}}]}")
             .ReadsInputs().RunsEncoder().ProducesProblem(404).ProducesProblem(409)
             .DisableAntiforgery();
         return v1;

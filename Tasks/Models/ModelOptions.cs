@@ -8,7 +8,7 @@ public sealed class ModelOptions
     public const string Section = "Model";
 
     /// <summary>Model directory; a relative path is taken from the working directory.</summary>
-    [Required] public string Path { get; set; } = "models/clippo-mini128-cpu-v8";
+    [Required] public string Path { get; set; } = "models/clippo-mini128-gpu-v9";
 
     /// <summary>
     /// When <see cref="Path"/> holds no model, create a small randomly initialised one there. Its embeddings

@@ -113,7 +113,7 @@ def _train(out, budget, *extra):
            "--head-hidden", "8", "--generator", gen, "--out", out, *extra]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
     assert r.returncode == 0, r.stdout.decode(errors="replace")[-3000:]
-    return json.load(open(os.path.join(out, "config.json")))
+    return {**json.load(open(os.path.join(out, "config.json"))), "stdout": r.stdout.decode(errors="replace")}
 
 
 def test_a_resumed_run_goes_on_where_the_last_one_stopped():
@@ -121,6 +121,8 @@ def test_a_resumed_run_goes_on_where_the_last_one_stopped():
         a, b = os.path.join(d, "a"), os.path.join(d, "b")
         first = _train(a, 15, "--schedule", "constant", "--stage", "one")
         st = torch.load(os.path.join(a, "state.pt"))
+        # Only tensors and plain types, so PyTorch 2.6+ (the GPU machine has 2.11) loads it as weights only.
+        assert _plain(st), "state.pt holds something a weights-only load refuses"
         steps = first["result"]["global_step"]
         assert steps > 3 and st["global_step"] == steps and st["head_hidden"] == 8
         assert st["data_next_start"] > 0 and st["data_next_start"] % 2 == 0  # two workers: a multiple of 2
@@ -209,6 +211,36 @@ def test_record_view_reads_the_pair_counts():
     pc = view.pair_counts
     assert pc.shape == (2, 64) and pc[0, 0] == 1 and pc[0, 1] == 2 and pc[0, 63] == 15 and pc.sum() == 18 and pc[1].sum() == 0
     assert RecordView(raw[:, :44], 32).pair_counts is None  # a stream from before the 64-byte record header
+
+
+def _plain(x):
+    if isinstance(x, dict):
+        return all(isinstance(k, (str, int)) and _plain(v) for k, v in x.items())
+    if isinstance(x, (list, tuple)):
+        return all(_plain(v) for v in x)
+    return x is None or isinstance(x, (torch.Tensor, str, int, float, bool))
+
+
+def test_a_state_that_does_not_load_goes_on_from_the_exported_files_beside_it():
+    """Older states held numpy's random state, which PyTorch 2.6+ refuses to load by default (the first GPU
+    continuation met it), and a state.pt can be damaged: the run then says so and goes on from ckpt.npz + heads.npz +
+    stage.json in the same folder, re-warming fresh optimizer moments."""
+    with tempfile.TemporaryDirectory() as d:
+        a, b = os.path.join(d, "a"), os.path.join(d, "b")
+        first = _train(a, 15, "--schedule", "constant")
+        path = os.path.join(a, "state.pt")
+        with open(path, "r+b") as f:
+            f.truncate(os.path.getsize(path) // 2)
+        second = _train(b, 15, "--resume", a, "--schedule", "constant", "--rewarm", "10")
+        assert "state.pt does not load" in second["stdout"] and "going on from the exported files" in second["stdout"]
+        assert second["global_step_start"] == first["result"]["global_step"]
+        log = [json.loads(x) for x in open(os.path.join(b, "train_log.jsonl"))]
+        assert log[0]["lr"] < 0.2e-3  # fresh optimizer moments, warmed up again
+        os.remove(os.path.join(a, "stage.json"))  # nothing to go on from: refused, naming the file
+        gen = " ".join(FAKE + ["stream", "--size", "32"])
+        r = subprocess.run([sys.executable, os.path.join(REPO, "training", "train.py"), "--resume", a, "--out", os.path.join(d, "c"),
+                            "--generator", gen, "--time-budget", "30"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        assert r.returncode != 0 and b"not a readable training state" in r.stdout, r.stdout[-2000:]
 
 
 def test_the_question_loss_trains_and_a_state_from_before_it_resumes():
