@@ -70,7 +70,7 @@ def only_one(counts):
     return next((v for v, m in counts.items() if m == 1), None)
 
 
-def questions(objects, rnd, extra, third, fourth, fifth, sixth, seventh):
+def questions(objects, rnd, extra, third, fourth, fifth, sixth, seventh, eighth):
     """(wording, kind, question, answer) for one scene, where its answer is defined. The second set of own words draws
     from `extra`, so the first set's questions stay those asked before it was added."""
     out = []
@@ -126,6 +126,7 @@ def questions(objects, rnd, extra, third, fourth, fifth, sixth, seventh):
     out.extend(fifth_set(objects, fifth))
     out.extend(sixth_set(objects, sixth))
     out.extend(seventh_set(objects, seventh))
+    out.extend(eighth_set(objects, eighth))
     return out
 
 
@@ -444,6 +445,46 @@ def seventh_set(objects, rnd):
     return out
 
 
+def eighth_set(objects, rnd):
+    """Own words added in the fourteenth session (2026-12-06), written while the run they first judged (a CPU run on from
+    the first GPU-trained model) was under way and before anything of it had been measured: two wordings in each of
+    the 12 languages, of every kind. Its own random stream (seed + 7)."""
+    out = []
+    count = f"count_{len(objects)}"
+    shapes = collections.Counter(o["shape"] for o in objects)
+    out.append(("8 count all: could you count the shapes in this picture", OWN, "Could you count the shapes in this picture?", count))
+    out.append(("8 fr: count all: il y a combien de formes en tout", OWN, "Il y a combien de formes en tout ?", count))
+    out.append(("8 ja: count all: 図形は合わせていくつですか", OWN, "図形は合わせていくつですか？", count))
+    out.append(("8 ar: count all: كم شكلا في هذه الصورة", OWN, "كم شكلا في هذه الصورة؟", count))
+    out.append(("8 hi: count all: इस चित्र में कुल कितनी आकृतियाँ बनी हैं", OWN, "इस चित्र में कुल कितनी आकृतियाँ बनी हैं?", count))
+    c, k = colour_to_count(objects, rnd)
+    out.append(("8 de: count colour: wie viele Figuren sind C gefärbt", OWN, f"Wie viele Figuren sind {DE_C[c]} gefärbt?", k))
+    out.append(("8 es: count colour: cuántas figuras C aparecen", OWN, f"¿Cuántas figuras {ES_CFP[c]} aparecen?", k))
+    out.append(("8 ru: count colour: сколько тут C фигур", OWN, f"Сколько тут {RU_CGP[c]} фигур?", k))
+    out.append(("8 ko: count colour: C 도형은 모두 몇 개예요", OWN, f"{KO_C[c]} 도형은 모두 몇 개예요?", k))
+    out.append(("8 he: count colour: כמה צורות Cות יש בציור", OWN, f"כמה צורות {HE_C[c]}ות יש בציור?", k))
+    out.append(("8 th: count colour: ในภาพมีรูปCอยู่กี่รูป", OWN, f"ในภาพมีรูป{TH_C[c]}อยู่กี่รูป", k))
+    if (one := colour_of_the_one(objects)) is not None:
+        shape, a = one
+        out.append(("8 es: colour: me dices de qué color es el S", OWN, f"¿Me dices de qué color es {ES_L[shape]}?", a))
+        out.append(("8 ru: colour: какого цвета здесь S", OWN, f"Какого цвета здесь {RU[shape]}?", a))
+        out.append(("8 ko: colour: S의 색깔을 알려 주세요", OWN, f"{KO[shape]}의 색깔을 알려 주세요", a))
+        out.append(("8 th: colour: อยากรู้ว่าSเป็นสีอะไร", OWN, f"อยากรู้ว่า{TH[shape]}เป็นสีอะไร", a))
+    if (one := shape_of_the_one(objects)) is not None:
+        color, a = one
+        out.append(("8 shape: tell me the shape of the C one", OWN, f"Tell me the shape of the {color} one.", a))
+        out.append(("8 de: shape: welche Form hat das C Teil", OWN, f"Welche Form hat das {DE_CE[color]} Teil?", a))
+        out.append(("8 zh: shape: C的那个是什么图形", OWN, f"{ZH_C[color]}的那个是什么图形？", a))
+        out.append(("8 ar: shape: أي شكل يحمل اللون C", OWN, f"أي شكل يحمل اللون {AR_COLOUR[color]}؟", a))
+    s, a = shape_to_ask(shapes, rnd)
+    out.append(("8 fr: exists: est-ce qu'on voit S quelque part", OWN, f"Est-ce qu'on voit {FR_A[s]} quelque part ?", a))
+    out.append(("8 ja: exists: Sは見つかりますか", OWN, f"{JA[s]}は見つかりますか？", a))
+    out.append(("8 zh: exists: 图中能找到S吗", OWN, f"图中能找到{ZH[s]}吗？", a))
+    out.append(("8 he: exists: יש פה S", OWN, f"יש פה {HE[s]}?", a))
+    out.append(("8 hi: exists: क्या चित्र में कहीं S है", OWN, f"क्या चित्र में कहीं {HI[s]} है?", a))
+    return out
+
+
 def held_out_scenes(seed, count, size=128):
     """(objects, PNG bytes) of `count` held-out scenes of 1-3 shapes without emoji, drawn by `vqa-generate preview`
     (built in Release) with `seed`: the scenes every check in this folder asks its questions about."""
@@ -470,11 +511,11 @@ def main():
                     help="also print, for each own wording, how its answers went: right, a wrong answer of the right kind, or "
                          "an answer of another kind (a colour to an existence question): what a model takes the frame for")
     a = ap.parse_args()
-    rnd, extra, third, fourth, fifth, sixth, seventh = (random.Random(a.seed + k) for k in range(7))
+    rnd, extra, third, fourth, fifth, sixth, seventh, eighth = (random.Random(a.seed + k) for k in range(8))
     right, total, kinds = collections.Counter(), collections.Counter(), {}
     outcomes = collections.defaultdict(collections.Counter)  # wording -> right / wrong value / answered a <kind>
     for objects, png in held_out_scenes(a.seed, a.scenes, a.size):
-        for wording, k, q, answer in questions(objects, rnd, extra, third, fourth, fifth, sixth, seventh):
+        for wording, k, q, answer in questions(objects, rnd, extra, third, fourth, fifth, sixth, seventh, eighth):
             kinds[wording] = k
             total[wording] += 1
             got = ask(a.url, png, q)
@@ -488,7 +529,7 @@ def main():
         print(f"| {w} | {kinds[w]} | {100 * right[w] / total[w]:.1f}% | {total[w]} |")
     def parts(w):
         """A wording's name as (set 1-4, language, the rest): "2 de: colour: ..." -> (2, "de", "colour: ...")."""
-        n = int(w[0]) if w[:2] in ("2 ", "3 ", "4 ", "5 ", "6 ", "7 ") else 1
+        n = int(w[0]) if w[:2] in ("2 ", "3 ", "4 ", "5 ", "6 ", "7 ", "8 ") else 1
         w = w[2:] if n > 1 else w
         return (n, w[:2], w[4:]) if w[2:4] == ": " else (n, "en", w)
     def language(w):
@@ -513,6 +554,8 @@ def main():
         ("own words, fifth set (2026-12-06, eleventh session)", lambda w: own(w) and in_set(w, 5)),
         ("own words, sixth set (2026-12-06, twelfth session)", lambda w: own(w) and in_set(w, 6)),
         ("own words, seventh set (2026-12-06, thirteenth session)", lambda w: own(w) and in_set(w, 7)),
+        ("own words, eighth set (2026-12-06, fourteenth session)", lambda w: own(w) and in_set(w, 8)),
+        ("own words, first seven sets (as reported before the fourteenth session)", lambda w: own(w) and in_set(w, 1, 2, 3, 4, 5, 6, 7)),
         ("own words, first six sets (as reported before the thirteenth session)", lambda w: own(w) and in_set(w, 1, 2, 3, 4, 5, 6)),
         ("own words, first five sets (as reported before the twelfth session)", lambda w: own(w) and in_set(w, 1, 2, 3, 4, 5)),
         ("own words, first four sets (as reported before the eleventh session)", lambda w: own(w) and in_set(w, 1, 2, 3, 4)),
