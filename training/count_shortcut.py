@@ -24,9 +24,8 @@ WORDINGS = ["How many {} shapes are there?", "How many {} objects are there?", "
 
 def data_share(world, count, seed):
     """Prints the share of the world's count questions (English, training split) whose answer is the number of all objects."""
-    gen = os.path.join(pc.REPO, "GeneratorTool", "bin", "Release", "net10.0", "vqa-generate.dll")
     tmp = tempfile.mkdtemp(prefix="count-shortcut-data-")
-    subprocess.run(["dotnet", gen, "preview", "--mix", "vqa=1", *shlex.split(world), "--languages", "en", "--questions", "count",
+    subprocess.run(["dotnet", pc.GENERATOR, "preview", "--mix", "vqa=1", *shlex.split(world), "--languages", "en", "--questions", "count",
                     "--count", str(count), "--seed", str(seed), "--out", tmp], check=True, stdout=subprocess.DEVNULL)
     tally = collections.Counter()
     with open(os.path.join(tmp, "examples.jsonl")) as f:

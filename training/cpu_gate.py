@@ -157,9 +157,10 @@ def main():
         sh(["dotnet", "build", "-c", "Release", "-v", "q", "-nologo", "Cli/Cli.csproj"])
         sh(["dotnet", "build", "-c", "Release", "-v", "q", "-nologo", "GeneratorTool/GeneratorTool.csproj"])
     gen = f"dotnet {gen_dll}"
-    heldout = os.path.join(out, "heldout.bin")
-    sh(["dotnet", gen_dll, "shard", "--seed", "99", "--split", "heldout", "--size", str(SIZE), "--mix", "caption=4,text=1,vqa=5",
-        *shlex.split(WORLD), "--count", "2000", "--out", heldout])
+    heldout = os.path.join(out, "heldout.bin")  # the trainer's own held-out data: not needed when only measuring
+    if not a.measure:
+        sh(["dotnet", gen_dll, "shard", "--seed", "99", "--split", "heldout", "--size", str(SIZE), "--mix", "caption=4,text=1,vqa=5",
+            *shlex.split(WORLD), "--count", "2000", "--out", heldout])
     build_s = time.monotonic() - t0
 
     train_env = blas_env(a.openblas)

@@ -15,6 +15,7 @@ The eval suite measures the generator's wordings only; a model that learnt them 
 import argparse, collections, json, os, random, subprocess, sys, tempfile, urllib.request, uuid
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+GENERATOR = os.path.join(REPO, "GeneratorTool", "bin", "Release", "net10.0", "vqa-generate.dll")  # built in Release
 SHAPES = ["circle", "square", "triangle", "star", "heart", "cross", "diamond", "hexagon"]
 COLORS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "black"]
 # The shape with its article, for the few questions asked in German, French, Spanish and Japanese.
@@ -488,9 +489,8 @@ def eighth_set(objects, rnd):
 def held_out_scenes(seed, count, size=128):
     """(objects, PNG bytes) of `count` held-out scenes of 1-3 shapes without emoji, drawn by `vqa-generate preview`
     (built in Release) with `seed`: the scenes every check in this folder asks its questions about."""
-    gen = os.path.join(REPO, "GeneratorTool", "bin", "Release", "net10.0", "vqa-generate.dll")
     tmp = tempfile.mkdtemp(prefix="held-out-scenes-")
-    subprocess.run(["dotnet", gen, "preview", "--split", "heldout", "--seed", str(seed), "--size", str(size), "--mix", "vqa=1",
+    subprocess.run(["dotnet", GENERATOR, "preview", "--split", "heldout", "--seed", str(seed), "--size", str(size), "--mix", "vqa=1",
                     "--objects", "1-3", "--emoji-share", "0", "--languages", "en", "--count", str(count), "--out", tmp],
                    check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(tmp, "examples.jsonl")) as f:
