@@ -227,17 +227,23 @@ public static class ImageDecoder
             if (_rowByRow)
             {
                 int rows = (int)Math.Clamp(StripBytes / (long)rowBytes, 1, Height);
-                var strip = GC.AllocateUninitializedArray<T>(rows * rowSamples);
-                fixed (T* p = strip)
+                // Pooled: a fresh strip (up to StripBytes, the whole of a small image) per decode went to the large object
+                // heap and, under load, cost the service page faults and background collections.
+                var strip = System.Buffers.ArrayPool<T>.Shared.Rent(rows * rowSamples);
+                try
                 {
-                    for (int y = 0; y < Height; y += rows)
+                    fixed (T* p = strip)
                     {
-                        int n = Math.Min(rows, Height - y);
-                        if (Codec.GetScanlines((IntPtr)p, n, rowBytes) != n)
-                            throw new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image file is cut short or damaged. Upload the complete, undamaged file.");
-                        convert(strip.AsSpan(0, n * rowSamples), rgb.AsSpan(y * Width * 3, n * Width * 3));
+                        for (int y = 0; y < Height; y += rows)
+                        {
+                            int n = Math.Min(rows, Height - y);
+                            if (Codec.GetScanlines((IntPtr)p, n, rowBytes) != n)
+                                throw new ImageDecodeException(ImageDecodeErrors.Corrupt, "The image file is cut short or damaged. Upload the complete, undamaged file.");
+                            convert(strip.AsSpan(0, n * rowSamples), rgb.AsSpan(y * Width * 3, n * Width * 3));
+                        }
                     }
                 }
+                finally { System.Buffers.ArrayPool<T>.Shared.Return(strip); }
                 return rgb;
             }
             T* whole = (T*)NativeMemory.Alloc((nuint)((long)Height * rowBytes));

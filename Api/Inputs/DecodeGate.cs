@@ -61,21 +61,26 @@ public sealed class DecodeGate
         }
     }
 
-    /// <summary>Gives bytes back; <paramref name="garbage"/>: they were managed pixels, now unreferenced.</summary>
+    /// <summary>Gives bytes back; <paramref name="garbage"/>: they were one image's managed pixels, now unreferenced, which
+    /// count toward the next full collection when the image is at least <c>Limits:CollectImagesOfAtLeastBytes</c>.</summary>
     public void Release(long bytes, bool garbage = true)
     {
         if (bytes <= 0) return;
+        bool counted = garbage && bytes >= options.Value.CollectImagesOfAtLeastBytes;
         lock (_lock)
         {
             _inFlight -= bytes;
-            if (garbage) _garbage += bytes;
+            if (counted) _garbage += bytes;
             Wake();
         }
     }
 
+    /// <summary>Released bytes that count toward the next full collection (for tests and metrics).</summary>
+    public long Garbage { get { lock (_lock) return _garbage; } }
+
     /// <summary>
     /// Called before a decode: decoded pixels are large managed arrays, and once released images add up to
-    /// <see cref="CollectAfterBytes"/> a full collection returns their memory before the next image takes its own, rather
+    /// <c>Limits:CollectAfterReleasedBytes</c> a full collection returns their memory before the next image takes its own, rather
     /// than when the collector next runs on its own (which, with server GC, let one request of sixteen 40-megapixel
     /// images grow RSS by 731 MiB instead of the 300 MiB it may hold).
     /// </summary>
@@ -83,14 +88,16 @@ public sealed class DecodeGate
     {
         lock (_lock)
         {
-            if (_garbage < CollectAfterBytes) return;
+            if (_garbage < options.Value.CollectAfterReleasedBytes) return;
             _garbage = 0;
         }
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true); // Aggressive: freed memory goes back to the OS now
+        Interlocked.Increment(ref _collections);
     }
 
-    public const long CollectAfterBytes = 64L * 1024 * 1024;
-    private long _garbage;
+    /// <summary>Full collections <see cref="CollectReleased"/> has run.</summary>
+    public long Collections => Interlocked.Read(ref _collections);
+    private long _garbage, _collections;
 
     /// <summary>Grants waiters in order while they fit (the caller holds the lock).</summary>
     private void Wake()

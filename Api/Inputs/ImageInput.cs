@@ -102,13 +102,13 @@ public sealed class ImageInputs(ImageFetcher fetcher, IOptions<LimitsOptions> li
 
     public void Dispose()
     {
-        long all;
+        long[] held;
         lock (_lock)
         {
-            all = _held.Values.Sum();
+            held = [.. _held.Values];
             _held.Clear();
         }
-        Give(all);
+        foreach (long bytes in held) Give(bytes); // image by image: whether one counts toward a collection depends on its size
     }
 
     private byte[] FromBase64(string data, string field)

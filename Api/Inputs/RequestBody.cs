@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
@@ -106,13 +107,19 @@ public static class RequestBody
     {
         if (declaredLength > maxBytes) throw TooLarge(maxBytes);
         using var buffer = new MemoryStream(declaredLength is > 0 and < 1 << 24 ? (int)declaredLength : 4096);
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        // A pooled chunk: a fresh 80 KB array per body (and per form part) was zeroed on every request, 3% of the service's
+        // CPU under load (docs/benchmarks.md).
+        var chunk = ArrayPool<byte>.Shared.Rent(81920);
+        try
         {
-            if (buffer.Length + read > maxBytes) throw TooLarge(maxBytes);
-            buffer.Write(chunk, 0, read);
+            int read;
+            while ((read = await body.ReadAsync(chunk, ct)) > 0)
+            {
+                if (buffer.Length + read > maxBytes) throw TooLarge(maxBytes);
+                buffer.Write(chunk, 0, read);
+            }
         }
+        finally { ArrayPool<byte>.Shared.Return(chunk); }
         return buffer.ToArray();
     }
 

@@ -14,6 +14,7 @@ public sealed class WorkBoundFactory : ApiFactory
     {
         ["UrlFetch:AllowPrivateNetworks"] = "true", ["UrlFetch:TimeoutSeconds"] = "30", ["UrlFetch:Retries"] = "0",
         ["Limits:RequestTimeoutSeconds"] = "2", ["Limits:MaxDecodedBytesPerRequest"] = "7000000", ["Limits:MaxDecodedBytesInFlight"] = "40000000",
+        ["Limits:CollectAfterReleasedBytes"] = "5000000",
         ["Tasks:MaxPromptsPerRequest"] = "100", ["Tasks:MaxTemplateCharacters"] = "50",
         ["EmbeddingCache:MaxBytes"] = "200000", ["Encoder:WarmUp"] = "false",
     };
@@ -62,6 +63,28 @@ public sealed class WorkBoundTests(WorkBoundFactory factory) : IClassFixture<Wor
         var huge = Convert.ToBase64String(TestImages.Png(1100, 1000)); // 7.7 MB at its peak: over 7 MB alone
         await Problem(await _client.PostAsJsonAsync("/v1/embed", new { images = new[] { new { data = huge } } }), HttpStatusCode.RequestEntityTooLarge, "decoded_too_large");
         Assert.Equal(0, gate.InFlight); // every reservation given back
+    }
+
+    [Fact]
+    public async Task Only_released_images_of_at_least_a_mebibyte_count_toward_a_forced_collection()
+    {
+        var gate = factory.Services.GetRequiredService<DecodeGate>();
+        var small = new { images = new[] { new { data = Convert.ToBase64String(TestImages.Png(224, 224)) } } }; // 150,528 bytes of pixels
+        var big = new { images = new[] { new { data = Convert.ToBase64String(TestImages.Png(1000, 800)) } } };   // 2,400,000
+        async Task Embed(object body) => Assert.Equal(HttpStatusCode.OK, (await _client.PostAsJsonAsync("/v1/embed", body)).StatusCode);
+        await Embed(small); // runs any collection earlier tests left due
+        long garbage = gate.Garbage, collections = gate.Collections;
+        Assert.True(garbage < 5_000_000);
+        for (int i = 0; i < 40; i++) await Embed(small); // 6 MB of small pictures: left to the runtime's own collections
+        Assert.Equal(garbage, gate.Garbage);
+        Assert.Equal(collections, gate.Collections);
+        await Embed(big);
+        Assert.Equal(garbage + 2_400_000, gate.Garbage);
+        await Embed(big);
+        await Embed(big); // over 5 MB released in large images: the next decode collects first
+        await Embed(small);
+        Assert.True(gate.Collections > collections, "no full collection after 7.2 MB of large images were released");
+        Assert.True(gate.Garbage < 5_000_000);
     }
 
     [Fact]
