@@ -19,9 +19,10 @@ public sealed class EncoderBusyException(int retryAfterSeconds)
 }
 
 /// <summary>
-/// One shared ONNX Runtime session for a model directory, with cross-request micro-batching:
-/// canvases from concurrent requests wait at most <see cref="EncoderOptions.MaxWaitMilliseconds"/> to
-/// share one run of up to <see cref="EncoderOptions.MaxBatch"/> canvases.
+/// One shared ONNX Runtime session for a model directory, with cross-request micro-batching: a free worker takes every
+/// queued canvas (up to <see cref="EncoderOptions.MaxBatch"/>) into one run, so canvases that arrive while the workers
+/// run share the next batch; the first canvas of a batch may also wait <see cref="EncoderOptions.MaxWaitMilliseconds"/>
+/// (0 by default) for company.
 /// </summary>
 public sealed class Encoder : IAsyncDisposable
 {

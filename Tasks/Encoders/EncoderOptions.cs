@@ -16,8 +16,10 @@ public sealed class EncoderOptions
     [Range(0, 1024)] public int InterOpThreads { get; set; } = 1;
     /// <summary>Most canvases run in one encoder call.</summary>
     [Range(1, 1024)] public int MaxBatch { get; set; } = 16;
-    /// <summary>How long the first canvas of a batch waits for others to join it.</summary>
-    [Range(0, 10_000)] public double MaxWaitMilliseconds { get; set; } = 2;
+    /// <summary>How long the first canvas of a batch waits for others to join it. 0 (the default): a free worker runs what
+    /// is queued at once, and canvases that arrive while the workers run share the next batch; on the bundled model a wait
+    /// of 2 ms halved the requests a lone client got (docs/benchmarks.md, 2026-12-06) and gained nothing at saturation.</summary>
+    [Range(0, 10_000)] public double MaxWaitMilliseconds { get; set; }
     /// <summary>Most canvases waiting; past it requests are refused with 429.</summary>
     [Range(1, 1_000_000)] public int MaxQueuedCanvases { get; set; } = 512;
     /// <summary>Batches run at once (each uses IntraOpThreads threads).</summary>

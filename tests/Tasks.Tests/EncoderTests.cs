@@ -37,6 +37,23 @@ public sealed class EncoderTests : IDisposable
     }
 
     [Fact]
+    public async Task Without_a_wait_a_lone_canvas_runs_at_once_and_canvases_that_queue_meanwhile_share_the_next_batch()
+    {
+        var model = Model(new VitArchitecture(64, 2, 2, 128, 8, 64, PoolType.Map, 32));
+        await using var encoder = Encoder.Create(model, new EncoderOptions { UseCuda = false, MaxBatch = 16, MaxWaitMilliseconds = 0, Workers = 1, SmallModelMegaMultiplyAdds = 0 }, NullLogger.Instance);
+        var canvases = ConversionParityTests.RandomImages(12, 64, seed: 2);
+        var expected = encoder.Run(canvases);
+        long batchesBefore = encoder.BatchesRun;
+        var lone = encoder.EncodeAsync(canvases.AsSpan(0, encoder.CanvasLength));
+        var rest = encoder.EncodeAsync(canvases.AsSpan(encoder.CanvasLength));
+        var results = (await lone).Concat(await rest).ToArray();
+        for (int i = 0; i < 12; i++)
+            Assert.Equal(expected[i].Embedding, results[i].Embedding, (a, b) => Math.Abs(a - b) < 1e-5);
+        long batches = encoder.BatchesRun - batchesBefore;
+        Assert.True(batches <= 3, $"{batches} batches for 12 canvases queued at once: the queue was not drained into one batch");
+    }
+
+    [Fact]
     public void A_small_model_on_the_cpu_runs_one_single_threaded_worker_per_core()
     {
         var mini = new VitArchitecture(128, 4, 4, 512, 16, 128, PoolType.Map, null);     // the bundled model: about 61 M
