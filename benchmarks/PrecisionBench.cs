@@ -14,6 +14,7 @@ static partial class Bench
     public static void Precision(string work, bool quick, string[] args)
     {
         if (args.Contains("--workers")) { Workers(work, quick); return; }
+        if (args.Contains("--gelu")) { Gelu(work, quick); return; }
         double floatPeak = MatMulPeak(work, quick);
         double intPeak = MatMulIntegerPeak(work, quick);
         Console.WriteLine();
@@ -147,6 +148,35 @@ static partial class Bench
                 byOp[op.GetString()!] = byOp.GetValueOrDefault(op.GetString()!) + e.GetProperty("dur").GetDouble();
         double total = byOp.Values.Sum();
         Console.WriteLine($"{title}, batch {batch}, 5 calls: " + string.Join(", ", byOp.OrderByDescending(p => p.Value).Take(8).Select(p => $"{p.Key} {100 * p.Value / total:F0}%")));
+    }
+
+    /// <summary>The int8 graph's GELU: the standard Gelu after a DynamicQuantizeMatMul that adds the bias (the default) against
+    /// FastGelu with the bias folded in, in alternating rounds, with the float32 graph as the unit.</summary>
+    static void Gelu(string work, bool quick)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"## int8 GELU: standard Gelu against FastGelu, random weights, CPU ({Environment.ProcessorCount} threads)");
+        Console.WriteLine();
+        Console.WriteLine("| model | batch | round | float32 images/s | int8, Gelu | int8, FastGelu | Gelu x float32 | FastGelu x float32 | cosine FastGelu to Gelu (min) |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var (name, arch) in new[] { ("B/16", B16), ("S/16", S16) })
+        {
+            using var f32 = new TempModel(work, name.Replace("/", "").ToLowerInvariant() + "-g", arch);
+            var gelu = ModelQuantizer.Quantize(f32.Directory, f32.Directory.Path + "-gelu", new QuantizeOptions { Overwrite = true }, []);
+            var fast = ModelQuantizer.Quantize(f32.Directory, f32.Directory.Path + "-fastgelu", new QuantizeOptions { Overwrite = true, FastGelu = true }, []);
+            foreach (int batch in new[] { 1, 8 })
+            {
+                var inputs = RandomCanvases(batch, arch.ImageSize, 3);
+                var (cmin, _) = Agreement(gelu, fast, inputs, batch);
+                for (int round = 1; round <= 2; round++)
+                {
+                    var (floatIps, _) = EncoderSpeed(f32.Directory, batch, quick ? 2 : 5, inputs);
+                    var (geluIps, _) = EncoderSpeed(gelu, batch, quick ? 2 : 5, inputs);
+                    var (fastIps, _) = EncoderSpeed(fast, batch, quick ? 2 : 5, inputs);
+                    Console.WriteLine($"| {name} | {batch} | {round} | {floatIps:F2} | {geluIps:F2} | {fastIps:F2} | {geluIps / floatIps:F2} | {fastIps / floatIps:F2} | {cmin:F6} |");
+                }
+            }
+        }
     }
 
     static (double Min, double Mean) Agreement(ModelDirectory a, ModelDirectory b, float[] inputs, int batch)

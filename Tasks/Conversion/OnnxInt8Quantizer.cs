@@ -15,6 +15,12 @@ public sealed record Int8Plan
     /// sides quantized per call (<c>DynamicQuantizeLinear</c>) into one <c>com.microsoft.MatMulIntegerToFloat</c>. Dynamic
     /// quantization only.</summary>
     public bool ActivationProducts { get; init; }
+
+    /// <summary>A weighted product whose bias Add feeds only a tanh-approximated <c>Gelu</c> (the MLP's first layer) keeps
+    /// its bias out of <c>DynamicQuantizeMatMul</c> and ends in one <c>com.microsoft.FastGelu(x, bias)</c>: the same
+    /// function on another kernel. Measured no faster on this CPU (B/16 1-2% slower, S/16 within the rounds' spread;
+    /// docs/benchmarks.md, `benchmarks -- precision --gelu`), so off by default.</summary>
+    public bool FastGelu { get; init; }
 }
 
 /// <summary>What a quantization did.</summary>
@@ -72,6 +78,19 @@ public static class OnnxInt8Quantizer
                     weights.Initializers.Add(FloatTensor(bias, b.Values, [n]));
                     add = only;
                     output = only.Output[0];
+                    if (plan.FastGelu && !graphOutputs.Contains(output) && consumers.TryGetValue(output, out var next)
+                        && next is [{ OpType: "Gelu", Domain: "" or null } gelu] && gelu.Attribute.Any(a => a.Name == "approximate" && a.S.ToStringUtf8() == "tanh"))
+                    {
+                        // MatMul -> Add(bias) -> Gelu(tanh) becomes DynamicQuantizeMatMul -> FastGelu(bias).
+                        string product = $"{baseName}_product_{counter}";
+                        replacements[gelu] = new NodeProto
+                        {
+                            OpType = "FastGelu", Domain = MicrosoftDomain, Name = $"int8_fast_gelu_{counter}",
+                            Input = { product, bias }, Output = { gelu.Output[0] },
+                        };
+                        output = product;
+                        bias = null;
+                    }
                 }
             }
             var fused = new NodeProto

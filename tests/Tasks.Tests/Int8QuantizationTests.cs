@@ -74,6 +74,31 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output) : IDisposabl
         Assert.DoesNotContain(graph.Graph.Initializer, t => t.Dims.Count == 2 && t.DataType is (int)TensorProto.Types.DataType.Float or (int)TensorProto.Types.DataType.Float16); // no float weight matrix left behind
     }
 
+    [Fact]
+    public void FastGelu_computes_the_standard_graphs_gelu()
+    {
+        var io = TestData.Mu3Io();
+        var images = io["images_nhwc"];
+        var source = CheckpointConverter.Convert(TestData.Mu3Checkpoint, _tmp.File("mu3-g"), new ConvertOptions());
+        var fastModel = ModelQuantizer.Quantize(source, _tmp.File("mu3-g-fast"), new QuantizeOptions { FastGelu = true }, []);
+        var standardModel = ModelQuantizer.Quantize(source, _tmp.File("mu3-g-standard"), new QuantizeOptions(), []);
+        // Each MLP's GELU (3 blocks and the MAP head): one FastGelu that adds the first layer's bias, or the default's Gelu.
+        var fastGraph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(fastModel.EncoderPath));
+        Assert.Equal(3 + 1, fastGraph.Graph.Node.Count(n => n.OpType == "FastGelu" && n.Domain == OnnxInt8Quantizer.MicrosoftDomain && n.Input.Count == 2));
+        Assert.DoesNotContain(fastGraph.Graph.Node, n => n.OpType == "Gelu");
+        var standardGraph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(standardModel.EncoderPath));
+        Assert.Equal(3 + 1, standardGraph.Graph.Node.Count(n => n.OpType == "Gelu"));
+        Assert.DoesNotContain(standardGraph.Graph.Node, n => n.OpType == "FastGelu");
+        var fast = Encode(fastModel, images.Data);
+        var standard = Encode(standardModel, images.Data);
+        for (int i = 0; i < 3; i++)
+        {
+            double cosine = TensorPrimitives.CosineSimilarity(fast[i].Embedding, standard[i].Embedding);
+            output.WriteLine($"image {i}: cosine FastGelu to Gelu {cosine:F7}");
+            Assert.True(cosine >= 0.99999, $"image {i}: cosine {cosine:F7}"); // the same function; only the kernels' rounding differs
+        }
+    }
+
     /// <summary>Attention's products between two activations quantized too (<see cref="QuantizeOptions.ActivationProducts"/>):
     /// measured no faster on this CPU (docs/benchmarks.md), kept as an option for runtimes where it may pay.</summary>
     [Fact]
