@@ -18,8 +18,8 @@ public sealed record Int8Plan
 
     /// <summary>A weighted product whose bias Add feeds only a tanh-approximated <c>Gelu</c> (the MLP's first layer) keeps
     /// its bias out of <c>DynamicQuantizeMatMul</c> and ends in one <c>com.microsoft.FastGelu(x, bias)</c>: the same
-    /// function on another kernel. Measured no faster on this CPU (B/16 1-2% slower, S/16 within the rounds' spread;
-    /// docs/benchmarks.md, `benchmarks -- precision --gelu`), so off by default.</summary>
+    /// function on another kernel. Dynamic quantization only. Measured no faster on this CPU (B/16 1-2% slower, S/16
+    /// within the rounds' spread; docs/benchmarks.md, `benchmarks -- precision --gelu`), so off by default.</summary>
     public bool FastGelu { get; init; }
 }
 

@@ -54,6 +54,8 @@ public static class ModelQuantizer
             catch (InvalidProtocolBufferException e) { throw new ModelDirectoryException($"'{source.EncoderPath}' is not an ONNX model: {e.Message}"); }
             if (options.ActivationProducts && options.Calibration is not null)
                 throw new ModelDirectoryException("int8 products between activations are quantized per call: they go with dynamic activations, not static ones");
+            if (options.FastGelu && options.Calibration is not null)
+                throw new ModelDirectoryException("FastGelu is written by the dynamic rewrite only, not with static activations");
             var plan = new Int8Plan { KeepFloat = options.KeepFloat, ActivationProducts = options.ActivationProducts, FastGelu = options.FastGelu };
             var input = source.Manifest.Input;
             var (int8, report) = options.Calibration is { } calibration
