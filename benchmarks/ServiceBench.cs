@@ -48,17 +48,12 @@ static class ServiceBench
         Console.WriteLine();
         Console.WriteLine($"## The service at saturation vs the bare encoder: {model.Manifest.Id} ({model.Manifest.WeightsDType}), CPU ({Environment.ProcessorCount} cores), {seconds:F0} s per row after {warmup:F0} s of warm-up per kind of request");
 
-        // The bare encoder: the canvases the service would draw for these requests, run in batches of MaxBatch.
+        // The bare encoder: canvases the service would draw for these requests (text canvases: a VQA canvas has the same
+        // size and costs the encoder the same).
         var canvases = new ModelCanvases(model.Manifest, UnifontFont.Default);
         int length = canvases.Length;
-        var decoded = ImageDecoder.Decode(scene, new ImageLimits());
         var textBatch = new float[maxBatch * length];
-        var vqaBatch = new float[maxBatch * length];
-        for (int i = 0; i < maxBatch; i++)
-        {
-            canvases.RenderText(DistinctText(i), textBatch.AsSpan(i * length, length));
-            if (model.Manifest.RenderProfile.Kind == "shaped") canvases.RenderVqa(DistinctQuestion(i), decoded, vqaBatch.AsSpan(i * length, length));
-        }
+        for (int i = 0; i < maxBatch; i++) canvases.RenderText(DistinctText(i), textBatch.AsSpan(i * length, length));
         // The bare encoder's best: both ways it can run here (one session with ONNX Runtime's own threading; as the service
         // configures it, where a small model runs one single-threaded batch per core, EncoderOptions.For) at batches of 1, 4
         // and MaxBatch (on some models and days a batch of 16 ran slower than a batch of 1). The batched rows are compared

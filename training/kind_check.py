@@ -26,8 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clippo.export import config_from_npz, load_npz  # noqa: E402
 from clippo.model import ClippoViT  # noqa: E402
 from probe import GENERATOR, QTYPES, TorchEncoder, canvases, generator_cmd, read_meta  # noqa: E402
-
-ATTRIBUTE_SCALE = 10.0  # train.py: the aux heads read the unit embedding times this
+from train import ATTRIBUTE_SCALE  # noqa: E402  (the aux heads read the unit embedding times this)
 KIND = {"count": "count", "color": "color", "shape": "shape", "exists": "yes/no", "spatial": "yes/no"}
 
 

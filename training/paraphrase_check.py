@@ -449,12 +449,14 @@ def seventh_set(objects, rnd):
 def eighth_set(objects, rnd):
     """Own words added in the fourteenth session (2026-12-06), written while the run they first judged (a CPU run on from
     the first GPU-trained model) was under way and before anything of it had been measured: two wordings in each of
-    the 12 languages, of every kind. Its own random stream (seed + 7)."""
+    the 12 languages, of every kind. Its own random stream (seed + 7). Two of its first wordings repeated the third set's
+    ("Il y a combien de formes en tout ?", "¿Me dices de qué color es el S?") and were replaced in the fifteenth session
+    (the Generation test Own_wordings_of_the_paraphrase_check_are_all_different)."""
     out = []
     count = f"count_{len(objects)}"
     shapes = collections.Counter(o["shape"] for o in objects)
     out.append(("8 count all: could you count the shapes in this picture", OWN, "Could you count the shapes in this picture?", count))
-    out.append(("8 fr: count all: il y a combien de formes en tout", OWN, "Il y a combien de formes en tout ?", count))
+    out.append(("8 fr: count all: tu vois combien de formes dans ce dessin", OWN, "Tu vois combien de formes dans ce dessin ?", count))
     out.append(("8 ja: count all: 図形は合わせていくつですか", OWN, "図形は合わせていくつですか？", count))
     out.append(("8 ar: count all: كم شكلا في هذه الصورة", OWN, "كم شكلا في هذه الصورة؟", count))
     out.append(("8 hi: count all: इस चित्र में कुल कितनी आकृतियाँ बनी हैं", OWN, "इस चित्र में कुल कितनी आकृतियाँ बनी हैं?", count))
@@ -467,7 +469,7 @@ def eighth_set(objects, rnd):
     out.append(("8 th: count colour: ในภาพมีรูปCอยู่กี่รูป", OWN, f"ในภาพมีรูป{TH_C[c]}อยู่กี่รูป", k))
     if (one := colour_of_the_one(objects)) is not None:
         shape, a = one
-        out.append(("8 es: colour: me dices de qué color es el S", OWN, f"¿Me dices de qué color es {ES_L[shape]}?", a))
+        out.append(("8 es: colour: de qué color han pintado el S", OWN, f"¿De qué color han pintado {ES_L[shape]}?", a))
         out.append(("8 ru: colour: какого цвета здесь S", OWN, f"Какого цвета здесь {RU[shape]}?", a))
         out.append(("8 ko: colour: S의 색깔을 알려 주세요", OWN, f"{KO[shape]}의 색깔을 알려 주세요", a))
         out.append(("8 th: colour: อยากรู้ว่าSเป็นสีอะไร", OWN, f"อยากรู้ว่า{TH[shape]}เป็นสีอะไร", a))

@@ -654,6 +654,17 @@ public class CurriculumTests
         Assert.NotEmpty(WordsOfOwnWordings("over here"));
     }
 
+    /// <summary>Each own wording is asked once: a later set that repeats an earlier one measures nothing new and counts
+    /// the same questions twice in the totals.</summary>
+    [Fact]
+    public void Own_wordings_of_the_paraphrase_check_are_all_different()
+    {
+        var own = OwnWordings();
+        var repeated = own.GroupBy(w => w).Where(g => g.Count() > 1).Select(g => $"'{g.Key}' {g.Count()} times").ToList();
+        Assert.True(repeated.Count == 0, string.Join("\n", repeated));
+        Assert.True(own.Count >= 190, $"{own.Count} own wordings read from paraphrase_check.py");
+    }
+
     /// <summary>The same for the rare words: the check must measure words the model never read, not these.</summary>
     [Fact]
     public void Rare_words_are_none_of_the_paraphrase_checks_own_words()
