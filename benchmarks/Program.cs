@@ -16,7 +16,7 @@ using VqaApi.Tasks.Models;
 //   dotnet run -c Release --project benchmarks -- ingest [--items 100000] [--dims 768] [--batch 256] [--snapshot-every 20000] [--hnsw-threshold 20000] [--fsync always|os-buffered] [--data rank32|random] [--tail-seconds 3] [--no-compare] [--folder DIR] [--quick]
 //   dotnet run -c Release --project benchmarks -- filters [--items 100000] [--exact-below N] [--quick]
 //   dotnet run -c Release --project benchmarks -- gpu [--arch b16|s16] [--fp16] [--attention standard|fused] [--batches 1,32,256] [--seconds 10] [--device 0] [--no-torch]
-//   dotnet run -c Release --project benchmarks -- service [--model DIR|random-b16|random-s16] [--int8] [--seconds 8] [--concurrency 1,8,32] [--quick]
+//   dotnet run -c Release --project benchmarks -- service [--model DIR|random-b16|random-s16] [--int8] [--seconds 8] [--concurrency 1,8,32] [--texts-per-request 8] [--quick]
 //   dotnet run -c Release --project benchmarks -- backends [--items 100000] [--expansions 40,100,200] [--postgres CONNECTION] [--quick]
 //   dotnet run -c Release --project benchmarks -- vectors [--sizes 10000,100000,1000000] [--data random,rank32] [--hnsw f32,f16] [--threads N] [--build-minutes M] [--expansions 64,128] [--embeddings N] [--quick]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
