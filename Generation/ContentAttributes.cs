@@ -114,3 +114,30 @@ public readonly record struct QuestionSubject(byte Flags, byte Color, byte Shape
         : new QuestionSubject((byte)(Known | (s.Emoji is null ? 0 : Emoji)),
             (byte)(s.Color is { } c ? (int)c + 1 : 0), (byte)(s.Shape is { } sh ? (int)sh + 1 : 0));
 }
+
+/// <summary>
+/// Where one object of a drawn scene lies, as one byte a trainer can learn from (record byte 31, docs/generator-format.md):
+/// the first plain object in drawing order whose colour no other object in the scene has, its colour, and whether its
+/// centre is in the left half and in the upper half of the scene. Presence and counts (<see cref="ContentAttributes"/>) say
+/// nothing about places; spatial questions need a colour bound to a place.
+/// </summary>
+public static class ScenePosition
+{
+    public const byte Known = 0x80, LeftHalf = 0x08, UpperHalf = 0x10, ColorMask = 0x07;
+
+    /// <summary>Bit 7 known, bits 0-2 the colour (order of <see cref="ObjectColor"/>), bit 3 left half, bit 4 upper half;
+    /// 0 when no plain object's colour is unique in the scene.</summary>
+    public static byte Of(Scene scene)
+    {
+        foreach (var o in scene.Objects)
+        {
+            if (o.IsEmoji || o.Color is not { } color) continue;
+            int same = 0;
+            foreach (var p in scene.Objects) if (p.Color == color) same++;
+            if (same != 1) continue;
+            float half = scene.Size / 2f;
+            return (byte)(Known | (int)color | (o.X < half ? LeftHalf : 0) | (o.Y < half ? UpperHalf : 0));
+        }
+        return 0;
+    }
+}

@@ -45,6 +45,8 @@ public static class ExampleStream
         (record[24], record[25], record[26], record[27]) = (attributes.Flags, attributes.Colors, attributes.Shapes, attributes.Objects);
         var subject = QuestionSubject.Of(example.Question);
         (record[28], record[29], record[30]) = (subject.Flags, subject.Color, subject.Shape);
+        // Where one object of the scene drawn on canvas A lies (image-caption and VQA records).
+        if (example.Scene is { } scene && example.Kind is ExampleKind.Caption or ExampleKind.Vqa) record[31] = ScenePosition.Of(scene);
         attributes.Pairs.WriteTo(record.Slice(32, PairCounts.Bytes));
         generator.Render(example, record.Slice(RecordHeaderBytes, canvas), record.Slice(RecordHeaderBytes + canvas, canvas));
     }

@@ -17,7 +17,7 @@
 #           bash training/judge.sh DIR/model DIR/judge
 # The first such run (2026-12-06, H100) is recorded in training/gate/continuation-gpu/.
 #
-# Environment overrides: WORLD, MIX, BATCH, LR, SEED, WORKERS, SIZE. If the trainer fails within its first two
+# Environment overrides: WORLD, MIX, BATCH, LR, SEED, WORKERS, SIZE, TRAIN_EXTRA. If the trainer fails within its first two
 # minutes (something this machine's PyTorch does differently), it is run once more from the exported files alone
 # (moments rebuilt over --rewarm steps) with fewer generator processes, in the time that is left. (On 2026-12-06 it
 # did: PyTorch 2.11 refused the numpy random state inside state.pt; train.py now writes states without it, and goes
@@ -36,6 +36,9 @@ date -u; nproc; nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2
 WORLD=${WORLD:-"--objects 1-5 --emoji-share 0.1 --caption-styles list,sentence,relation,word --count-all 0.3 --other-wordings 0.5 --scrambled-words 0.2 --filler-words 0.3 --colour-predicates 0.3 --single-attribute-exists 0.5 --count-distractors 1 --colour-word 0.3"}
 MIX=${MIX:-"caption=2,text=1,vqa=6,pair=1"}
 BATCH=${BATCH:-256}; LR=${LR:-4e-4}; SEED=${SEED:-9}; WORKERS=${WORKERS:-14}; SIZE=${SIZE:-128}
+# Further trainer arguments, e.g. TRAIN_EXTRA="--position-weight 2" (where one object of a unique colour lies, from each
+# scene canvas's embedding: spatial questions were at chance in every model, training/README.md).
+TRAIN_EXTRA=${TRAIN_EXTRA:-}
 [ -f dist/genpub.tar.xz ] || { echo "dist/genpub.tar.xz is missing: run training/publish-generator.sh here and carry dist"; exit 2; }
 [ -f "$FROM/stage.json" ] || [ -f "$FROM/state.pt" ] || { echo "$FROM holds no training state (state.pt or stage.json)"; exit 2; }
 $PY -c "import tarfile; tarfile.open('dist/genpub.tar.xz').extractall('/tmp')" || exit 3
@@ -46,7 +49,7 @@ train() {  # $1 resume folder, $2 workers, $3 seconds
   rm -rf /tmp/run
   $PY training/train.py --resume "$1" --time-budget "$3" --margin 40 --workers "$2" --batch "$BATCH" --lr "$LR" \
     --warmup 50 --rewarm 50 --head-hidden 256 --attribute-weight 1 --question-weight 1 --schedule decay --stage gpu-continue \
-    --seed "$SEED" --save-every 0 --log-every 200 --out /tmp/run --eval-data /tmp/heldout.bin --eval-count 2000 \
+    --seed "$SEED" --save-every 0 --log-every 200 --out /tmp/run --eval-data /tmp/heldout.bin --eval-count 2000 $TRAIN_EXTRA \
     --generator "$GEN stream --seed $SEED --split train --size $SIZE --mix $MIX $WORLD"
 }
 T1=$(date +%s)

@@ -16,6 +16,9 @@ Data: held-out generator records drawn here with `vqa-generate shard --meta` (an
 - cross-language probes: fitted on one language's caption embeddings, tested on another's;
 - zero-shot: an image of one plain shape against the rendered colour words and shape words of each language
   (`vqa-generate words`), and against the average embedding of one-object captions per colour or shape;
+- where things are: for each colour, on the scenes with exactly one object of it, whether that object lies in the left
+  half and in the upper half (a probe per colour, balanced accuracy): a colour bound to a place, which spatial
+  questions need and presence alone does not give; from the image embedding and from the VQA canvas's;
 - the VQA canvas: question type and answer, by probe, and by the trained VQA head when --state has one.
 
 Every number is printed beside the untrained baseline (the same architecture at its initialisation, seed 0),
@@ -272,6 +275,36 @@ def scene_targets(meta):
     return t
 
 
+def position_targets(meta, size):
+    """Where each colour is: for the records whose scene holds exactly one object of colour c, whether it lies in the left
+    half ("left:c") and in the upper half ("top:c"), with the records' indices. A probe for these must bind a colour to a
+    place, which spatial questions need; presence alone does not tell it."""
+    out = {}
+    half = size / 2
+    for c in COLORS:
+        idx, left, top = [], [], []
+        for i, m in enumerate(meta):
+            objs = [o for o in m["objects"] if o["color"] == c and o["emoji"] is None]
+            if len(objs) == 1 and sum(o["color"] == c for o in m["objects"]) == 1:
+                idx.append(i)
+                left.append(int(objs[0]["x"] < half))
+                top.append(int(objs[0]["y"] < half))
+        if len(idx) >= 40:
+            out[c] = (np.array(idx), np.array(left), np.array(top))
+    return out
+
+
+def probe_positions(emb, targets):
+    """{'left': (mean, min, max, n), 'top': ...}: balanced accuracy of a probe per colour, on its own records."""
+    out = {}
+    for k, key in ((1, "left"), (2, "top")):
+        vals = [cv_probe(emb[t[0]], t[k], balanced=True) for t in targets.values()]
+        vals = [v for v in vals if v is not None]
+        if vals:
+            out[key] = {"mean": float(np.mean(vals)), "min": float(np.min(vals)), "max": float(np.max(vals)), "n": len(vals)}
+    return out
+
+
 def probe_scene_side(emb, targets):
     """{'objects': acc, 'emoji': bal.acc, 'colors': (mean, min, max, n), 'shapes': (...)}, skipping constant targets."""
     out = {}
@@ -374,7 +407,10 @@ def measure(encode, folder, heads, log):
     log(f"  embedded {2 * len(cap_meta)} caption-record canvases in {time.monotonic() - t:.0f} s")
     targets = scene_targets(cap_meta)
     langs = np.array([m["language"] for m in cap_meta])
-    res = {"image": probe_scene_side(img, targets), "caption": probe_scene_side(cap, targets),
+    size = ShardFile(os.path.join(folder, "captions.bin")).header.size  # scenes are drawn at the canvas size; objects' x, y are in its pixels
+    positions = position_targets(cap_meta, size)
+    res = {"image": probe_scene_side(img, targets) | {"positions": probe_positions(img, positions)},
+           "caption": probe_scene_side(cap, targets),
            "cross_language": cross_language(cap, targets, langs),
            "objects_majority": float(np.bincount(targets["objects"]).max() / len(targets["objects"]))}
     s_meta = read_meta(os.path.join(folder, "singles.jsonl"))
@@ -385,6 +421,7 @@ def measure(encode, folder, heads, log):
     v_emb = encode(canvases(folder, "vqa", 0))
     res["vqa"] = vqa_probes(v_emb, v_meta, heads)
     res["vqa"]["scene"] = probe_scene_side(v_emb, scene_targets(v_meta))  # the image inside the VQA canvas
+    res["vqa"]["scene"]["positions"] = probe_positions(v_emb, position_targets(v_meta, size))
     res["counts"] = {"captions": len(cap_meta), "singles": len(s_meta), "vqa": len(v_meta), "languages": sorted(set(langs))}
     return res
 
@@ -414,6 +451,10 @@ def report(res, base):
         row(f"{side}: each colour present (probe, balanced; mean, min-max)", r.get("colors"), g(side, "colors"), "0.50")
         row(f"{side}: each shape present (probe, balanced; mean, min-max)", r.get("shapes"), g(side, "shapes"), "0.50")
         row(f"{side}: each colour-shape pair present (probe, balanced; mean, min-max)", r.get("pairs"), g(side, "pairs"), "0.50")
+        if side == "image":
+            for key, where in (("left", "in the left half"), ("top", "in the upper half")):
+                row(f"image: each colour's one object {where} (probe per colour, balanced; mean, min-max)",
+                    r.get("positions", {}).get(key), g(side, "positions", key), "0.50")
     order = {c: i for i, c in enumerate(LANGS)}
     sources = sorted({p.split("->")[0] for p in res["cross_language"]}, key=lambda c: order.get(c, 99))
     for src in sources:
@@ -434,6 +475,9 @@ def report(res, base):
                       ("pairs", "each colour-shape pair present")):
         row(f"VQA canvas, its image: {what} (probe{'' if key == 'objects' else ', balanced; mean, min-max'})",
             v.get("scene", {}).get(key), g("vqa", "scene", key), "" if key == "objects" else "0.50")
+    for key, where in (("left", "in the left half"), ("top", "in the upper half")):
+        row(f"VQA canvas, its image: each colour's one object {where} (probe per colour, balanced; mean, min-max)",
+            v.get("scene", {}).get("positions", {}).get(key), g("vqa", "scene", "positions", key), "0.50")
     row("VQA canvas: question type (probe)", v["question_type"], g("vqa", "question_type"))
     row("VQA canvas: question's subject colour, incl. none named (probe)", v.get("question_color"), g("vqa", "question_color"))
     row("VQA canvas: question's subject shape, incl. none named (probe)", v.get("question_shape"), g("vqa", "question_shape"))

@@ -96,6 +96,10 @@ def parse_args(argv=None):
     ap.add_argument("--vqa-attributes", choices=["on", "off"], default="on",
                     help="with --attribute-weight: also ask the scene's attributes of the VQA canvases (on), or leave their "
                          "embeddings to the question's answer alone (off)")
+    ap.add_argument("--position-weight", type=float, default=0.0,
+                    help="weight of the position loss: from the embedding of each scene canvas (image canvases and VQA canvases), "
+                         "where one object of a unique colour lies, left or right half and upper or lower half (record byte 31, "
+                         "docs/generator-format.md); a training-only head, not exported. 0: off (and no such head)")
     ap.add_argument("--question-weight", type=float, default=0.0,
                     help="weight of the question loss: a training-only head predicts, from the embedding of each VQA canvas, "
                          "the question's type and the colour and shape its subject names (record header bytes 3 and 28..30), "
@@ -202,6 +206,27 @@ def attribute_loss(logits, attrs, pairs=None):
             t = counts[sel] / counts[sel].sum(1, keepdim=True)
             total = total - (t * F.log_softmax(logits[sel, 27:91], 1)).sum(1).mean()
     return total
+
+
+POSITION_OUTPUTS = 8 * 2  # per colour, one logit each: its one object is in the left half; is in the upper half
+
+
+def position_loss(logits, where):
+    """Binary cross-entropies of where one object lies (record byte 31: bit 7 known, bits 0-2 its colour c, bit 3 left
+    half, bit 4 upper half) from logits [m, 16]: logit c says 'left half', logit 8 + c 'upper half', for the colour the
+    record names. Returns (loss, accuracy of both together) over the canvases whose byte is known."""
+    known = (where & 0x80) > 0
+    if not bool(known.any()):
+        return logits.sum() * 0.0, None
+    w = where[known].long()
+    c = w & 7
+    lg = logits[known]
+    pick = torch.stack([lg.gather(1, c[:, None])[:, 0], lg.gather(1, (c + 8)[:, None])[:, 0]], 1)
+    target = torch.stack([(w >> 3) & 1, (w >> 4) & 1], 1).float()
+    loss = F.binary_cross_entropy_with_logits(pick, target)
+    with torch.no_grad():
+        acc = ((pick > 0).float() == target).all(1).float().mean()
+    return loss, acc
 
 
 QUESTION_OUTPUTS = 5 + 9 + 9  # question type; subject colour (0 = none named, k + 1 = colour k); subject shape likewise
@@ -514,17 +539,21 @@ def main(argv=None):
             heads["pair"] = make_head(e, header.pair_classes, head_hidden)
         heads["attributes"] = make_head(e, ATTRIBUTE_OUTPUTS, 0)  # training only: not exported
         heads["question"] = make_head(e, QUESTION_OUTPUTS, 0)  # training only: not exported
+        if args.position_weight > 0:
+            heads["position"] = make_head(e, POSITION_OUTPUTS, 0)  # training only: not exported
         # The sigmoid loss's learned bias (SigLIP's init -10); present whatever the loss, so a state resumes either way.
         logit_bias = nn.Parameter(torch.full((1,), -10.0))
         if resume:
             # A state from before a training-only head existed, or had fewer outputs: that head starts afresh, and as its
             # optimizer moments do not fit, the run goes on as after a resume without optimizer state (--rewarm).
             have = heads.state_dict()
-            stale = sorted({k.split(".")[0] for k, v in have.items() if k not in resume["heads"] or resume["heads"][k].shape != v.shape})
+            stale = sorted({k.split(".")[0] for k, v in have.items() if k not in resume["heads"] or resume["heads"][k].shape != v.shape}
+                           # and a training-only head the state has but this run does not make (--position-weight 0)
+                           | {k.split(".")[0] for k in resume["heads"] if k not in have})
             if stale:
                 resume["heads"] = {k: v for k, v in resume["heads"].items() if k.split(".")[0] not in stale}
                 if resume.get("optimizer") is not None:
-                    print(f"the resumed state lacks the heads {stale} as this trainer makes them: they start afresh, with fresh "
+                    print(f"the resumed state lacks the heads {stale} as this trainer makes them (or has them and this run does not): they start afresh (or are left out), with fresh "
                           f"optimizer moments and {args.rewarm} steps of warm-up", flush=True)
                     resume["optimizer"] = None
         if resume:
@@ -648,7 +677,14 @@ def main(argv=None):
             loss_q, acc_q = zero, None
             if args.question_weight > 0 and nv and db.vqa_subjects is not None:
                 loss_q, acc_q = question_loss(heads["question"](emb[2 * n:2 * n + nv] * ATTRIBUTE_SCALE), db.vqa_types, db.vqa_subjects)
-            loss = loss_c + args.vqa_weight * loss_v + args.pair_weight * loss_p + args.attribute_weight * loss_a + args.question_weight * loss_q
+            loss_w, acc_w = zero, None
+            if args.position_weight > 0 and db.positions is not None:
+                # The scene canvases: image canvases of image-caption records (canvas A) and the VQA canvases.
+                nc = db.n_caption
+                loss_w, acc_w = position_loss(heads["position"](torch.cat([emb[:nc], emb[2 * n:2 * n + nv]]) * ATTRIBUTE_SCALE),
+                                              torch.cat([db.positions[:nc], db.vqa_positions]))
+            loss = (loss_c + args.vqa_weight * loss_v + args.pair_weight * loss_p + args.attribute_weight * loss_a + args.question_weight * loss_q
+                    + args.position_weight * loss_w)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gnorm = torch.nn.utils.clip_grad_norm_(params, args.clip if args.clip > 0 else float("inf"))
@@ -687,6 +723,8 @@ def main(argv=None):
                         rec["acc_vqa"] = (lv.argmax(-1) == db.vqa_labels).float().mean().item()
                     if acc_q is not None:
                         rec["acc_question"] = acc_q.item()
+                    if acc_w is not None:
+                        rec["loss_position"], rec["acc_position"] = loss_w.item(), acc_w.item()
                     if lp is not None:
                         rec["acc_pair"] = (lp.argmax(-1) == db.pair_labels).float().mean().item()
                 now = time.monotonic()
@@ -738,7 +776,7 @@ def main(argv=None):
     write_stage_file(os.path.join(args.out, "stage.json"), state_info(summary), args.head_scale, logit_bias)
     # The training-only heads, so a stage resumed from the exported files goes on with them (not exported for the service).
     np.savez(os.path.join(args.out, "aux_heads.npz"),
-             **{k: v.detach().cpu().numpy() for k, v in heads.state_dict().items() if k.split(".")[0] in ("attributes", "question")})
+             **{k: v.detach().cpu().numpy() for k, v in heads.state_dict().items() if k.split(".")[0] in ("attributes", "question", "position")})
     export_npz(model, os.path.join(args.out, "ckpt.npz"))
     if args.fp16_export:
         export_npz(model, os.path.join(args.out, "ckpt_fp16.npz"), fp16=True)
@@ -751,7 +789,7 @@ def main(argv=None):
                      ("seconds", train_time)):
             if v is not None:
                 metrics[f"metric_{key}_{m}"] = np.asarray([float(v)], dtype=np.float64)
-    export_heads({k: v for k, v in heads.items() if k not in ("attributes", "question")}, os.path.join(args.out, "heads.npz"), input_scale=args.head_scale, meta=metrics)
+    export_heads({k: v for k, v in heads.items() if k not in ("attributes", "question", "position")}, os.path.join(args.out, "heads.npz"), input_scale=args.head_scale, meta=metrics)
     summary["elapsed"] = round(time.monotonic() - T0, 1)
     log(summary, "end: " + json.dumps({k: v for k, v in summary.items() if k != "last"}))
     run_cfg["result"] = summary

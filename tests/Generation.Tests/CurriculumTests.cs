@@ -237,7 +237,11 @@ public class CurriculumTests
             Assert.Equal(g.Sample(Split.Train, 5, 1000 + 3 * k, ExampleMix.Default).ContentKey, BinaryPrimitives.ReadUInt64LittleEndian(r[16..]));
             var at = seen[k].Attributes;
             Assert.Equal([at.Flags, at.Colors, at.Shapes, at.Objects], r[24..28].ToArray());
-            Assert.Equal(0, r[31]); // reserved
+            // byte 31: where the first plain object of a unique colour lies in the drawn scene (0 without a scene or such an object)
+            if (seen[k].Scene is { } placed && seen[k].Kind is ExampleKind.Caption or ExampleKind.Vqa
+                && placed.Objects.FirstOrDefault(o => !o.IsEmoji && placed.Objects.Count(p => p.Color == o.Color) == 1) is { } one)
+                Assert.Equal(0x80 | (int)one.Color!.Value | (one.X < placed.Size / 2f ? 8 : 0) | (one.Y < placed.Size / 2f ? 16 : 0), r[31]);
+            else Assert.Equal(0, r[31]);
             // bytes 32..63: objects per colour and shape, 4 bits each, where the flags say so (scenes, whole-scene captions)
             var pairs = new int[64];
             for (int b = 0; b < 32; b++) (pairs[2 * b], pairs[2 * b + 1]) = (r[32 + b] & 0xF, r[32 + b] >> 4);

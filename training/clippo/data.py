@@ -74,10 +74,11 @@ def parse_header(b: bytes, source: str = "stream") -> StreamHeader:
 
 
 def pack_record_header(kind: int, lang_a: int, lang_b: int, qtype: int, label: int, index: int, size: int = 32,
-                       subject: Optional[Sequence[int]] = None) -> bytes:
-    """A record header with no content key or attributes; `subject` = (flags, colour + 1, shape + 1) at bytes 28..30."""
+                       subject: Optional[Sequence[int]] = None, position: int = 0) -> bytes:
+    """A record header with no content key or attributes; `subject` = (flags, colour + 1, shape + 1) at bytes 28..30,
+    `position` = byte 31 (where one object of the scene lies)."""
     b = struct.pack("<BBBBiQ", kind, lang_a, lang_b, qtype, label, index) + bytes(12)
-    b += bytes(subject or (0, 0, 0))
+    b += bytes(subject or (0, 0, 0)) + bytes([position])
     return b + bytes(size - len(b))
 
 
@@ -157,6 +158,12 @@ class RecordView:
         return self.raw[:, 28:31].copy()
 
     @property
+    def positions(self) -> np.ndarray:
+        """uint8 [n]: where one object of the scene on canvas A lies (byte 31; bit 7 known, bits 0-2 its colour, bit 3 left
+        half, bit 4 upper half; 0 = not known, as in streams written before it)."""
+        return self.raw[:, 31].copy()
+
+    @property
     def key(self) -> np.ndarray:
         """The content key (a hash of what the record says; 0 = none): equal keys mean the same content."""
         return np.ascontiguousarray(self.raw[:, 16:24]).view("<u8").reshape(-1).copy()
@@ -186,6 +193,8 @@ class DeviceBatch:
     vqa_subjects: Optional[torch.Tensor] = None  # uint8 [n_vqa, 3]: what each question asks about (flags, colour + 1, shape + 1)
     pair_counts: Optional[torch.Tensor] = None  # uint8 [n_pairs, 64]: objects per colour and shape (flag 16), None for old streams
     vqa_pair_counts: Optional[torch.Tensor] = None  # uint8 [n_vqa, 64]: the same for the scenes inside the VQA canvases
+    positions: Optional[torch.Tensor] = None  # uint8 [n_pairs]: byte 31 of the contrastive records (where one object of canvas A's scene lies)
+    vqa_positions: Optional[torch.Tensor] = None  # uint8 [n_vqa]: the same for the scenes inside the VQA canvases
 
 
 def to_device(buf: "_Buffer", device: torch.device, dtype=torch.float32) -> DeviceBatch:
@@ -199,6 +208,7 @@ def to_device(buf: "_Buffer", device: torch.device, dtype=torch.float32) -> Devi
     attrs = view.attributes
     subjects = view.subjects
     pairs = view.pair_counts
+    where = view.positions
     rh = buf.np.shape[1] - 2 * _canvas_bytes(buf)
     size = _canvas_side(buf)
     # Keep captions first, text pairs after: only for the per-kind accuracy logs.
@@ -235,6 +245,8 @@ def to_device(buf: "_Buffer", device: torch.device, dtype=torch.float32) -> Devi
         vqa_subjects=torch.from_numpy(subjects[vqa].copy()).to(device, non_blocking=True),
         pair_counts=None if pairs is None else torch.from_numpy(pairs[contrast].copy()).to(device, non_blocking=True),
         vqa_pair_counts=None if pairs is None else torch.from_numpy(pairs[vqa].copy()).to(device, non_blocking=True),
+        positions=torch.from_numpy(where[contrast].copy()).to(device, non_blocking=True),
+        vqa_positions=torch.from_numpy(where[vqa].copy()).to(device, non_blocking=True),
     )
 
 

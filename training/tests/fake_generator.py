@@ -61,13 +61,23 @@ def draw_code(values, size, style, canvas=None, y0=0, rows=None):
     return img
 
 
+def position_byte(cells):
+    """Byte 31 as vqa-generate writes it: the first drawn cell whose colour no other drawn cell has, its colour, and
+    whether it is in the left half (even cell) and the upper half (cells 0 and 1); 0 when no colour is unique."""
+    colours = [(v - 1) % 4 if v else None for v in cells]
+    for c, col in enumerate(colours):
+        if col is not None and colours.count(col) == 1:
+            return 0x80 | col | (8 if c % 2 == 0 else 0) | (16 if c // 2 == 0 else 0)
+    return 0
+
+
 def example(kind, idx, size, rng):
     b = np.zeros((size, size, 3), np.uint8)
     cells = rng.integers(0, 9, size=4)
     if kind == 0:
         a = draw_scene(cells, size, rng)
         b = draw_code(cells, size, rng.integers(0, 2))
-        return a, b, 0, 0, 0, -1
+        return a, b, position_byte(cells), 0, 0, -1
     if kind == 1:
         a = draw_code(cells, size, 0)
         b = draw_code(cells, size, 1)
@@ -79,7 +89,7 @@ def example(kind, idx, size, rng):
         sub = np.full((size * 3 // 4, size * 3 // 4, 3), 255, np.uint8)
         draw_scene(cells, size * 3 // 4, rng, canvas=sub)
         a[size // 4:, : size * 3 // 4] = sub
-        return a, b, 0, 255, q % 5, int(cells[q])
+        return a, b, position_byte(cells), 255, q % 5, int(cells[q])
     label = int(rng.integers(0, 3))
     other = cells.copy()
     if label == 1:
@@ -127,13 +137,14 @@ def main():
         while a.verb == "stream" or i < a.start + a.count:
             rng = np.random.default_rng([a.seed, split, i])
             kind = int(rng.choice(4, p=mix))
-            A, B, _, lb, qt, label = example(kind, i, a.size, rng)
+            A, B, where, lb, qt, label = example(kind, i, a.size, rng)
             la = 0
             lb = lb if kind in (0, 1) else 255
             if kind == 0:
                 lb = 0
             # A VQA question's subject (bytes 28..30): the cell it asks about, in the shape slot.
-            out.write(pack_record_header(kind, la, lb, qt, label, i, subject=(1, 0, qt + 1) if kind == 2 else None))
+            # Where one object of the scene lies (byte 31): image-caption and VQA records.
+            out.write(pack_record_header(kind, la, lb, qt, label, i, subject=(1, 0, qt + 1) if kind == 2 else None, position=where))
             out.write(A.tobytes())
             out.write(B.tobytes())
             i += a.workers

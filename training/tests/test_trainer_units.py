@@ -267,6 +267,38 @@ def test_the_question_loss_trains_and_a_state_from_before_it_resumes():
         assert any(k.startswith("question.") for k in torch.load(os.path.join(b, "state.pt"))["heads"])
 
 
+def test_position_loss_reads_the_colour_and_both_halves():
+    g = torch.Generator().manual_seed(7)
+    logits = torch.randn(4, train.POSITION_OUTPUTS, generator=g)
+    # known | colour | left (8) | upper (16); the last record says nothing (0)
+    where = torch.tensor([0x80 | 2 | 8, 0x80 | 5 | 16, 0x80 | 7 | 8 | 16, 0], dtype=torch.uint8)
+    loss, acc = train.position_loss(logits, where)
+    pick = torch.stack([logits[[0, 1, 2], [2, 5, 7]], logits[[0, 1, 2], [10, 13, 15]]], 1)
+    want = F.binary_cross_entropy_with_logits(pick, torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+    assert torch.allclose(loss, want)
+    right = torch.full((3, train.POSITION_OUTPUTS), -20.0)  # every other colour's logits say the opposite: unread
+    right[0, 2], right[1, 13], right[2, 7], right[2, 15] = 20.0, 20.0, 20.0, 20.0
+    loss, acc = train.position_loss(right, where[:3])
+    assert float(acc) == 1.0 and float(loss) < 1e-6
+    loss, acc = train.position_loss(logits[3:], where[3:])
+    assert float(loss) == 0.0 and acc is None
+
+
+def test_the_position_loss_trains_is_not_exported_and_states_resume_either_way():
+    with tempfile.TemporaryDirectory() as d:
+        a, b, c = (os.path.join(d, x) for x in "abc")
+        _train(a, 15, "--schedule", "constant", "--max-steps", "6")  # no position head
+        _train(b, 15, "--schedule", "constant", "--max-steps", "6", "--resume", a, "--position-weight", "1")
+        log = [json.loads(x) for x in open(os.path.join(b, "train_log.jsonl")) if '"step"' in x]
+        assert any(r.get("loss_position", 0) > 0 and "acc_position" in r for r in log), log
+        assert any(k.startswith("position.") for k in np.load(os.path.join(b, "aux_heads.npz")).files)
+        assert not any("position" in k for k in np.load(os.path.join(b, "heads.npz")).files)  # training only
+        # A state with the position head, resumed by a run without it: the head is left out, the optimizer re-warmed.
+        third = _train(c, 15, "--schedule", "constant", "--max-steps", "3", "--resume", b)
+        assert "lacks the heads ['position']" in third["stdout"], third["stdout"][-3000:]
+        assert not any(k.startswith("position.") for k in torch.load(os.path.join(c, "state.pt"))["heads"])
+
+
 def test_resume_refuses_what_it_cannot_use():
     with tempfile.TemporaryDirectory() as d:
         bad = os.path.join(d, "state.pt")
