@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Can an encoder learn where things are, with nothing else to learn?
+
+Spatial questions stayed at chance in every model (training/README.md, "Spatial questions"): the image embedding does
+not say where each colour is. This check trains a checkpoint's encoder (or the same architecture from scratch) with the
+position loss alone (train.py --position-weight's loss: from the embedding, whether the one object of a unique colour
+lies in the left half and in the upper half; record byte 31, docs/generator-format.md), on canvases of one kind of
+record, and prints the loss and accuracy on held-out canvases as it goes (both halves right, and each half alone).
+Chance: loss ln 2 = 0.693, both halves 0.25, each half 0.5.
+
+  /usr/bin/python3 training/position_check.py --ckpt training/state/clippo-mini128-gpu-v9/ckpt.npz [--kind caption|vqa]
+  /usr/bin/python3 training/position_check.py --ckpt training/state/clippo-mini128-gpu-v9/ckpt.npz --scratch
+
+Data: `vqa-generate shard` of 5,000 records of the kind asked (2-object scenes, no emoji, spatial questions), the
+first 500 held out. AdamW at --lr, no clipping, batch 64.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as train.py: libgomp's spinning threads halve a CPU step
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import train  # noqa: E402
+from clippo.data import ShardFile  # noqa: E402
+from clippo.export import config_from_npz, load_npz  # noqa: E402
+from clippo.model import ClippoViT  # noqa: E402
+
+GENERATOR = os.path.join(HERE, "..", "GeneratorTool", "bin", "Release", "net10.0", "vqa-generate.dll")
+KINDS = {"caption": 0, "vqa": 2}
+
+
+def mirror_cosines(model):
+    """Mean cosine between the position embeddings of mirrored columns (same row) and of mirrored rows (same column)."""
+    g = model.cfg.image // model.cfg.patch
+    pe = model.pos_embedding.detach()[0].reshape(g, g, -1)
+    pe = pe / pe.norm(dim=-1, keepdim=True)
+    cols = (pe[:, : g // 2] * pe.flip(1)[:, : g // 2]).sum(-1).mean()
+    rows = (pe[: g // 2] * pe.flip(0)[: g // 2]).sum(-1).mean()
+    return float(cols), float(rows)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ckpt", required=True, help="a big_vision-layout .npz: its weights, or only its architecture with --scratch")
+    ap.add_argument("--scratch", action="store_true", help="the checkpoint's architecture at its initialisation")
+    ap.add_argument("--kind", choices=sorted(KINDS), default="caption", help="caption: the scene image; vqa: the VQA canvas")
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--every", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=11, help="generator seed of the records")
+    ap.add_argument("--generator", default=GENERATOR)
+    a = ap.parse_args(argv)
+    torch.manual_seed(0)
+    cfg = config_from_npz(a.ckpt)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "records.bin")
+        gen = ["dotnet", a.generator] if a.generator.endswith(".dll") else [a.generator]
+        subprocess.run([*gen, "shard", "--seed", str(a.seed), "--split", "train", "--size", str(cfg.image), "--mix", f"{a.kind}=1",
+                        "--objects", "2-2", "--emoji-share", "0", "--questions", "spatial", "--count", "5000", "--out", path],
+                       check=True, stdout=subprocess.DEVNULL)
+        sf = ShardFile(path)
+        rh, size = sf.header.record_header, sf.header.size
+        raw = sf.records  # a memory map of the file: copy out what is needed before it goes
+        where = np.array(raw[:, 31])
+        keep = np.flatnonzero(((where & 0x80) > 0) & (np.array(raw[:, 0]) == KINDS[a.kind]))
+        x = np.ascontiguousarray(raw[keep, rh:rh + size * size * 3]).reshape(-1, size, size, 3)
+        del raw, sf
+    w = torch.from_numpy(where[keep].copy())
+    held = 500
+    xt, wt, xv, wv = x[held:], w[held:], x[:held], w[:held]
+
+    def canvases(u8):
+        return torch.from_numpy(u8.astype(np.float32) / 127.5 - 1.0)
+
+    model = ClippoViT(cfg)
+    if not a.scratch:
+        load_npz(a.ckpt, model)
+    cols, rows = mirror_cosines(model)
+    print(f"position embedding: mean cosine of column j to column G-1-j {cols:.2f}, of row i to row G-1-i {rows:.2f} "
+          "(a grid mirrored left to right looks alike where the first is high)")
+    head = train.make_head(cfg.embed_dim, train.POSITION_OUTPUTS, 0)
+    opt = torch.optim.AdamW(list(model.parameters()) + list(head.parameters()), lr=a.lr, weight_decay=0.0)
+
+    def held_out():
+        """Loss, both halves right, left half right, upper half right (on the held-out canvases)."""
+        model.eval()
+        with torch.no_grad():
+            emb = torch.cat([model(canvases(xv[i:i + 100]))[0] for i in range(0, held, 100)])
+            logits = head(emb.float() * train.ATTRIBUTE_SCALE)
+            loss, acc = train.position_loss(logits, wv)
+            c = (wv & 7).long()
+            left = (logits.gather(1, c[:, None])[:, 0] > 0) == (((wv >> 3) & 1) > 0)
+            upper = (logits.gather(1, (c + 8)[:, None])[:, 0] > 0) == (((wv >> 4) & 1) > 0)
+        model.train()
+        return float(loss), float(acc), float(left.float().mean()), float(upper.float().mean())
+
+    source = f"{a.ckpt} {'(architecture only, from scratch)' if a.scratch else ''}".strip()
+    print(f"{source}: position loss alone on {a.kind} canvases ({len(xt)} training, {held} held out), lr {a.lr}")
+    print("| step | training loss | held-out loss | held-out: both halves right | left half right | upper half right | seconds |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    t0 = time.monotonic()
+    print("| 0 | | {:.3f} | {:.3f} | {:.3f} | {:.3f} | 0 |".format(*held_out()), flush=True)
+    rng = np.random.default_rng(0)
+    for step in range(1, a.steps + 1):
+        idx = rng.integers(0, len(xt), 64)
+        loss, acc = train.position_loss(head(model(canvases(xt[idx]))[0].float() * train.ATTRIBUTE_SCALE), wt[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % a.every == 0:
+            hl, ha, hleft, hup = held_out()
+            print(f"| {step} | {float(loss):.3f} | {hl:.3f} | {ha:.3f} | {hleft:.3f} | {hup:.3f} | {time.monotonic() - t0:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
