@@ -40,13 +40,16 @@ KINDS = {"caption": 0, "vqa": 2}
 
 
 def mirror_cosines(model):
-    """Mean cosine between the position embeddings of mirrored columns (same row) and of mirrored rows (same column)."""
+    """Mean cosine between the position embeddings of mirrored columns (same row) and of mirrored rows (same column), and
+    of neighbouring columns and rows."""
     g = model.cfg.image // model.cfg.patch
     pe = model.pos_embedding.detach()[0].reshape(g, g, -1)
     pe = pe / pe.norm(dim=-1, keepdim=True)
     cols = (pe[:, : g // 2] * pe.flip(1)[:, : g // 2]).sum(-1).mean()
     rows = (pe[: g // 2] * pe.flip(0)[: g // 2]).sum(-1).mean()
-    return float(cols), float(rows)
+    beside_cols = (pe[:, :-1] * pe[:, 1:]).sum(-1).mean()
+    beside_rows = (pe[:-1] * pe[1:]).sum(-1).mean()
+    return float(cols), float(rows), float(beside_cols), float(beside_rows)
 
 
 def main(argv=None):
@@ -74,6 +77,8 @@ def main(argv=None):
         where = np.array(raw[:, 31])
         keep = np.flatnonzero(((where & 0x80) > 0) & (np.array(raw[:, 0]) == KINDS[a.kind]))
         x = np.ascontiguousarray(raw[keep, rh:rh + size * size * 3]).reshape(-1, size, size, 3)
+        # Image-caption records: the first 64 captions (canvas B), for the gradient comparison below.
+        captions = np.ascontiguousarray(raw[keep[:64], rh + size * size * 3:]).reshape(-1, size, size, 3) if a.kind == "caption" else None
         del raw, sf
     w = torch.from_numpy(where[keep].copy())
     held = 500
@@ -85,10 +90,25 @@ def main(argv=None):
     model = ClippoViT(cfg)
     if not a.scratch:
         load_npz(a.ckpt, model)
-    cols, rows = mirror_cosines(model)
-    print(f"position embedding: mean cosine of column j to column G-1-j {cols:.2f}, of row i to row G-1-i {rows:.2f} "
-          "(a grid mirrored left to right looks alike where the first is high)")
+    cols, rows, beside_cols, beside_rows = mirror_cosines(model)
+    print(f"position embedding: mean cosine of column j to column G-1-j {cols:.2f}, of row i to row G-1-i {rows:.2f}; "
+          f"of neighbouring columns {beside_cols:.2f}, rows {beside_rows:.2f} (a grid mirrored left to right looks alike where the first is high)")
     head = train.make_head(cfg.embed_dim, train.POSITION_OUTPUTS, 0)
+    if captions is not None:
+        # What the trainer's mixed objective meets: the gradient each loss sends into the encoder on the same 64 records,
+        # the contrastive one at the checkpoint's temperature, the position one through a fresh head.
+        def encoder_gradient(loss):
+            model.zero_grad()
+            loss.backward(retain_graph=True)
+            return float(torch.sqrt(sum((p.grad ** 2).sum() for p in model.parameters() if p.grad is not None)))
+        emb = model(canvases(x[:64]))[0].float()
+        contrast, _ = train.contrastive_loss(emb, model(canvases(captions))[0].float(), model.t.exp())
+        where_loss, _ = train.position_loss(head(emb * train.ATTRIBUTE_SCALE), w[:64])
+        gc, gw = encoder_gradient(contrast), encoder_gradient(where_loss)
+        model.zero_grad()
+        head.zero_grad()
+        print(f"gradient into the encoder on 64 image-caption records: contrastive loss (temperature {float(model.t.exp()):.0f}) "
+              f"{gc:.3f}, position loss {gw:.4f} ({gc / max(gw, 1e-12):.0f} times smaller)")
     opt = torch.optim.AdamW(list(model.parameters()) + list(head.parameters()), lr=a.lr, weight_decay=0.0)
 
     def held_out():
