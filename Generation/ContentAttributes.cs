@@ -107,11 +107,14 @@ public readonly record struct PairCounts(ulong P0, ulong P1, ulong P2, ulong P3)
 /// </summary>
 public readonly record struct QuestionSubject(byte Flags, byte Color, byte Shape)
 {
-    public const byte Known = 1, Emoji = 2;
+    public const byte Known = 1, Emoji = 2, RelationShift = 2, RelationMask = 0x1C;
 
+    /// <summary>Flags: bit 0 known, bit 1 the subject names an emoji, bits 2-4 the relation of a spatial question + 1
+    /// (order of <see cref="Relation"/>; 0 none). A spatial answer is the relation word crossed with where the two objects
+    /// lie, and neither alone says anything about it, so a trainer must be able to ask for the word on its own.</summary>
     public static QuestionSubject Of(Question? question) => question?.Subject is not { } s
         ? default
-        : new QuestionSubject((byte)(Known | (s.Emoji is null ? 0 : Emoji)),
+        : new QuestionSubject((byte)(Known | (s.Emoji is null ? 0 : Emoji) | (question.Relation is { } r ? ((int)r + 1) << RelationShift : 0)),
             (byte)(s.Color is { } c ? (int)c + 1 : 0), (byte)(s.Shape is { } sh ? (int)sh + 1 : 0));
 }
 

@@ -9,7 +9,7 @@ record, and prints the loss and accuracy on held-out canvases as it goes (both h
 Chance: loss ln 2 = 0.693, both halves 0.25, each half 0.5.
 
   /usr/bin/python3 training/position_check.py --ckpt training/state/clippo-mini128-gpu-v9/ckpt.npz [--kind caption|vqa]
-  /usr/bin/python3 training/position_check.py --ckpt training/state/clippo-mini128-gpu-v9/ckpt.npz --scratch
+  /usr/bin/python3 training/position_check.py --ckpt training/state/clippo-mini128-gpu-v9/ckpt.npz --scratch [--posemb sincos2d]
 
 Data: `vqa-generate shard` of 5,000 records of the kind asked (2-object scenes, no emoji, spatial questions), the
 first 500 held out. AdamW at --lr, no clipping, batch 64.
@@ -17,6 +17,7 @@ first 500 held out. AdamW at --lr, no clipping, batch 64.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import subprocess
 import sys
@@ -33,7 +34,7 @@ sys.path.insert(0, HERE)
 import train  # noqa: E402
 from clippo.data import ShardFile  # noqa: E402
 from clippo.export import config_from_npz, load_npz  # noqa: E402
-from clippo.model import ClippoViT  # noqa: E402
+from clippo.model import POSEMBS, ClippoViT  # noqa: E402
 
 GENERATOR = os.path.join(HERE, "..", "GeneratorTool", "bin", "Release", "net10.0", "vqa-generate.dll")
 KINDS = {"caption": 0, "vqa": 2}
@@ -56,6 +57,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ckpt", required=True, help="a big_vision-layout .npz: its weights, or only its architecture with --scratch")
     ap.add_argument("--scratch", action="store_true", help="the checkpoint's architecture at its initialisation")
+    ap.add_argument("--posemb", choices=POSEMBS, default=None,
+                    help="the position embedding (default: the checkpoint's); sincos2d on a checkpoint with a learned one replaces it")
     ap.add_argument("--kind", choices=sorted(KINDS), default="caption", help="caption: the scene image; vqa: the VQA canvas")
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--steps", type=int, default=200)
@@ -65,6 +68,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     torch.manual_seed(0)
     cfg = config_from_npz(a.ckpt)
+    if a.posemb:
+        cfg = dataclasses.replace(cfg, posemb=a.posemb)
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "records.bin")
         gen = ["dotnet", a.generator] if a.generator.endswith(".dll") else [a.generator]
@@ -124,7 +129,7 @@ def main(argv=None):
         model.train()
         return float(loss), float(acc), float(left.float().mean()), float(upper.float().mean())
 
-    source = f"{a.ckpt} {'(architecture only, from scratch)' if a.scratch else ''}".strip()
+    source = f"{a.ckpt} {'(architecture only, from scratch)' if a.scratch else ''}".strip() + f", {cfg.posemb} position embedding"
     print(f"{source}: position loss alone on {a.kind} canvases ({len(xt)} training, {held} held out), lr {a.lr}")
     print("| step | training loss | held-out loss | held-out: both halves right | left half right | upper half right | seconds |")
     print("|---:|---:|---:|---:|---:|---:|---:|")

@@ -39,7 +39,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clippo.data import ShardFile, ShardLoader, StreamLoader, to_device, LoaderError  # noqa: E402
 from clippo.export import export_heads, export_npz, load_npz, config_from_npz  # noqa: E402
-from clippo.model import CONFIGS, ClippoViT, ViTConfig, get_config  # noqa: E402
+from clippo.model import CONFIGS, POSEMBS, ClippoViT, ViTConfig, get_config  # noqa: E402
 
 T0 = time.monotonic()
 
@@ -49,6 +49,11 @@ def parse_args(argv=None):
     ap.add_argument("--config", default="tiny", choices=sorted(CONFIGS), help="model size")
     ap.add_argument("--patch", type=int, default=None, help="override the config's patch size")
     ap.add_argument("--pool", default=None, choices=("map", "gap"), help="override the config's pooling (MAP head or mean of tokens)")
+    ap.add_argument("--posemb", default=None, choices=POSEMBS,
+                    help="position embedding of a new model (default learn) or of the --init checkpoint's (default: as it has): "
+                         "learn, or sincos2d, fixed 2D sine-cosine. Another than the --init checkpoint's or the resumed model's "
+                         "replaces it (sincos2d for a learned one; a learned one starting at the sincos2d values), with fresh "
+                         "optimizer moments after a resume (--rewarm)")
     ap.add_argument("--out", required=True, help="run directory (created)")
     ap.add_argument("--resume", help="go on from a run directory: its state.pt (weights, heads, optimizer, step, schedule and "
                                      "stream position), or, where only the exported files are there (a GPU stage brought back "
@@ -229,21 +234,29 @@ def position_loss(logits, where):
     return loss, acc
 
 
-QUESTION_OUTPUTS = 5 + 9 + 9  # question type; subject colour (0 = none named, k + 1 = colour k); subject shape likewise
+# question type; subject colour (0 = none named, k + 1 = colour k); subject shape likewise; the relation a spatial
+# question asks (0 = none, 1 left of, 2 right of, 3 above, 4 below: record byte 28, bits 2-4)
+QUESTION_OUTPUTS = 5 + 9 + 9 + 5
 
 
 def question_loss(logits, qtypes, subjects):
-    """Cross-entropies of the question's type and its subject's colour and shape (each with a 'none named' class)
-    for the VQA canvases whose record says what the question asks (subjects [m, 3]: flags, colour + 1, shape + 1).
-    Returns (loss, accuracy of all three together)."""
+    """Cross-entropies of the question's type, its subject's colour and shape (each with a 'none named' class) and the
+    relation a spatial question asks (with a 'none' class), for the VQA canvases whose record says what the question
+    asks (subjects [m, 3]: flags, colour + 1, shape + 1; flags bits 2-4 the relation + 1). The relation is asked on its
+    own because a spatial answer is the relation word crossed with where the two objects lie: neither alone correlates
+    with the answer, so the VQA loss by itself gives the encoder no first step towards reading the word
+    (training/README.md, "Spatial questions"). Returns (loss, accuracy of all four together)."""
     known = (subjects[:, 0] & 1) > 0
     if not bool(known.any()):
         z = logits.sum() * 0.0
         return z, None
     lg, t, sb = logits[known], qtypes[known], subjects[known].long()
-    loss = F.cross_entropy(lg[:, :5], t) + F.cross_entropy(lg[:, 5:14], sb[:, 1].clamp(max=8)) + F.cross_entropy(lg[:, 14:23], sb[:, 2].clamp(max=8))
+    rel = ((sb[:, 0] >> 2) & 7).clamp(max=4)
+    loss = (F.cross_entropy(lg[:, :5], t) + F.cross_entropy(lg[:, 5:14], sb[:, 1].clamp(max=8)) + F.cross_entropy(lg[:, 14:23], sb[:, 2].clamp(max=8))
+            + F.cross_entropy(lg[:, 23:28], rel))
     with torch.no_grad():
-        ok = (lg[:, :5].argmax(1) == t) & (lg[:, 5:14].argmax(1) == sb[:, 1]) & (lg[:, 14:23].argmax(1) == sb[:, 2])
+        ok = ((lg[:, :5].argmax(1) == t) & (lg[:, 5:14].argmax(1) == sb[:, 1]) & (lg[:, 14:23].argmax(1) == sb[:, 2])
+              & (lg[:, 23:28].argmax(1) == rel))
     return loss, ok.float().mean()
 
 
@@ -520,9 +533,21 @@ def main(argv=None):
                                  f"the stream has {header.vqa_classes} / {header.pair_classes}")
         elif args.init:
             cfg = config_from_npz(args.init)
+            if args.posemb and args.posemb != cfg.posemb:
+                print(f"--posemb {args.posemb}: the position embedding of {args.init} ({cfg.posemb}) is replaced", flush=True)
+                cfg = dataclasses.replace(cfg, posemb=args.posemb)
         else:
             cfg = get_config(args.config, image=args.image or header.size, center_patch_init=not args.plain_patch_init,
-                             patch=args.patch, pool=args.pool)
+                             patch=args.patch, pool=args.pool, posemb=args.posemb)
+        if resume and args.posemb and args.posemb != cfg.posemb:
+            # A resumed model's position embedding replaced: sincos2d for a learned one, or a learned one that starts at the
+            # sincos2d values. The optimizer's parameters change with it, so its moments are rebuilt (--rewarm).
+            print(f"--posemb {args.posemb}: the resumed model's position embedding ({cfg.posemb}) is replaced; fresh optimizer "
+                  f"moments and {args.rewarm} steps of warm-up", flush=True)
+            cfg = dataclasses.replace(cfg, posemb=args.posemb)
+            if args.posemb == "sincos2d":
+                resume["model"] = {k: v for k, v in resume["model"].items() if k != "pos_embedding"}
+            resume["optimizer"] = None
         if cfg.image != header.size:
             raise SystemExit(f"the model takes {cfg.image} px canvases, the stream has {header.size} px")
         model = ClippoViT(cfg)
@@ -547,6 +572,17 @@ def main(argv=None):
             # A state from before a training-only head existed, or had fewer outputs: that head starts afresh, and as its
             # optimizer moments do not fit, the run goes on as after a resume without optimizer state (--rewarm).
             have = heads.state_dict()
+            # A linear training-only head that has since gained outputs (the question head's relation, 2026-12-06) keeps
+            # the rows it had and starts the new ones afresh; its optimizer moments no longer fit, so they are rebuilt.
+            grown = [k for k in ("question.weight", "question.bias") if k in resume["heads"] and k in have
+                     and resume["heads"][k].shape[1:] == have[k].shape[1:] and resume["heads"][k].shape[0] < have[k].shape[0]]
+            for k in grown:
+                old_rows = resume["heads"][k]
+                resume["heads"][k] = torch.cat([old_rows.to(have[k].dtype), have[k][old_rows.shape[0]:]])
+            if grown and resume.get("optimizer") is not None:
+                print(f"the resumed question head has fewer outputs than this trainer's ({QUESTION_OUTPUTS}): its rows are kept, the new "
+                      f"ones start afresh, with fresh optimizer moments and {args.rewarm} steps of warm-up", flush=True)
+                resume["optimizer"] = None
             stale = sorted({k.split(".")[0] for k, v in have.items() if k not in resume["heads"] or resume["heads"][k].shape != v.shape}
                            # and a training-only head the state has but this run does not make (--position-weight 0)
                            | {k.split(".")[0] for k in resume["heads"] if k not in have})
@@ -557,7 +593,7 @@ def main(argv=None):
                           f"optimizer moments and {args.rewarm} steps of warm-up", flush=True)
                     resume["optimizer"] = None
         if resume:
-            model.load_state_dict(resume["model"])
+            model.load_state_dict(resume["model"], strict="pos_embedding" in resume["model"])
             heads.load_state_dict(resume["heads"], strict=resume.get("optimizer") is not None)
             with torch.no_grad():
                 logit_bias.copy_(resume["logit_bias"])
@@ -597,7 +633,8 @@ def main(argv=None):
         }
         with open(os.path.join(args.out, "config.json"), "w") as f:
             json.dump(run_cfg, f, indent=2)
-        print(f"model {run_cfg['config_name']}: {model.num_params() / 1e6:.2f}M parameters, {cfg.image} px, patch {cfg.patch}, batch {batch} "
+        print(f"model {run_cfg['config_name']}: {model.num_params() / 1e6:.2f}M parameters, {cfg.image} px, patch {cfg.patch}, "
+              f"{cfg.posemb} position embedding, batch {batch} "
               f"records, device {run_cfg['device_name']}, {train_seconds:.0f} s of training"
               + (f", resumed at step {g0} (stream from example {stream_start})" if resume else ""), flush=True)
 

@@ -220,6 +220,25 @@ public class CurriculumTests
     }
 
     [Fact]
+    public void A_spatial_question_record_says_which_relation_it_asks()
+    {
+        var g = Generator(Small with { MinObjects = 2, Questions = [QuestionType.Spatial] });
+        var record = new byte[ExampleStream.RecordBytes(96)];
+        var relations = new HashSet<Relation>();
+        for (int i = 0; i < 60; i++)
+        {
+            var e = g.Sample(Split.Train, 12, i, new ExampleMix(0, 0, 1, 0));
+            ExampleStream.WriteRecord(g, e, record);
+            var relation = Assert.IsType<Relation>(e.Question!.Relation);
+            relations.Add(relation);
+            Assert.Equal((int)QuestionType.Spatial, record[3]);
+            Assert.Equal((int)relation + 1, (record[28] & QuestionSubject.RelationMask) >> QuestionSubject.RelationShift);
+            Assert.Equal(QuestionSubject.Known, record[28] & 3); // and the subject is known, plain
+        }
+        Assert.Equal(4, relations.Count); // left of, right of, above, below: each drawn
+    }
+
+    [Fact]
     public void The_stream_carries_the_content_key_and_starts_where_asked()
     {
         var g = Generator(Small);
@@ -257,7 +276,10 @@ public class CurriculumTests
             {
                 // bytes 28..30: what the question asks about, colour and shape as index + 1 (0 = not named)
                 Assert.Equal(ExampleKind.Vqa, seen[k].Kind);
-                Assert.Equal(subject.Emoji is null ? 1 : 3, r[28]);
+                // byte 28: known, emoji, and the relation of a spatial question + 1 in bits 2-4
+                var relation = seen[k].Question!.Relation;
+                Assert.Equal((subject.Emoji is null ? 1 : 3) | (relation is { } rel ? ((int)rel + 1) << 2 : 0), r[28]);
+                Assert.Equal(seen[k].Question!.Type == QuestionType.Spatial, relation is not null);
                 Assert.Equal(subject.Color is { } c ? (int)c + 1 : 0, r[29]);
                 Assert.Equal(subject.Shape is { } sh ? (int)sh + 1 : 0, r[30]);
                 Assert.Equal((int)seen[k].Question!.Type, r[3]);

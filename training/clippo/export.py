@@ -14,7 +14,7 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
-from .model import ClippoViT, MultiHeadAttention, MlpBlock, ViTConfig
+from .model import ClippoViT, MultiHeadAttention, MlpBlock, ViTConfig, sincos2d_posemb
 
 IMG = "params/img/"
 
@@ -121,7 +121,8 @@ def _read_array(npz: np.lib.npyio.NpzFile, key: str) -> np.ndarray:
 
 
 def config_from_npz(path: str) -> ViTConfig:
-    """Infer width, depth, heads, MLP width, patch, image size, pooling and out dim from the shapes."""
+    """Infer width, depth, heads, MLP width, patch, image size, pooling and out dim from the shapes, and whether the
+    position embedding is the fixed sincos2d one from its values."""
     with np.load(path) as z:
         keys = set(z.files)
         shapes = {k: z[k].shape for k in keys if k.startswith(IMG)}
@@ -138,7 +139,12 @@ def config_from_npz(path: str) -> ViTConfig:
     if IMG + "head/kernel" not in shapes:
         raise ValueError("checkpoints without a `head` Dense are not supported by the trainer")
     out_dim = shapes[IMG + "head/kernel"][1]
-    return ViTConfig(width=d, depth=depth, heads=heads, mlp_dim=mlp, patch=p, image=side * p, out_dim=out_dim, pool=pool)
+    with np.load(path) as z:
+        pe = torch.from_numpy(_read_array(z, IMG + "pos_embedding")).float()
+    # A fixed sincos2d embedding is known by its values (to bfloat16's rounding at most); a learned one is never that.
+    fixed = d % 4 == 0 and side * side == n and torch.allclose(pe, sincos2d_posemb(side, d), atol=5e-3, rtol=0)
+    return ViTConfig(width=d, depth=depth, heads=heads, mlp_dim=mlp, patch=p, image=side * p, out_dim=out_dim, pool=pool,
+                     posemb="sincos2d" if fixed else "learn")
 
 
 @torch.no_grad()
@@ -170,7 +176,10 @@ def load_npz(path: str, model: Optional[ClippoViT] = None) -> ClippoViT:
 
         model.embedding.weight.copy_(g(IMG + "embedding/kernel").permute(3, 2, 0, 1))
         model.embedding.bias.copy_(g(IMG + "embedding/bias"))
-        model.pos_embedding.copy_(g(IMG + "pos_embedding"))
+        if model.cfg.posemb == "learn":
+            model.pos_embedding.copy_(g(IMG + "pos_embedding"))
+        # else a fixed sincos2d embedding stays as the model made it: what a sincos2d checkpoint holds (config_from_npz
+        # knows one by it), or, from a checkpoint with a learned one (train.py --init X --posemb sincos2d), its replacement.
         for i, blk in enumerate(model.blocks):
             p = f"{IMG}Transformer/encoderblock_{i}"
             ln(p + "/LayerNorm_0", blk.ln0)

@@ -30,6 +30,10 @@ class ViTConfig:
     out_dim: Optional[int] = None  # the `head` Dense width E; None = width
     pool: str = "map"  # "map" or "gap"
     center_patch_init: bool = True  # zero-mean patch filters at init (see reset_parameters)
+    # "learn": a learned position embedding (CLIPPO's); "sincos2d": a fixed 2D sine-cosine one (big_vision's
+    # posemb="sincos2d"), exported as the checkpoint's pos_embedding like a learned one, so converter and service take
+    # it as they take any. Fixed, it keeps left and right apart: see sincos2d_posemb.
+    posemb: str = "learn"
 
     @property
     def embed_dim(self) -> int:
@@ -54,6 +58,26 @@ CONFIGS = {
 }
 
 
+POSEMBS = ("learn", "sincos2d")
+
+
+def sincos2d_posemb(grid: int, width: int, temperature: float = 10_000.0) -> torch.Tensor:
+    """[1, grid * grid, width]: the fixed 2D sine-cosine position embedding of a grid of patches in row-major order.
+
+    A quarter of the channels each: sin(x w), cos(x w), sin(y w), cos(y w), for the column x and row y of the patch and
+    width / 4 frequencies w = temperature ** -(k / (width / 4 - 1)), k = 0 .. width / 4 - 1 (the layout of big_vision's
+    posemb_sincos_2d). The lowest frequencies make sin(x w) rise monotonically across the grid, so which half of the
+    canvas a patch lies in is a linear function of its embedding from the first step, and no two columns look alike. Our
+    learned embeddings grew alike in mirrored columns (training/README.md, "Spatial questions")."""
+    if width % 4:
+        raise ValueError(f"the sincos2d position embedding needs a width divisible by 4, not {width}")
+    q = width // 4
+    omega = 1.0 / temperature ** (torch.arange(q, dtype=torch.float64) / max(q - 1, 1))
+    y, x = torch.meshgrid(torch.arange(grid, dtype=torch.float64), torch.arange(grid, dtype=torch.float64), indexing="ij")
+    xw, yw = x.reshape(-1, 1) * omega, y.reshape(-1, 1) * omega
+    return torch.cat([xw.sin(), xw.cos(), yw.sin(), yw.cos()], dim=1).float()[None]
+
+
 def get_config(name: str, image: Optional[int] = None, **overrides) -> ViTConfig:
     if name not in CONFIGS:
         raise KeyError(f"unknown config {name!r}; known: {', '.join(CONFIGS)}")
@@ -62,6 +86,8 @@ def get_config(name: str, image: Optional[int] = None, **overrides) -> ViTConfig
         cfg = dataclasses.replace(cfg, image=image)
     if cfg.image % cfg.patch:
         raise ValueError(f"image size {cfg.image} is not a multiple of the patch size {cfg.patch}")
+    if cfg.posemb not in POSEMBS:
+        raise ValueError(f"unknown position embedding {cfg.posemb!r}; known: {', '.join(POSEMBS)}")
     if cfg.width % cfg.heads:
         raise ValueError(f"width {cfg.width} is not divisible by {cfg.heads} heads")
     return cfg
@@ -144,7 +170,10 @@ class ClippoViT(nn.Module):
         self.cfg = cfg
         d = cfg.width
         self.embedding = nn.Conv2d(3, d, kernel_size=cfg.patch, stride=cfg.patch)
-        self.pos_embedding = nn.Parameter(torch.empty(1, cfg.tokens, d))
+        if cfg.posemb == "sincos2d":  # fixed: a buffer, saved in the state and exported, never trained
+            self.register_buffer("pos_embedding", sincos2d_posemb(cfg.image // cfg.patch, d))
+        else:
+            self.pos_embedding = nn.Parameter(torch.empty(1, cfg.tokens, d))
         self.blocks = nn.ModuleList(EncoderBlock(d, cfg.heads, cfg.mlp_dim) for _ in range(cfg.depth))
         self.encoder_norm = nn.LayerNorm(d, eps=1e-6)
         self.map_head = MAPHead(d, cfg.heads, cfg.mlp_dim) if cfg.pool == "map" else None
@@ -155,7 +184,7 @@ class ClippoViT(nn.Module):
 
     @torch.no_grad()
     def reset_parameters(self):
-        """big_vision-like init: lecun-normal patch conv (filters made zero-mean), pos-emb N(0, 1/sqrt(D)), xavier-uniform Dense
+        """big_vision-like init: lecun-normal patch conv (filters made zero-mean), pos-emb N(0, 1/sqrt(D)) (or the fixed sincos2d one), xavier-uniform Dense
         kernels, tiny normal MLP biases, zero other biases, unit LayerNorms."""
         d = self.cfg.width
         fan_in = 3 * self.cfg.patch * self.cfg.patch
@@ -167,7 +196,10 @@ class ClippoViT(nn.Module):
         if self.cfg.center_patch_init:
             self.embedding.weight.sub_(self.embedding.weight.mean(dim=(1, 2, 3), keepdim=True))
         nn.init.zeros_(self.embedding.bias)
-        nn.init.normal_(self.pos_embedding, std=1.0 / math.sqrt(d))
+        if self.cfg.posemb == "sincos2d":
+            self.pos_embedding.copy_(sincos2d_posemb(self.cfg.image // self.cfg.patch, d))
+        else:
+            nn.init.normal_(self.pos_embedding, std=1.0 / math.sqrt(d))
         for m in self.modules():
             if isinstance(m, MultiHeadAttention):
                 for lin in (m.query, m.key, m.value, m.out):

@@ -169,19 +169,26 @@ def test_question_loss_reads_type_colour_and_shape():
     g = torch.Generator().manual_seed(3)
     logits = torch.randn(6, train.QUESTION_OUTPUTS, generator=g)
     qtypes = torch.tensor([0, 1, 2, 3, 4, 0])
-    # flags, colour + 1, shape + 1; the last record says nothing about its question (flag 0)
-    subjects = torch.tensor([[1, 1, 0], [1, 0, 4], [1, 6, 0], [1, 3, 2], [3, 0, 0], [0, 5, 5]], dtype=torch.uint8)
+    # flags (bit 0 known, bit 1 emoji, bits 2-4 a spatial question's relation + 1), colour + 1, shape + 1; the spatial
+    # question (type 4) asks "above" (relation 2, stored 3); the last record says nothing about its question (flag 0)
+    subjects = torch.tensor([[1, 1, 0], [1, 0, 4], [1, 6, 0], [1, 3, 2], [3 | 3 << 2, 0, 0], [0, 5, 5]], dtype=torch.uint8)
+    relations = torch.tensor([0, 0, 0, 0, 3])
+    assert train.QUESTION_OUTPUTS == 28
     loss, acc = train.question_loss(logits, qtypes, subjects)
     k = slice(0, 5)
     want = (F.cross_entropy(logits[k, :5], qtypes[k]) + F.cross_entropy(logits[k, 5:14], subjects[k, 1].long())
-            + F.cross_entropy(logits[k, 14:23], subjects[k, 2].long()))
+            + F.cross_entropy(logits[k, 14:23], subjects[k, 2].long()) + F.cross_entropy(logits[k, 23:28], relations))
     assert torch.allclose(loss, want)
     # Logits that name every part right: accuracy 1 and a loss near 0.
     right = torch.full((5, train.QUESTION_OUTPUTS), -20.0)
     for i in range(5):
         right[i, int(qtypes[i])] = right[i, 5 + int(subjects[i, 1])] = right[i, 14 + int(subjects[i, 2])] = 20.0
+        right[i, 23 + int(relations[i])] = 20.0
     loss, acc = train.question_loss(right, qtypes[:5], subjects[:5])
     assert float(acc) == 1.0 and float(loss) < 1e-6
+    right[4, 23 + 1] = 40.0  # the relation read wrong ("left of"): not right any more
+    loss, acc = train.question_loss(right, qtypes[:5], subjects[:5])
+    assert abs(float(acc) - 0.8) < 1e-6 and float(loss) > 1.0
     loss, acc = train.question_loss(logits[5:], qtypes[5:], subjects[5:])  # nothing known: no loss, no accuracy
     assert float(loss) == 0.0 and acc is None
 
@@ -297,6 +304,84 @@ def test_the_position_loss_trains_is_not_exported_and_states_resume_either_way()
         third = _train(c, 15, "--schedule", "constant", "--max-steps", "3", "--resume", b)
         assert "lacks the heads ['position']" in third["stdout"], third["stdout"][-3000:]
         assert not any(k.startswith("position.") for k in torch.load(os.path.join(c, "state.pt"))["heads"])
+
+
+def test_the_sincos2d_position_embedding_is_fixed_exported_and_known_again():
+    from clippo.export import config_from_npz, export_npz, load_npz
+    from clippo.model import ClippoViT, get_config
+    cfg = get_config("tiny", image=64, posemb="sincos2d")  # a 4 x 4 grid of 16 px patches, width 64
+    model = ClippoViT(cfg)
+    assert "pos_embedding" not in dict(model.named_parameters())  # fixed: nothing trains it
+    pe = model.pos_embedding[0].double()
+    q, g = cfg.width // 4, 4
+    for t, k in [(0, 0), (5, 3), (6, q - 1), (15, 7)]:  # token t = row * 4 + column
+        y, x = divmod(t, g)
+        w = 10_000.0 ** -(k / (q - 1))
+        assert abs(float(pe[t, k]) - math.sin(x * w)) < 1e-6 and abs(float(pe[t, q + k]) - math.cos(x * w)) < 1e-6
+        assert abs(float(pe[t, 2 * q + k]) - math.sin(y * w)) < 1e-6 and abs(float(pe[t, 3 * q + k]) - math.cos(y * w)) < 1e-6
+    # The lowest frequency rises along every row, so left and right are a linear read-out; mirrored columns differ.
+    across, down = pe[:, q - 1].reshape(g, g), pe[:, 3 * q - 1].reshape(g, g)
+    assert bool((across[:, 1:] > across[:, :-1]).all()) and bool((down[1:] > down[:-1]).all())
+    grid = pe.reshape(g, g, -1)
+    assert float((grid[:, 0] - grid[:, g - 1]).norm(dim=-1).min()) > 1.0
+    with tempfile.TemporaryDirectory() as d:
+        for fp16 in (False, True):
+            path = os.path.join(d, f"ckpt{int(fp16)}.npz")
+            export_npz(model, path, fp16=fp16)
+            assert config_from_npz(path).posemb == "sincos2d", fp16  # known by its values, to float16's rounding
+            back = load_npz(path)
+            assert torch.equal(back.pos_embedding, model.pos_embedding)
+        learned = os.path.join(d, "learned.npz")
+        export_npz(ClippoViT(get_config("tiny", image=64)), learned)
+        assert config_from_npz(learned).posemb == "learn"
+        # A learned checkpoint loaded into a sincos2d model: everything but the position embedding comes from the file.
+        swapped = load_npz(learned, ClippoViT(cfg))
+        assert torch.equal(swapped.pos_embedding, model.pos_embedding)
+        assert torch.equal(swapped.head.weight, load_npz(learned).head.weight)
+
+
+def test_a_sincos2d_run_keeps_its_position_embedding_and_resumes_with_it():
+    from clippo.model import sincos2d_posemb
+    with tempfile.TemporaryDirectory() as d:
+        a, b, c = (os.path.join(d, x) for x in "abc")
+        first = _train(a, 15, "--schedule", "constant", "--max-steps", "6", "--posemb", "sincos2d")
+        assert first["model"]["posemb"] == "sincos2d" and "sincos2d position embedding" in first["stdout"]
+        fixed = sincos2d_posemb(2, 64)  # 32 px canvases in 16 px patches, width 64
+        assert torch.equal(torch.load(os.path.join(a, "state.pt"))["model"]["pos_embedding"], fixed)  # trained, and unchanged
+        second = _train(b, 15, "--schedule", "constant", "--max-steps", "3", "--resume", a)
+        assert second["model"]["posemb"] == "sincos2d"
+        # From a learned model's checkpoint, --posemb sincos2d replaces its embedding and trains on.
+        learned = _train(c, 15, "--schedule", "constant", "--max-steps", "3")
+        assert learned["model"]["posemb"] == "learn"
+        swapped = _train(os.path.join(d, "d"), 15, "--schedule", "constant", "--max-steps", "3", "--init", os.path.join(c, "ckpt.npz"),
+                         "--posemb", "sincos2d")
+        assert "is replaced" in swapped["stdout"] and swapped["model"]["posemb"] == "sincos2d"
+        # A resumed learned run can switch too (its optimizer moments rebuilt), and back: the learned one starts at sincos2d.
+        switched = _train(os.path.join(d, "e"), 15, "--schedule", "constant", "--max-steps", "3", "--resume", c, "--posemb", "sincos2d")
+        assert "is replaced; fresh optimizer moments" in switched["stdout"] and switched["model"]["posemb"] == "sincos2d"
+        st = torch.load(os.path.join(d, "e", "state.pt"))
+        assert torch.equal(st["model"]["pos_embedding"], fixed) and st["config"]["posemb"] == "sincos2d"
+        back = _train(os.path.join(d, "f"), 15, "--schedule", "constant", "--max-steps", "1", "--resume", os.path.join(d, "e"),
+                      "--posemb", "learn", "--lr", "0")
+        assert back["model"]["posemb"] == "learn"
+        assert torch.equal(torch.load(os.path.join(d, "f", "state.pt"))["model"]["pos_embedding"], fixed)  # learning rate 0: as it began
+
+
+def test_a_state_whose_question_head_had_fewer_outputs_keeps_its_rows():
+    """States from before the relation outputs (23 question outputs): the rows they had go on, the new ones start afresh."""
+    with tempfile.TemporaryDirectory() as d:
+        a, b = os.path.join(d, "a"), os.path.join(d, "b")
+        _train(a, 15, "--schedule", "constant", "--max-steps", "3", "--question-weight", "1")
+        path = os.path.join(a, "state.pt")
+        st = torch.load(path)
+        old = {k: st["heads"][k][:23].clone() for k in ("question.weight", "question.bias")}
+        st["heads"].update(old)
+        torch.save(st, path)
+        run = _train(b, 15, "--schedule", "constant", "--max-steps", "1", "--resume", a, "--lr", "0", "--question-weight", "1")
+        assert "its rows are kept" in run["stdout"], run["stdout"][-2000:]
+        now = torch.load(os.path.join(b, "state.pt"))["heads"]
+        assert now["question.weight"].shape[0] == train.QUESTION_OUTPUTS
+        assert torch.equal(now["question.weight"][:23], old["question.weight"]) and torch.equal(now["question.bias"][:23], old["question.bias"])
 
 
 def test_resume_refuses_what_it_cannot_use():
