@@ -45,12 +45,15 @@ $PY training/determinism_probe.py $GEN > /tmp/probe.txt; cat /tmp/probe.txt
 if cmp -s /tmp/probe.txt training/probe-hashes.txt; then echo "probe: same bytes as training/probe-hashes.txt"; else echo "probe: DIFFERENT from training/probe-hashes.txt"; fi
 $GEN shard --count 2000 --seed 77 --split heldout --size 224 --mix "$MIX" $WORLD --threads 8 --out /tmp/heldout.bin || exit 4
 PAR=""; [ "$STAGE" = C ] || [ "$STAGE" = D ] && [ -f dist/parallel-train.tsv ] && PAR="--parallel-file $PWD/dist/parallel-train.tsv"
+# The position loss (where one object of a unique colour lies) on every stage; the question loss includes the relation
+# word of spatial questions. Both, with the fixed sincos2d position embedding that stage A gives the new model, are what
+# first answered spatial questions (CPU A/B, training/README.md "Spatial questions"); TRAIN_EXTRA adds more.
 ARGS=(--time-budget "$BUDGET" --margin 40 --workers 14 --batch 256 --lr 1e-3 --wd 0.05 --warmup 300 --rewarm 100 --head-hidden 256
-      --attribute-weight 1 --question-weight 1 --schedule "$SCHED" --stage "$STAGE" --fp16-export --log-every 100 --out /tmp/run
+      --attribute-weight 1 --question-weight 1 --position-weight 1 --schedule "$SCHED" --stage "$STAGE" --fp16-export --log-every 100 --out /tmp/run
       --eval-data /tmp/heldout.bin --eval-count 2000
       --generator "$GEN stream --seed 1 --split train --size 224 --mix $MIX $WORLD $PAR")
-if [ -n "$RESUME" ]; then ARGS+=(--resume "$RESUME"); else ARGS+=(--config "$CONFIG"); fi
-$PY training/train.py "${ARGS[@]}"
+if [ -n "$RESUME" ]; then ARGS+=(--resume "$RESUME"); else ARGS+=(--config "$CONFIG" --posemb sincos2d); fi
+$PY training/train.py "${ARGS[@]}" ${TRAIN_EXTRA:-}
 rc=$?
 # What comes back (at most 8 files of 16 MiB): the next stage's starting point and the record of this one.
 cp /tmp/run/ckpt_fp16.npz /tmp/run/heads.npz /tmp/run/aux_heads.npz /tmp/run/stage.json /tmp/run/train_log.jsonl /tmp/run/config.json "$OUTDIR"/ 2>/dev/null
