@@ -6,7 +6,8 @@ Run: python3 -m pytest training/tests/test_export_parity.py   (or: python3 train
    big_vision's pre_logits / logits / embedding / temperature, and exporting it gives back the same arrays.
 2. A randomly initialised tiny model exported to .npz (fp32 and fp16), converted with
    `vqa convert CKPT.npz DIR --profile shaped` and run with `vqa embed --tensor X.npy` matches the
-   PyTorch forward: max abs diff < 1e-4 on the embedding (fp16 export: against the fp16-rounded weights).
+   PyTorch forward: max abs diff < 1e-4 on the embedding (fp16 export: against the fp16-rounded weights); also for a
+   model with the fixed sincos2d position embedding.
    Skipped when `dotnet` is absent (e.g. on the GPU machine). VQAAPI_CLI overrides the command
    (default: `dotnet run --project Cli --no-launch-profile --`).
 """
@@ -76,9 +77,9 @@ def test_bigvision_fixture_forward():
         assert np.array_equal(v, src[k].astype(np.float32)), k
 
 
-def _random_tiny(seed=0):
+def _random_tiny(seed=0, posemb="learn"):
     torch.manual_seed(seed)
-    model = ClippoViT(get_config("tiny", image=64)).eval()
+    model = ClippoViT(get_config("tiny", image=64, posemb=posemb)).eval()
     with torch.no_grad():  # randomise everything so biases, LayerNorms and the temperature matter
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.05)
@@ -119,11 +120,11 @@ def _run(cmd):
     return r.stdout.decode(errors="replace")
 
 
-def _onnx_parity(fp16: bool):
+def _onnx_parity(fp16: bool, posemb: str = "learn"):
     cli = _cli()
     if cli is None:
         _skip("dotnet not available")
-    model = _random_tiny(2)
+    model = _random_tiny(2, posemb)
     with tempfile.TemporaryDirectory() as d:
         ckpt = os.path.join(d, "ckpt.npz")
         export_npz(model, ckpt, fp16=fp16)
@@ -152,6 +153,11 @@ def test_onnx_parity_fp32():
 
 def test_onnx_parity_fp16():
     _onnx_parity(True)
+
+
+def test_onnx_parity_sincos2d():
+    """A model with the fixed sincos2d position embedding converts like any: the converter takes pos_embedding as it is."""
+    _onnx_parity(False, "sincos2d")
 
 
 if __name__ == "__main__":
