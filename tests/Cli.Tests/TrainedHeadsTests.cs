@@ -13,16 +13,18 @@ namespace VqaApi.Cli.Tests;
 /// The heads the trainer learns with the encoder become the service's heads unchanged: PyTorch writes a checkpoint,
 /// MLP heads (through the trainer's own export) and the logits it computes for a few embeddings
 /// (training/tests/make_head_fixture.py); `convert --heads` imports them and the service's head gives the same logits.
-/// Also runs the trainer's own unit tests (training/tests/test_trainer_units.py: losses, schedule, resume).
+/// Also runs the trainer's own unit tests (training/tests/test_trainer_units.py: losses, schedule, resume) and its export
+/// parity test (training/tests/test_export_parity.py: big_vision's fixture, and the converted ONNX encoder).
 /// Needs Debian's python3-torch (installed by .ci/run).
 /// </summary>
 public class TrainedHeadsTests
 {
     private const string Python = "/usr/bin/python3";
 
-    private static (int Code, string Output) Run(string arguments, int timeoutSeconds)
+    private static (int Code, string Output) Run(string arguments, int timeoutSeconds, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(Python, arguments) { WorkingDirectory = TrainingSmokeTests.RepositoryRoot(), RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         using var p = Process.Start(start)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
@@ -88,6 +90,20 @@ public class TrainedHeadsTests
         {
             try { Directory.Delete(dir, true); } catch (IOException) { }
         }
+    }
+
+    [Fact]
+    public void The_trainers_export_matches_big_vision_and_the_converted_onnx_encoder()
+    {
+        // training/tests/test_export_parity.py: the shared big_vision fixture through the PyTorch model, and random tiny
+        // models (learned and sincos2d position embeddings, fp32 and fp16 exports) through `vqa convert` + `vqa embed`,
+        // run with this build's CLI (vqa.dll beside the tests).
+        var cli = "dotnet " + Path.Combine(AppContext.BaseDirectory, "vqa.dll");
+        var (code, output) = Run("training/tests/test_export_parity.py", 600, new Dictionary<string, string> { ["VQAAPI_CLI"] = cli });
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain("FAIL", output);
+        Assert.Contains("PASS test_onnx_parity_sincos2d", output);
+        Assert.Contains("PASS test_onnx_parity_fp32", output);
     }
 
     [Fact]
