@@ -9,17 +9,15 @@ embedding; the answer can only be read where every piece is.
 
   /usr/bin/python3 training/spatial_probe.py CKPT.npz [CKPT.npz ...] [--size 96] [--world "generator world options"]
 
-Data: `vqa-generate shard` and `vqa-generate preview` of the same seed (the preview's examples.jsonl gives where each
-object lies; the two are checked to agree record by record). The default world is the CPU gate's, two objects, spatial
+Data: `vqa-generate shard --meta` (the meta file gives where each object lies, record by record), read with
+probe.py's helpers. The default world is the CPU gate's, two objects, spatial
 questions only, English and German (training/README.md, "Spatial questions").
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
-import subprocess
 import sys
 import tempfile
 
@@ -31,10 +29,8 @@ import torch.nn.functional as F  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from clippo.data import ShardFile  # noqa: E402
 from clippo.export import load_npz  # noqa: E402
-
-GENERATOR = os.path.join(HERE, "..", "GeneratorTool", "bin", "Release", "net10.0", "vqa-generate.dll")
+from probe import GENERATOR, canvases, generator_cmd, read_meta, run  # noqa: E402
 WORLD = ("--objects 2-2 --emoji-share 0 --languages en,de --shapes circle,square,triangle,star "
          "--colors red,orange,yellow,green,blue,purple --plain-scenes --object-scale 2.2 --caption-styles list,sentence,word")
 COLOURS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "black"]
@@ -83,31 +79,21 @@ def main(argv=None):
     ap.add_argument("--generator", default=GENERATOR)
     a = ap.parse_args(argv)
     torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
-    gen = ["dotnet", a.generator] if a.generator.endswith(".dll") else [a.generator]
     fit, n = 7000, 8000
-    common = ["--seed", str(a.seed), "--split", "heldout", "--size", str(a.size), "--mix", "vqa=1", *shlex.split(a.world),
-              "--questions", "spatial", "--count", str(n)]
     with tempfile.TemporaryDirectory() as d:
-        shard, preview = os.path.join(d, "spatial.bin"), os.path.join(d, "preview")
-        subprocess.run([*gen, "shard", *common, "--out", shard], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([*gen, "preview", *common, "--out", preview], check=True, stdout=subprocess.DEVNULL)
-        examples = [json.loads(line) for line in open(os.path.join(preview, "examples.jsonl"))]
-        sf = ShardFile(shard)
-        rh, size = sf.header.record_header, sf.header.size
-        raw = np.array(sf.records)
-        del sf
-    labels = raw[:, 4:8].copy().view(np.int32)[:, 0]
-    if len(examples) != n or any(int(e["labelIndex"]) != int(v) for e, v in zip(examples, labels)):
-        raise SystemExit("the preview and the shard of the same seed disagree: cannot pair positions with canvases")
-    canvases = raw[:, rh:rh + size * size * 3].reshape(-1, size, size, 3)
+        run([*generator_cmd(a.generator), "shard", "--seed", str(a.seed), "--split", "heldout", "--size", str(a.size), "--mix", "vqa=1",
+             *shlex.split(a.world), "--questions", "spatial", "--count", str(n), "--out", os.path.join(d, "spatial.bin"),
+             "--meta", os.path.join(d, "spatial.jsonl")])
+        examples = read_meta(os.path.join(d, "spatial.jsonl"))
+        x = np.array(canvases(d, "spatial", 0))  # a copy: the shard's memory map goes with the folder
     t = targets(examples)
-    print(f"{n} spatial VQA canvases ({size} px, seed {a.seed}, world {a.world}); MLP probes on the frozen embedding, "
+    print(f"{n} spatial VQA canvases ({a.size} px, seed {a.seed}, world {a.world}); MLP probes on the frozen embedding, "
           f"{fit:,} fitted, {n - fit:,} held out")
     rows = {k: [] for k in t}
     for ck in a.ckpt:
         model = load_npz(ck).eval()
         with torch.no_grad():
-            emb = torch.cat([model(torch.from_numpy(canvases[i:i + 250].astype(np.float32) / 127.5 - 1))[0]
+            emb = torch.cat([model(torch.from_numpy(x[i:i + 250].astype(np.float32) / 127.5 - 1))[0]
                              for i in range(0, n, 250)]) * 10
         for k, y in t.items():
             rows[k].append(probe(emb, y, fit))

@@ -39,7 +39,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clippo.data import ShardFile, ShardLoader, StreamLoader, to_device, LoaderError  # noqa: E402
 from clippo.export import export_heads, export_npz, load_npz, config_from_npz  # noqa: E402
-from clippo.model import CONFIGS, POSEMBS, ClippoViT, ViTConfig, get_config  # noqa: E402
+from clippo.model import CONFIGS, POSEMBS, ClippoViT, ViTConfig, get_config, sincos2d_posemb  # noqa: E402
 
 T0 = time.monotonic()
 
@@ -546,7 +546,7 @@ def main(argv=None):
                   f"moments and {args.rewarm} steps of warm-up", flush=True)
             cfg = dataclasses.replace(cfg, posemb=args.posemb)
             if args.posemb == "sincos2d":
-                resume["model"] = {k: v for k, v in resume["model"].items() if k != "pos_embedding"}
+                resume["model"] = {**resume["model"], "pos_embedding": sincos2d_posemb(cfg.image // cfg.patch, cfg.width)}
             resume["optimizer"] = None
         if cfg.image != header.size:
             raise SystemExit(f"the model takes {cfg.image} px canvases, the stream has {header.size} px")
@@ -593,7 +593,7 @@ def main(argv=None):
                           f"optimizer moments and {args.rewarm} steps of warm-up", flush=True)
                     resume["optimizer"] = None
         if resume:
-            model.load_state_dict(resume["model"], strict="pos_embedding" in resume["model"])
+            model.load_state_dict(resume["model"])
             heads.load_state_dict(resume["heads"], strict=resume.get("optimizer") is not None)
             with torch.no_grad():
                 logit_bias.copy_(resume["logit_bias"])

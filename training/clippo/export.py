@@ -126,6 +126,7 @@ def config_from_npz(path: str) -> ViTConfig:
     with np.load(path) as z:
         keys = set(z.files)
         shapes = {k: z[k].shape for k in keys if k.startswith(IMG)}
+        pe = torch.from_numpy(_read_array(z, IMG + "pos_embedding"))
     p, _, _, d = shapes[IMG + "embedding/kernel"]
     n = shapes[IMG + "pos_embedding"][1]
     depth = 0
@@ -139,8 +140,6 @@ def config_from_npz(path: str) -> ViTConfig:
     if IMG + "head/kernel" not in shapes:
         raise ValueError("checkpoints without a `head` Dense are not supported by the trainer")
     out_dim = shapes[IMG + "head/kernel"][1]
-    with np.load(path) as z:
-        pe = torch.from_numpy(_read_array(z, IMG + "pos_embedding")).float()
     # A fixed sincos2d embedding is known by its values (to bfloat16's rounding at most); a learned one is never that.
     fixed = d % 4 == 0 and side * side == n and torch.allclose(pe, sincos2d_posemb(side, d), atol=5e-3, rtol=0)
     return ViTConfig(width=d, depth=depth, heads=heads, mlp_dim=mlp, patch=p, image=side * p, out_dim=out_dim, pool=pool,
