@@ -15,6 +15,7 @@ static partial class Bench
     {
         if (args.Contains("--workers")) { Workers(work, quick); return; }
         if (args.Contains("--gelu")) { Gelu(work, quick); return; }
+        if (args.Contains("--blocks")) { Blocks(work, quick); return; }
         double floatPeak = MatMulPeak(work, quick);
         double intPeak = MatMulIntegerPeak(work, quick);
         Console.WriteLine();
@@ -174,6 +175,40 @@ static partial class Bench
                     var (geluIps, _) = EncoderSpeed(gelu, batch, quick ? 2 : 5, inputs);
                     var (fastIps, _) = EncoderSpeed(fast, batch, quick ? 2 : 5, inputs);
                     Console.WriteLine($"| {name} | {batch} | {round} | {floatIps:F2} | {geluIps:F2} | {fastIps:F2} | {geluIps / floatIps:F2} | {fastIps / floatIps:F2} | {cmin:F6} |");
+                }
+            }
+        }
+    }
+
+    /// <summary>8-bit weights in blocks on <c>MatMulNBits</c> (accuracy level 4: int8 activations per block, integer dot
+    /// products) against per-column weights on <c>DynamicQuantizeMatMul</c>, in alternating rounds, float32 as the unit.</summary>
+    static void Blocks(string work, bool quick)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"## int8 products: per-column weights (DynamicQuantizeMatMul) against 8-bit blocks (MatMulNBits, accuracy level 4), random weights, CPU ({Environment.ProcessorCount} threads)");
+        Console.WriteLine();
+        int[] sizes = [32, 128];
+        Console.WriteLine("| model | batch | round | float32 images/s | int8 per column | " + string.Join(" | ", sizes.Select(b => $"blocks of {b}")) +
+                          " | per column x float32 | " + string.Join(" | ", sizes.Select(b => $"blocks of {b} x float32")) + " | cosine to float32 (min): per column / " + string.Join(" / ", sizes.Select(b => $"{b}")) + " |");
+        Console.WriteLine("|---|---:|---:|---:|---:|" + string.Concat(sizes.Select(_ => "---:|")) + "---:|" + string.Concat(sizes.Select(_ => "---:|")) + "---|");
+        foreach (var (name, arch) in new[] { ("B/16", B16), ("S/16", S16) })
+        {
+            using var f32 = new TempModel(work, name.Replace("/", "").ToLowerInvariant() + "-b", arch);
+            var column = ModelQuantizer.Quantize(f32.Directory, f32.Directory.Path + "-column", new QuantizeOptions { Overwrite = true }, []);
+            var blocks = sizes.Select(b => ModelQuantizer.Quantize(f32.Directory, f32.Directory.Path + $"-blocks{b}", new QuantizeOptions { Overwrite = true, BlockSize = b }, [])).ToList();
+            foreach (int batch in new[] { 1, 8 })
+            {
+                var inputs = RandomCanvases(batch, arch.ImageSize, 3);
+                var (cmin, _) = Agreement(f32.Directory, column, inputs, batch);
+                var bmin = blocks.Select(d => Agreement(f32.Directory, d, inputs, batch).Min).ToList();
+                for (int round = 1; round <= 2; round++)
+                {
+                    var (floatIps, _) = EncoderSpeed(f32.Directory, batch, quick ? 2 : 5, inputs);
+                    var (columnIps, _) = EncoderSpeed(column, batch, quick ? 2 : 5, inputs);
+                    var blockIps = blocks.Select(d => EncoderSpeed(d, batch, quick ? 2 : 5, inputs).Item1).ToList();
+                    Console.WriteLine($"| {name} | {batch} | {round} | {floatIps:F2} | {columnIps:F2} | " + string.Join(" | ", blockIps.Select(v => $"{v:F2}")) +
+                                      $" | {columnIps / floatIps:F2} | " + string.Join(" | ", blockIps.Select(v => $"{v / floatIps:F2}")) +
+                                      $" | {cmin:F4} / " + string.Join(" / ", bmin.Select(v => $"{v:F4}")) + " |");
                 }
             }
         }

@@ -109,6 +109,18 @@ def parse_args(argv=None):
                     help="weight of the question loss: a training-only head predicts, from the embedding of each VQA canvas, "
                          "the question's type and the colour and shape its subject names (record header bytes 3 and 28..30), "
                          "so the embedding carries what the question band asks beside what the image shows. 0 = off")
+    ap.add_argument("--teacher", help="distil from a trained model: a folder with ckpt.npz, heads.npz and stage.json (a run's "
+                    "output or training/state/NAME). The student's embedding of every canvas is pulled towards the "
+                    "teacher's (relational: KL divergence of each canvas's similarities to the batch's teacher embeddings, at the "
+                    "teacher's temperature; --distill-weight); the teacher is frozen and must take the same canvases "
+                    "and give an embedding of the same width")
+    ap.add_argument("--distill-weight", type=float, default=1.0, help="weight of the distillation loss (with --teacher)")
+    ap.add_argument("--distill-vqa", choices=["on", "off"], default="on",
+                    help="with --teacher: also distil the VQA canvases (on), or leave them to the VQA, question and position "
+                         "losses (off), so that a teacher blind to positions does not pull a spatial answer out of them")
+    ap.add_argument("--teacher-heads", action="store_true",
+                    help="with --teacher, for a new model: start the VQA and pair heads (and the training-only heads whose "
+                         "shapes match) from the teacher's, which read an embedding the distillation makes like the teacher's")
     ap.add_argument("--init-temperature", type=float, default=10.0, help="exp(t) at initialisation (a new model only)")
     ap.add_argument("--plain-patch-init", action="store_true", help="do not make the patch filters zero-mean at init")
     ap.add_argument("--init", help="start from a big_vision-layout .npz (ours or a released CLIPPO checkpoint)")
@@ -124,6 +136,8 @@ def parse_args(argv=None):
     a = ap.parse_args(argv)
     if bool(a.generator) == bool(a.data):
         ap.error("give exactly one of --generator or --data")
+    if a.teacher_heads and not a.teacher:
+        ap.error("--teacher-heads needs --teacher")
     return a
 
 
@@ -451,6 +465,37 @@ def load_light_state(folder):
     return st
 
 
+def distill_loss(student, teacher, scale):
+    """Relational distillation over a batch of canvases: each student embedding, compared with every teacher embedding
+    of the batch, should give the distribution the teacher's own embedding gives (KL divergence, at the teacher's
+    temperature). Unlike 1 - cosine it cannot be met by the direction all embeddings share (a trained encoder's
+    embeddings of rendered canvases lie close to their mean: v9's at cosine 0.89 on average), and where the batch spans the teacher's
+    space it is met only by the teacher's own embedding. student, teacher [m, e], unit rows."""
+    target = F.softmax(scale * teacher @ teacher.t(), dim=1)
+    logp = F.log_softmax(scale * student @ teacher.t(), dim=1)
+    return (target * (torch.log(target.clamp_min(1e-30)) - logp)).sum(1).mean()
+
+
+def load_teacher(path, cfg, head_hidden, device):
+    """The frozen teacher of --teacher (from its exported files) and its heads' state, checked against the student."""
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    if not os.path.exists(os.path.join(folder, "stage.json")):
+        raise SystemExit(f"--teacher: {folder} has no stage.json (give a run's output folder or training/state/NAME)")
+    st = load_light_state(folder)
+    tcfg = ViTConfig(**st["config"])
+    if tcfg.image != cfg.image or tcfg.embed_dim != cfg.embed_dim:
+        raise SystemExit(f"--teacher: {folder} takes {tcfg.image} px canvases and embeds to {tcfg.embed_dim} dimensions; "
+                         f"the student takes {cfg.image} px and embeds to {cfg.embed_dim}")
+    teacher = ClippoViT(tcfg)
+    teacher.load_state_dict(st["model"])
+    teacher.to(device).eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    if int(st.get("head_hidden", 0)) != head_hidden:
+        st["heads"] = {k: v for k, v in st["heads"].items() if not k.startswith(("vqa.", "pair."))}
+    return teacher, st["heads"]
+
+
 def load_state(path):
     if os.path.isdir(path) and not os.path.exists(os.path.join(path, "state.pt")) and os.path.exists(os.path.join(path, "stage.json")):
         return load_light_state(path)
@@ -568,6 +613,18 @@ def main(argv=None):
             heads["position"] = make_head(e, POSITION_OUTPUTS, 0)  # training only: not exported
         # The sigmoid loss's learned bias (SigLIP's init -10); present whatever the loss, so a state resumes either way.
         logit_bias = nn.Parameter(torch.full((1,), -10.0))
+        teacher = None
+        if args.teacher:
+            teacher, teacher_heads = load_teacher(args.teacher, cfg, head_hidden, device)
+            teacher_scale = float(teacher.t.exp().clamp(max=100.0))
+            if args.teacher_heads and not resume:
+                have = heads.state_dict()
+                took = {k: v for k, v in teacher_heads.items() if k in have and have[k].shape == v.shape}
+                heads.load_state_dict(took, strict=False)
+                print(f"--teacher-heads: {len(took)} head tensors from the teacher "
+                      f"({', '.join(sorted({k.split('.')[0] for k in took})) or 'none'})", flush=True)
+            print(f"--teacher {args.teacher}: {teacher.num_params() / 1e6:.2f}M parameters, distillation weight "
+                  f"{args.distill_weight}, VQA canvases {'distilled' if args.distill_vqa == 'on' else 'left out'}", flush=True)
         if resume:
             # A state from before a training-only head existed, or had fewer outputs: that head starts afresh, and as its
             # optimizer moments do not fit, the run goes on as after a resume without optimizer state (--rewarm).
@@ -720,8 +777,16 @@ def main(argv=None):
                 nc = db.n_caption
                 loss_w, acc_w = position_loss(heads["position"](torch.cat([emb[:nc], emb[2 * n:2 * n + nv]]) * ATTRIBUTE_SCALE),
                                               torch.cat([db.positions[:nc], db.vqa_positions]))
+            loss_d = zero
+            if teacher is not None:
+                # Every canvas but, with --distill-vqa off, the VQA canvases.
+                keep = slice(None) if args.distill_vqa == "on" or not nv else torch.cat(
+                    [torch.arange(2 * n, device=emb.device), torch.arange(2 * n + nv, emb.shape[0], device=emb.device)])
+                with torch.no_grad(), autocast():
+                    t_emb, _, _ = teacher(db.images[keep])
+                loss_d = distill_loss(emb[keep], t_emb.float(), teacher_scale)
             loss = (loss_c + args.vqa_weight * loss_v + args.pair_weight * loss_p + args.attribute_weight * loss_a + args.question_weight * loss_q
-                    + args.position_weight * loss_w)
+                    + args.position_weight * loss_w + args.distill_weight * loss_d)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gnorm = torch.nn.utils.clip_grad_norm_(params, args.clip if args.clip > 0 else float("inf"))
@@ -736,7 +801,7 @@ def main(argv=None):
                 with torch.no_grad():
                     rec = {"step": step, "global_step": g0 + step, "elapsed": round(time.monotonic() - T0, 2), "lr": lr,
                            "loss": loss.item(), "loss_contrast": loss_c.item(), "loss_vqa": loss_v.item(),
-                           "loss_pair": loss_p.item(), "loss_attributes": loss_a.item(), "loss_question": loss_q.item(), "temperature": scale.item(), "grad_norm": float(gnorm),
+                           "loss_pair": loss_p.item(), "loss_attributes": loss_a.item(), "loss_question": loss_q.item(), "loss_distill": loss_d.item(), "temperature": scale.item(), "grad_norm": float(gnorm),
                            "batch_pairs": n, "ln_pairs": math.log(n) if n else 0.0,
                            "same_content_pairs": int(same.sum()) // 2 if same is not None else 0}
                     if args.loss == "sigmoid":
@@ -789,7 +854,7 @@ def main(argv=None):
                 last = rec
                 log(rec, f"step {g0 + step:6d} {rec['elapsed']:7.1f}s lr {lr:.2e} loss {rec['loss']:.4f} "
                          f"(c {rec['loss_contrast']:.4f}/ln {rec['ln_pairs']:.2f} vqa {rec['loss_vqa']:.3f} "
-                         f"pair {rec['loss_pair']:.3f}) T {rec['temperature']:.2f} "
+                         f"pair {rec['loss_pair']:.3f}{f' distil {loss_d.item():.3f}' if teacher is not None else ''}) T {rec['temperature']:.2f} "
                          f"acc {rec.get('acc_a2b', 0):.2f}/{rec.get('acc_b2a', 0):.2f} vqa {rec.get('acc_vqa', 0):.2f} "
                          f"pair {rec.get('acc_pair', 0):.2f} | {rec['pairs_per_s']:.1f} rec/s "
                          f"{rec['images_per_s']:.1f} img/s wait {rec['data_wait_frac']:.2f}")

@@ -21,6 +21,12 @@ public sealed record Int8Plan
     /// function on another kernel. Dynamic quantization only. Measured no faster on this CPU (B/16 1-2% slower, S/16
     /// within the rounds' spread; docs/benchmarks.md, `benchmarks -- precision --gelu`), so off by default.</summary>
     public bool FastGelu { get; init; }
+
+    /// <summary>0: per-column weight scales on <c>com.microsoft.DynamicQuantizeMatMul</c> (the default). A power of two of at
+    /// least 16: each product as <c>com.microsoft.MatMulNBits</c> with 8-bit weights, one scale per <c>BlockSize</c> rows of each
+    /// column, and <c>accuracy_level</c> 4 (activations quantized to int8 per block inside the kernel, integer dot products).
+    /// Dynamic quantization only.</summary>
+    public int BlockSize { get; init; }
 }
 
 /// <summary>What a quantization did.</summary>
@@ -93,12 +99,22 @@ public static class OnnxInt8Quantizer
                     }
                 }
             }
-            var fused = new NodeProto
+            NodeProto fused;
+            if (plan.BlockSize > 0)
             {
-                OpType = "DynamicQuantizeMatMul", Domain = MicrosoftDomain, Name = $"int8_matmul_{counter++}",
-            };
-            fused.Input.AddRange([matmul.Input[0], baseName, baseName + "_scale", baseName + "_zero_point"]);
-            if (bias is not null) fused.Input.Add(bias);
+                // MatMulNBits(A, B, scales, zero_points, g_idx, bias): no zero points (8-bit weights stored around 128), no g_idx.
+                fused = new NodeProto { OpType = "MatMulNBits", Domain = MicrosoftDomain, Name = $"int8_matmul_{counter++}" };
+                fused.Input.AddRange([matmul.Input[0], baseName + "_blocks", baseName + "_block_scales"]);
+                if (bias is not null) fused.Input.AddRange(["", "", bias]);
+                fused.Attribute.AddRange([IntAttribute("K", weight.Dims[0]), IntAttribute("N", n), IntAttribute("bits", 8),
+                    IntAttribute("block_size", plan.BlockSize), IntAttribute("accuracy_level", 4)]);
+            }
+            else
+            {
+                fused = new NodeProto { OpType = "DynamicQuantizeMatMul", Domain = MicrosoftDomain, Name = $"int8_matmul_{counter++}" };
+                fused.Input.AddRange([matmul.Input[0], baseName, baseName + "_scale", baseName + "_zero_point"]);
+                if (bias is not null) fused.Input.Add(bias);
+            }
             fused.Output.Add(output);
             replacements[matmul] = fused;
             if (add is not null) removed.Add(add);
@@ -173,6 +189,22 @@ public static class OnnxInt8Quantizer
             }
             _quantized++;
             string baseName = $"{weight.Name}_int8";
+            if (plan.BlockSize > 0)
+            {
+                if (_made.Add(baseName))
+                {
+                    int k = (int)weight.Dims[0], n = (int)weight.Dims[1];
+                    var (blocks, scales) = QuantizeBlocks(weight.Values, k, n, plan.BlockSize);
+                    int kBlocks = (k + plan.BlockSize - 1) / plan.BlockSize;
+                    var t = Uint8Tensor(baseName + "_blocks", blocks);
+                    t.Dims.AddRange([n, kBlocks, plan.BlockSize]);
+                    Initializers.Add(t);
+                    Initializers.Add(FloatTensor(baseName + "_block_scales", scales, [(long)n * kBlocks]));
+                    _floatBytes += 4L * k * n;
+                    _int8Bytes += blocks.Length + 4L * scales.Length;
+                }
+                return baseName;
+            }
             if (_made.Add(baseName))
             {
                 int k = (int)weight.Dims[0], n = (int)weight.Dims[1];
@@ -272,6 +304,32 @@ public static class OnnxInt8Quantizer
                 q[i * n + j] = (sbyte)Math.Clamp(MathF.Round(w[i * n + j] / scale[j], MidpointRounding.ToEven), -127, 127);
         return (q, scale);
     }
+
+    /// <summary>8-bit blocks as <c>MatMulNBits</c> reads them: for each column j of the [k, n] row-major weights and each block of
+    /// <paramref name="blockSize"/> rows (the last one padded with zeros), round(w / scale) + 128 as bytes, scale = max|w| / 127
+    /// over the block; laid out [n, k blocks, block size], scales [n * k blocks].</summary>
+    public static (byte[] Blocks, float[] Scales) QuantizeBlocks(float[] w, int k, int n, int blockSize)
+    {
+        int kBlocks = (k + blockSize - 1) / blockSize;
+        var blocks = new byte[(long)n * kBlocks * blockSize];
+        var scales = new float[n * kBlocks];
+        for (int j = 0; j < n; j++)
+            for (int b = 0; b < kBlocks; b++)
+            {
+                int lo = b * blockSize, hi = Math.Min(k, lo + blockSize);
+                float max = 0;
+                for (int i = lo; i < hi; i++) max = Math.Max(max, Math.Abs(w[i * n + j]));
+                float scale = max > 0 ? max / 127f : 1f;
+                scales[j * kBlocks + b] = scale;
+                long at = ((long)j * kBlocks + b) * blockSize;
+                for (int i = 0; i < blockSize; i++)
+                    blocks[at + i] = (byte)(128 + (lo + i < hi ? (int)Math.Clamp(MathF.Round(w[(lo + i) * n + j] / scale, MidpointRounding.ToEven), -127, 127) : 0));
+            }
+        return (blocks, scales);
+    }
+
+    private static AttributeProto IntAttribute(string name, long value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
     /// <summary>A constant tensor behind a value: an initializer, or a float16 initializer cast to float32.</summary>
     private static ConstantTensor? Constant(string value, Dictionary<string, TensorProto> initializers, Dictionary<string, NodeProto> producer)

@@ -36,7 +36,8 @@ public sealed record Quantization
 
     /// <summary>"dynamic-int8": weights int8 per output column (symmetric), activations uint8 per call; "dynamic-int8-attention":
     /// the same, and attention's products between activations too (both sides per call); "static-int8": the same weights,
-    /// activations uint8 with fixed scales from calibration canvases (QDQ).</summary>
+    /// activations uint8 with fixed scales from calibration canvases (QDQ); "dynamic-int8-blocks-N": 8-bit weights with one scale
+    /// per N rows of each column on <c>MatMulNBits</c>, activations int8 per block inside the kernel.</summary>
     public string Method { get; init; } = "dynamic-int8";
     public required string FromId { get; init; }
     public required string FromWeightsDType { get; init; }

@@ -29,6 +29,9 @@ public sealed record QuantizeOptions
     /// <summary>The MLP's GELU as ONNX Runtime's <c>FastGelu</c> with the bias folded in (<see cref="Int8Plan.FastGelu"/>;
     /// measured no faster, off by default).</summary>
     public bool FastGelu { get; init; }
+    /// <summary>8-bit weights in blocks of this many rows on <c>MatMulNBits</c> (<see cref="Int8Plan.BlockSize"/>); 0: per-column
+    /// scales on <c>DynamicQuantizeMatMul</c> (the default).</summary>
+    public int BlockSize { get; init; }
 }
 
 /// <summary>
@@ -56,7 +59,11 @@ public static class ModelQuantizer
                 throw new ModelDirectoryException("int8 products between activations are quantized per call: they go with dynamic activations, not static ones");
             if (options.FastGelu && options.Calibration is not null)
                 throw new ModelDirectoryException("FastGelu is written by the dynamic rewrite only, not with static activations");
-            var plan = new Int8Plan { KeepFloat = options.KeepFloat, ActivationProducts = options.ActivationProducts, FastGelu = options.FastGelu };
+            if (options.BlockSize != 0 && (options.BlockSize < 16 || (options.BlockSize & (options.BlockSize - 1)) != 0))
+                throw new ModelDirectoryException($"block size {options.BlockSize}: MatMulNBits takes a power of two of at least 16");
+            if (options.BlockSize != 0 && (options.Calibration is not null || options.ActivationProducts || options.FastGelu))
+                throw new ModelDirectoryException("8-bit blocks (MatMulNBits) go with dynamic activations alone, without static calibration, attention products or FastGelu");
+            var plan = new Int8Plan { KeepFloat = options.KeepFloat, ActivationProducts = options.ActivationProducts, FastGelu = options.FastGelu, BlockSize = options.BlockSize };
             var input = source.Manifest.Input;
             var (int8, report) = options.Calibration is { } calibration
                 ? OnnxInt8Quantizer.QuantizeStatic(graph, plan, StaticCalibration.Ranges(graph, plan, calibration, input.Height, input.Width))
@@ -70,7 +77,8 @@ public static class ModelQuantizer
             {
                 FromId = m.Id, FromWeightsDType = m.WeightsDType, FromEncoderSha256 = Convert.ToHexStringLower(SHA256.HashData(encoderBytes)),
                 QuantizedMatMuls = report.Quantized, KeptFloat = report.KeptWeights,
-                Method = options.Calibration is not null ? "static-int8" : options.ActivationProducts ? "dynamic-int8-attention" : "dynamic-int8",
+                Method = options.Calibration is not null ? "static-int8" : options.ActivationProducts ? "dynamic-int8-attention"
+                    : options.BlockSize > 0 ? $"dynamic-int8-blocks-{options.BlockSize}" : "dynamic-int8",
             };
             var manifest = m with
             {

@@ -126,6 +126,44 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output) : IDisposabl
             new QuantizeOptions { ActivationProducts = true, Calibration = Canvases(images.Data, 3) }, []));
     }
 
+    /// <summary>8-bit weights in blocks on ONNX Runtime's <c>MatMulNBits</c> (<see cref="QuantizeOptions.BlockSize"/>): measured
+    /// 2-2.5 times slower than per-column weights on this CPU (docs/benchmarks.md), kept as an option for runtimes where it may pay.</summary>
+    [Fact]
+    public void Products_can_take_8_bit_weights_in_blocks_and_stay_within_tolerance()
+    {
+        var io = TestData.Mu3Io();
+        var images = io["images_nhwc"];
+        var source = CheckpointConverter.Convert(TestData.Mu3Checkpoint, _tmp.File("mu3"), new ConvertOptions());
+        var int8 = ModelQuantizer.Quantize(source, _tmp.File("mu3-blocks"), new QuantizeOptions { BlockSize = 16 }, []);
+        Assert.Equal("dynamic-int8-blocks-16", int8.Manifest.Quantization!.Method);
+        var graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8.EncoderPath));
+        var products = graph.Graph.Node.Where(n => n.OpType == "MatMulNBits" && n.Domain == OnnxInt8Quantizer.MicrosoftDomain).ToList();
+        Assert.Equal(int8.Manifest.Quantization.QuantizedMatMuls, products.Count);
+        Assert.DoesNotContain(graph.Graph.Node, n => n.OpType == "DynamicQuantizeMatMul");
+        Assert.All(products, p => Assert.Equal(8, p.Attribute.Single(a => a.Name == "bits").I));
+        var results = Encode(int8, images.Data);
+        for (int i = 0; i < 3; i++)
+        {
+            double cosine = TensorPrimitives.CosineSimilarity(results[i].Embedding, io["zimg"].Data.AsSpan(i * 64, 64));
+            output.WriteLine($"image {i}: cosine to big_vision zimg {cosine:F5}");
+            Assert.True(cosine >= FixtureCosine, $"image {i}: cosine {cosine:F5} < {FixtureCosine}");
+        }
+        Assert.Throws<ModelDirectoryException>(() => ModelQuantizer.Quantize(source, _tmp.File("mu3-blocks-24"), new QuantizeOptions { BlockSize = 24 }, []));
+        Assert.Throws<ModelDirectoryException>(() => ModelQuantizer.Quantize(source, _tmp.File("mu3-blocks-static"),
+            new QuantizeOptions { BlockSize = 16, Calibration = Canvases(images.Data, 3) }, []));
+    }
+
+    [Fact]
+    public void Blocks_hold_each_column_s_rows_around_128_with_one_scale_per_block()
+    {
+        // [k = 3, n = 2] row-major, blocks of 2 rows: column 0 = (1, -2, 4), column 1 = (0.5, 0, -0.25).
+        float[] w = [1f, 0.5f, -2f, 0f, 4f, -0.25f];
+        var (blocks, scales) = OnnxInt8Quantizer.QuantizeBlocks(w, 3, 2, 2);
+        Assert.Equal([2f / 127, 4f / 127, 0.5f / 127, 0.25f / 127], scales);
+        // Column 0: (64, -127 | 127, pad 0), column 1: (127, 0 | -127, pad 0), each + 128.
+        Assert.Equal(new byte[] { 192, 1, 255, 128, 255, 128, 1, 128 }, blocks);
+    }
+
     [Fact]
     public void A_graph_with_fused_attention_is_quantized_too()
     {

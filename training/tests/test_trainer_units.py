@@ -384,6 +384,37 @@ def test_a_state_whose_question_head_had_fewer_outputs_keeps_its_rows():
         assert torch.equal(now["question.weight"][:23], old["question.weight"]) and torch.equal(now["question.bias"][:23], old["question.bias"])
 
 
+def test_a_student_distils_from_a_teacher_and_can_start_from_its_heads():
+    """--teacher: the student's embeddings are pulled towards a frozen teacher's (1 - cosine); --teacher-heads starts
+    the student's heads as the teacher's; a teacher that embeds to another width is refused."""
+    with tempfile.TemporaryDirectory() as d:
+        t, s, s2, s3 = (os.path.join(d, x) for x in ("teacher", "s", "s2", "s3"))
+        _train(t, 15, "--schedule", "constant", "--max-steps", "8")
+        # Learning rate 0: the student's heads stay exactly what they started as, the teacher's.
+        run = _train(s, 15, "--schedule", "constant", "--max-steps", "2", "--lr", "0", "--teacher", t, "--teacher-heads")
+        assert "--teacher-heads:" in run["stdout"] and "pair" in run["stdout"] and "vqa" in run["stdout"], run["stdout"][-2000:]
+        ht, hs = np.load(os.path.join(t, "heads.npz")), np.load(os.path.join(s, "heads.npz"))
+        for k in ("vqa/kernel", "vqa/hidden/kernel", "pair/bias"):
+            assert np.array_equal(ht[k], hs[k]), k
+        log = [r for r in map(json.loads, open(os.path.join(s, "train_log.jsonl"))) if "step" in r and "loss" in r]
+        assert log and all(0.0 < r["loss_distill"] < 100.0 for r in log), [r["loss_distill"] for r in log]
+        # Distillation alone (every other loss off) brings the student's embeddings to the teacher's.
+        _train(s2, 40, "--schedule", "constant", "--max-steps", "60", "--lr", "3e-3", "--teacher", t, "--distill-weight", "1",
+               "--vqa-weight", "0", "--pair-weight", "0", "--question-weight", "0", "--attribute-weight", "0", "--seed", "4")
+        log = [r for r in map(json.loads, open(os.path.join(s2, "train_log.jsonl"))) if "step" in r and "loss" in r]
+        first, last = log[0]["loss_distill"], np.mean([r["loss_distill"] for r in log[-3:]])
+        assert last < 0.5 * first, (first, last)
+        # Without a teacher there is no distillation loss.
+        _train(s3, 15, "--schedule", "constant", "--max-steps", "2")
+        log = [r for r in map(json.loads, open(os.path.join(s3, "train_log.jsonl"))) if "step" in r and "loss" in r]
+        assert log and all(r["loss_distill"] == 0.0 for r in log)
+        gen = " ".join(FAKE + ["stream", "--size", "32", "--seed", "1"])
+        r = subprocess.run([sys.executable, os.path.join(REPO, "training", "train.py"), "--config", "mini", "--patch", "16", "--image", "32",
+                            "--teacher", t, "--out", os.path.join(d, "o"), "--generator", gen, "--time-budget", "30", "--threads", "1"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        assert r.returncode != 0 and b"embeds to 64 dimensions" in r.stdout, r.stdout[-2000:]
+
+
 def test_resume_refuses_what_it_cannot_use():
     with tempfile.TemporaryDirectory() as d:
         bad = os.path.join(d, "state.pt")
