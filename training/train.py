@@ -115,6 +115,9 @@ def parse_args(argv=None):
                     "teacher's temperature; --distill-weight); the teacher is frozen and must take the same canvases "
                     "and give an embedding of the same width")
     ap.add_argument("--distill-weight", type=float, default=1.0, help="weight of the distillation loss (with --teacher)")
+    ap.add_argument("--distill-scale", type=float, default=0.0,
+                    help="the similarities' scale in the distillation loss (inverse temperature); 0: the teacher's own learned scale "
+                         "(100 for v9: each canvas must pick out its own teacher embedding); lower spreads the target over similar canvases")
     ap.add_argument("--distill-vqa", choices=["on", "off"], default="on",
                     help="with --teacher: also distil the VQA canvases (on), or leave them to the VQA, question and position "
                          "losses (off), so that a teacher blind to positions does not pull a spatial answer out of them")
@@ -616,7 +619,7 @@ def main(argv=None):
         teacher = None
         if args.teacher:
             teacher, teacher_heads = load_teacher(args.teacher, cfg, head_hidden, device)
-            teacher_scale = float(teacher.t.exp().clamp(max=100.0))
+            teacher_scale = args.distill_scale or float(teacher.t.exp().clamp(max=100.0))
             if args.teacher_heads and not resume:
                 have = heads.state_dict()
                 took = {k: v for k, v in teacher_heads.items() if k in have and have[k].shape == v.shape}
@@ -624,7 +627,7 @@ def main(argv=None):
                 print(f"--teacher-heads: {len(took)} head tensors from the teacher "
                       f"({', '.join(sorted({k.split('.')[0] for k in took})) or 'none'})", flush=True)
             print(f"--teacher {args.teacher}: {teacher.num_params() / 1e6:.2f}M parameters, distillation weight "
-                  f"{args.distill_weight}, VQA canvases {'distilled' if args.distill_vqa == 'on' else 'left out'}", flush=True)
+                  f"{args.distill_weight} at scale {teacher_scale:.1f}, VQA canvases {'distilled' if args.distill_vqa == 'on' else 'left out'}", flush=True)
         if resume:
             # A state from before a training-only head existed, or had fewer outputs: that head starts afresh, and as its
             # optimizer moments do not fit, the run goes on as after a resume without optimizer state (--rewarm).
