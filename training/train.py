@@ -111,8 +111,8 @@ def parse_args(argv=None):
                          "so the embedding carries what the question band asks beside what the image shows. 0 = off")
     ap.add_argument("--teacher", help="distil from a trained model: a folder with ckpt.npz, heads.npz and stage.json (a run's "
                     "output or training/state/NAME). The student's embedding of every canvas is pulled towards the "
-                    "teacher's (relational: KL divergence of each canvas's similarities to the batch's teacher embeddings, at the "
-                    "teacher's temperature; --distill-weight); the teacher is frozen and must take the same canvases "
+                    "teacher's (relational: KL divergence of each canvas's similarities to the batch's teacher embeddings, at "
+                    "--distill-scale; --distill-weight); the teacher is frozen and must take the same canvases "
                     "and give an embedding of the same width")
     ap.add_argument("--distill-weight", type=float, default=1.0, help="weight of the distillation loss (with --teacher)")
     ap.add_argument("--distill-scale", type=float, default=0.0,
@@ -470,8 +470,8 @@ def load_light_state(folder):
 
 def distill_loss(student, teacher, scale):
     """Relational distillation over a batch of canvases: each student embedding, compared with every teacher embedding
-    of the batch, should give the distribution the teacher's own embedding gives (KL divergence, at the teacher's
-    temperature). Unlike 1 - cosine it cannot be met by the direction all embeddings share (a trained encoder's
+    of the batch, should give the distribution the teacher's own embedding gives (KL divergence, similarities times
+    `scale`). Unlike 1 - cosine it cannot be met by the direction all embeddings share (a trained encoder's
     embeddings of rendered canvases lie close to their mean: v9's at cosine 0.89 on average), and where the batch spans the teacher's
     space it is met only by the teacher's own embedding. student, teacher [m, e], unit rows."""
     target = F.softmax(scale * teacher @ teacher.t(), dim=1)
