@@ -32,8 +32,10 @@ public sealed class MetricsTests(MetricsFactory factory) : IClassFixture<Metrics
             "vqa_refusals(_total)?\\{[^}]*reason=\"too_many_prompts\"[^}]*\\} 1",
         ];
         string text = "";
-        // The exporter caches a scrape briefly (and a busy machine collects late); wait, up to 20 s, for one that has everything.
-        for (int attempt = 0; attempt < 80 && !expected.All(e => System.Text.RegularExpressions.Regex.IsMatch(text, e)); attempt++)
+        // The exporter caches a scrape briefly (and a busy machine collects late: CI once missed the HTTP counts after 20 s, while
+        // the trainer's tests ran beside it); wait, up to 60 s, for one that has everything.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && !expected.All(e => System.Text.RegularExpressions.Regex.IsMatch(text, e)))
         {
             await Task.Delay(250);
             text = await client.GetStringAsync("/metrics");
