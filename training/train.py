@@ -472,7 +472,7 @@ def distill_loss(student, teacher, scale):
     """Relational distillation over a batch of canvases: each student embedding, compared with every teacher embedding
     of the batch, should give the distribution the teacher's own embedding gives (KL divergence, similarities times
     `scale`). Unlike 1 - cosine it cannot be met by the direction all embeddings share (a trained encoder's
-    embeddings of rendered canvases lie close to their mean: v9's at cosine 0.89 on average), and where the batch spans the teacher's
+    embeddings of rendered canvases lie close to their mean), and where the batch spans the teacher's
     space it is met only by the teacher's own embedding. student, teacher [m, e], unit rows."""
     target = F.softmax(scale * teacher @ teacher.t(), dim=1)
     logp = F.log_softmax(scale * student @ teacher.t(), dim=1)
