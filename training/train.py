@@ -101,10 +101,11 @@ def parse_args(argv=None):
     ap.add_argument("--vqa-attributes", choices=["on", "off"], default="on",
                     help="with --attribute-weight: also ask the scene's attributes of the VQA canvases (on), or leave their "
                          "embeddings to the question's answer alone (off)")
-    ap.add_argument("--position-weight", type=float, default=0.0,
+    ap.add_argument("--position-weight", type=float, default=None,
                     help="weight of the position loss: from the embedding of each scene canvas (image canvases and VQA canvases), "
                          "where one object of a unique colour lies, left or right half and upper or lower half (record byte 31, "
-                         "docs/generator-format.md); a training-only head, not exported. 0: off (and no such head)")
+                         "docs/generator-format.md); a training-only head, not exported. 0: off (and no such head). "
+                         "Default: a resumed run keeps the weight its state was trained with, a new model 0")
     ap.add_argument("--question-weight", type=float, default=0.0,
                     help="weight of the question loss: a training-only head predicts, from the embedding of each VQA canvas, "
                          "the question's type and the colour and shape its subject names (record header bytes 3 and 28..30), "
@@ -134,6 +135,9 @@ def parse_args(argv=None):
     ap.add_argument("--fp16-export", action="store_true", help="also write ckpt_fp16.npz")
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
+    ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                    help="matrix products under autocast: auto = bfloat16 on CUDA, float32 on the CPU; bf16 on the CPU runs them "
+                         "on oneDNN's bfloat16 kernels (AVX512-BF16/AMX), LayerNorm, softmax and the losses stay float32")
     ap.add_argument("--compile", action="store_true", help="torch.compile the encoder (PyTorch 2.x)")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
@@ -604,6 +608,16 @@ def main(argv=None):
         if not args.init and not resume:
             with torch.no_grad():
                 model.t.fill_(math.log(args.init_temperature))
+        if args.position_weight is None:
+            # A continuation keeps its state's position loss: left out silently, it lets the embedding forget where
+            # things are (the sincos lineage's second stage: the probe's left/upper half fell from 0.88/0.85 to 0.61/0.62).
+            had = resume.get("position_weight") if resume else 0.0
+            if had is None:  # states written before the weight was recorded: the head says whether it was on (always 1 then)
+                had = 1.0 if any(k.startswith("position.") for k in resume["heads"]) else 0.0
+            args.position_weight = float(had)
+            if args.position_weight > 0:
+                print(f"--position-weight {args.position_weight:g}, as the resumed state was trained (--position-weight 0 leaves "
+                      f"the position loss out)", flush=True)
         e = cfg.embed_dim
         heads = nn.ModuleDict()
         if header.vqa_classes:
@@ -669,10 +683,10 @@ def main(argv=None):
         fwd = torch.compile(model) if args.compile and hasattr(torch, "compile") else model
         params = [p for p in list(model.parameters()) + list(heads.parameters()) + [logit_bias] if p.requires_grad]
 
+        low = args.precision == "bf16" or (args.precision == "auto" and cuda)
+
         def autocast():
-            if cuda:
-                return torch.autocast("cuda", dtype=torch.bfloat16)
-            return torch.autocast("cpu", enabled=False)
+            return torch.autocast(device.type, dtype=torch.bfloat16, enabled=low)
 
         train_seconds = args.time_budget - args.margin - (time.monotonic() - T0)
         if train_seconds <= 0:
@@ -695,7 +709,7 @@ def main(argv=None):
             json.dump(run_cfg, f, indent=2)
         print(f"model {run_cfg['config_name']}: {model.num_params() / 1e6:.2f}M parameters, {cfg.image} px, patch {cfg.patch}, "
               f"{cfg.posemb} position embedding, batch {batch} "
-              f"records, device {run_cfg['device_name']}, {train_seconds:.0f} s of training"
+              f"records, {'bfloat16' if low else 'float32'} products, device {run_cfg['device_name']}, {train_seconds:.0f} s of training"
               + (f", resumed at step {g0} (stream from example {stream_start})" if resume else ""), flush=True)
 
         t_train = time.monotonic()
@@ -714,7 +728,7 @@ def main(argv=None):
                     "vqa_classes": header.vqa_classes, "pair_classes": header.pair_classes,
                     "global_step": g0 + step, "totals": {k: g_totals[k] + totals[k] for k in totals},
                     "data_next_start": loader.next_start() if isinstance(loader, StreamLoader) else None,
-                    "stages": history + ([summary] if summary else []),
+                    "stages": history + ([summary] if summary else []), "position_weight": args.position_weight,
                     "rng": {"torch": torch.get_rng_state()}}  # tensors and plain types only: loads with weights_only
 
         while not stop["flag"]:

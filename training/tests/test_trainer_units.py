@@ -7,6 +7,7 @@ tests/Api.Tests/TrainingSmokeTests.cs), or python3 -m pytest training/tests/test
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -300,8 +301,29 @@ def test_the_position_loss_trains_is_not_exported_and_states_resume_either_way()
         assert any(r.get("loss_position", 0) > 0 and "acc_position" in r for r in log), log
         assert any(k.startswith("position.") for k in np.load(os.path.join(b, "aux_heads.npz")).files)
         assert not any("position" in k for k in np.load(os.path.join(b, "heads.npz")).files)  # training only
-        # A state with the position head, resumed by a run without it: the head is left out, the optimizer re-warmed.
-        third = _train(c, 15, "--schedule", "constant", "--max-steps", "3", "--resume", b)
+        assert torch.load(os.path.join(b, "state.pt"))["position_weight"] == 1.0
+        assert json.load(open(os.path.join(b, "stage.json")))["position_weight"] == 1.0
+        # Resumed without --position-weight, a run keeps the weight its state was trained with (from state.pt, from the
+        # exported files alone, and from a state written before the weight was recorded, by its position head).
+        for name, src in (("keep", b), ("keep-light", "light"), ("keep-old", "old")):
+            if src == "light":
+                os.makedirs(os.path.join(d, src))
+                for f in ("ckpt.npz", "heads.npz", "aux_heads.npz", "stage.json"):
+                    shutil.copy(os.path.join(b, f), os.path.join(d, src))
+            if src == "old":
+                st = torch.load(os.path.join(b, "state.pt"))
+                del st["position_weight"]
+                os.makedirs(os.path.join(d, src))
+                torch.save(st, os.path.join(d, src, "state.pt"))
+            kept = _train(os.path.join(d, name), 15, "--schedule", "constant", "--max-steps", "3", "--resume",
+                          src if src == b else os.path.join(d, src))
+            assert kept["args"]["position_weight"] == 1.0 and "as the resumed state was trained" in kept["stdout"], (name, kept["stdout"][-3000:])
+            log = [json.loads(x) for x in open(os.path.join(d, name, "train_log.jsonl")) if '"step"' in x]
+            assert any(r.get("loss_position", 0) > 0 for r in log), name
+        # A new model has no position loss unless asked; a state without the head is resumed without it.
+        assert json.load(open(os.path.join(a, "config.json")))["args"]["position_weight"] == 0.0
+        # A state with the position head, resumed by a run that turns it off: the head is left out, the optimizer re-warmed.
+        third = _train(c, 15, "--schedule", "constant", "--max-steps", "3", "--resume", b, "--position-weight", "0")
         assert "lacks the heads ['position']" in third["stdout"], third["stdout"][-3000:]
         assert not any(k.startswith("position.") for k in torch.load(os.path.join(c, "state.pt"))["heads"])
 
@@ -416,6 +438,61 @@ def test_a_student_distils_from_a_teacher_and_can_start_from_its_heads():
                             "--teacher", t, "--out", os.path.join(d, "o"), "--generator", gen, "--time-budget", "30", "--threads", "1"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
         assert r.returncode != 0 and b"embeds to 64 dimensions" in r.stdout, r.stdout[-2000:]
+
+
+def test_the_cpu_gelu_is_flax_gelu_forward_and_backward():
+    """The trainer's GELU for bfloat16 on the CPU (x * sigmoid(2u), a custom autograd function) is
+    F.gelu(approximate="tanh"): values and gradients, also far out where tanh saturates."""
+    from clippo.model import _GeluTanhCpu, gelu_tanh
+    x = torch.cat([torch.linspace(-30, 30, 601, dtype=torch.float64), torch.randn(400, dtype=torch.float64) * 3])
+    assert torch.autograd.gradcheck(_GeluTanhCpu.apply, (x[::10].clone().requires_grad_(True),))
+    a, b = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+    ya, yb = _GeluTanhCpu.apply(a), F.gelu(b, approximate="tanh")
+    w = torch.randn_like(ya)
+    (ya * w).sum().backward()
+    (yb * w).sum().backward()
+    assert torch.allclose(ya, yb, atol=1e-12, rtol=1e-12) and torch.allclose(a.grad, b.grad, atol=1e-12, rtol=1e-10)
+    xf = x.float()
+    assert (_GeluTanhCpu.apply(xf) - F.gelu(xf, approximate="tanh")).abs().max() < 2e-6
+    xb = x.to(torch.bfloat16).requires_grad_(True)
+    yb = gelu_tanh(xb)
+    assert yb.dtype == torch.bfloat16 and type(yb.grad_fn).__name__ == "_GeluTanhCpuBackward"  # bfloat16 takes it
+    assert type(gelu_tanh(xf.requires_grad_(True)).grad_fn).__name__ != "_GeluTanhCpuBackward"  # float32 keeps PyTorch's
+    xb = xb.detach()
+    err = (gelu_tanh(xb).double() - F.gelu(xb.double(), approximate="tanh")).abs() / (xb.double().abs() + 1)
+    assert err.max() < 0.01, err.max()  # bfloat16's own rounding (8 significant bits)
+
+
+def test_bfloat16_products_on_the_cpu_keep_the_float32_model():
+    """--precision bf16 on the CPU: the matrix products run in bfloat16 under autocast while LayerNorm and the embedding's
+    normalisation stay float32; the same weights embed nearly as in float32; a run trains, saves float32 weights, says so."""
+    from clippo.model import ClippoViT, get_config
+    torch.manual_seed(0)
+    model = ClippoViT(get_config("mini", image=32, patch=8)).eval()
+    x = torch.rand(6, 32, 32, 3) * 2 - 1
+    seen = {}
+    hooks = [model.blocks[0].mlp.fc1.register_forward_hook(lambda m, i, o: seen.__setitem__("fc1", o.dtype)),
+             model.blocks[0].ln1.register_forward_hook(lambda m, i, o: seen.__setitem__("ln1", o.dtype))]
+    with torch.no_grad():
+        e32 = model(x)[0]
+        assert seen == {"fc1": torch.float32, "ln1": torch.float32}, seen
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            e16 = model(x)[0]
+    for h in hooks:
+        h.remove()
+    assert seen == {"fc1": torch.bfloat16, "ln1": torch.float32}, seen  # autocast acted, LayerNorm stayed float32
+    assert e16.dtype == torch.float32
+    cos = (e32 * e16).sum(-1)
+    assert cos.min() > 0.98 and cos.min() < 1.0 - 1e-7, cos  # close, and not the float32 computation again
+    with tempfile.TemporaryDirectory() as d:
+        run = _train(os.path.join(d, "a"), 20, "--schedule", "constant", "--max-steps", "12", "--precision", "bf16")
+        assert "bfloat16 products" in run["stdout"] and run["args"]["precision"] == "bf16", run["stdout"][-2000:]
+        log = [r for r in map(json.loads, open(os.path.join(d, "a", "train_log.jsonl"))) if "step" in r and "loss" in r]
+        assert log and all(math.isfinite(r["loss"]) for r in log)
+        st = torch.load(os.path.join(d, "a", "state.pt"))
+        assert all(v.dtype == torch.float32 for v in st["model"].values() if v.is_floating_point())
+        plain = _train(os.path.join(d, "b"), 20, "--schedule", "constant", "--max-steps", "2")
+        assert "float32 products" in plain["stdout"] and plain["args"]["precision"] == "auto"
 
 
 def test_resume_refuses_what_it_cannot_use():
