@@ -612,7 +612,7 @@ def main(argv=None):
             # A continuation keeps its state's position loss: left out silently, it lets the embedding forget where
             # things are (the sincos lineage's second stage: the probe's left/upper half fell from 0.88/0.85 to 0.61/0.62).
             had = resume.get("position_weight") if resume else 0.0
-            if had is None:  # states written before the weight was recorded: the head says whether it was on (always 1 then)
+            if had is None:  # states written before the weight was recorded: the head says whether it was on (the committed ones used 1)
                 had = 1.0 if any(k.startswith("position.") for k in resume["heads"]) else 0.0
             args.position_weight = float(had)
             if args.position_weight > 0:
