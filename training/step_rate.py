@@ -9,6 +9,7 @@ alternating rounds so that the machine's drift between minutes falls on every co
 from the third logged step to the last (the first steps pay for start-up).
 
   /usr/bin/python3 training/step_rate.py --state training/state/clippo-mini128-sincos-1 --rounds 2
+  /usr/bin/python3 training/step_rate.py --products --threads 1      # one product of a step's size, both precisions
 
 Debian's PyTorch 1.13 (the build machine's) runs tanh one element at a time and its float32 products on OpenBLAS; its
 bfloat16 products go to oneDNN, which uses AVX512-BF16 where the CPU has it (training/README.md, "Faster CPU steps").
@@ -42,6 +43,25 @@ def child(gelu: str, argv: list[str]) -> None:
     train.main(argv)
 
 
+def products(threads: int) -> None:
+    """One product the size of a `mini` Dense layer's on a step (4160 tokens x 128 by 128 x 512), float32 and bfloat16."""
+    import time
+    import torch
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    a, w = torch.randn(4160, 128), torch.randn(128, 512)
+    for dtype in (torch.float32, torch.bfloat16):
+        x, y = a.to(dtype), w.to(dtype)
+        for _ in range(3):
+            x @ y
+        best = float("inf")
+        for _ in range(5):  # best of 5 runs of 20 products: the least disturbed by the rest of the machine
+            t = time.perf_counter()
+            for _ in range(20):
+                x @ y
+            best = min(best, (time.perf_counter() - t) / 20)
+        print(f"{str(dtype).removeprefix('torch.')}: {2 * 4160 * 128 * 512 / best / 1e9:.1f} GFLOP/s")
+
+
 def rate(out: str, batch: int) -> tuple[float, float]:
     rows = [json.loads(line) for line in open(os.path.join(out, "train_log.jsonl"))]
     rows = [r for r in rows if "loss" in r]
@@ -56,7 +76,7 @@ def main() -> None:
         child(sys.argv[2], sys.argv[3:])
         return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--state", required=True, help="a training state folder to resume from (its model shape is measured)")
+    ap.add_argument("--state", help="a training state folder to resume from (its model shape is measured)")
     ap.add_argument("--world", default="--objects 1-3 --emoji-share 0 --caption-styles list,sentence,word --questions count,color,shape,exists,spatial")
     ap.add_argument("--mix", default="caption=2,text=1,vqa=6,pair=1")
     ap.add_argument("--size", type=int, default=128)
@@ -66,7 +86,16 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
     ap.add_argument("--train-args", default="--attribute-weight 1 --question-weight 1 --position-weight 1 --head-hidden 256",
                     help="the trainer's loss settings, as a training run has them")
+    ap.add_argument("--products", action="store_true",
+                    help="only time one matrix product of a step's size in float32 and bfloat16 (seconds, no training)")
     args = ap.parse_args()
+    if args.products:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        print(f"threads {args.threads or os.cpu_count()}, 4160 x 128 by 128 x 512:")
+        products(args.threads)
+        return
+    if not args.state:
+        ap.error("--state is needed (a training state folder to resume from)")
     if not os.path.exists(GENERATOR):
         raise SystemExit(f"{GENERATOR} is missing: dotnet build -c Release GeneratorTool")
     with tempfile.TemporaryDirectory() as tmp:

@@ -480,7 +480,7 @@ def distill_loss(student, teacher, scale):
     space it is met only by the teacher's own embedding. student, teacher [m, e], unit rows."""
     target = F.softmax(scale * teacher @ teacher.t(), dim=1)
     logp = F.log_softmax(scale * student @ teacher.t(), dim=1)
-    return (target * (torch.log(target.clamp_min(1e-30)) - logp)).sum(1).mean()
+    return F.kl_div(logp, target, reduction="batchmean")
 
 
 def load_teacher(path, cfg, head_hidden, device):

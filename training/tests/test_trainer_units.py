@@ -305,18 +305,16 @@ def test_the_position_loss_trains_is_not_exported_and_states_resume_either_way()
         assert json.load(open(os.path.join(b, "stage.json")))["position_weight"] == 1.0
         # Resumed without --position-weight, a run keeps the weight its state was trained with (from state.pt, from the
         # exported files alone, and from a state written before the weight was recorded, by its position head).
-        for name, src in (("keep", b), ("keep-light", "light"), ("keep-old", "old")):
-            if src == "light":
-                os.makedirs(os.path.join(d, src))
-                for f in ("ckpt.npz", "heads.npz", "aux_heads.npz", "stage.json"):
-                    shutil.copy(os.path.join(b, f), os.path.join(d, src))
-            if src == "old":
-                st = torch.load(os.path.join(b, "state.pt"))
-                del st["position_weight"]
-                os.makedirs(os.path.join(d, src))
-                torch.save(st, os.path.join(d, src, "state.pt"))
-            kept = _train(os.path.join(d, name), 15, "--schedule", "constant", "--max-steps", "3", "--resume",
-                          src if src == b else os.path.join(d, src))
+        light, old = os.path.join(d, "light"), os.path.join(d, "old")
+        os.makedirs(light)
+        for f in ("ckpt.npz", "heads.npz", "aux_heads.npz", "stage.json"):
+            shutil.copy(os.path.join(b, f), light)
+        st = torch.load(os.path.join(b, "state.pt"))
+        del st["position_weight"]
+        os.makedirs(old)
+        torch.save(st, os.path.join(old, "state.pt"))
+        for name, src in (("keep", b), ("keep-light", light), ("keep-old", old)):
+            kept = _train(os.path.join(d, name), 15, "--schedule", "constant", "--max-steps", "3", "--resume", src)
             assert kept["args"]["position_weight"] == 1.0 and "as the resumed state was trained" in kept["stdout"], (name, kept["stdout"][-3000:])
             log = [json.loads(x) for x in open(os.path.join(d, name, "train_log.jsonl")) if '"step"' in x]
             assert any(r.get("loss_position", 0) > 0 for r in log), name
