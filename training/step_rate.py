@@ -98,14 +98,20 @@ def main() -> None:
         ap.error("--state is needed (a training state folder to resume from)")
     if not os.path.exists(GENERATOR):
         raise SystemExit(f"{GENERATOR} is missing: dotnet build -c Release GeneratorTool")
+    sys.path.insert(0, HERE)
+    from train import cpu_bfloat16_instructions
+    configs = CONFIGS
+    if cpu_bfloat16_instructions() is False:  # the trainer refuses bf16 here: PyTorch would emulate it
+        configs = [c for c in CONFIGS if c[0] == "float32"]
+        print("this CPU has no bfloat16 instructions (avx512_bf16, amx_bf16): float32 rows only", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         shard = os.path.join(tmp, "data.bin")
         subprocess.run(["dotnet", GENERATOR, "shard", "--seed", "21", "--split", "train", "--size", str(args.size), "--mix", args.mix,
                         *args.world.split(), "--count", str(args.batch * (args.steps + 10)), "--out", shard],
                        check=True, stdout=subprocess.DEVNULL)
-        results: dict[tuple[str, str], list[tuple[float, float]]] = {c: [] for c in CONFIGS}
+        results: dict[tuple[str, str], list[tuple[float, float]]] = {c: [] for c in configs}
         for r in range(args.rounds):
-            for prec, gelu in CONFIGS:
+            for prec, gelu in configs:
                 out = os.path.join(tmp, f"{prec}-{gelu}-{r}")
                 argv = ["--config", "mini", "--batch", str(args.batch), "--lr", "3e-4", "--warmup", "5", "--log-every", "10",
                         "--margin", "5", "--seed", "1", "--time-budget", "3600", "--schedule", "constant", "--workers", "1",
@@ -122,7 +128,7 @@ def main() -> None:
           f"batch {args.batch}, {args.steps} steps a run timed from its third logged step, {args.rounds} alternating rounds\n")
     print("| products | GELU | records/s (each round) | x float32 with PyTorch's GELU | loss at the last step |")
     print("|---|---|---|---:|---:|")
-    for prec, gelu in CONFIGS:
+    for prec, gelu in configs:
         vals = results[(prec, gelu)]
         ratio = sum(v for v, _ in vals) / sum(base)
         name = "PyTorch's F.gelu(approximate=\"tanh\")" if gelu == "torch" else "x * sigmoid(2u), own backward"

@@ -483,7 +483,11 @@ def test_bfloat16_products_on_the_cpu_keep_the_float32_model():
     cos = (e32 * e16).sum(-1)
     assert cos.min() > 0.98 and cos.min() < 1.0 - 1e-7, cos  # close, and not the float32 computation again
     with tempfile.TemporaryDirectory() as d:
-        run = _train(os.path.join(d, "a"), 20, "--schedule", "constant", "--max-steps", "12", "--precision", "bf16")
+        # Where the CPU has no bfloat16 instructions the trainer refuses bf16 (see the next test); the run here then
+        # takes the emulation on purpose, so that the bfloat16 path is tested on every machine.
+        native = train.cpu_bfloat16_instructions() is not False
+        run = _train(os.path.join(d, "a"), 20, "--schedule", "constant", "--max-steps", "12", "--precision", "bf16",
+                     *([] if native else ["--allow-emulated-bf16"]))
         assert "bfloat16 products" in run["stdout"] and run["args"]["precision"] == "bf16", run["stdout"][-2000:]
         log = [r for r in map(json.loads, open(os.path.join(d, "a", "train_log.jsonl"))) if "step" in r and "loss" in r]
         assert log and all(math.isfinite(r["loss"]) for r in log)
@@ -491,6 +495,32 @@ def test_bfloat16_products_on_the_cpu_keep_the_float32_model():
         assert all(v.dtype == torch.float32 for v in st["model"].values() if v.is_floating_point())
         plain = _train(os.path.join(d, "b"), 20, "--schedule", "constant", "--max-steps", "2")
         assert "float32 products" in plain["stdout"] and plain["args"]["precision"] == "auto"
+
+
+def test_bfloat16_is_refused_on_a_cpu_without_bfloat16_instructions():
+    """PyTorch emulates bfloat16 products where the CPU has neither AVX512-BF16 nor AMX (an AVX2-only EPYC: a `mini` step
+    that takes 0.9 s in float32 had not finished after five minutes), so --precision bf16 is refused there by name."""
+    with tempfile.TemporaryDirectory() as d:
+        def info(flags):
+            path = os.path.join(d, f"cpuinfo-{len(flags)}")
+            with open(path, "w") as f:
+                f.write("".join(f"processor\t: {i}\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n\n" for i in range(2)))
+            return path
+        assert train.cpu_bfloat16_instructions(info("fpu sse2 avx avx2 fma avx512f avx512_vnni")) is False
+        assert train.cpu_bfloat16_instructions(info("fpu avx2 avx512f avx512_bf16")) is True
+        assert train.cpu_bfloat16_instructions(info("fpu avx2 amx_tile amx_bf16")) is True
+        assert train.cpu_bfloat16_instructions(os.path.join(d, "missing")) is None
+        with open(os.path.join(d, "empty"), "w"):
+            pass
+        assert train.cpu_bfloat16_instructions(os.path.join(d, "empty")) is None
+        if train.cpu_bfloat16_instructions() is False:  # this machine: the trainer must refuse before any work
+            gen = " ".join(FAKE + ["stream", "--size", "32", "--seed", "1"])
+            r = subprocess.run([sys.executable, os.path.join(REPO, "training", "train.py"), "--config", "tiny", "--image", "32",
+                                "--time-budget", "20", "--margin", "5", "--batch", "16", "--threads", "1", "--precision", "bf16",
+                                "--generator", gen, "--out", os.path.join(d, "run")],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+            assert r.returncode != 0 and "no bfloat16 instructions" in r.stdout and "--precision fp32" in r.stdout, r.stdout[-2000:]
+            assert not os.path.exists(os.path.join(d, "run", "train_log.jsonl"))
 
 
 def test_resume_refuses_what_it_cannot_use():
