@@ -498,8 +498,8 @@ def test_bfloat16_products_on_the_cpu_keep_the_float32_model():
 
 
 def test_bfloat16_is_refused_on_a_cpu_without_bfloat16_instructions():
-    """PyTorch emulates bfloat16 products where the CPU has neither AVX512-BF16 nor AMX (an AVX2-only EPYC: a `mini` step
-    that takes 0.9 s in float32 had not finished after five minutes), so --precision bf16 is refused there by name."""
+    """PyTorch emulates bfloat16 products where the CPU has neither AVX512-BF16 nor AMX (an AVX2-only EPYC: 25 `mini` steps
+    that take 22 s in float32 had not finished after five minutes), so --precision bf16 is refused there by name."""
     with tempfile.TemporaryDirectory() as d:
         def info(flags):
             path = os.path.join(d, f"cpuinfo-{len(flags)}")
