@@ -74,7 +74,7 @@ public static class CommandLine
         attention.AcceptOnlyFromAmong("fused", "standard");
         var int8Options = QuantizeCommand.Options();
         var command = new Command("convert", "Convert a big_vision CLIPPO checkpoint into a model directory") { checkpoint, modelDir, fp16, id, overwrite, profile, heads, int8, attention,
-            int8Options.KeepFloat, int8Options.Fidelity, int8Options.Seed, int8Options.NoHeads, int8Options.Activations, int8Options.Calibration };
+            int8Options.KeepFloat, int8Options.Fidelity, int8Options.Seed, int8Options.NoHeads, int8Options.Activations, int8Options.Calibration, int8Options.FullRangeWeights };
         command.SetAction(parse => Guarded(() =>
         {
             var target = parse.GetValue(modelDir)!;

@@ -34,9 +34,9 @@ public static class QuantizeCommand
     }
 
     public sealed record Int8Options(Option<string?> Id, Option<string[]> KeepFloat, Option<int> Fidelity, Option<ulong> Seed, Option<bool> Overwrite, Option<bool> NoHeads,
-        Option<string> Activations, Option<int> Calibration)
+        Option<string> Activations, Option<int> Calibration, Option<bool> FullRangeWeights)
     {
-        public IEnumerable<Option> All => [Id, KeepFloat, Fidelity, Seed, Overwrite, NoHeads, Activations, Calibration];
+        public IEnumerable<Option> All => [Id, KeepFloat, Fidelity, Seed, Overwrite, NoHeads, Activations, Calibration, FullRangeWeights];
     }
 
     public const int DefaultCalibrationCanvases = 128;
@@ -49,7 +49,12 @@ public static class QuantizeCommand
         new Option<bool>("--overwrite") { Description = "replace an existing directory" },
         new Option<bool>("--no-heads") { Description = "do not copy the float model's heads" },
         ActivationsOption(),
-        new Option<int>("--calibration-canvases") { Description = "with --activations static: generated canvases (another seed than the fidelity ones) whose activation ranges fix the scales", DefaultValueFactory = _ => DefaultCalibrationCanvases });
+        new Option<int>("--calibration-canvases") { Description = "with --activations static: generated canvases (another seed than the fidelity ones) whose activation ranges fix the scales", DefaultValueFactory = _ => DefaultCalibrationCanvases },
+        new Option<bool>("--full-range-weights")
+        {
+            Description = "weights over [-127, 127] instead of [-64, 64]: a little closer to the float model on CPUs with VNNI (AVX512-VNNI, " +
+                          "AVX-VNNI) or ARM, but wrong on AVX2-only CPUs, where ONNX Runtime's integer kernel saturates; the default is right on every CPU",
+        });
 
     private static Option<string> ActivationsOption()
     {
@@ -73,6 +78,7 @@ public static class QuantizeCommand
         return ModelQuantizer.Quantize(model, target, new QuantizeOptions
         {
             Id = parse.GetValue(o.Id), KeepFloat = parse.GetValue(o.KeepFloat) ?? [], Overwrite = parse.GetValue(o.Overwrite), CopyHeads = !parse.GetValue(o.NoHeads),
+            FullRangeWeights = parse.GetValue(o.FullRangeWeights),
             Calibration = isStatic ? FidelityCanvases(model.Manifest.Architecture.ImageSize, calibration, parse.GetValue(o.Seed) + 1) : null,
             FidelityCanvases = $"{count} held-out generated canvases (scenes, captions, questions above scenes; seed {parse.GetValue(o.Seed)})",
         }, canvases);
@@ -82,7 +88,8 @@ public static class QuantizeCommand
     {
         var m = int8.Manifest;
         var q = m.Quantization!;
-        Console.WriteLine($"quantized {q.FromId} ({q.FromWeightsDType}) -> {int8.Path} ({q.Method})");
+        Console.WriteLine($"quantized {q.FromId} ({q.FromWeightsDType}) -> {int8.Path} ({q.Method}" +
+                          (q.WeightLevels is { } levels ? $", weights in [-{levels}, {levels}]" + (q.NeedsVnni ? ": for CPUs with VNNI or ARM only" : "") : "") + ")");
         Console.WriteLine($"  id {m.Id}; {q.QuantizedMatMuls} matrix products int8" + (q.KeptFloat.Count > 0 ? $", kept float: {string.Join(", ", q.KeptFloat)}" : "") +
                           $"; encoder.onnx {new FileInfo(int8.EncoderPath).Length / 1e6:F1} MB");
         if (q.Fidelity is { } f)

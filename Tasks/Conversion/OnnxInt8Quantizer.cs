@@ -27,6 +27,16 @@ public sealed record Int8Plan
     /// column, and <c>accuracy_level</c> 4 (activations quantized to int8 per block inside the kernel, integer dot products).
     /// Dynamic quantization only.</summary>
     public int BlockSize { get; init; }
+
+    /// <summary>Per-column weights (the default kind) as integers in [-WeightLevels, WeightLevels]. <see cref="PortableWeightLevels"/>
+    /// (7 bits, the default) is right on every CPU; <see cref="FullWeightLevels"/> is a little closer to the float model but
+    /// wrong on x86 CPUs without VNNI (AVX2 alone, AVX-512 without VNNI): there ONNX Runtime's uint8 x int8 kernel adds two
+    /// products in a saturating 16-bit sum (<c>vpmaddubsw</c>), and 255 x 127 x 2 overflows it where 255 x 64 x 2 does not.
+    /// Measured on an AVX2-only EPYC: cosine to big_vision 0.94-0.96 with full-range weights.</summary>
+    public int WeightLevels { get; init; } = PortableWeightLevels;
+
+    public const int PortableWeightLevels = Models.Quantization.PortableWeightLevels;
+    public const int FullWeightLevels = Models.Quantization.FullWeightLevels;
 }
 
 /// <summary>What a quantization did.</summary>
@@ -36,7 +46,8 @@ public sealed record Int8Report(int Quantized, int KeptFloat, long FloatWeightBy
 /// Rewrites an encoder graph (ours, as <see cref="OnnxEncoderBuilder"/> writes it, float32 or float16 weights) so that its
 /// matrix products with constant weights run on ONNX Runtime's integer kernels: <c>MatMul(x, W)</c>, with the <c>Add</c>
 /// of a constant bias that follows it, becomes one <c>com.microsoft.DynamicQuantizeMatMul(x, W8, scale, zero_point, bias)</c>.
-/// Weights are quantized per output column, symmetric int8 (scale = max |column| / 127, zero point 0); activations are
+/// Weights are quantized per output column, symmetric (scale = max |column| / <see cref="Int8Plan.WeightLevels"/>, 64 by
+/// default, zero point 0); activations are
 /// quantized per call to uint8 by the kernel itself (dynamic quantization, no calibration data). LayerNorm, softmax,
 /// GELU, the attention products between activations (unless <see cref="Int8Plan.ActivationProducts"/>), and every weight
 /// the plan keeps stay float32.
@@ -208,7 +219,7 @@ public static class OnnxInt8Quantizer
             if (_made.Add(baseName))
             {
                 int k = (int)weight.Dims[0], n = (int)weight.Dims[1];
-                var (q, scale) = QuantizeColumns(weight.Values, k, n);
+                var (q, scale) = QuantizeColumns(weight.Values, k, n, plan.WeightLevels);
                 Initializers.Add(Int8Tensor(baseName, q, [k, n]));
                 Initializers.Add(FloatTensor(baseName + "_scale", scale, [n]));
                 Initializers.Add(Int8Tensor(baseName + "_zero_point", new sbyte[n], [n]));
@@ -291,17 +302,20 @@ public static class OnnxInt8Quantizer
         return t;
     }
 
-    /// <summary>Symmetric per-column int8: column j of the [k, n] row-major weights as round(w / scale_j), scale_j = max|w_j| / 127.</summary>
-    public static (sbyte[] Values, float[] Scales) QuantizeColumns(float[] w, int k, int n)
+    /// <summary>Symmetric per-column int8: column j of the [k, n] row-major weights as round(w / scale_j) in [-levels, levels],
+    /// scale_j = max|w_j| / levels (<see cref="Int8Plan.WeightLevels"/>).</summary>
+    public static (sbyte[] Values, float[] Scales) QuantizeColumns(float[] w, int k, int n, int levels)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(levels, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(levels, Int8Plan.FullWeightLevels);
         var scale = new float[n];
         for (int i = 0; i < k; i++)
             for (int j = 0; j < n; j++) scale[j] = Math.Max(scale[j], Math.Abs(w[i * n + j]));
-        for (int j = 0; j < n; j++) scale[j] = scale[j] > 0 ? scale[j] / 127f : 1f;
+        for (int j = 0; j < n; j++) scale[j] = scale[j] > 0 ? scale[j] / levels : 1f;
         var q = new sbyte[w.Length];
         for (int i = 0; i < k; i++)
             for (int j = 0; j < n; j++)
-                q[i * n + j] = (sbyte)Math.Clamp(MathF.Round(w[i * n + j] / scale[j], MidpointRounding.ToEven), -127, 127);
+                q[i * n + j] = (sbyte)Math.Clamp(MathF.Round(w[i * n + j] / scale[j], MidpointRounding.ToEven), -levels, levels);
         return (q, scale);
     }
 

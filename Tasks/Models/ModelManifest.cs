@@ -46,6 +46,18 @@ public sealed record Quantization
     /// <summary>Matrix products quantized, and the weights left float (by name).</summary>
     public int QuantizedMatMuls { get; init; }
     public IReadOnlyList<string> KeptFloat { get; init; } = [];
+    /// <summary>Per-column weights lie in [-WeightLevels, WeightLevels]: 64 (7 bits, right on every CPU) or 127 (full range:
+    /// right only on CPUs with VNNI or on ARM; ONNX Runtime's AVX2 kernel saturates with them). Absent from manifests written
+    /// before 2026-12-07, whose weights are full range; null for 8-bit blocks.</summary>
+    public int? WeightLevels { get; init; } = FullWeightLevels;
+    /// <summary>True when the weights need VNNI (or ARM) to be multiplied right: full-range per-column weights.</summary>
+    [JsonIgnore]
+    public bool NeedsVnni => WeightLevels > PortableWeightLevels;
+
+    /// <summary>Per-column weights in [-64, 64]: 255 x 64 x 2 fits the 16-bit sum of ONNX Runtime's AVX2 kernel.</summary>
+    public const int PortableWeightLevels = 64;
+    /// <summary>Per-column weights in [-127, 127].</summary>
+    public const int FullWeightLevels = 127;
     /// <summary>Measured when quantized: both encoders on the same canvases. Null when nothing was measured.</summary>
     public QuantizationFidelity? Fidelity { get; init; }
 

@@ -32,6 +32,9 @@ public sealed record QuantizeOptions
     /// <summary>8-bit weights in blocks of this many rows on <c>MatMulNBits</c> (<see cref="Int8Plan.BlockSize"/>); 0: per-column
     /// scales on <c>DynamicQuantizeMatMul</c> (the default).</summary>
     public int BlockSize { get; init; }
+    /// <summary>Per-column weights over [-127, 127] instead of the portable [-64, 64] (<see cref="Int8Plan.WeightLevels"/>):
+    /// only for CPUs with VNNI (or ARM); on AVX2-only CPUs ONNX Runtime's kernel saturates with them.</summary>
+    public bool FullRangeWeights { get; init; }
 }
 
 /// <summary>
@@ -63,7 +66,13 @@ public static class ModelQuantizer
                 throw new ModelDirectoryException($"block size {options.BlockSize}: MatMulNBits takes a power of two of at least 16");
             if (options.BlockSize != 0 && (options.Calibration is not null || options.ActivationProducts || options.FastGelu))
                 throw new ModelDirectoryException("8-bit blocks (MatMulNBits) go with dynamic activations alone, without static calibration, attention products or FastGelu");
-            var plan = new Int8Plan { KeepFloat = options.KeepFloat, ActivationProducts = options.ActivationProducts, FastGelu = options.FastGelu, BlockSize = options.BlockSize };
+            if (options.FullRangeWeights && options.BlockSize != 0)
+                throw new ModelDirectoryException("full-range weights are a choice of per-column weights, not of 8-bit blocks (MatMulNBits)");
+            var plan = new Int8Plan
+            {
+                KeepFloat = options.KeepFloat, ActivationProducts = options.ActivationProducts, FastGelu = options.FastGelu, BlockSize = options.BlockSize,
+                WeightLevels = options.FullRangeWeights ? Int8Plan.FullWeightLevels : Int8Plan.PortableWeightLevels,
+            };
             var input = source.Manifest.Input;
             var (int8, report) = options.Calibration is { } calibration
                 ? OnnxInt8Quantizer.QuantizeStatic(graph, plan, StaticCalibration.Ranges(graph, plan, calibration, input.Height, input.Width))
@@ -76,7 +85,7 @@ public static class ModelQuantizer
             var quantization = new Quantization
             {
                 FromId = m.Id, FromWeightsDType = m.WeightsDType, FromEncoderSha256 = Convert.ToHexStringLower(SHA256.HashData(encoderBytes)),
-                QuantizedMatMuls = report.Quantized, KeptFloat = report.KeptWeights,
+                QuantizedMatMuls = report.Quantized, KeptFloat = report.KeptWeights, WeightLevels = options.BlockSize > 0 ? null : plan.WeightLevels,
                 Method = options.Calibration is not null ? "static-int8" : options.ActivationProducts ? "dynamic-int8-attention"
                     : options.BlockSize > 0 ? $"dynamic-int8-blocks-{options.BlockSize}" : "dynamic-int8",
             };

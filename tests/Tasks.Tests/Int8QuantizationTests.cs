@@ -284,23 +284,26 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output) : IDisposabl
         return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } } };
     }
 
-    [Fact]
-    public void Column_quantization_is_symmetric_per_column_and_within_half_a_step()
+    [Theory]
+    [InlineData(Int8Plan.PortableWeightLevels)]
+    [InlineData(Int8Plan.FullWeightLevels)]
+    public void Column_quantization_is_symmetric_per_column_and_within_half_a_step(int levels)
     {
         var rng = new Random(4);
         int k = 37, n = 11;
         var w = new float[k * n];
         for (int i = 0; i < w.Length; i++) w[i] = (float)(rng.NextDouble() * 2 - 1) * (1 + i % n); // columns of different ranges
         for (int i = 0; i < k; i++) w[i * n + 3] = 0; // an all-zero column
-        var (q, scale) = OnnxInt8Quantizer.QuantizeColumns(w, k, n);
+        var (q, scale) = OnnxInt8Quantizer.QuantizeColumns(w, k, n, levels);
         Assert.Equal(1f, scale[3]);
         for (int j = 0; j < n; j++)
         {
             float max = Enumerable.Range(0, k).Max(i => Math.Abs(w[i * n + j]));
-            if (max > 0) Assert.Equal(max / 127f, scale[j], 6);
+            if (max > 0) Assert.Equal(max / levels, scale[j], 6);
+            if (max > 0) Assert.Contains(Enumerable.Range(0, k), i => Math.Abs((int)q[i * n + j]) == levels); // the range is used
             for (int i = 0; i < k; i++)
             {
-                Assert.InRange((int)q[i * n + j], -127, 127);
+                Assert.InRange((int)q[i * n + j], -levels, levels);
                 Assert.True(Math.Abs(q[i * n + j] * scale[j] - w[i * n + j]) <= scale[j] / 2 + 1e-6, $"w[{i},{j}]");
             }
         }
@@ -338,5 +341,35 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output) : IDisposabl
         // The manifest round-trips: what is on disk is what was measured.
         var onDisk = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(Path.Combine(int8.Path, ModelManifest.FileName)), ModelManifest.Json)!;
         Assert.Equal(int8.Manifest.Quantization!.Fidelity, onDisk.Quantization!.Fidelity);
+    }
+
+    [Fact]
+    public void Weights_are_seven_bit_unless_full_range_is_asked_and_the_manifest_says_which()
+    {
+        // Full-range weights make ONNX Runtime's AVX2 kernel (no VNNI) saturate its 16-bit sums: on an AVX2-only EPYC the
+        // parity fixture's int8 embeddings fell to cosine 0.94-0.96 to big_vision's. [-64, 64] is right on every CPU.
+        var source = CheckpointConverter.Convert(TestData.Mu3Checkpoint, _tmp.File("mu3"));
+        var portable = ModelQuantizer.Quantize(source, _tmp.File("mu3-int8"), new QuantizeOptions(), []);
+        var full = ModelQuantizer.Quantize(source, _tmp.File("mu3-int8-full"), new QuantizeOptions { FullRangeWeights = true }, []);
+        Assert.Equal(64, portable.Manifest.Quantization!.WeightLevels);
+        Assert.False(portable.Manifest.Quantization.NeedsVnni);
+        Assert.Equal(127, full.Manifest.Quantization!.WeightLevels);
+        Assert.True(full.Manifest.Quantization.NeedsVnni);
+        foreach (var (dir, levels) in new[] { (portable, 64), (full, 127) })
+        {
+            var graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(dir.EncoderPath));
+            var weights = graph.Graph.Initializer.Where(t => t.DataType == (int)TensorProto.Types.DataType.Int8 && t.Dims.Count == 2).ToList();
+            Assert.NotEmpty(weights);
+            Assert.Equal(levels, weights.Max(t => t.RawData.Max(b => Math.Abs((int)(sbyte)b))));
+        }
+        // A manifest written before the field existed had full-range weights, and says so when read.
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(portable.Path, ModelManifest.FileName)))!;
+        Assert.Equal(64, (int)json["quantization"]!["weightLevels"]!);
+        Assert.True(json["quantization"]!.AsObject().Remove("weightLevels"));
+        var old = json.Deserialize<ModelManifest>(ModelManifest.Json)!;
+        Assert.Equal(127, old.Quantization!.WeightLevels);
+        Assert.True(old.Quantization.NeedsVnni);
+        Assert.Contains("blocks", Assert.Throws<ModelDirectoryException>(() =>
+            ModelQuantizer.Quantize(source, _tmp.File("mu3-both"), new QuantizeOptions { FullRangeWeights = true, BlockSize = 32 }, [])).Message);
     }
 }
