@@ -96,6 +96,10 @@ public sealed class Encoder : IAsyncDisposable
                     model.Manifest.Architecture.MultiplyAddsPerCanvas() / 1e6, options.Workers);
             using var cpuOptions = SessionOptionsFor(options);
             session = new InferenceSession(model.EncoderPath, cpuOptions);
+            if (model.Manifest.Quantization is { NeedsVnni: true } q && CpuIntegerDotProducts.FullRangeWeightsSafe() == false)
+                logger.LogWarning("Model {Model} has full-range int8 weights (quantization.weightLevels {Levels}) and this CPU has no VNNI: ONNX Runtime's " +
+                    "integer kernel saturates on them and the embeddings are off (min cosine 0.90 to the float model, bundled model, AVX2-only EPYC). " +
+                    "Quantize the float model again without --full-range-weights", model.Manifest.Id, q.WeightLevels);
         }
         logger.LogInformation("Encoder for model {Model} runs on {Provider} (max batch {MaxBatch}, max wait {Wait} ms)",
             model.Manifest.Id, provider, options.MaxBatch, options.MaxWaitMilliseconds);

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Onnx;
 using VqaApi.Tasks.Checkpoints;
@@ -344,7 +345,7 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
-    public void Weights_are_seven_bit_unless_full_range_is_asked_and_the_manifest_says_which()
+    public async Task Weights_are_seven_bit_unless_full_range_is_asked_and_the_manifest_says_which()
     {
         // Full-range weights make ONNX Runtime's AVX2 kernel (no VNNI) saturate its 16-bit sums: on an AVX2-only EPYC the
         // parity fixture's int8 embeddings fell to cosine 0.94-0.96 to big_vision's. [-64, 64] is right on every CPU.
@@ -371,5 +372,36 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output) : IDisposabl
         Assert.True(old.Quantization.NeedsVnni);
         Assert.Contains("blocks", Assert.Throws<ModelDirectoryException>(() =>
             ModelQuantizer.Quantize(source, _tmp.File("mu3-both"), new QuantizeOptions { FullRangeWeights = true, BlockSize = 32 }, [])).Message);
+
+        // Serving full-range weights on a CPU without VNNI is warned about at start-up (where this machine is such a CPU).
+        foreach (var (dir, warned) in new[] { (portable, false), (full, CpuIntegerDotProducts.FullRangeWeightsSafe() == false) })
+        {
+            var log = new ListLogger();
+            await using (Encoder.Create(dir, new EncoderOptions { UseCuda = false, Workers = 1 }, log)) { }
+            Assert.Equal(warned, log.Warnings.Any(w => w.Contains("full-range int8 weights") && w.Contains("no VNNI")));
+        }
+    }
+
+    [Fact]
+    public void Vnni_is_read_from_the_kernels_flag_list()
+    {
+        static string Info(string flags) => string.Concat(Enumerable.Range(0, 2).Select(i => $"processor\t: {i}\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n\n"));
+        Assert.False(CpuIntegerDotProducts.HasVnniFlag(Info("fpu sse2 avx avx2 fma sha_ni")));
+        Assert.False(CpuIntegerDotProducts.HasVnniFlag(Info("fpu avx2 avx512f avx512bw avx512vl"))); // AVX-512 without VNNI saturates too
+        Assert.True(CpuIntegerDotProducts.HasVnniFlag(Info("fpu avx2 avx512f avx512_vnni avx512_bf16")));
+        Assert.True(CpuIntegerDotProducts.HasVnniFlag(Info("fpu avx2 avx_vnni")));
+        Assert.False(CpuIntegerDotProducts.HasVnniFlag(Info("fpu avx2 avx_vnni_int8"))); // another extension, not VNNI itself
+        Assert.Null(CpuIntegerDotProducts.HasVnniFlag("processor\t: 0\nmodel name\t: something\n"));
+    }
+
+    private sealed class ListLogger : ILogger
+    {
+        public List<string> Warnings { get; } = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.Warning) lock (Warnings) Warnings.Add(formatter(state, exception));
+        }
     }
 }
