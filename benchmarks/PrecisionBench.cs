@@ -4,6 +4,7 @@ using Microsoft.ML.OnnxRuntime;
 using Onnx;
 using VqaApi.Tasks.Checkpoints;
 using VqaApi.Tasks.Conversion;
+using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Precision;
 using VqaApi.Tasks.Models;
 
@@ -22,6 +23,8 @@ static partial class Bench
         Console.WriteLine($"## Encoder precision: float32 vs int8 (per-channel weights; activations dynamic, or static QDQ calibrated on 32 other canvases, or dynamic with attention's products between activations too), random weights, CPU ({Environment.ProcessorCount} threads)");
         Console.WriteLine($"float32 matrix-multiply peak measured now (MatMul, best of square 2048 and 6272x768x3072): {floatPeak:F1} GFLOP/s");
         Console.WriteLine($"int8 matrix-multiply peak measured now (MatMulInteger uint8 x int8 -> int32, same shapes): {intPeak:F1} GOP/s ({intPeak / floatPeak:F2}x float32)");
+        Console.WriteLine($"VNNI on this CPU (full-range int8 weights safe): {CpuIntegerDotProducts.FullRangeWeightsSafe()?.ToString() ?? "unknown"}; " +
+                          "int8 rows use 7-bit weights ([-64, 64], the default) unless they say full range");
         Console.WriteLine();
         Console.WriteLine("| model | precision | batch | images/s | x float32 | G(FL)OP/s | % of its peak | cosine to float32 (min / mean) |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---|");
@@ -38,6 +41,7 @@ static partial class Bench
                 Calibration = Enumerable.Range(0, 32).Select(i => calibration.AsSpan(i * length, length).ToArray()),
             }, []);
             var int8Attention = ModelQuantizer.Quantize(f32.Directory, int8Dir + "-attention", new QuantizeOptions { ActivationProducts = true }, []);
+            var int8Full = ModelQuantizer.Quantize(f32.Directory, int8Dir + "-full", new QuantizeOptions { FullRangeWeights = true }, []);
             double flops = FlopsPerImage(arch);
             foreach (int batch in quick ? new[] { 1, 8 } : new[] { 1, 8, 32 })
             {
@@ -46,6 +50,8 @@ static partial class Bench
                 var (intIps, _) = EncoderSpeed(int8, batch, quick ? 2 : 6, inputs);
                 var (staticIps, _) = EncoderSpeed(qdq, batch, quick ? 2 : 6, inputs);
                 var (attentionIps, _) = EncoderSpeed(int8Attention, batch, quick ? 2 : 6, inputs);
+                var (fullIps, _) = EncoderSpeed(int8Full, batch, quick ? 2 : 6, inputs);
+                var (fmin, fmean) = Agreement(f32.Directory, int8Full, inputs, batch);
                 var (amin, amean) = Agreement(f32.Directory, int8Attention, inputs, batch);
                 var (min, mean) = Agreement(f32.Directory, int8, inputs, batch);
                 var (smin, smean) = Agreement(f32.Directory, qdq, inputs, batch);
@@ -53,6 +59,7 @@ static partial class Bench
                 Console.WriteLine($"| {name} | int8 dynamic | {batch} | {intIps:F2} | {intIps / floatIps:F2} | {intIps * flops / 1e9:F1} | {100 * intIps * flops / 1e9 / intPeak:F0}% | {min:F4} / {mean:F4} |");
                 Console.WriteLine($"| {name} | int8 static (QDQ) | {batch} | {staticIps:F2} | {staticIps / floatIps:F2} | {staticIps * flops / 1e9:F1} | {100 * staticIps * flops / 1e9 / intPeak:F0}% | {smin:F4} / {smean:F4} |");
                 Console.WriteLine($"| {name} | int8 dynamic, attention too | {batch} | {attentionIps:F2} | {attentionIps / floatIps:F2} | {attentionIps * flops / 1e9:F1} | {100 * attentionIps * flops / 1e9 / intPeak:F0}% | {amin:F4} / {amean:F4} |");
+                Console.WriteLine($"| {name} | int8 dynamic, full-range weights | {batch} | {fullIps:F2} | {fullIps / floatIps:F2} | {fullIps * flops / 1e9:F1} | {100 * fullIps * flops / 1e9 / intPeak:F0}% | {fmin:F4} / {fmean:F4} |");
             }
         }
         if (args.Contains("--profile"))
