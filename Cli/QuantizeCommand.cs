@@ -2,6 +2,7 @@ using System.CommandLine;
 using VqaApi.Generation;
 using VqaApi.Rendering;
 using VqaApi.Rendering.Shaped;
+using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Models;
 using VqaApi.Tasks.Precision;
 
@@ -97,6 +98,10 @@ public static class QuantizeCommand
                               (q.CompatibleWithSource ? $"its heads and collections are served (min >= {Quantization.CompatibleCosine})"
                                                       : $"below {Quantization.CompatibleCosine}: heads and collections of {q.FromId} are refused; refit them on {m.Id}"));
         else Console.WriteLine($"  fidelity not measured (--fidelity-canvases 0): heads and collections of {q.FromId} are refused on {m.Id}");
+        if (CpuIntegerDotProducts.FullRangeWeightsSafe() == false)
+            Console.WriteLine("  note: this CPU has no VNNI, and on such a CPU (an AVX2-only EPYC) int8 B/16 and S/16 encoders ran no faster than float32 " +
+                              "(0.96-0.98x, docs/benchmarks.md); the int8 copy pays on CPUs with AVX512-VNNI or AVX-VNNI" +
+                              (q.NeedsVnni ? ", and its full-range weights are wrong here" : ""));
     }
 
     /// <summary>Held-out generated examples at the model's size, as model inputs in [-1, 1]: captions (scene, caption text) and
