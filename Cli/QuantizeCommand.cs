@@ -100,7 +100,7 @@ public static class QuantizeCommand
         else Console.WriteLine($"  fidelity not measured (--fidelity-canvases 0): heads and collections of {q.FromId} are refused on {m.Id}");
         if (CpuIntegerDotProducts.FullRangeWeightsSafe() == false)
             Console.WriteLine("  note: this CPU has no VNNI, and on such a CPU (an AVX2-only EPYC) int8 B/16 and S/16 encoders ran no faster than float32 " +
-                              "(0.96-0.98x, docs/benchmarks.md); the int8 copy pays on CPUs with AVX512-VNNI or AVX-VNNI" +
+                              "(0.96-1.02x, docs/benchmarks.md); the int8 copy pays on CPUs with AVX512-VNNI or AVX-VNNI" +
                               (q.NeedsVnni ? ", and its full-range weights are wrong here" : ""));
     }
 
