@@ -52,7 +52,7 @@ public sealed record Quantization
     public int? WeightLevels { get; init; } = FullWeightLevels;
     /// <summary>True when the weights need VNNI (or ARM) to be multiplied right: full-range per-column weights.</summary>
     [JsonIgnore]
-    public bool NeedsVnni => WeightLevels > PortableWeightLevels;
+    public bool NeedsVnni => WeightLevels > PortableWeightLevels && !Method.StartsWith("dynamic-int8-blocks", StringComparison.Ordinal);
 
     /// <summary>Per-column weights in [-64, 64]: 255 x 64 x 2 fits the 16-bit sum of ONNX Runtime's AVX2 kernel.</summary>
     public const int PortableWeightLevels = 64;
