@@ -534,8 +534,8 @@ def load_state(path):
 
 def cpu_bfloat16_instructions(cpuinfo: str = "/proc/cpuinfo"):
     """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16), from the kernel's flag list: True, False,
-    or None where the list cannot be read (not Linux). Without them PyTorch 1.13 emulates bfloat16 products element by
-    element: on an AVX2-only EPYC the 25 `mini` steps that take 22 s in float32 had not finished after five minutes."""
+    or None where the list cannot be read (not Linux). Without them PyTorch 1.13 falls back to a slow generic
+    kernel for bfloat16 products: on an AVX2-only EPYC the 25 `mini` steps that take 22 s in float32 had not finished after five minutes."""
     try:
         with open(cpuinfo, encoding="utf-8", errors="replace") as f:
             text = f.read()
