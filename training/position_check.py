@@ -10,6 +10,7 @@ Chance: loss ln 2 = 0.693, both halves 0.25, each half 0.5.
 
   /usr/bin/python3 training/position_check.py --ckpt training/state/clippo-mini128-gpu-v9/ckpt.npz [--kind caption|vqa]
   /usr/bin/python3 training/position_check.py --ckpt training/state/clippo-mini128-gpu-v9/ckpt.npz --scratch [--posemb sincos2d]
+  /usr/bin/python3 training/position_check.py --ckpt training/state/clippo-mini128-sincos-5/ckpt.npz --kind both --frames shared|separate
 
 Data: `vqa-generate shard` of 5,000 records of the kind asked (2-object scenes, no emoji, spatial questions), the
 first 500 held out. AdamW at --lr, no clipping, batch 64.
@@ -37,7 +38,7 @@ from clippo.export import config_from_npz, load_npz  # noqa: E402
 from clippo.model import POSEMBS, ClippoViT  # noqa: E402
 
 GENERATOR = os.path.join(HERE, "..", "GeneratorTool", "bin", "Release", "net10.0", "vqa-generate.dll")
-KINDS = {"caption": 0, "vqa": 2}
+KINDS = {"caption": (0,), "vqa": (2,), "both": (0, 2)}
 
 
 def mirror_cosines(model):
@@ -59,7 +60,11 @@ def main(argv=None):
     ap.add_argument("--scratch", action="store_true", help="the checkpoint's architecture at its initialisation")
     ap.add_argument("--posemb", choices=POSEMBS, default=None,
                     help="the position embedding (default: the checkpoint's); sincos2d on a checkpoint with a learned one replaces it")
-    ap.add_argument("--kind", choices=sorted(KINDS), default="caption", help="caption: the scene image; vqa: the VQA canvas")
+    ap.add_argument("--kind", choices=sorted(KINDS), default="caption",
+                    help="caption: the scene image; vqa: the VQA canvas; both: half of each")
+    ap.add_argument("--frames", choices=("separate", "shared"), default="separate",
+                    help="with --kind both: the trainer's logits for each frame (separate), or one set for both canvas kinds "
+                         "(shared, as the trainer had it before 2026-12-07)")
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--every", type=int, default=50)
@@ -73,21 +78,27 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "records.bin")
         gen = ["dotnet", a.generator] if a.generator.endswith(".dll") else [a.generator]
-        subprocess.run([*gen, "shard", "--seed", str(a.seed), "--split", "train", "--size", str(cfg.image), "--mix", f"{a.kind}=1",
+        mix = ",".join(f"{k}=1" for k in (("caption", "vqa") if a.kind == "both" else (a.kind,)))
+        subprocess.run([*gen, "shard", "--seed", str(a.seed), "--split", "train", "--size", str(cfg.image), "--mix", mix,
                         "--objects", "2-2", "--emoji-share", "0", "--questions", "spatial", "--count", "5000", "--out", path],
                        check=True, stdout=subprocess.DEVNULL)
         sf = ShardFile(path)
         rh, size = sf.header.record_header, sf.header.size
         raw = sf.records  # a memory map of the file: copy out what is needed before it goes
         where = np.array(raw[:, 31])
-        keep = np.flatnonzero(((where & 0x80) > 0) & (np.array(raw[:, 0]) == KINDS[a.kind]))
+        kinds = np.array(raw[:, 0])
+        keep = np.flatnonzero(((where & 0x80) > 0) & np.isin(kinds, KINDS[a.kind]))
+        # The frame of each canvas: 0 where the scene fills it, 1 for a VQA canvas (train.position_loss).
+        frame = (kinds[keep] == 2).astype(np.int64) if a.frames == "separate" else np.zeros(len(keep), np.int64)
         x = np.ascontiguousarray(raw[keep, rh:rh + size * size * 3]).reshape(-1, size, size, 3)
         # Image-caption records: the first 64 captions (canvas B), for the gradient comparison below.
         captions = np.ascontiguousarray(raw[keep[:64], rh + size * size * 3:]).reshape(-1, size, size, 3) if a.kind == "caption" else None
+        is_vqa = kinds[keep] == 2
         del raw, sf
     w = torch.from_numpy(where[keep].copy())
+    f = torch.from_numpy(frame)
     held = 500
-    xt, wt, xv, wv = x[held:], w[held:], x[:held], w[:held]
+    xt, wt, ft, xv, wv, fv, vv = x[held:], w[held:], f[held:], x[:held], w[:held], f[:held], torch.from_numpy(is_vqa[:held])
 
     def canvases(u8):
         return torch.from_numpy(u8.astype(np.float32) / 127.5 - 1.0)
@@ -108,7 +119,7 @@ def main(argv=None):
             return float(torch.sqrt(sum((p.grad ** 2).sum() for p in model.parameters() if p.grad is not None)))
         emb = model(canvases(x[:64]))[0].float()
         contrast, _ = train.contrastive_loss(emb, model(canvases(captions))[0].float(), model.t.exp())
-        where_loss, _ = train.position_loss(head(emb * train.ATTRIBUTE_SCALE), w[:64])
+        where_loss, _ = train.position_loss(head(emb * train.ATTRIBUTE_SCALE), w[:64], f[:64])
         gc, gw = encoder_gradient(contrast), encoder_gradient(where_loss)
         model.zero_grad()
         head.zero_grad()
@@ -117,34 +128,41 @@ def main(argv=None):
     opt = torch.optim.AdamW(list(model.parameters()) + list(head.parameters()), lr=a.lr, weight_decay=0.0)
 
     def held_out():
-        """Loss, both halves right, left half right, upper half right (on the held-out canvases)."""
+        """Loss, both halves right, left half right, upper half right (on the held-out canvases); with --kind both also
+        the upper half on scene canvases and on VQA canvases."""
         model.eval()
         with torch.no_grad():
             emb = torch.cat([model(canvases(xv[i:i + 100]))[0] for i in range(0, held, 100)])
             logits = head(emb.float() * train.ATTRIBUTE_SCALE)
-            loss, acc = train.position_loss(logits, wv)
-            c = (wv & 7).long()
+            loss, acc = train.position_loss(logits, wv, fv)
+            c = (wv & 7).long() + 16 * fv
             left = (logits.gather(1, c[:, None])[:, 0] > 0) == (((wv >> 3) & 1) > 0)
             upper = (logits.gather(1, (c + 8)[:, None])[:, 0] > 0) == (((wv >> 4) & 1) > 0)
         model.train()
-        return float(loss), float(acc), float(left.float().mean()), float(upper.float().mean())
+        parts = [float(upper[~vv].float().mean()), float(upper[vv].float().mean())] if a.kind == "both" else []
+        return (float(loss), float(acc), float(left.float().mean()), float(upper.float().mean()), *parts)
 
     source = f"{a.ckpt} {'(architecture only, from scratch)' if a.scratch else ''}".strip() + f", {cfg.posemb} position embedding"
-    print(f"{source}: position loss alone on {a.kind} canvases ({len(xt)} training, {held} held out), lr {a.lr}")
-    print("| step | training loss | held-out loss | held-out: both halves right | left half right | upper half right | seconds |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    both = a.kind == "both"
+    frames = f", {a.frames} frames" if both else ""
+    print(f"{source}: position loss alone on {a.kind} canvases{frames} ({len(xt)} training, {held} held out), lr {a.lr}")
+    extra = " upper: scene canvases | upper: VQA canvases |" if both else ""
+    print("| step | training loss | held-out loss | held-out: both halves right | left half right | upper half right |" + extra + " seconds |")
+    print("|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if both else "") + "---:|")
     t0 = time.monotonic()
-    print("| 0 | | {:.3f} | {:.3f} | {:.3f} | {:.3f} | 0 |".format(*held_out()), flush=True)
+
+    def cells(values):
+        return " | ".join(f"{v:.3f}" for v in values)
+    print(f"| 0 | | {cells(held_out())} | 0 |", flush=True)
     rng = np.random.default_rng(0)
     for step in range(1, a.steps + 1):
         idx = rng.integers(0, len(xt), 64)
-        loss, acc = train.position_loss(head(model(canvases(xt[idx]))[0].float() * train.ATTRIBUTE_SCALE), wt[idx])
+        loss, acc = train.position_loss(head(model(canvases(xt[idx]))[0].float() * train.ATTRIBUTE_SCALE), wt[idx], ft[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
         if step % a.every == 0:
-            hl, ha, hleft, hup = held_out()
-            print(f"| {step} | {float(loss):.3f} | {hl:.3f} | {ha:.3f} | {hleft:.3f} | {hup:.3f} | {time.monotonic() - t0:.0f} |", flush=True)
+            print(f"| {step} | {float(loss):.3f} | {cells(held_out())} | {time.monotonic() - t0:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

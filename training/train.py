@@ -238,18 +238,29 @@ def attribute_loss(logits, attrs, pairs=None):
     return total
 
 
-POSITION_OUTPUTS = 8 * 2  # per colour, one logit each: its one object is in the left half; is in the upper half
+# Per colour, one logit each: its one object is in the left half; is in the upper half; and the two again for a scene
+# drawn inside a VQA canvas. The two frames need their own logits: a VQA canvas draws the scene below the question, as
+# large as the question leaves room for, centred across; so "left half of the scene" is the canvas's left half in both,
+# but "upper half of the scene" is above a line that lies near the canvas's middle for a scene canvas and about two
+# thirds down (moving with the question's height) for a VQA canvas. With one logit for both the target contradicted
+# itself across canvas kinds: the sincos lineage learnt left from right and never up from down (training/README.md,
+# "Why up and down were not learnt").
+POSITION_FRAMES = 2
+POSITION_OUTPUTS = 8 * 2 * POSITION_FRAMES
 
 
-def position_loss(logits, where):
+def position_loss(logits, where, frame=None):
     """Binary cross-entropies of where one object lies (record byte 31: bit 7 known, bits 0-2 its colour c, bit 3 left
-    half, bit 4 upper half) from logits [m, 16]: logit c says 'left half', logit 8 + c 'upper half', for the colour the
-    record names. Returns (loss, accuracy of both together) over the canvases whose byte is known."""
+    half, bit 4 upper half) from logits [m, 32]: logit 16 f + c says 'left half', logit 16 f + 8 + c 'upper half', for
+    the colour the record names, in frame f (frame [m]: 0 for a scene canvas, 1 for a VQA canvas; None: all 0). Returns
+    (loss, accuracy of both together) over the canvases whose byte is known."""
     known = (where & 0x80) > 0
     if not bool(known.any()):
         return logits.sum() * 0.0, None
     w = where[known].long()
     c = w & 7
+    if frame is not None:
+        c = c + 16 * frame[known].long()
     lg = logits[known]
     pick = torch.stack([lg.gather(1, c[:, None])[:, 0], lg.gather(1, (c + 8)[:, None])[:, 0]], 1)
     target = torch.stack([(w >> 3) & 1, (w >> 4) & 1], 1).float()
@@ -675,14 +686,19 @@ def main(argv=None):
             have = heads.state_dict()
             # A linear training-only head that has since gained outputs (the question head's relation, 2026-12-06) keeps
             # the rows it had and starts the new ones afresh; its optimizer moments no longer fit, so they are rebuilt.
-            grown = [k for k in ("question.weight", "question.bias") if k in resume["heads"] and k in have
+            grown = [k for k in ("question.weight", "question.bias", "position.weight", "position.bias") if k in resume["heads"] and k in have
                      and resume["heads"][k].shape[1:] == have[k].shape[1:] and resume["heads"][k].shape[0] < have[k].shape[0]]
+            # The position head's second frame (VQA canvases, 2026-12-07) starts as a copy of the one frame it had.
             for k in grown:
-                old_rows = resume["heads"][k]
-                resume["heads"][k] = torch.cat([old_rows.to(have[k].dtype), have[k][old_rows.shape[0]:]])
+                old_rows = resume["heads"][k].to(have[k].dtype)
+                if k.startswith("position.") and 2 * old_rows.shape[0] == have[k].shape[0]:
+                    resume["heads"][k] = torch.cat([old_rows, old_rows])
+                else:
+                    resume["heads"][k] = torch.cat([old_rows, have[k][old_rows.shape[0]:]])
             if grown and resume.get("optimizer") is not None:
-                print(f"the resumed question head has fewer outputs than this trainer's ({QUESTION_OUTPUTS}): its rows are kept, the new "
-                      f"ones start afresh, with fresh optimizer moments and {args.rewarm} steps of warm-up", flush=True)
+                print(f"the resumed {' and '.join(sorted({k.split('.')[0] for k in grown}))} head has fewer outputs than this trainer's: "
+                      f"its rows are kept, the new ones start afresh (the position head's as a copy of its scene frame), with fresh "
+                      f"optimizer moments and {args.rewarm} steps of warm-up", flush=True)
                 resume["optimizer"] = None
             stale = sorted({k.split(".")[0] for k, v in have.items() if k not in resume["heads"] or resume["heads"][k].shape != v.shape}
                            # and a training-only head the state has but this run does not make (--position-weight 0)
@@ -819,8 +835,9 @@ def main(argv=None):
             if args.position_weight > 0 and db.positions is not None:
                 # The scene canvases: image canvases of image-caption records (canvas A) and the VQA canvases.
                 nc = db.n_caption
+                frame = torch.cat([torch.zeros(nc, dtype=torch.long), torch.ones(nv, dtype=torch.long)]).to(emb.device)
                 loss_w, acc_w = position_loss(heads["position"](torch.cat([emb[:nc], emb[2 * n:2 * n + nv]]) * ATTRIBUTE_SCALE),
-                                              torch.cat([db.positions[:nc], db.vqa_positions]))
+                                              torch.cat([db.positions[:nc], db.vqa_positions]), frame)
             loss_d = zero
             if teacher is not None:
                 # Every canvas but, with --distill-vqa off, the VQA canvases.

@@ -292,6 +292,27 @@ def test_position_loss_reads_the_colour_and_both_halves():
     assert float(loss) == 0.0 and acc is None
 
 
+def test_the_position_loss_reads_a_vqa_canvas_through_its_own_logits():
+    """A VQA canvas draws the scene below the question, so its 'upper half' is another line on the canvas than a scene
+    canvas's: frame 1 reads logits 16 + c and 24 + c, frame 0 (and no frame) logits c and 8 + c."""
+    assert train.POSITION_OUTPUTS == 32
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(3, train.POSITION_OUTPUTS, generator=g)
+    where = torch.tensor([0x80 | 1 | 8, 0x80 | 4 | 16, 0x80 | 6], dtype=torch.uint8)
+    frame = torch.tensor([0, 1, 1])
+    loss, _ = train.position_loss(logits, where, frame)
+    pick = torch.stack([logits[[0, 1, 2], [1, 20, 22]], logits[[0, 1, 2], [9, 28, 30]]], 1)
+    want = F.binary_cross_entropy_with_logits(pick, torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]))
+    assert torch.allclose(loss, want)
+    # Without frames every canvas is read as a scene canvas, as before.
+    assert torch.allclose(train.position_loss(logits, where)[0], train.position_loss(logits, where, torch.zeros(3, dtype=torch.long))[0])
+    # Right in one frame and wrong in the other: the VQA canvases' logits are not the scene canvases'.
+    right = torch.full((1, train.POSITION_OUTPUTS), -20.0)
+    right[0, 28] = 20.0  # colour 4 in the VQA frame: not the left half (logit 20 stays -20), the upper half
+    assert float(train.position_loss(right, where[1:2], frame[1:2])[1]) == 1.0
+    assert float(train.position_loss(right, where[1:2], torch.zeros(1, dtype=torch.long))[1]) == 0.0
+
+
 def test_the_position_loss_trains_is_not_exported_and_states_resume_either_way():
     with tempfile.TemporaryDirectory() as d:
         a, b, c = (os.path.join(d, x) for x in "abc")
@@ -402,6 +423,25 @@ def test_a_state_whose_question_head_had_fewer_outputs_keeps_its_rows():
         now = torch.load(os.path.join(b, "state.pt"))["heads"]
         assert now["question.weight"].shape[0] == train.QUESTION_OUTPUTS
         assert torch.equal(now["question.weight"][:23], old["question.weight"]) and torch.equal(now["question.bias"][:23], old["question.bias"])
+
+
+def test_a_state_whose_position_head_had_one_frame_starts_the_vqa_frame_as_a_copy():
+    """States from before the VQA canvas's own position logits (16 outputs): the scene frame's rows go on and the VQA
+    frame starts as their copy, with fresh optimizer moments."""
+    with tempfile.TemporaryDirectory() as d:
+        a, b = os.path.join(d, "a"), os.path.join(d, "b")
+        _train(a, 15, "--schedule", "constant", "--max-steps", "3", "--position-weight", "1")
+        path = os.path.join(a, "state.pt")
+        st = torch.load(path)
+        old = {k: st["heads"][k][:16].clone() for k in ("position.weight", "position.bias")}
+        st["heads"].update(old)
+        torch.save(st, path)
+        run = _train(b, 15, "--schedule", "constant", "--max-steps", "1", "--resume", a, "--lr", "0")
+        assert "the resumed position head has fewer outputs" in run["stdout"], run["stdout"][-2000:]
+        now = torch.load(os.path.join(b, "state.pt"))["heads"]
+        assert now["position.weight"].shape[0] == train.POSITION_OUTPUTS
+        for k in ("position.weight", "position.bias"):
+            assert torch.equal(now[k][:16], old[k]) and torch.equal(now[k][16:], old[k]), k
 
 
 def test_a_student_distils_from_a_teacher_and_can_start_from_its_heads():
