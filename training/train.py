@@ -243,8 +243,8 @@ def attribute_loss(logits, attrs, pairs=None):
 # large as the question leaves room for, centred across; so "left half of the scene" is the canvas's left half in both,
 # but "upper half of the scene" is above a line that lies near the canvas's middle for a scene canvas and about two
 # thirds down (moving with the question's height) for a VQA canvas. With one logit for both the target contradicted
-# itself across canvas kinds: the sincos lineage learnt left from right and never up from down (training/README.md,
-# "Why up and down were not learnt").
+# itself across canvas kinds. Removing the contradiction did not by itself teach the sincos lineage up from down;
+# --position-weight 10 did (training/README.md, "Why up and down were not learnt").
 POSITION_FRAMES = 2
 POSITION_OUTPUTS = 8 * 2 * POSITION_FRAMES
 
