@@ -408,40 +408,37 @@ def test_a_sincos2d_run_keeps_its_position_embedding_and_resumes_with_it():
         assert torch.equal(torch.load(os.path.join(d, "f", "state.pt"))["model"]["pos_embedding"], fixed)  # learning rate 0: as it began
 
 
-def test_a_state_whose_question_head_had_fewer_outputs_keeps_its_rows():
-    """States from before the relation outputs (23 question outputs): the rows they had go on, the new ones start afresh."""
+def _resume_with_fewer_rows(head, rows, *args):
+    """Trains 3 steps with ARGS, cuts the state's HEAD to its first ROWS outputs (as an older trainer wrote it) and
+    resumes it for one step at learning rate 0. Returns (the resumed run's output, the rows it had, its heads now)."""
     with tempfile.TemporaryDirectory() as d:
         a, b = os.path.join(d, "a"), os.path.join(d, "b")
-        _train(a, 15, "--schedule", "constant", "--max-steps", "3", "--question-weight", "1")
+        _train(a, 15, "--schedule", "constant", "--max-steps", "3", *args)
         path = os.path.join(a, "state.pt")
         st = torch.load(path)
-        old = {k: st["heads"][k][:23].clone() for k in ("question.weight", "question.bias")}
+        old = {k: st["heads"][k][:rows].clone() for k in (f"{head}.weight", f"{head}.bias")}
         st["heads"].update(old)
         torch.save(st, path)
-        run = _train(b, 15, "--schedule", "constant", "--max-steps", "1", "--resume", a, "--lr", "0", "--question-weight", "1")
-        assert "its rows are kept" in run["stdout"], run["stdout"][-2000:]
-        now = torch.load(os.path.join(b, "state.pt"))["heads"]
-        assert now["question.weight"].shape[0] == train.QUESTION_OUTPUTS
-        assert torch.equal(now["question.weight"][:23], old["question.weight"]) and torch.equal(now["question.bias"][:23], old["question.bias"])
+        run = _train(b, 15, "--schedule", "constant", "--max-steps", "1", "--resume", a, "--lr", "0", *args)
+        return run["stdout"], old, torch.load(os.path.join(b, "state.pt"))["heads"]
+
+
+def test_a_state_whose_question_head_had_fewer_outputs_keeps_its_rows():
+    """States from before the relation outputs (23 question outputs): the rows they had go on, the new ones start afresh."""
+    out, old, now = _resume_with_fewer_rows("question", 23, "--question-weight", "1")
+    assert "its rows are kept" in out, out[-2000:]
+    assert now["question.weight"].shape[0] == train.QUESTION_OUTPUTS
+    assert torch.equal(now["question.weight"][:23], old["question.weight"]) and torch.equal(now["question.bias"][:23], old["question.bias"])
 
 
 def test_a_state_whose_position_head_had_one_frame_starts_the_vqa_frame_as_a_copy():
     """States from before the VQA canvas's own position logits (16 outputs): the scene frame's rows go on and the VQA
     frame starts as their copy, with fresh optimizer moments."""
-    with tempfile.TemporaryDirectory() as d:
-        a, b = os.path.join(d, "a"), os.path.join(d, "b")
-        _train(a, 15, "--schedule", "constant", "--max-steps", "3", "--position-weight", "1")
-        path = os.path.join(a, "state.pt")
-        st = torch.load(path)
-        old = {k: st["heads"][k][:16].clone() for k in ("position.weight", "position.bias")}
-        st["heads"].update(old)
-        torch.save(st, path)
-        run = _train(b, 15, "--schedule", "constant", "--max-steps", "1", "--resume", a, "--lr", "0")
-        assert "the resumed position head has fewer outputs" in run["stdout"], run["stdout"][-2000:]
-        now = torch.load(os.path.join(b, "state.pt"))["heads"]
-        assert now["position.weight"].shape[0] == train.POSITION_OUTPUTS
-        for k in ("position.weight", "position.bias"):
-            assert torch.equal(now[k][:16], old[k]) and torch.equal(now[k][16:], old[k]), k
+    out, old, now = _resume_with_fewer_rows("position", 16, "--position-weight", "1")
+    assert "the resumed position head has fewer outputs" in out and "fresh optimizer moments" in out, out[-2000:]
+    assert now["position.weight"].shape[0] == train.POSITION_OUTPUTS
+    for k in ("position.weight", "position.bias"):
+        assert torch.equal(now[k][:16], old[k]) and torch.equal(now[k][16:], old[k]), k
 
 
 def test_a_student_distils_from_a_teacher_and_can_start_from_its_heads():
