@@ -135,9 +135,8 @@ def main(argv=None):
             emb = torch.cat([model(canvases(xv[i:i + 100]))[0] for i in range(0, held, 100)])
             logits = head(emb.float() * train.ATTRIBUTE_SCALE)
             loss, acc = train.position_loss(logits, wv, fv)
-            c = (wv & 7).long() + 16 * fv
-            left = (logits.gather(1, c[:, None])[:, 0] > 0) == (((wv >> 3) & 1) > 0)
-            upper = (logits.gather(1, (c + 8)[:, None])[:, 0] > 0) == (((wv >> 4) & 1) > 0)
+            _, pick, target = train.position_picks(logits, wv, fv)  # every held-out byte is known
+            left, upper = ((pick > 0).float() == target).unbind(1)
         model.train()
         parts = [float(upper[~vv].float().mean()), float(upper[vv].float().mean())] if a.kind == "both" else []
         return (float(loss), float(acc), float(left.float().mean()), float(upper.float().mean()), *parts)

@@ -241,29 +241,37 @@ def attribute_loss(logits, attrs, pairs=None):
 # Per colour, one logit each: its one object is in the left half; is in the upper half; and the two again for a scene
 # drawn inside a VQA canvas. The two frames need their own logits: a VQA canvas draws the scene below the question, as
 # large as the question leaves room for, centred across; so "left half of the scene" is the canvas's left half in both,
-# but "upper half of the scene" is above a line that lies near the canvas's middle for a scene canvas and about two
-# thirds down (moving with the question's height) for a VQA canvas. With one logit for both the target contradicted
+# but "upper half of the scene" is above the canvas's middle for a scene canvas and, for a VQA canvas, above a line
+# between the middle and three quarters down that moves with the question's height. With one logit for both the target contradicted
 # itself across canvas kinds. Removing the contradiction did not by itself teach the sincos lineage up from down;
 # --position-weight 10 did (training/README.md, "Why up and down were not learnt").
 POSITION_FRAMES = 2
-POSITION_OUTPUTS = 8 * 2 * POSITION_FRAMES
+POSITION_PER_FRAME = 8 * 2
+POSITION_OUTPUTS = POSITION_PER_FRAME * POSITION_FRAMES
 
 
-def position_loss(logits, where, frame=None):
-    """Binary cross-entropies of where one object lies (record byte 31: bit 7 known, bits 0-2 its colour c, bit 3 left
-    half, bit 4 upper half) from logits [m, 32]: logit 16 f + c says 'left half', logit 16 f + 8 + c 'upper half', for
-    the colour the record names, in frame f (frame [m]: 0 for a scene canvas, 1 for a VQA canvas; None: all 0). Returns
-    (loss, accuracy of both together) over the canvases whose byte is known."""
+def position_picks(logits, where, frame=None):
+    """The logits and targets the position loss compares (record byte 31: bit 7 known, bits 0-2 its colour c, bit 3
+    left half, bit 4 upper half): logit 16 f + c says 'left half', logit 16 f + 8 + c 'upper half', for the colour the
+    record names, in frame f (frame [m]: 0 for a scene canvas, 1 for a VQA canvas; None: all 0). Returns (known [m] bool,
+    picked logits [k, 2], targets [k, 2]) for the k canvases whose byte is known."""
     known = (where & 0x80) > 0
-    if not bool(known.any()):
-        return logits.sum() * 0.0, None
     w = where[known].long()
     c = w & 7
     if frame is not None:
-        c = c + 16 * frame[known].long()
+        c = c + POSITION_PER_FRAME * frame[known].long()
     lg = logits[known]
     pick = torch.stack([lg.gather(1, c[:, None])[:, 0], lg.gather(1, (c + 8)[:, None])[:, 0]], 1)
     target = torch.stack([(w >> 3) & 1, (w >> 4) & 1], 1).float()
+    return known, pick, target
+
+
+def position_loss(logits, where, frame=None):
+    """Binary cross-entropies of where one object lies (position_picks). Returns (loss, accuracy of both halves
+    together) over the canvases whose byte is known."""
+    known, pick, target = position_picks(logits, where, frame)
+    if not bool(known.any()):
+        return logits.sum() * 0.0, None
     loss = F.binary_cross_entropy_with_logits(pick, target)
     with torch.no_grad():
         acc = ((pick > 0).float() == target).all(1).float().mean()
@@ -835,7 +843,7 @@ def main(argv=None):
             if args.position_weight > 0 and db.positions is not None:
                 # The scene canvases: image canvases of image-caption records (canvas A) and the VQA canvases.
                 nc = db.n_caption
-                frame = torch.cat([torch.zeros(nc, dtype=torch.long), torch.ones(nv, dtype=torch.long)]).to(emb.device)
+                frame = (torch.arange(nc + nv, device=emb.device) >= nc).long()  # 0: scene canvases, 1: VQA canvases
                 loss_w, acc_w = position_loss(heads["position"](torch.cat([emb[:nc], emb[2 * n:2 * n + nv]]) * ATTRIBUTE_SCALE),
                                               torch.cat([db.positions[:nc], db.vqa_positions]), frame)
             loss_d = zero
