@@ -106,6 +106,13 @@ def parse_args(argv=None):
                          "where one object of a unique colour lies, left or right half and upper or lower half (record byte 31, "
                          "docs/generator-format.md); a training-only head, not exported. 0: off (and no such head). "
                          "Default: a resumed run keeps the weight its state was trained with, a new model 0")
+    ap.add_argument("--order-weight", type=float, default=None,
+                    help="weight of the order loss: from the embedding of each spatial VQA canvas, whether the object the "
+                         "question asks about comes first (lies left of, or above) the other one on the axis the question "
+                         "asks about (read from the relation, record byte 28, and the yes/no answer: a 'no' asks the "
+                         "opposite of a relation that holds); a training-only head, not exported. It gives the encoder the "
+                         "two objects' order without the relation word's direction, which the VQA answer crosses it with. "
+                         "0: off. Default: a resumed run keeps its state's weight, a new model 0")
     ap.add_argument("--question-weight", type=float, default=0.0,
                     help="weight of the question loss: a training-only head predicts, from the embedding of each VQA canvas, "
                          "the question's type and the colour and shape its subject names (record header bytes 3 and 28..30), "
@@ -275,6 +282,43 @@ def position_loss(logits, where, frame=None):
     loss = F.binary_cross_entropy_with_logits(pick, target)
     with torch.no_grad():
         acc = ((pick > 0).float() == target).all(1).float().mean()
+    return loss, acc
+
+
+# Spatial questions, one logit per axis (left/right, above/below): the object the question asks about comes first on
+# that axis. A spatial answer is this order crossed with the relation word's direction, so neither the order nor the
+# word alone correlates with the answer and the VQA loss gives the encoder no first step towards the order (the
+# sincos lineage learnt both halves of the scene and the word, and still answered at chance: training/README.md, "Why
+# up and down were not learnt"). This target is the order alone.
+ORDER_OUTPUTS = 2
+TRAINING_HEADS = ("attributes", "question", "position", "order")  # not exported for the service
+
+
+def order_picks(logits, labels, subjects, yes_class):
+    """The logits and targets the order loss compares, for the spatial VQA canvases (subjects [m, 3] as question_loss;
+    bits 2-4 of the flags: the relation + 1, 1 left of, 2 right of, 3 above, 4 below) answered yes (class yes_class) or
+    no (yes_class + 1; the generator's last two answers). 'Is A left of B?' answered yes, or 'is A right of B?' answered
+    no, says A comes first on the horizontal axis (the generator asks 'no' questions as the opposite of a relation that
+    holds, so a 'no' is never a near tie). Returns (known [m] bool, picked logits [k], targets [k])."""
+    flags = subjects[:, 0].long()
+    rel = ((flags >> 2) & 7) - 1
+    yes, no = labels == yes_class, labels == yes_class + 1
+    known = ((flags & 1) > 0) & (rel >= 0) & (rel < 4) & (yes | no)
+    r = rel[known]
+    pick = logits[known].gather(1, (r // 2)[:, None])[:, 0]
+    target = (yes[known] ^ (r % 2 == 1)).float()
+    return known, pick, target
+
+
+def order_loss(logits, labels, subjects, yes_class):
+    """Binary cross-entropy of the asked-about object's order on the asked axis (order_picks). Returns (loss, accuracy)
+    over the spatial canvases, or (0, None) where the batch has none."""
+    known, pick, target = order_picks(logits, labels, subjects, yes_class)
+    if not bool(known.any()):
+        return logits.sum() * 0.0, None
+    loss = F.binary_cross_entropy_with_logits(pick, target)
+    with torch.no_grad():
+        acc = ((pick > 0).float() == target).float().mean()
     return loss, acc
 
 
@@ -654,16 +698,18 @@ def main(argv=None):
         if not args.init and not resume:
             with torch.no_grad():
                 model.t.fill_(math.log(args.init_temperature))
-        if args.position_weight is None:
-            # A continuation keeps its state's position loss: left out silently, it lets the embedding forget where
-            # things are (the sincos lineage's second stage: the probe's left/upper half fell from 0.88/0.85 to 0.61/0.62).
-            had = resume.get("position_weight") if resume else 0.0
-            if had is None:  # states written before the weight was recorded: the head says whether it was on (the committed ones used 1)
-                had = 1.0 if any(k.startswith("position.") for k in resume["heads"]) else 0.0
-            args.position_weight = float(had)
-            if args.position_weight > 0:
-                print(f"--position-weight {args.position_weight:g}, as the resumed state was trained (--position-weight 0 leaves "
-                      f"the position loss out)", flush=True)
+        for name in ("position", "order"):
+            if getattr(args, f"{name}_weight") is None:
+                # A continuation keeps its state's position (and order) loss: left out silently, it lets the embedding forget
+                # where things are (the sincos lineage's second stage: the probe's left/upper half fell from 0.88/0.85 to
+                # 0.61/0.62).
+                had = resume.get(f"{name}_weight") if resume else 0.0
+                if had is None:  # states written before the weight was recorded: the head says whether it was on (the committed ones used 1)
+                    had = 1.0 if any(k.startswith(f"{name}.") for k in resume["heads"]) else 0.0
+                setattr(args, f"{name}_weight", float(had))
+                if had > 0:
+                    print(f"--{name}-weight {had:g}, as the resumed state was trained (--{name}-weight 0 leaves "
+                          f"the {name} loss out)", flush=True)
         e = cfg.embed_dim
         heads = nn.ModuleDict()
         if header.vqa_classes:
@@ -674,6 +720,8 @@ def main(argv=None):
         heads["question"] = make_head(e, QUESTION_OUTPUTS, 0)  # training only: not exported
         if args.position_weight > 0:
             heads["position"] = make_head(e, POSITION_OUTPUTS, 0)  # training only: not exported
+        if args.order_weight > 0:
+            heads["order"] = make_head(e, ORDER_OUTPUTS, 0)  # training only: not exported
         # The sigmoid loss's learned bias (SigLIP's init -10); present whatever the loss, so a state resumes either way.
         logit_bias = nn.Parameter(torch.full((1,), -10.0))
         teacher = None
@@ -779,7 +827,7 @@ def main(argv=None):
                     "vqa_classes": header.vqa_classes, "pair_classes": header.pair_classes,
                     "global_step": g0 + step, "totals": {k: g_totals[k] + totals[k] for k in totals},
                     "data_next_start": loader.next_start() if isinstance(loader, StreamLoader) else None,
-                    "stages": history + ([summary] if summary else []), "position_weight": args.position_weight,
+                    "stages": history + ([summary] if summary else []), "position_weight": args.position_weight, "order_weight": args.order_weight,
                     "rng": {"torch": torch.get_rng_state()}}  # tensors and plain types only: loads with weights_only
 
         while not stop["flag"]:
@@ -846,6 +894,10 @@ def main(argv=None):
                 frame = (torch.arange(nc + nv, device=emb.device) >= nc).long()  # 0: scene canvases, 1: VQA canvases
                 loss_w, acc_w = position_loss(heads["position"](torch.cat([emb[:nc], emb[2 * n:2 * n + nv]]) * ATTRIBUTE_SCALE),
                                               torch.cat([db.positions[:nc], db.vqa_positions]), frame)
+            loss_o, acc_o = zero, None
+            if args.order_weight > 0 and nv and db.vqa_subjects is not None:
+                loss_o, acc_o = order_loss(heads["order"](emb[2 * n:2 * n + nv] * ATTRIBUTE_SCALE), db.vqa_labels, db.vqa_subjects,
+                                           header.vqa_classes - 2)
             loss_d = zero
             if teacher is not None:
                 # Every canvas but, with --distill-vqa off, the VQA canvases.
@@ -855,7 +907,7 @@ def main(argv=None):
                     t_emb, _, _ = teacher(db.images[keep])
                 loss_d = distill_loss(emb[keep], t_emb.float(), teacher_scale)
             loss = (loss_c + args.vqa_weight * loss_v + args.pair_weight * loss_p + args.attribute_weight * loss_a + args.question_weight * loss_q
-                    + args.position_weight * loss_w + args.distill_weight * loss_d)
+                    + args.position_weight * loss_w + args.order_weight * loss_o + args.distill_weight * loss_d)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gnorm = torch.nn.utils.clip_grad_norm_(params, args.clip if args.clip > 0 else float("inf"))
@@ -896,6 +948,8 @@ def main(argv=None):
                         rec["acc_question"] = acc_q.item()
                     if acc_w is not None:
                         rec["loss_position"], rec["acc_position"] = loss_w.item(), acc_w.item()
+                    if acc_o is not None:
+                        rec["loss_order"], rec["acc_order"] = loss_o.item(), acc_o.item()
                     if lp is not None:
                         rec["acc_pair"] = (lp.argmax(-1) == db.pair_labels).float().mean().item()
                 now = time.monotonic()
@@ -947,7 +1001,7 @@ def main(argv=None):
     write_stage_file(os.path.join(args.out, "stage.json"), state_info(summary), args.head_scale, logit_bias)
     # The training-only heads, so a stage resumed from the exported files goes on with them (not exported for the service).
     np.savez(os.path.join(args.out, "aux_heads.npz"),
-             **{k: v.detach().cpu().numpy() for k, v in heads.state_dict().items() if k.split(".")[0] in ("attributes", "question", "position")})
+             **{k: v.detach().cpu().numpy() for k, v in heads.state_dict().items() if k.split(".")[0] in TRAINING_HEADS})
     export_npz(model, os.path.join(args.out, "ckpt.npz"))
     if args.fp16_export:
         export_npz(model, os.path.join(args.out, "ckpt_fp16.npz"), fp16=True)
@@ -960,7 +1014,7 @@ def main(argv=None):
                      ("seconds", train_time)):
             if v is not None:
                 metrics[f"metric_{key}_{m}"] = np.asarray([float(v)], dtype=np.float64)
-    export_heads({k: v for k, v in heads.items() if k not in ("attributes", "question", "position")}, os.path.join(args.out, "heads.npz"), input_scale=args.head_scale, meta=metrics)
+    export_heads({k: v for k, v in heads.items() if k not in TRAINING_HEADS}, os.path.join(args.out, "heads.npz"), input_scale=args.head_scale, meta=metrics)
     summary["elapsed"] = round(time.monotonic() - T0, 1)
     log(summary, "end: " + json.dumps({k: v for k, v in summary.items() if k != "last"}))
     run_cfg["result"] = summary

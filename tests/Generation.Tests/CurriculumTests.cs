@@ -239,6 +239,35 @@ public class CurriculumTests
     }
 
     [Fact]
+    public void A_spatial_records_relation_and_answer_say_which_object_comes_first_on_the_asked_axis()
+    {
+        // What train.py's order loss reads (training/README.md): yes and no are the last two answer classes, and a "no"
+        // asks the opposite of a relation that holds, so relation and answer together give the two objects' order.
+        Assert.Equal([Answers.Yes, Answers.No], Answers.All.TakeLast(2));
+        var g = Generator(Small with { MinObjects = 2, MaxObjects = 4, Questions = [QuestionType.Spatial] });
+        var record = new byte[ExampleStream.RecordBytes(96)];
+        var seen = new HashSet<(int Axis, bool First)>();
+        for (int i = 0; i < 200; i++)
+        {
+            var e = g.Sample(Split.Train, 13, i, new ExampleMix(0, 0, 1, 0));
+            ExampleStream.WriteRecord(g, e, record);
+            int relation = ((record[28] & QuestionSubject.RelationMask) >> QuestionSubject.RelationShift) - 1;
+            int label = BinaryPrimitives.ReadInt32LittleEndian(record.AsSpan(4));
+            Assert.InRange(label, Answers.All.Count - 2, Answers.All.Count - 1);
+            bool first = (label == Answers.All.Count - 2) ^ (relation % 2 == 1);
+            var q = e.Question!;
+            var a = e.Scene!.Objects.Single(q.Subject.Matches);
+            var b = e.Scene.Objects.Single(q.Other!.Matches);
+            int axis = relation / 2;
+            Assert.Equal(axis == 0 ? a.X < b.X : a.Y < b.Y, first);
+            // never a near tie on the asked axis: the order holds by more than the larger radius
+            Assert.True(Math.Abs(axis == 0 ? a.X - b.X : a.Y - b.Y) > Math.Max(a.Radius, b.Radius));
+            seen.Add((axis, first));
+        }
+        Assert.Equal(4, seen.Count);
+    }
+
+    [Fact]
     public void The_stream_carries_the_content_key_and_starts_where_asked()
     {
         var g = Generator(Small);

@@ -124,6 +124,9 @@ def main():
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--start", type=int, default=0, help="index of the first example (worker k writes start + k, start + k + workers, ...)")
     ap.add_argument("--out")
+    ap.add_argument("--spatial-share", type=float, default=0.0,
+                    help="test: this share of VQA records asks a spatial question (byte 28: a relation; type 4; the answer one "
+                         "of the last two classes, yes or no, drawn at random: for the order loss's plumbing, not learnable)")
     ap.add_argument("--fail-after", type=int, default=-1, help="test: exit with an error after this many records")
     a = ap.parse_args()
     split = SPLITS[a.split]
@@ -144,7 +147,11 @@ def main():
                 lb = 0
             # A VQA question's subject (bytes 28..30): the cell it asks about, in the shape slot.
             # Where one object of the scene lies (byte 31): image-caption and VQA records.
-            out.write(pack_record_header(kind, la, lb, qt, label, i, subject=(1, 0, qt + 1) if kind == 2 else None, position=where))
+            subject = (1, 0, qt + 1) if kind == 2 else None
+            if kind == 2 and a.spatial_share > 0 and rng.random() < a.spatial_share:
+                relation = int(rng.integers(0, 4))
+                qt, label, subject = 4, VQA_CLASSES - 2 + int(rng.integers(0, 2)), (1 | (relation + 1) << 2, 0, 0)
+            out.write(pack_record_header(kind, la, lb, qt, label, i, subject=subject, position=where))
             out.write(A.tobytes())
             out.write(B.tobytes())
             i += a.workers

@@ -107,8 +107,8 @@ def test_mlp_heads_export_as_the_service_computes_them():
     assert np.allclose(logits, expected, atol=1e-5)
 
 
-def _train(out, budget, *extra):
-    gen = " ".join(FAKE + ["stream", "--size", "32", "--seed", "1"])
+def _train(out, budget, *extra, generator=()):
+    gen = " ".join(FAKE + ["stream", "--size", "32", "--seed", "1", *generator])
     cmd = [sys.executable, os.path.join(REPO, "training", "train.py"), "--config", "tiny", "--image", "32", "--time-budget", str(budget),
            "--margin", "5", "--workers", "2", "--batch", "16", "--lr", "1e-3", "--warmup", "5", "--log-every", "2", "--threads", "1",
            "--head-hidden", "8", "--generator", gen, "--out", out, *extra]
@@ -345,6 +345,48 @@ def test_the_position_loss_trains_is_not_exported_and_states_resume_either_way()
         third = _train(c, 15, "--schedule", "constant", "--max-steps", "3", "--resume", b, "--position-weight", "0")
         assert "lacks the heads ['position']" in third["stdout"], third["stdout"][-3000:]
         assert not any(k.startswith("position.") for k in torch.load(os.path.join(c, "state.pt"))["heads"])
+
+
+def test_the_order_loss_reads_which_object_comes_first_on_the_asked_axis():
+    """'Is A left of B?' yes and 'is A right of B?' no both say A comes first across (logit 0); 'above' yes and 'below'
+    no say it comes first down (logit 1); the other way round they say it does not. Questions without a relation, and
+    answers that are not yes or no, are not asked."""
+    yes = 25  # the generator's 27 answers end with yes, no
+    rel = lambda r: 1 | (r + 1) << 2  # noqa: E731  flags: known, relation + 1 in bits 2-4
+    subjects = torch.tensor([[rel(0), 0, 0], [rel(1), 0, 0], [rel(1), 0, 0], [rel(2), 0, 0], [rel(3), 0, 0], [rel(3), 0, 0],
+                             [1, 3, 0], [rel(0), 0, 0], [rel(2) & ~1, 0, 0]], dtype=torch.uint8)
+    labels = torch.tensor([yes, yes, yes + 1, yes + 1, yes, yes + 1, yes, 4, yes])
+    g = torch.Generator().manual_seed(5)
+    logits = torch.randn(9, train.ORDER_OUTPUTS, generator=g)
+    known, pick, target = train.order_picks(logits, labels, subjects, yes)
+    assert known.tolist() == [True] * 6 + [False] * 3
+    assert torch.equal(pick, logits[[0, 1, 2, 3, 4, 5], [0, 0, 0, 1, 1, 1]])
+    assert target.tolist() == [1.0, 0.0, 1.0, 0.0, 0.0, 1.0]
+    loss, acc = train.order_loss(logits, labels, subjects, yes)
+    assert torch.allclose(loss, F.binary_cross_entropy_with_logits(pick, target))
+    right = torch.tensor([[-5.0, 5.0]]).repeat(9, 1)  # "not first across, first down" for every canvas
+    assert abs(float(train.order_loss(right, labels, subjects, yes)[1]) - 2 / 6) < 1e-6  # rows 1 and 5: right of yes, below no
+    # A batch without a spatial question adds nothing.
+    none = train.order_loss(logits[6:7], labels[6:7], subjects[6:7], yes)
+    assert float(none[0]) == 0.0 and none[1] is None
+
+
+def test_the_order_loss_trains_is_not_exported_and_a_resumed_run_keeps_it():
+    spatial = ("--spatial-share", "0.5", "--mix", "caption=1,vqa=3")
+    with tempfile.TemporaryDirectory() as d:
+        a, b, c = (os.path.join(d, x) for x in "abc")
+        _train(a, 15, "--schedule", "constant", "--max-steps", "6", "--order-weight", "1", generator=spatial)
+        log = [json.loads(x) for x in open(os.path.join(a, "train_log.jsonl")) if '"step"' in x]
+        assert any(r.get("loss_order", 0) > 0 and "acc_order" in r for r in log), log
+        assert any(k.startswith("order.") for k in np.load(os.path.join(a, "aux_heads.npz")).files)
+        assert not any("order" in k for k in np.load(os.path.join(a, "heads.npz")).files)  # training only
+        assert json.load(open(os.path.join(a, "stage.json")))["order_weight"] == 1.0
+        kept = _train(b, 15, "--schedule", "constant", "--max-steps", "3", "--resume", a, generator=spatial)
+        assert kept["args"]["order_weight"] == 1.0 and "--order-weight 1, as the resumed state was trained" in kept["stdout"]
+        assert torch.load(os.path.join(b, "state.pt"))["order_weight"] == 1.0
+        # Without spatial questions in the stream, the loss is 0 and nothing fails.
+        _train(c, 15, "--schedule", "constant", "--max-steps", "3", "--order-weight", "1")
+        assert all(r.get("loss_order", 0) == 0 for r in (json.loads(x) for x in open(os.path.join(c, "train_log.jsonl")) if '"step"' in x))
 
 
 def test_the_sincos2d_position_embedding_is_fixed_exported_and_known_again():
