@@ -38,7 +38,9 @@ MIX=${MIX:-"caption=2,text=1,vqa=6,pair=1"}
 BATCH=${BATCH:-256}; LR=${LR:-4e-4}; SEED=${SEED:-9}; WORKERS=${WORKERS:-14}; SIZE=${SIZE:-128}
 # Further trainer arguments, e.g. TRAIN_EXTRA="--position-weight 2" (where one object of a unique colour lies, from each
 # scene canvas's embedding: spatial questions were at chance in every model, training/README.md), or
-# TRAIN_EXTRA="--posemb sincos2d" (the resumed model's learned position embedding replaced by the fixed 2D sine-cosine one).
+# TRAIN_EXTRA="--posemb sincos2d" (the resumed model's learned position embedding replaced by the fixed 2D sine-cosine one),
+# or TRAIN_EXTRA="--position-weight 10 --order-weight 10" (which of the two objects a spatial question names comes first:
+# with it the sincos lineage learnt spatial answers on the CPU, training/README.md, "The order of the two objects").
 TRAIN_EXTRA=${TRAIN_EXTRA:-}
 [ -f dist/genpub.tar.xz ] || { echo "dist/genpub.tar.xz is missing: run training/publish-generator.sh here and carry dist"; exit 2; }
 [ -f "$FROM/stage.json" ] || [ -f "$FROM/state.pt" ] || { echo "$FROM holds no training state (state.pt or stage.json)"; exit 2; }
