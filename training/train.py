@@ -276,12 +276,17 @@ def position_picks(logits, where, frame=None):
 def position_loss(logits, where, frame=None):
     """Binary cross-entropies of where one object lies (position_picks). Returns (loss, accuracy of both halves
     together) over the canvases whose byte is known."""
-    known, pick, target = position_picks(logits, where, frame)
+    return picked_bce(logits, *position_picks(logits, where, frame))
+
+
+def picked_bce(logits, known, pick, target):
+    """Binary cross-entropy of picked logits against their targets (a training-only head's *_picks), and the share of
+    canvases with every pick right; (0, None) when no canvas of the batch is known."""
     if not bool(known.any()):
         return logits.sum() * 0.0, None
     loss = F.binary_cross_entropy_with_logits(pick, target)
     with torch.no_grad():
-        acc = ((pick > 0).float() == target).all(1).float().mean()
+        acc = ((pick > 0).float() == target).reshape(len(target), -1).all(1).float().mean()
     return loss, acc
 
 
@@ -313,13 +318,7 @@ def order_picks(logits, labels, subjects, yes_class):
 def order_loss(logits, labels, subjects, yes_class):
     """Binary cross-entropy of the asked-about object's order on the asked axis (order_picks). Returns (loss, accuracy)
     over the spatial canvases, or (0, None) where the batch has none."""
-    known, pick, target = order_picks(logits, labels, subjects, yes_class)
-    if not bool(known.any()):
-        return logits.sum() * 0.0, None
-    loss = F.binary_cross_entropy_with_logits(pick, target)
-    with torch.no_grad():
-        acc = ((pick > 0).float() == target).float().mean()
-    return loss, acc
+    return picked_bce(logits, *order_picks(logits, labels, subjects, yes_class))
 
 
 # question type; subject colour (0 = none named, k + 1 = colour k); subject shape likewise; the relation a spatial
