@@ -12,7 +12,7 @@ public sealed class WorldOptionsCli
     private readonly Option<string?> _colors = new("--colors") { Description = "colours drawn, e.g. red,blue,green,yellow (default all 8)" };
     private readonly Option<string?> _languages = new("--languages") { Description = "languages written, e.g. en,de (default all 12)" };
     private readonly Option<string?> _captionStyles = new("--caption-styles") { Description = "caption styles: some of list,sentence,relation,word (default list,sentence,relation)" };
-    private readonly Option<string?> _questions = new("--questions") { Description = "VQA question types: some of count,color,shape,exists,spatial (default all)" };
+    private readonly Option<string?> _questions = new("--questions") { Description = "VQA question types: some of count,color,shape,exists,spatial (default all); a type named twice is asked twice as often" };
     private readonly Option<bool> _plain = new("--plain-scenes") { Description = "flat backgrounds, no noise, no blur" };
     private readonly Option<float?> _scale = new("--object-scale") { Description = "multiply object sizes by this, 0.5..2.5 (default 1)" };
     private readonly Option<bool> _countSingle = new("--count-single-attribute") { Description = "count questions name one attribute only (how many circles / red objects), not both" };

@@ -113,6 +113,25 @@ public class CurriculumTests
     }
 
     [Fact]
+    public void A_question_type_named_more_than_once_is_asked_that_many_times_as_often()
+    {
+        var cli = new WorldOptionsCli();
+        var command = new RootCommand();
+        cli.AddTo(command);
+        var world = cli.Read(command.Parse("--objects 1-5 --questions count,color,shape,exists,spatial,spatial,spatial"));
+        Assert.Equal(7, world.Questions.Count);
+        Assert.Equal(world.Describe(), cli.Read(command.Parse(world.Describe())).Describe()); // the weights survive the round trip
+        var sampler = new WorldSampler(96, 0, world);
+        var random = new Random(7);
+        var types = Enumerable.Range(0, 3500).Select(_ => sampler.RandomVqa(random).Question.Type).ToList();
+        double Share(QuestionType t) => types.Count(x => x == t) / (double)types.Count;
+        // 3 of 7 spatial, 1 of 7 each of the others; 3,500 draws: the standard error of a share is below 0.009.
+        Assert.InRange(Share(QuestionType.Spatial), 3 / 7.0 - 0.04, 3 / 7.0 + 0.04);
+        foreach (var t in new[] { QuestionType.Count, QuestionType.Color, QuestionType.Shape, QuestionType.Exists })
+            Assert.InRange(Share(t), 1 / 7.0 - 0.03, 1 / 7.0 + 0.03);
+    }
+
+    [Fact]
     public void Count_questions_by_one_attribute_name_a_shape_or_a_colour_never_both()
     {
         static List<ObjectQuery> Subjects(WorldOptions world) => Enumerable.Range(0, 600)
