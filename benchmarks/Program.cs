@@ -20,7 +20,20 @@ using VqaApi.Tasks.Models;
 //   dotnet run -c Release --project benchmarks -- backends [--items 100000] [--expansions 40,100,200] [--postgres CONNECTION] [--quick]
 //   dotnet run -c Release --project benchmarks -- vectors [--sizes 10000,100000,1000000] [--data random,rank32] [--hnsw f32,f16] [--threads N] [--build-minutes M] [--expansions 64,128] [--embeddings N] [--quick]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
-var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
+string[] verbs = ["all", "encoder", "precision", "attention", "torch", "unifont", "shaped", "tasks", "generator", "vectors", "ingest", "filters", "service", "gpu", "backends"];
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine("usage: dotnet run -c Release --project benchmarks -- [" + string.Join("|", verbs) + "] [options] [--quick]");
+    Console.WriteLine("Each verb prints a table (`all`, the default, runs encoder to generator); the options of each verb are listed at the top of benchmarks/Program.cs and in docs/benchmarks.md.");
+    return 0;
+}
+// The verb: the first argument that names one, else a first argument that is not an option (refused below), else all.
+var what = args.FirstOrDefault(a => verbs.Contains(a)) ?? (args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "all");
+if (!verbs.Contains(what))
+{
+    Console.Error.WriteLine($"unknown benchmark '{what}'; one of: {string.Join(", ", verbs)} (--help)");
+    return 2;
+}
 bool quick = args.Contains("--quick");
 var work = Directory.CreateTempSubdirectory("vqaapi-bench-").FullName;
 Console.WriteLine($"# VqaApi benchmarks ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, ONNX Runtime {OrtEnv.Instance().GetVersionString()})");
@@ -42,6 +55,7 @@ try
     if (what is "backends") await BackendBench.RunAsync(args, quick);
 }
 finally { Directory.Delete(work, true); }
+return 0;
 
 static partial class Bench
 {
@@ -310,7 +324,13 @@ static partial class Bench
         }
         public string Checkpoint { get; }
         public ModelDirectory Directory { get; }
-        public void Dispose() { }
+        /// <summary>Deletes the checkpoint and the model directory, so that a later section of the same run (`all`) can
+        /// create a model of the same name.</summary>
+        public void Dispose()
+        {
+            File.Delete(Checkpoint);
+            if (System.IO.Directory.Exists(Directory.Path)) System.IO.Directory.Delete(Directory.Path, recursive: true);
+        }
     }
 
     /// <param name="threads">ONNX Runtime's operator threads (0: its default, one a core), without spinning when set.</param>
