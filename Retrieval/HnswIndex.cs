@@ -227,7 +227,7 @@ public sealed class HnswIndex : IVectorIndex
                     USearchNative.Add(_handle, freshKeys[j], (float*)rows + (long)fresh[j] * d);
                     added[j] = true;
                 });
-                if (error is null && workers > 1 && freshKeys.Length > 1) error = ReinsertUnfound(freshKeys, fresh, rows, workers);
+                if (error is null && workers > 1 && freshKeys.Length > 1 && CheckConcurrentInserts) error = ReinsertUnfound(freshKeys, fresh, rows, workers);
             }
 
             // Only now do Count, Contains and the exact fallback see the new keys.
@@ -247,6 +247,10 @@ public sealed class HnswIndex : IVectorIndex
     /// <see cref="ReinsertUnfound"/>), since this index was created or loaded.</summary>
     public long Reinserted => Interlocked.Read(ref _reinserted);
     long _reinserted;
+
+    /// <summary>Whether <see cref="UpsertMany"/> checks the nodes it inserted from several threads (<see cref="ReinsertUnfound"/>);
+    /// on by default. Off only to measure what the check costs (the vector benchmark's <c>--hnsw f32-unchecked</c>).</summary>
+    public bool CheckConcurrentInserts { get; set; } = true;
 
     /// <summary>USearch's index-wide search expansion: the expansion of <see cref="ReinsertUnfound"/>'s searches, which ask for
     /// one result. Searches for callers ask for <see cref="ExpansionSearch"/> candidates or more, which overrides it. Measured on

@@ -18,7 +18,7 @@ using VqaApi.Tasks.Models;
 //   dotnet run -c Release --project benchmarks -- gpu [--arch b16|s16] [--fp16] [--attention standard|fused] [--batches 1,32,256] [--seconds 10] [--device 0] [--no-torch]
 //   dotnet run -c Release --project benchmarks -- service [--model DIR|random-b16|random-s16] [--int8] [--seconds 8] [--concurrency 1,8,32] [--texts-per-request 8] [--quick]
 //   dotnet run -c Release --project benchmarks -- backends [--items 100000] [--expansions 40,100,200] [--postgres CONNECTION] [--quick]
-//   dotnet run -c Release --project benchmarks -- vectors [--sizes 10000,100000,1000000] [--data random,rank32] [--hnsw f32,f16] [--threads N] [--build-minutes M] [--expansions 64,128] [--embeddings N] [--quick]
+//   dotnet run -c Release --project benchmarks -- vectors [--sizes 10000,100000,1000000] [--data random,rank32] [--hnsw f32,f16,f32-unchecked,f16-unchecked] [--threads N] [--build-minutes M] [--expansions 64,128] [--embeddings N] [--quick]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 string[] verbs = ["all", "encoder", "precision", "attention", "torch", "unifont", "shaped", "tasks", "generator", "vectors", "ingest", "filters", "service", "gpu", "backends"];
 if (args.Contains("--help") || args.Contains("-h"))

@@ -14,7 +14,8 @@ using VqaApi.Tasks.Serving;
 /// Exact vs HNSW vector search on 768-d normalised vectors: uniformly random ones (the worst case for HNSW: distances
 /// concentrate and there is no structure to exploit) and, closer to real embeddings, ones that lie on a random 32-dimensional
 /// subspace ("rank 32"). Not part of "all": the 1M case takes long. Options (after "vectors"):
-/// <c>--sizes 10000,100000,1000000</c>, <c>--data random,rank32</c>, <c>--hnsw f32,f16</c> (HNSW storage precisions),
+/// <c>--sizes 10000,100000,1000000</c>, <c>--data random,rank32</c>, <c>--hnsw f32,f16</c> (HNSW storage precisions; add
+/// <c>f32-unchecked</c> or <c>f16-unchecked</c> for builds without the check of concurrently inserted nodes),
 /// <c>--threads N</c> (HNSW build threads, default one per core), <c>--build-minutes M</c> (cap per HNSW build),
 /// <c>--expansions 64,128,256,512</c>, <c>--quick</c> (10k only); <c>--embeddings N</c> adds N real text embeddings of the
 /// bundled model (<c>--model DIR</c>, default models/clippo-ti16-gen): UI messages of the installed packages' translation
@@ -49,8 +50,16 @@ static class VectorBench
     /// from an HNSW index built with <paramref name="Threads"/> threads (a graph whose nodes are all reachable finds all).</summary>
     sealed record SelfRow(int N, string Data, string Index, int Threads, int Found);
 
-    sealed record Settings(int[] Sizes, bool[] LowRank, bool[] HnswFloat16, int Threads, TimeSpan BuildBudget, int[] Expansions,
+    sealed record Settings(int[] Sizes, bool[] LowRank, HnswKind[] Hnsw, int Threads, TimeSpan BuildBudget, int[] Expansions,
         int EmbeddingTexts, string Model, int Connectivity, int ExpansionAdd);
+
+    /// <summary>An HNSW variant: storage precision, and whether nodes inserted from several threads are checked by a search for
+    /// their own vector and re-inserted when missed (<see cref="HnswIndex.CheckConcurrentInserts"/>, the default).</summary>
+    sealed record HnswKind(bool Float16, bool Checked)
+    {
+        public string Name => (Float16 ? "HNSW float16" : "HNSW float32") + (Checked ? "" : ", inserts unchecked");
+        public HnswIndex Create(int dims, Settings s) => new(dims, Float16, s.Connectivity, s.ExpansionAdd) { CheckConcurrentInserts = Checked };
+    }
 
     sealed record BuildRow(int N, string Data, string Index, int Built, double Seconds, double ManagedMb, double WorkingSetMb, double? NativeMb, string Note);
 
@@ -159,9 +168,11 @@ static class VectorBench
         }).ToArray();
         var hnsw = (Value("--hnsw") is { } h ? List(h) : ["f32", "f16"]).Where(x => x != "none").Select(x => x switch
         {
-            "f32" => false,
-            "f16" => true,
-            _ => throw new ArgumentException($"--hnsw takes f32 and/or f16 (or none: exact indexes only), not '{x}'"),
+            "f32" => new HnswKind(false, true),
+            "f16" => new HnswKind(true, true),
+            "f32-unchecked" => new HnswKind(false, false),
+            "f16-unchecked" => new HnswKind(true, false),
+            _ => throw new ArgumentException($"--hnsw takes f32, f16, f32-unchecked and/or f16-unchecked (or none: exact indexes only), not '{x}'"),
         }).ToArray();
         int threads = Value("--threads") is { } t ? int.Parse(t) : Environment.ProcessorCount;
         double minutes = Value("--build-minutes") is { } m ? double.Parse(m) : quick ? 5 : 45;
@@ -200,10 +211,10 @@ static class VectorBench
             Measure(n, n, data, exact16, "exact float16", 0, queries, truth, searches);
         }
 
-        foreach (bool f16 in s.HnswFloat16)
+        foreach (var kind in s.Hnsw)
         {
-            string name = f16 ? "HNSW float16" : "HNSW float32";
-            using var hnsw = new HnswIndex(Dims, f16, s.Connectivity, s.ExpansionAdd);
+            string name = kind.Name;
+            using var hnsw = kind.Create(Dims, s);
             var row = BuildHnsw(n, lowRank, data, hnsw, name, s);
             builds.Add(row);
             // Partial build: recall against the exact answer over the vectors it holds.
@@ -262,10 +273,10 @@ static class VectorBench
         builds.Add(new BuildRow(n, data, "exact float32", n, sw.Elapsed.TotalSeconds, Mb(managed1 - managed0), Mb(ws1 - ws0), null, ""));
         var truth = Measure(n, n, data, exact, "exact float32", 0, queries, null, searches);
         difficulty.Add(Difficulty(n, data, exact, queries.ToArray(), rows.AsSpan(0, Math.Min(n, 2000) * dims).ToArray(), dims));
-        foreach (bool f16 in s.HnswFloat16)
+        foreach (var kind in s.Hnsw)
         {
-            string name = f16 ? "HNSW float16" : "HNSW float32";
-            using var hnsw = new HnswIndex(dims, f16, s.Connectivity, s.ExpansionAdd);
+            string name = kind.Name;
+            using var hnsw = kind.Create(dims, s);
             (managed0, ws0) = Memory();
             sw.Restart();
             hnsw.UpsertMany(Enumerable.Range(0, n).Select(i => (long)i).ToArray(), rows, s.Threads);
