@@ -17,6 +17,7 @@ static partial class Bench
         if (args.Contains("--workers")) { Workers(work, quick); return; }
         if (args.Contains("--gelu")) { Gelu(work, quick); return; }
         if (args.Contains("--blocks")) { Blocks(work, quick); return; }
+        if (args.Contains("--chunks")) { Chunks(work, quick); return; }
         double floatPeak = MatMulPeak(work, quick);
         double intPeak = MatMulIntegerPeak(work, quick);
         Console.WriteLine();
@@ -185,6 +186,57 @@ static partial class Bench
                 }
             }
         }
+    }
+
+    /// <summary>A request of 8 canvases run by the encoder in calls of at most 1, 2, 4 or 8 canvases (Encoder:MaxBatch), for
+    /// float32 and int8 (the default graph, and attention's products in int8 too), in alternating rounds. Smaller calls keep
+    /// each call's activations in the cores' caches; whether that pays differs by precision, so each precision is compared
+    /// at its own best chunk as well as at the plain batch of 8.</summary>
+    static void Chunks(string work, bool quick)
+    {
+        const int batch = 8;
+        int[] chunks = [1, 2, 4, 8];
+        int rounds = 2;
+        double seconds = quick ? 2 : 4;
+        Console.WriteLine();
+        Console.WriteLine($"## A batch of {batch} canvases in encoder calls of at most 1, 2, 4 or 8 (Encoder:MaxBatch), random weights, CPU ({Environment.ProcessorCount} threads), {rounds} alternating rounds, best of the rounds");
+        Console.WriteLine();
+        Console.WriteLine("| model | precision | " + string.Join(" | ", chunks.Select(c => $"calls of {c}: images/s")) + " | best / float32 at 8 | best / float32 at its best |");
+        Console.WriteLine("|---|---|" + string.Concat(chunks.Select(_ => "---:|")) + "---:|---:|");
+        foreach (var (name, arch) in new[] { ("S/16", S16), ("B/16", B16) })
+        {
+            using var f32 = new TempModel(work, name.Replace("/", "").ToLowerInvariant() + "-c", arch);
+            var int8 = ModelQuantizer.Quantize(f32.Directory, f32.Directory.Path + "-int8", new QuantizeOptions { Overwrite = true }, []);
+            var attention = ModelQuantizer.Quantize(f32.Directory, f32.Directory.Path + "-attention", new QuantizeOptions { Overwrite = true, ActivationProducts = true }, []);
+            var variants = new[] { ("float32", f32.Directory), ("int8 dynamic", int8), ("int8 dynamic, attention too", attention) };
+            var inputs = RandomCanvases(batch, arch.ImageSize, 3);
+            var best = new double[variants.Length, chunks.Length];
+            for (int round = 0; round < rounds; round++)
+                for (int v = 0; v < variants.Length; v++)
+                    for (int c = 0; c < chunks.Length; c++)
+                        best[v, c] = Math.Max(best[v, c], ChunkedSpeed(variants[v].Item2, chunks[c], seconds, inputs));
+            double floatAt8 = best[0, chunks.Length - 1];
+            double floatBest = Enumerable.Range(0, chunks.Length).Max(c => best[0, c]);
+            for (int v = 0; v < variants.Length; v++)
+            {
+                double top = Enumerable.Range(0, chunks.Length).Max(c => best[v, c]);
+                Console.WriteLine($"| {name} | {variants[v].Item1} | " + string.Join(" | ", Enumerable.Range(0, chunks.Length).Select(c => $"{best[v, c]:F2}")) +
+                                  $" | {top / floatAt8:F2} | {top / floatBest:F2} |");
+            }
+        }
+    }
+
+    /// <summary>Images per second of one encoder (every core) given the same batch over and over, running it in calls of at
+    /// most <paramref name="maxBatch"/> canvases.</summary>
+    static double ChunkedSpeed(ModelDirectory model, int maxBatch, double seconds, float[] inputs)
+    {
+        int canvases = inputs.Length / (model.Manifest.Input.Height * model.Manifest.Input.Width * model.Manifest.Input.Channels);
+        using var scope = new EncoderScope(model, maxBatch);
+        scope.Encoder.Run(inputs); // warm-up
+        int runs = 0;
+        var sw = Stopwatch.StartNew();
+        while (runs < 2 || sw.Elapsed.TotalSeconds < seconds) { scope.Encoder.Run(inputs); runs++; }
+        return runs * canvases / sw.Elapsed.TotalSeconds;
     }
 
     /// <summary>8-bit weights in blocks on <c>MatMulNBits</c> (accuracy level 4: int8 activations per block, integer dot

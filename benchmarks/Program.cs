@@ -12,7 +12,7 @@ using VqaApi.Tasks.Encoders;
 using VqaApi.Tasks.Models;
 
 // Benchmarks print tables; they assert nothing. Usage:
-//   dotnet run -c Release --project benchmarks -- [all|encoder|precision [--profile|--workers]|attention|torch|unifont|shaped|tasks] [--quick]
+//   dotnet run -c Release --project benchmarks -- [all|encoder|precision [--profile|--workers|--gelu|--blocks|--chunks]|attention|torch|unifont|shaped|tasks] [--quick]
 //   dotnet run -c Release --project benchmarks -- ingest [--items 100000] [--dims 768] [--batch 256] [--snapshot-every 20000] [--hnsw-threshold 20000] [--fsync always|os-buffered] [--data rank32|random] [--tail-seconds 3] [--no-compare] [--folder DIR] [--quick]
 //   dotnet run -c Release --project benchmarks -- filters [--items 100000] [--exact-below N] [--quick]
 //   dotnet run -c Release --project benchmarks -- gpu [--arch b16|s16] [--fp16] [--attention standard|fused] [--batches 1,32,256] [--seconds 10] [--device 0] [--no-torch]
