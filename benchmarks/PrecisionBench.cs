@@ -214,7 +214,7 @@ static partial class Bench
             for (int round = 0; round < rounds; round++)
                 for (int v = 0; v < variants.Length; v++)
                     for (int c = 0; c < chunks.Length; c++)
-                        best[v, c] = Math.Max(best[v, c], ChunkedSpeed(variants[v].Item2, chunks[c], seconds, inputs));
+                        best[v, c] = Math.Max(best[v, c], EncoderSpeed(variants[v].Item2, batch, seconds, inputs, maxBatch: chunks[c]).imagesPerSecond);
             double floatAt8 = best[0, chunks.Length - 1];
             double floatBest = Enumerable.Range(0, chunks.Length).Max(c => best[0, c]);
             for (int v = 0; v < variants.Length; v++)
@@ -224,19 +224,6 @@ static partial class Bench
                                   $" | {top / floatAt8:F2} | {top / floatBest:F2} |");
             }
         }
-    }
-
-    /// <summary>Images per second of one encoder (every core) given the same batch over and over, running it in calls of at
-    /// most <paramref name="maxBatch"/> canvases.</summary>
-    static double ChunkedSpeed(ModelDirectory model, int maxBatch, double seconds, float[] inputs)
-    {
-        int canvases = inputs.Length / (model.Manifest.Input.Height * model.Manifest.Input.Width * model.Manifest.Input.Channels);
-        using var scope = new EncoderScope(model, maxBatch);
-        scope.Encoder.Run(inputs); // warm-up
-        int runs = 0;
-        var sw = Stopwatch.StartNew();
-        while (runs < 2 || sw.Elapsed.TotalSeconds < seconds) { scope.Encoder.Run(inputs); runs++; }
-        return runs * canvases / sw.Elapsed.TotalSeconds;
     }
 
     /// <summary>8-bit weights in blocks on <c>MatMulNBits</c> (accuracy level 4: int8 activations per block, integer dot

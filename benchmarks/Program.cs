@@ -221,9 +221,11 @@ static partial class Bench
         return n / sw.Elapsed.TotalSeconds;
     }
 
-    static (double imagesPerSecond, double msPerBatch) EncoderSpeed(ModelDirectory model, int batch, double seconds, float[]? inputs = null)
+    /// <summary>Images per second and milliseconds per batch of one encoder (every core) given the same batch over and over,
+    /// run in calls of at most <paramref name="maxBatch"/> canvases (0: the whole batch in one call).</summary>
+    static (double imagesPerSecond, double msPerBatch) EncoderSpeed(ModelDirectory model, int batch, double seconds, float[]? inputs = null, int maxBatch = 0)
     {
-        using var scope = new EncoderScope(model, batch);
+        using var scope = new EncoderScope(model, maxBatch > 0 ? maxBatch : batch);
         inputs ??= RandomCanvases(batch, model.Manifest.Input.Height, 2);
         scope.Encoder.Run(inputs); // warm-up
         int runs = 0;
