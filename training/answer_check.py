@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clippo.export import config_from_npz, load_npz  # noqa: E402
+from clippo.export import config_from_npz, head_logits, load_npz  # noqa: E402
 from clippo.model import ClippoViT  # noqa: E402
 from probe import GENERATOR, TorchEncoder, canvases, generator_cmd, read_meta  # noqa: E402
 
@@ -55,31 +55,31 @@ def main(argv=None):
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, "records")
-        size = None
+        for state in a.states:  # every state is checked before any work
+            if not all(os.path.isfile(os.path.join(state, f)) for f in ("ckpt.npz", "heads.npz")):
+                sys.exit(f"{state}: no ckpt.npz and heads.npz there")
+        sizes = {state: config_from_npz(os.path.join(state, "ckpt.npz")).image for state in a.states}
+        if len(set(sizes.values())) > 1:
+            sys.exit("the states take canvases of different sizes: " + ", ".join(f"{s} {px} px" for s, px in sizes.items()))
+        size = sizes[a.states[0]]
+        subprocess.run([*generator_cmd(a.generator), "shard", "--seed", str(a.seed), "--split", "heldout", "--size", str(size),
+                        "--threads", "1", "--mix", "vqa=1", *shlex.split(a.world), "--questions", a.type, "--count", str(a.count),
+                        "--out", out + ".bin", "--meta", out + ".jsonl"], check=True, capture_output=True)
+        meta = read_meta(out + ".jsonl")
+        y = np.array([r["labelIndex"] for r in meta])
+        names = {r["labelIndex"]: r["label"] for r in meta}
+        labels = sorted(names)
+        objects = np.array([len(r["objects"]) for r in meta])
+        radius = np.array([subject_radius(r) or np.nan for r in meta])
+        print(f"{len(meta)} held-out {a.type} questions, {size} px, world: {a.world}")
         for state in a.states:
             ckpt = os.path.join(state, "ckpt.npz")
-            if not os.path.isfile(ckpt) or not os.path.isfile(os.path.join(state, "heads.npz")):
-                sys.exit(f"{state}: no ckpt.npz and heads.npz there")
             model = ClippoViT(config_from_npz(ckpt))
             load_npz(ckpt, model)
-            if size is None:
-                size = model.cfg.image
-                subprocess.run([*generator_cmd(a.generator), "shard", "--seed", str(a.seed), "--split", "heldout", "--size", str(size),
-                                "--threads", "1", "--mix", "vqa=1", *shlex.split(a.world), "--questions", a.type, "--count", str(a.count),
-                                "--out", out + ".bin", "--meta", out + ".jsonl"], check=True, capture_output=True)
-                meta = read_meta(out + ".jsonl")
-                y = np.array([r["labelIndex"] for r in meta])
-                names = {r["labelIndex"]: r["label"] for r in meta}
-                labels = sorted(names)
-                objects = np.array([len(r["objects"]) for r in meta])
-                radius = np.array([subject_radius(r) or np.nan for r in meta])
-                print(f"{len(meta)} held-out {a.type} questions, {size} px, world: {a.world}")
-            elif model.cfg.image != size:
-                sys.exit(f"{state}: takes {model.cfg.image} px canvases, the first state {size} px")
             emb = TorchEncoder(model, 128)(canvases(folder, "records", 0))
             emb /= np.linalg.norm(emb, axis=1, keepdims=True)
             heads = np.load(os.path.join(state, "heads.npz"))
-            logits = np.maximum(emb @ heads["vqa/hidden/kernel"] + heads["vqa/hidden/bias"], 0) @ heads["vqa/kernel"] + heads["vqa/bias"]
+            logits = head_logits(heads, "vqa", emb)
             pred = logits.argmax(1)
             print(f"\n## {state}: {np.mean(pred == y):.1%} right")
             short = [names[c].split("_", 1)[1][:7] for c in labels]

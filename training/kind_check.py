@@ -23,7 +23,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clippo.export import config_from_npz, load_npz  # noqa: E402
+from clippo.export import config_from_npz, head_logits, load_npz  # noqa: E402
 from clippo.model import ClippoViT  # noqa: E402
 from probe import GENERATOR, QTYPES, TorchEncoder, canvases, generator_cmd, read_meta  # noqa: E402
 from train import ATTRIBUTE_SCALE  # noqa: E402  (the aux heads read the unit embedding times this)
@@ -58,7 +58,7 @@ def main(argv=None):
             meta = read_meta(out + ".jsonl")
             emb = encode(canvases(folder, "records", 0))
             emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-            logits = np.maximum(emb @ heads["vqa/hidden/kernel"] + heads["vqa/hidden/bias"], 0) @ heads["vqa/kernel"] + heads["vqa/bias"]
+            logits = head_logits(heads, "vqa", emb)
             names = {r["labelIndex"]: r["label"] for r in meta}
             classes = np.array(sorted(names))
             kinds = np.array([label_kind(names[c]) for c in classes])

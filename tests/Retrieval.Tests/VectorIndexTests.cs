@@ -691,7 +691,7 @@ public sealed class VectorIndexTests : IDisposable
         Assert.True(recall >= 0.95, $"recall@10 {recall:F3} of the parallel-built index");
         // Stored vectors find themselves first. Inserting from 4 threads left a few nodes that a search does not reach
         // (3 and 9 of these 6,000 in two runs); each node inserted concurrently is now checked by a search for its own
-        // vector and re-inserted alone when that misses it (HnswIndex.Reinserted), and 0 were lost in 38 builds. Later
+        // vector and re-inserted alone when that misses it (HnswIndex.Reinserted), and 0 were lost in 38 runs of this test. Later
         // inserts can still cut a checked node off (2 of 1,000 sampled from 20,000 random 768-d vectors in the vector benchmark), so
         // one is allowed.
         var lost = data.Where(d => hnsw.Search(d.Vector, 1)[0].Key != d.Key).Select(d => d.Key).ToList();

@@ -109,6 +109,15 @@ def export_heads(heads: Dict[str, torch.nn.Module], path: str, input_scale: floa
     _atomic_savez(path, arrays)
 
 
+def head_logits(heads, name: str, embeddings: np.ndarray) -> np.ndarray:
+    """Logits of head NAME of an exported heads.npz (as loaded by np.load) on L2-normalised embeddings [N, E], computed as the
+    service computes them (export_heads' format: linear, or Linear-ReLU-Linear when NAME/hidden/kernel is there)."""
+    x = embeddings
+    if f"{name}/hidden/kernel" in heads:
+        x = np.maximum(x @ heads[f"{name}/hidden/kernel"] + heads[f"{name}/hidden/bias"], 0)
+    return x @ heads[f"{name}/kernel"] + heads[f"{name}/bias"]
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Import
 

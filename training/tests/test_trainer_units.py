@@ -21,7 +21,7 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "training"))
 
 import train  # noqa: E402
-from clippo.export import export_heads  # noqa: E402
+from clippo.export import export_heads, head_logits  # noqa: E402
 
 FAKE = [sys.executable, os.path.join(HERE, "fake_generator.py")]
 
@@ -102,9 +102,11 @@ def test_mlp_heads_export_as_the_service_computes_them():
         assert z["vqa/hidden/kernel"].shape == (16, 8) and z["vqa/kernel"].shape == (8, 27)
         h = np.maximum(x.numpy() @ z["vqa/hidden/kernel"] + z["vqa/hidden/bias"], 0)
         logits = h @ z["vqa/kernel"] + z["vqa/bias"]
+        helper = head_logits(z, "vqa", x.numpy())  # what the check scripts (kind_check.py, answer_check.py) use
     with torch.no_grad():
         expected = head(x * 3.0).numpy()
     assert np.allclose(logits, expected, atol=1e-5)
+    assert np.allclose(helper, expected, atol=1e-5)
 
 
 def _train(out, budget, *extra, generator=()):
