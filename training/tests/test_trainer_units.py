@@ -615,6 +615,46 @@ def test_resume_refuses_what_it_cannot_use():
         assert r.returncode != 0 and b"not a readable training state" in r.stdout, r.stdout[-2000:]
 
 
+def test_averaged_states_are_the_weighted_mean_and_resume():
+    """training/average_states.py: the element-wise weighted mean of states of one shape, counters of the furthest,
+    a history entry naming its inputs; the trainer goes on from it; states of another shape are refused."""
+    with tempfile.TemporaryDirectory() as d:
+        a = os.path.join(d, "a")
+        _train(a, 10, "--schedule", "constant", "--stage", "one")
+        x, y, soup = os.path.join(d, "x"), os.path.join(d, "y"), os.path.join(d, "soup")
+        names = ("ckpt.npz", "heads.npz", "aux_heads.npz")
+        for f in (x, y):
+            os.makedirs(f)
+            for n in names + ("stage.json",):
+                shutil.copy(os.path.join(a, n), f)
+        rng = np.random.default_rng(3)
+        for n in names:  # y: every tensor moved, as another arm would have moved it
+            z = dict(np.load(os.path.join(a, n)))
+            np.savez(os.path.join(y, n), **{k: v + rng.normal(size=v.shape).astype(v.dtype) for k, v in z.items()})
+        sy = json.load(open(os.path.join(y, "stage.json")))
+        base_step = sy["global_step"]
+        sy.update(global_step=base_step + 7, data_next_start=sy["data_next_start"] + 100)
+        json.dump(sy, open(os.path.join(y, "stage.json"), "w"))
+        tool = [sys.executable, os.path.join(REPO, "training", "average_states.py")]
+        r = subprocess.run(tool + [x, y, "--out", soup, "--weights", "1,3"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout
+        for n in names:
+            zx, zy, zs = np.load(os.path.join(x, n)), np.load(os.path.join(y, n)), np.load(os.path.join(soup, n))
+            assert set(zs.files) == set(zx.files)
+            for k in zx.files:
+                assert np.allclose(zs[k], 0.25 * zx[k] + 0.75 * zy[k], atol=1e-6), (n, k)
+        st = json.load(open(os.path.join(soup, "stage.json")))
+        assert st["global_step"] == base_step + 7 and st["data_next_start"] == sy["data_next_start"]
+        assert st["stages"][-1]["event"] == "average" and [o["weight"] for o in st["stages"][-1]["of"]] == [0.25, 0.75]
+        b = _train(os.path.join(d, "b"), 10, "--resume", soup, "--schedule", "constant", "--rewarm", "5")
+        assert b["global_step_start"] == base_step + 7 and b["stream"]["start"] == sy["data_next_start"]
+        # Another model shape (here: another head width) is refused by name, and nothing is written.
+        sy["head_hidden"] = 16
+        json.dump(sy, open(os.path.join(y, "stage.json"), "w"))
+        r = subprocess.run(tool + [x, y, "--out", os.path.join(d, "bad")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        assert r.returncode != 0 and "head_hidden" in r.stdout and not os.path.exists(os.path.join(d, "bad")), r.stdout
+
+
 if __name__ == "__main__":
     failed = 0
     for name, fn in list(globals().items()):
