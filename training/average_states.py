@@ -9,9 +9,9 @@ optimizer's moments, as after every resume from exported files).
 
 Each input is a folder with ckpt.npz (or ckpt_fp16.npz), heads.npz and stage.json (aux_heads.npz where they have
 it): a run's output folder or training/state/ID. All must have the same model shape, the same tensors and the same
-head input scale; anything else is refused with the difference named. The output's stage.json is the first input's
-with the counters of the furthest one (global step, data position) and one more history entry naming what was
-averaged, so that a later resume neither repeats data nor forgets where the mixture came from.
+head input scale; anything else is refused with the difference named. The output's stage.json is that of the input
+with the highest global step, with the data position past everything any input read and one more history entry naming
+what was averaged, so that a later resume neither repeats data nor forgets where the mixture came from.
 """
 from __future__ import annotations
 
@@ -22,14 +22,10 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clippo.export import atomic_savez, state_checkpoint  # noqa: E402
+
 FILES = ("ckpt.npz", "heads.npz", "aux_heads.npz")
-
-
-def checkpoint_name(folder: str) -> str:
-    for name in ("ckpt.npz", "ckpt_fp16.npz"):
-        if os.path.exists(os.path.join(folder, name)):
-            return name
-    raise SystemExit(f"{folder}: no ckpt.npz or ckpt_fp16.npz (give a run's output folder or training/state/ID)")
 
 
 def read_arrays(path: str) -> dict[str, np.ndarray]:
@@ -105,18 +101,18 @@ def main(argv=None) -> int:
                 print("aux_heads.npz is missing from some inputs: the average has none (a resume starts those "
                       "training-only heads afresh)", file=sys.stderr)
             continue
-        paths = [os.path.join(s, checkpoint_name(s) if name == "ckpt.npz" else name) for s in a.states]
+        paths = [(state_checkpoint(s) or os.path.join(s, name)) if name == "ckpt.npz" else os.path.join(s, name) for s in a.states]
         for p in paths:
             if not os.path.exists(p):
                 raise SystemExit(f"{p} does not exist")
         results[name] = average([read_arrays(p) for p in paths], weights, paths)
 
-    out_stage = dict(stages[0])
-    furthest = max(stages, key=lambda st: int(st.get("global_step", 0)))
-    out_stage["global_step"] = int(furthest.get("global_step", 0))
+    # Counters, totals and history of the state that went furthest, so that they agree with one another; the data
+    # position past everything any input read.
+    out_stage = dict(max(stages, key=lambda st: int(st.get("global_step", 0))))
     out_stage["data_next_start"] = max(int(st.get("data_next_start", 0)) for st in stages)
     out_stage["logit_bias"] = float(sum(w * float(st.get("logit_bias", -10.0)) for st, w in zip(stages, weights)))
-    out_stage["stages"] = list(stages[0].get("stages", [])) + [{
+    out_stage["stages"] = list(out_stage.get("stages", [])) + [{
         "event": "average", "stage": "average",
         "of": [{"state": os.path.normpath(s), "weight": round(w, 6), "global_step": st.get("global_step"),
                 "last_stage": (st.get("stages") or [{}])[-1].get("stage")} for s, w, st in zip(a.states, weights, stages)],
@@ -124,9 +120,7 @@ def main(argv=None) -> int:
 
     os.makedirs(a.out, exist_ok=True)
     for name, arrays in results.items():
-        tmp = os.path.join(a.out, name + ".partial.npz")
-        np.savez(tmp, **arrays)
-        os.replace(tmp, os.path.join(a.out, name))
+        atomic_savez(os.path.join(a.out, name), arrays)
     tmp = os.path.join(a.out, "stage.json.partial")
     with open(tmp, "w") as f:
         json.dump(out_stage, f, indent=1)

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clippo.data import ShardFile, ShardLoader, StreamLoader, to_device, LoaderError  # noqa: E402
-from clippo.export import export_heads, export_npz, load_npz, config_from_npz  # noqa: E402
+from clippo.export import export_heads, export_npz, load_npz, config_from_npz, state_checkpoint  # noqa: E402
 from clippo.model import CONFIGS, POSEMBS, ClippoViT, ViTConfig, get_config, sincos2d_posemb  # noqa: E402
 
 T0 = time.monotonic()
@@ -509,7 +509,7 @@ def load_light_state(folder):
     """A resume from exported files: weights from the checkpoint, heads from heads.npz, counters from stage.json."""
     with open(os.path.join(folder, "stage.json")) as f:
         st = json.load(f)
-    ckpt = next((os.path.join(folder, n) for n in ("ckpt.npz", "ckpt_fp16.npz") if os.path.exists(os.path.join(folder, n))), None)
+    ckpt = state_checkpoint(folder)
     if ckpt is None or not os.path.exists(os.path.join(folder, "heads.npz")):
         raise SystemExit(f"--resume: {folder} has stage.json but not ckpt.npz (or ckpt_fp16.npz) and heads.npz")
     cfg = config_from_npz(ckpt)

@@ -70,7 +70,17 @@ def state_to_bigvision(model: ClippoViT) -> Dict[str, np.ndarray]:
     return {k: np.ascontiguousarray(v) for k, v in out.items()}
 
 
-def _atomic_savez(path: str, arrays: Dict[str, np.ndarray]):
+def state_checkpoint(folder: str) -> Optional[str]:
+    """The checkpoint of a state folder (a run's output or training/state/ID): ckpt.npz, else ckpt_fp16.npz (what a GPU
+    stage brings back); None when it has neither."""
+    for name in ("ckpt.npz", "ckpt_fp16.npz"):
+        if os.path.exists(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    return None
+
+
+def atomic_savez(path: str, arrays: Dict[str, np.ndarray]):
+    """numpy.savez to a temporary name beside PATH, synced and renamed into place."""
     tmp = f"{path}.partial-{os.getpid()}"
     with open(tmp, "wb") as f:
         np.savez(f, **arrays)
@@ -84,7 +94,7 @@ def export_npz(model: ClippoViT, path: str, fp16: bool = False) -> Dict[str, np.
     arrays = state_to_bigvision(model)
     if fp16:
         arrays = {k: v.astype(np.float16) for k, v in arrays.items()}
-    _atomic_savez(path, arrays)
+    atomic_savez(path, arrays)
     return arrays
 
 
@@ -106,7 +116,7 @@ def export_heads(heads: Dict[str, torch.nn.Module], path: str, input_scale: floa
             arrays[f"{name}/bias"] = _np(head.bias)
     for k, v in (meta or {}).items():
         arrays[f"meta/{k}"] = np.asarray(v)
-    _atomic_savez(path, arrays)
+    atomic_savez(path, arrays)
 
 
 def head_logits(heads, name: str, embeddings: np.ndarray) -> np.ndarray:

@@ -658,6 +658,21 @@ def test_averaged_states_are_the_weighted_mean_and_resume():
         assert r.returncode != 0 and "head_hidden" in r.stdout and not os.path.exists(os.path.join(d, "bad")), r.stdout
 
 
+def test_log_phases_averages_equal_parts_of_a_run():
+    """training/log_phases.py: the mean of a logged field over equal parts of the lines that carry it."""
+    with tempfile.TemporaryDirectory() as d:
+        log = os.path.join(d, "train_log.jsonl")
+        with open(log, "w") as f:
+            for i in range(10):
+                f.write(json.dumps({"step": i, "acc_vqa": i / 10}) + "\n")
+            f.write(json.dumps({"event": "end"}) + "\n")
+        tool = [sys.executable, os.path.join(REPO, "training", "log_phases.py"), log, "--fields", "acc_vqa"]
+        r = subprocess.run(tool + ["--parts", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+        assert r.returncode == 0 and r.stdout.splitlines()[-1].endswith("| acc_vqa | 0.200 | 0.700 |"), r.stdout
+        r = subprocess.run(tool + ["--parts", "11"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+        assert r.returncode != 0 and "fewer than --parts 11" in r.stdout, r.stdout
+
+
 if __name__ == "__main__":
     failed = 0
     for name, fn in list(globals().items()):
