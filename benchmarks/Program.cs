@@ -339,7 +339,7 @@ static partial class Bench
     sealed class EncoderScope(ModelDirectory model, int batch, int threads = 0) : IDisposable
     {
         public Encoder Encoder { get; } = VqaApi.Tasks.Encoders.Encoder.Create(model,
-            new EncoderOptions { UseCuda = false, MaxBatch = batch, WarmUp = false, IntraOpThreads = threads, AllowSpinning = threads == 0 }, NullLogger.Instance);
+            new EncoderOptions { UseCuda = false, MaxBatch = batch, LargeModelCpuMaxBatch = 0, WarmUp = false, IntraOpThreads = threads, AllowSpinning = threads == 0 }, NullLogger.Instance);
         public void Dispose() => Encoder.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 }

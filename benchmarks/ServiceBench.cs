@@ -22,7 +22,7 @@ using VqaApi.Tasks.Models;
 /// at full optimisation (profiled: 12% of the service's CPU went to the JIT in the first 40 s under load, none after).
 /// The embed rows are also run with --texts-per-request distinct texts in each request (default 8; 1 leaves them out): a client
 /// that batches its own texts shares the per-request work among them. Canvases/s counts every text.
-/// Usage: dotnet run -c Release --project benchmarks -- service [--model DIR|random-b16|random-s16] [--int8] [--seconds 8] [--warmup 20] [--concurrency 1,8,32] [--texts-per-request 8]
+/// Usage: dotnet run -c Release --project benchmarks -- service [--model DIR|random-b16|random-s16] [--int8] [--seconds 8] [--warmup 20] [--concurrency 1,8,32] [--texts-per-request 8] [--max-batch 16]
 /// </summary>
 static class ServiceBench
 {
@@ -46,7 +46,9 @@ static class ServiceBench
         int textsPerRequest = int.Parse(Bench.OptionValue(args, "--texts-per-request") ?? "8", System.Globalization.CultureInfo.InvariantCulture);
         if (textsPerRequest < 1) throw new ArgumentException("--texts-per-request: at least 1 (1 leaves the batched embed rows out)");
         var model = ModelDirectory.Load(modelPath);
-        const int maxBatch = 16;
+        // The service's Encoder:MaxBatch (its default is 16), the bare encoder's largest batch too.
+        int maxBatch = int.Parse(Bench.OptionValue(args, "--max-batch") ?? "16", System.Globalization.CultureInfo.InvariantCulture);
+        if (maxBatch < 1) throw new ArgumentException("--max-batch: at least 1");
         var scene = File.ReadAllBytes(Path.Combine(repo, "docs", "tour", "scene.png"));
 
         Console.WriteLine();
@@ -59,16 +61,17 @@ static class ServiceBench
         var textBatch = new float[maxBatch * length];
         for (int i = 0; i < maxBatch; i++) canvases.RenderText(DistinctText(i), textBatch.AsSpan(i * length, length));
         // The bare encoder's best: both ways it can run here (one session with ONNX Runtime's own threading; as the service
-        // configures it, where a small model runs one single-threaded batch per core, EncoderOptions.For) at batches of 1, 4
-        // and MaxBatch (on some models and days a batch of 16 ran slower than a batch of 1). The batched rows are compared
-        // with the fastest of them all, concurrency 1 with one canvas at a time.
-        var own = new EncoderOptions { UseCuda = false, MaxBatch = maxBatch, WarmUp = false, SmallModelMegaMultiplyAdds = 0 };
-        var served = new EncoderOptions { UseCuda = false, MaxBatch = maxBatch, WarmUp = false }.For(model.Manifest.Architecture, onCpu: true, Environment.ProcessorCount);
-        int[] sizes = [1, 4, maxBatch];
+        // configures it, where a small model runs one single-threaded batch per core, EncoderOptions.For) at batches of 1, 2,
+        // 4 and MaxBatch, as given (LargeModelCpuMaxBatch 0; on some models and days a batch of 16 ran slower than a batch of
+        // 1, and the service runs a large model on the CPU in calls of at most Encoder:LargeModelCpuMaxBatch, 2 by default).
+        // The batched rows are compared with the fastest of them all, concurrency 1 with one canvas at a time.
+        var own = new EncoderOptions { UseCuda = false, MaxBatch = maxBatch, LargeModelCpuMaxBatch = 0, WarmUp = false, SmallModelMegaMultiplyAdds = 0 };
+        var served = new EncoderOptions { UseCuda = false, MaxBatch = maxBatch, LargeModelCpuMaxBatch = 0, WarmUp = false }.For(model.Manifest.Architecture, onCpu: true, Environment.ProcessorCount);
+        int[] sizes = new[] { 1, 2, 4, maxBatch }.Where(b => b <= maxBatch).Distinct().ToArray();
         var ownRates = sizes.Select(b => BareEncoder(model, own, textBatch.AsSpan(0, b * length).ToArray(), seconds)).ToArray();
         Console.WriteLine($"bare encoder, one session with ONNX Runtime's threading: {string.Join(", ", sizes.Select((b, i) => $"{ownRates[i]:F1} canvases/s at batch {b}"))}");
         double bareOne = ownRates[0], bareText = ownRates.Max();
-        if (served.Workers > 1)
+        if (served.Workers > 1 && sizes.Length > 1)
         {
             // Only batched rows: one canvas at a time (concurrency 1) cannot keep two batches running.
             var servedRates = sizes[1..].Select(b => BareEncoder(model, served, textBatch.AsSpan(0, b * length).ToArray(), seconds)).ToArray();
@@ -145,7 +148,7 @@ static class ServiceBench
                     Console.WriteLine($"| {name} | {concurrency} | {requests} | {rate:F1} | {100 * rate / bare:F0}% | {p50:F1} | {p99:F1} | {errors} |");
                 }
             }
-            Console.WriteLine($"(% of bare encoder: against its best at batch 1 for concurrency 1, where nothing can be batched, and against its best over both ways and batches 1, 4 and {maxBatch} above it.)");
+            Console.WriteLine($"(% of bare encoder: against its best at batch 1 for concurrency 1, where nothing can be batched, and against its best over both ways and batches {string.Join(", ", sizes)} above it.)");
         }
         finally
         {

@@ -90,10 +90,14 @@ public sealed class Encoder : IAsyncDisposable
         {
             var given = options;
             options = options.For(model.Manifest.Architecture, onCpu: true, Environment.ProcessorCount);
-            if (!ReferenceEquals(options, given))
+            if (options.Workers != given.Workers || options.IntraOpThreads != given.IntraOpThreads)
                 logger.LogInformation("Model {Model} is small ({MultiplyAdds:F0} M multiply-adds a canvas, at most Encoder:SmallModelMegaMultiplyAdds): " +
                     "{Workers} workers of one operator thread each, no spinning", model.Manifest.Id,
                     model.Manifest.Architecture.MultiplyAddsPerCanvas() / 1e6, options.Workers);
+            else if (options.MaxBatch < given.MaxBatch)
+                logger.LogInformation("Model {Model} is large for the CPU ({MultiplyAdds:F0} M multiply-adds a canvas): calls of at most {MaxBatch} " +
+                    "canvases (Encoder:LargeModelCpuMaxBatch), in place of Encoder:MaxBatch {Given}", model.Manifest.Id,
+                    model.Manifest.Architecture.MultiplyAddsPerCanvas() / 1e6, options.MaxBatch, given.MaxBatch);
             using var cpuOptions = SessionOptionsFor(options);
             session = new InferenceSession(model.EncoderPath, cpuOptions);
             if (model.Manifest.Quantization is { NeedsVnni: true } q && CpuIntegerDotProducts.FullRangeWeightsSafe() == false)

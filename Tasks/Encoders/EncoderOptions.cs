@@ -33,15 +33,30 @@ public sealed class EncoderOptions
     /// <summary>On the CPU, a model of at most this many million multiply-adds per canvas runs one batch per core, each
     /// with one operator thread and no spinning, in place of <see cref="Workers"/>, <see cref="IntraOpThreads"/> and
     /// <see cref="AllowSpinning"/>: for such a model two operator threads mostly wait for each other (the bundled
-    /// 61-million model serves 22-38% more canvases a second this way, docs/benchmarks.md). 0 turns it off; Ti/16 at
-    /// 224 px is about 1,200, and keeps the settings as given.</summary>
+    /// 61-million model serves 22-38% more canvases a second this way, docs/benchmarks.md). 0 turns it off (every model
+    /// is then large: <see cref="LargeModelCpuMaxBatch"/>); Ti/16 at 224 px is about 1,200, and is large.</summary>
     [Range(0, 1_000_000)] public int SmallModelMegaMultiplyAdds { get; set; } = 200;
 
-    /// <summary>The settings a session for <paramref name="architecture"/> runs with: these, or for a small model on the CPU
-    /// (<see cref="SmallModelMegaMultiplyAdds"/>) one single-threaded worker per core without spinning.</summary>
+    /// <summary>On the CPU, a model above <see cref="SmallModelMegaMultiplyAdds"/> runs calls of at most this many canvases
+    /// (or <see cref="MaxBatch"/>, where that is smaller); canvases queued past it go into the next call at once. On two
+    /// cores S/16 int8 ran 15-25% slower a canvas in calls of 16 than of 1 or 2 (its activations outgrow the caches), and
+    /// the service at saturation served 16-33% more canvases a second with calls of at most 2 (docs/benchmarks.md,
+    /// 2026-12-07). 0 keeps <see cref="MaxBatch"/> for every model; on CUDA <see cref="MaxBatch"/> always holds.</summary>
+    [Range(0, 1024)] public int LargeModelCpuMaxBatch { get; set; } = 2;
+
+    /// <summary>The settings a session for <paramref name="architecture"/> runs with: these, or on the CPU for a small model
+    /// (<see cref="SmallModelMegaMultiplyAdds"/>) one single-threaded worker per core without spinning, and for a larger
+    /// one calls of at most <see cref="LargeModelCpuMaxBatch"/> canvases.</summary>
     public EncoderOptions For(VitArchitecture architecture, bool onCpu, int cores)
     {
-        if (!onCpu || architecture.MultiplyAddsPerCanvas() > SmallModelMegaMultiplyAdds * 1_000_000L) return this;
+        if (!onCpu) return this;
+        if (architecture.MultiplyAddsPerCanvas() > SmallModelMegaMultiplyAdds * 1_000_000L)
+        {
+            if (LargeModelCpuMaxBatch == 0 || LargeModelCpuMaxBatch >= MaxBatch) return this;
+            var large = (EncoderOptions)MemberwiseClone();
+            large.MaxBatch = LargeModelCpuMaxBatch;
+            return large;
+        }
         var small = (EncoderOptions)MemberwiseClone();
         small.Workers = Math.Clamp(cores, 1, 64);
         small.IntraOpThreads = 1;

@@ -40,7 +40,7 @@ public sealed class EncoderTests : IDisposable
     public async Task Without_a_wait_a_lone_canvas_runs_at_once_and_canvases_that_queue_meanwhile_share_the_next_batch()
     {
         var model = Model(new VitArchitecture(64, 2, 2, 128, 8, 64, PoolType.Map, 32));
-        await using var encoder = Encoder.Create(model, new EncoderOptions { UseCuda = false, MaxBatch = 16, MaxWaitMilliseconds = 0, Workers = 1, SmallModelMegaMultiplyAdds = 0 }, NullLogger.Instance);
+        await using var encoder = Encoder.Create(model, new EncoderOptions { UseCuda = false, MaxBatch = 16, MaxWaitMilliseconds = 0, Workers = 1, SmallModelMegaMultiplyAdds = 0, LargeModelCpuMaxBatch = 0 }, NullLogger.Instance);
         var canvases = ConversionParityTests.RandomImages(12, 64, seed: 2);
         var expected = encoder.Run(canvases);
         long batchesBefore = encoder.BatchesRun;
@@ -54,7 +54,7 @@ public sealed class EncoderTests : IDisposable
     }
 
     [Fact]
-    public void A_small_model_on_the_cpu_runs_one_single_threaded_worker_per_core()
+    public void A_small_model_on_the_cpu_runs_one_single_threaded_worker_per_core_and_a_large_one_small_calls()
     {
         var mini = new VitArchitecture(128, 4, 4, 512, 16, 128, PoolType.Map, null);     // the bundled model: about 61 M
         var ti16 = new VitArchitecture(192, 12, 3, 768, 16, 224, PoolType.Map, null);    // about 1,216 M
@@ -65,10 +65,17 @@ public sealed class EncoderTests : IDisposable
         var small = given.For(mini, onCpu: true, cores: 4);
         Assert.Equal((4, 1, false, 8), (small.Workers, small.IntraOpThreads, small.AllowSpinning, small.MaxBatch));
         Assert.Equal((1, 0, true), (given.Workers, given.IntraOpThreads, given.AllowSpinning)); // the configured options stay as they are
-        Assert.Same(given, given.For(ti16, onCpu: true, cores: 4));
+        var large = given.For(ti16, onCpu: true, cores: 4);                              // calls of at most LargeModelCpuMaxBatch (2)
+        Assert.Equal((1, 0, true, 2), (large.Workers, large.IntraOpThreads, large.AllowSpinning, large.MaxBatch));
+        Assert.Equal(8, given.MaxBatch);
         Assert.Same(given, given.For(mini, onCpu: false, cores: 4));                      // CUDA: as configured
-        var off = new EncoderOptions { SmallModelMegaMultiplyAdds = 0 };
+        Assert.Same(given, given.For(ti16, onCpu: false, cores: 4));
+        var uncapped = new EncoderOptions { MaxBatch = 8, LargeModelCpuMaxBatch = 0 };
+        Assert.Same(uncapped, uncapped.For(ti16, onCpu: true, cores: 4));
+        var off = new EncoderOptions { SmallModelMegaMultiplyAdds = 0, LargeModelCpuMaxBatch = 0 };
         Assert.Same(off, off.For(mini, onCpu: true, cores: 4));
+        var smallCap = new EncoderOptions { MaxBatch = 2, LargeModelCpuMaxBatch = 4 };   // MaxBatch smaller: it holds
+        Assert.Same(smallCap, smallCap.For(ti16, onCpu: true, cores: 4));
         Assert.Equal(64, given.For(mini, onCpu: true, cores: 200).Workers);
     }
 

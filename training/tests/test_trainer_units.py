@@ -658,6 +658,39 @@ def test_averaged_states_are_the_weighted_mean_and_resume():
         assert r.returncode != 0 and "head_hidden" in r.stdout and not os.path.exists(os.path.join(d, "bad")), r.stdout
 
 
+def test_a_grown_state_computes_what_it_grew_from_and_trains_its_new_blocks():
+    """training/grow_state.py: identity blocks inserted between the trained ones leave every embedding as it was; the
+    trainer goes on from the grown state at the new depth and moves the new blocks; a depth that is not more is refused."""
+    from clippo.export import load_npz
+    with tempfile.TemporaryDirectory() as d:
+        a, grown, b = os.path.join(d, "a"), os.path.join(d, "grown"), os.path.join(d, "b")
+        _train(a, 10, "--schedule", "constant", "--stage", "one")
+        tool = [sys.executable, os.path.join(REPO, "training", "grow_state.py")]
+        r = subprocess.run(tool + [a, "--depth", "4", "--out", grown], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout
+        old, new = load_npz(os.path.join(a, "ckpt.npz")), load_npz(os.path.join(grown, "ckpt.npz"))
+        assert old.cfg.depth == 2 and new.cfg.depth == 4
+        x = torch.rand(3, old.cfg.image, old.cfg.image, 3) * 2 - 1  # NHWC
+        with torch.no_grad():
+            e_old, e_new = old(x)[0], new(x)[0]
+        assert torch.allclose(e_old, e_new, atol=1e-5), (e_old - e_new).abs().max()
+        # The new blocks (after each trained one: positions 1 and 3) are not copies of the trained ones.
+        assert not torch.equal(new.blocks[1].attn.query.weight, old.blocks[0].attn.query.weight)
+        assert torch.count_nonzero(new.blocks[1].attn.out.weight) == 0 and torch.count_nonzero(new.blocks[3].mlp.fc2.weight) == 0
+        st = json.load(open(os.path.join(grown, "stage.json")))
+        sa = json.load(open(os.path.join(a, "stage.json")))
+        assert st["config"]["depth"] == 4 and st["global_step"] == sa["global_step"]
+        assert st["stages"][-1]["event"] == "grow" and st["stages"][-1]["new_blocks"] == [1, 3]
+        for n in ("heads.npz", "aux_heads.npz"):
+            assert open(os.path.join(grown, n), "rb").read() == open(os.path.join(a, n), "rb").read()
+        resumed = _train(b, 10, "--resume", grown, "--schedule", "constant", "--rewarm", "5")
+        assert resumed["global_step_start"] == sa["global_step"]
+        trained = load_npz(os.path.join(b, "ckpt.npz"))
+        assert trained.cfg.depth == 4 and torch.count_nonzero(trained.blocks[1].attn.out.weight) > 0
+        r = subprocess.run(tool + [a, "--depth", "2", "--out", os.path.join(d, "bad")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        assert r.returncode != 0 and "not more than the state's depth 2" in r.stdout and not os.path.exists(os.path.join(d, "bad")), r.stdout
+
+
 def test_log_phases_averages_equal_parts_of_a_run():
     """training/log_phases.py: the mean of a logged field over equal parts of the lines that carry it."""
     with tempfile.TemporaryDirectory() as d:
