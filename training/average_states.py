@@ -23,7 +23,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clippo.export import atomic_savez, state_checkpoint  # noqa: E402
+from clippo.export import atomic_savez, atomic_write_json, state_checkpoint  # noqa: E402
 
 FILES = ("ckpt.npz", "heads.npz", "aux_heads.npz")
 
@@ -121,10 +121,7 @@ def main(argv=None) -> int:
     os.makedirs(a.out, exist_ok=True)
     for name, arrays in results.items():
         atomic_savez(os.path.join(a.out, name), arrays)
-    tmp = os.path.join(a.out, "stage.json.partial")
-    with open(tmp, "w") as f:
-        json.dump(out_stage, f, indent=1)
-    os.replace(tmp, os.path.join(a.out, "stage.json"))
+    atomic_write_json(os.path.join(a.out, "stage.json"), out_stage)
     print(f"{a.out}: the mean of {len(a.states)} states (weights {', '.join(f'{w:.3g}' for w in weights)}), "
           f"{sum(len(v) for v in results.values())} tensors, global step {out_stage['global_step']}")
     return 0

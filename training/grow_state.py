@@ -25,7 +25,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clippo.export import export_npz, load_npz, state_checkpoint  # noqa: E402
+from clippo.export import atomic_write_json, export_npz, load_npz, state_checkpoint  # noqa: E402
 from clippo.model import ClippoViT  # noqa: E402
 
 
@@ -108,10 +108,7 @@ def main(argv=None) -> int:
     stage["stages"] = list(stage.get("stages", [])) + [{
         "event": "grow", "stage": "grow", "state": os.path.normpath(a.state), "from_depth": d, "depth": a.depth,
         "new_blocks": positions, "after": after, "seed": a.seed, "global_step": stage.get("global_step")}]
-    tmp = os.path.join(a.out, "stage.json.partial")
-    with open(tmp, "w") as f:
-        json.dump(stage, f, indent=1)
-    os.replace(tmp, os.path.join(a.out, "stage.json"))
+    atomic_write_json(os.path.join(a.out, "stage.json"), stage)
     print(f"{a.out}: depth {d} -> {a.depth} (new identity blocks at {', '.join(map(str, positions))}), "
           f"{old.num_params() / 1e6:.2f}M -> {new.num_params() / 1e6:.2f}M parameters, global step {stage.get('global_step')}")
     return 0

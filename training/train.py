@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clippo.data import ShardFile, ShardLoader, StreamLoader, to_device, LoaderError  # noqa: E402
-from clippo.export import export_heads, export_npz, load_npz, config_from_npz, state_checkpoint  # noqa: E402
+from clippo.export import atomic_write_json, export_heads, export_npz, load_npz, config_from_npz, state_checkpoint  # noqa: E402
 from clippo.model import CONFIGS, POSEMBS, ClippoViT, ViTConfig, get_config, sincos2d_posemb  # noqa: E402
 
 T0 = time.monotonic()
@@ -499,10 +499,7 @@ def write_stage_file(path, info, head_scale, logit_bias):
     """stage.json: the counters and history a resume needs beside ckpt.npz and heads.npz (no tensors but the bias)."""
     keep = {k: v for k, v in info.items() if k != "rng"}
     keep.update({"format": 1, "head_input_scale": head_scale, "logit_bias": float(logit_bias.detach().cpu().reshape(-1)[0])})
-    tmp = path + ".partial"
-    with open(tmp, "w") as f:
-        json.dump(keep, f, indent=1, default=float)
-    os.replace(tmp, path)
+    atomic_write_json(path, keep, default=float)
 
 
 def load_light_state(folder):

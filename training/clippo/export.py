@@ -7,6 +7,7 @@ checkpoint, or one of ours) back into a ClippoViT.
 from __future__ import annotations
 
 import io
+import json
 import os
 import zipfile
 from typing import Dict, Optional
@@ -86,6 +87,14 @@ def atomic_savez(path: str, arrays: Dict[str, np.ndarray]):
         np.savez(f, **arrays)
         f.flush()
         os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: str, obj, **dump_args):
+    """json.dump to a temporary name beside PATH, renamed into place (a reader never sees half a file)."""
+    tmp = f"{path}.partial-{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1, **dump_args)
     os.replace(tmp, path)
 
 
