@@ -39,8 +39,8 @@ public sealed class EncoderOptions
 
     /// <summary>On the CPU, a model above <see cref="SmallModelMegaMultiplyAdds"/> runs calls of at most this many canvases
     /// (or <see cref="MaxBatch"/>, where that is smaller); canvases queued past it go into the next call at once. On two
-    /// cores S/16 int8 ran 15-25% slower a canvas in calls of 16 than of 1 or 2 (its activations outgrow the caches), and
-    /// the service at saturation served 16-33% more canvases a second with calls of at most 2 (docs/benchmarks.md,
+    /// cores S/16 int8 ran 14-27% slower a canvas in calls of 16 than of 1 or 2 (its activations likely outgrow the caches), and
+    /// the service at saturation served 13-33% more canvases a second with calls of at most 2 (docs/benchmarks.md,
     /// 2026-12-07). 0 keeps <see cref="MaxBatch"/> for every model; on CUDA <see cref="MaxBatch"/> always holds.</summary>
     [Range(0, 1024)] public int LargeModelCpuMaxBatch { get; set; } = 2;
 

@@ -91,10 +91,13 @@ def atomic_savez(path: str, arrays: Dict[str, np.ndarray]):
 
 
 def atomic_write_json(path: str, obj, **dump_args):
-    """json.dump to a temporary name beside PATH, renamed into place (a reader never sees half a file)."""
+    """json.dump to a temporary name beside PATH, synced and renamed into place, as atomic_savez (a resume never reads
+    half a stage.json)."""
     tmp = f"{path}.partial-{os.getpid()}"
     with open(tmp, "w") as f:
         json.dump(obj, f, indent=1, **dump_args)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
