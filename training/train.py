@@ -129,6 +129,17 @@ def parse_args(argv=None):
     ap.add_argument("--distill-vqa", choices=["on", "off"], default="on",
                     help="with --teacher: also distil the VQA canvases (on), or leave them to the VQA, question and position "
                          "losses (off), so that a teacher blind to positions does not pull a spatial answer out of them")
+    ap.add_argument("--distill-answers", type=float, default=0.0,
+                    help="with --teacher: weight of answer distillation on the VQA canvases whose question type is in "
+                         "--distill-answer-types: the student's VQA head, on its own embedding, should give the answer "
+                         "distribution the teacher's VQA head gives on the teacher's embedding (KL divergence at "
+                         "--distill-temperature, times its square), beside the true answer's cross-entropy. 0 = off. "
+                         "With --distill-weight 0 the teacher sees only those canvases")
+    ap.add_argument("--distill-answer-types", default="count,color,shape,exists",
+                    help="question types whose answers are distilled (of count, color, shape, exists, spatial; the default "
+                         "leaves out spatial, which a teacher blind to positions answers at chance)")
+    ap.add_argument("--distill-temperature", type=float, default=2.0,
+                    help="temperature of the answer distillation: both heads' logits are divided by it")
     ap.add_argument("--teacher-heads", action="store_true",
                     help="with --teacher, for a new model: start the VQA and pair heads (and the training-only heads whose "
                          "shapes match) from the teacher's, which read an embedding the distillation makes like the teacher's")
@@ -156,6 +167,16 @@ def parse_args(argv=None):
         ap.error("give exactly one of --generator or --data")
     if a.teacher_heads and not a.teacher:
         ap.error("--teacher-heads needs --teacher")
+    if a.distill_answers > 0 and not a.teacher:
+        ap.error("--distill-answers needs --teacher")
+    if a.distill_temperature <= 0:
+        ap.error("--distill-temperature must be positive")
+    names = [t.strip() for t in a.distill_answer_types.split(",") if t.strip()]
+    unknown = [t for t in names if t not in QUESTION_TYPES]
+    if unknown or not names:
+        ap.error(f"--distill-answer-types: unknown type(s) {', '.join(unknown) or '(none given)'}; "
+                 f"use some of {', '.join(QUESTION_TYPES)}")
+    a.distill_answer_type_ids = sorted({QUESTION_TYPES.index(t) for t in names})
     return a
 
 
@@ -546,6 +567,19 @@ def distill_loss(student, teacher, scale):
     return F.kl_div(logp, target, reduction="batchmean")
 
 
+# The generator's question type codes (record header byte 3; docs/generator-format.md).
+QUESTION_TYPES = ("count", "color", "shape", "exists", "spatial")
+
+
+def answer_distill_loss(student_logits, teacher_logits, temperature):
+    """Knowledge distillation of answers (Hinton et al.): KL divergence of the student's answer distribution to the
+    teacher's, both at `temperature`, times its square so that the gradient's size does not depend on it."""
+    t = temperature
+    target = F.softmax(teacher_logits / t, dim=1)
+    logp = F.log_softmax(student_logits / t, dim=1)
+    return F.kl_div(logp, target, reduction="batchmean") * (t * t)
+
+
 def load_teacher(path, cfg, head_hidden, device):
     """The frozen teacher of --teacher (from its exported files) and its heads' state, checked against the student."""
     folder = path if os.path.isdir(path) else os.path.dirname(path)
@@ -563,7 +597,7 @@ def load_teacher(path, cfg, head_hidden, device):
         p.requires_grad_(False)
     if int(st.get("head_hidden", 0)) != head_hidden:
         st["heads"] = {k: v for k, v in st["heads"].items() if not k.startswith(("vqa.", "pair."))}
-    return teacher, st["heads"]
+    return teacher, st["heads"], float(st.get("head_input_scale", 1.0))
 
 
 def load_state(path):
@@ -721,8 +755,9 @@ def main(argv=None):
         # The sigmoid loss's learned bias (SigLIP's init -10); present whatever the loss, so a state resumes either way.
         logit_bias = nn.Parameter(torch.full((1,), -10.0))
         teacher = None
+        teacher_vqa = None
         if args.teacher:
-            teacher, teacher_heads = load_teacher(args.teacher, cfg, head_hidden, device)
+            teacher, teacher_heads, teacher_head_scale = load_teacher(args.teacher, cfg, head_hidden, device)
             teacher_scale = args.distill_scale or float(teacher.t.exp().clamp(max=100.0))
             if args.teacher_heads and not resume:
                 have = heads.state_dict()
@@ -730,8 +765,25 @@ def main(argv=None):
                 heads.load_state_dict(took, strict=False)
                 print(f"--teacher-heads: {len(took)} head tensors from the teacher "
                       f"({', '.join(sorted({k.split('.')[0] for k in took})) or 'none'})", flush=True)
+            teacher_vqa = None
+            if args.distill_answers > 0:
+                tv = {k[len("vqa."):]: v for k, v in teacher_heads.items() if k.startswith("vqa.")}
+                if not tv or "vqa" not in heads:
+                    raise SystemExit(f"--distill-answers: {args.teacher} has no VQA head of the student's shape "
+                                     f"(hidden {head_hidden}), or the stream has no VQA records")
+                teacher_vqa = make_head(cfg.embed_dim, header.vqa_classes, head_hidden)
+                try:
+                    teacher_vqa.load_state_dict(tv)
+                except RuntimeError as err:
+                    raise SystemExit(f"--distill-answers: the teacher's VQA head does not fit the stream's "
+                                     f"{header.vqa_classes} answers: {err}")
+                teacher_vqa.to(device).eval()
+                for p in teacher_vqa.parameters():
+                    p.requires_grad_(False)
             print(f"--teacher {args.teacher}: {teacher.num_params() / 1e6:.2f}M parameters, distillation weight "
-                  f"{args.distill_weight} at scale {teacher_scale:.1f}, VQA canvases {'distilled' if args.distill_vqa == 'on' else 'left out'}", flush=True)
+                  f"{args.distill_weight} at scale {teacher_scale:.1f}, VQA canvases {'distilled' if args.distill_vqa == 'on' else 'left out'}"
+                  + (f"; answers of {args.distill_answer_types} distilled at weight {args.distill_answers:g}, temperature "
+                     f"{args.distill_temperature:g}" if teacher_vqa is not None else ""), flush=True)
         if resume:
             # A state from before a training-only head existed, or had fewer outputs: that head starts afresh, and as its
             # optimizer moments do not fit, the run goes on as after a resume without optimizer state (--rewarm).
@@ -895,15 +947,24 @@ def main(argv=None):
                 loss_o, acc_o = order_loss(heads["order"](emb[2 * n:2 * n + nv] * ATTRIBUTE_SCALE), db.vqa_labels, db.vqa_subjects,
                                            header.vqa_classes - 2)
             loss_d = zero
-            if teacher is not None:
+            if teacher is not None and args.distill_weight > 0:
                 # Every canvas but, with --distill-vqa off, the VQA canvases.
                 keep = slice(None) if args.distill_vqa == "on" or not nv else torch.cat(
                     [torch.arange(2 * n, device=emb.device), torch.arange(2 * n + nv, emb.shape[0], device=emb.device)])
                 with torch.no_grad(), autocast():
                     t_emb, _, _ = teacher(db.images[keep])
                 loss_d = distill_loss(emb[keep], t_emb.float(), teacher_scale)
+            loss_k = zero
+            if teacher_vqa is not None and lv is not None:
+                pick = torch.isin(db.vqa_types, torch.tensor(args.distill_answer_type_ids, device=emb.device))
+                if bool(pick.any()):
+                    with torch.no_grad(), autocast():
+                        t_emb, _, _ = teacher(db.images[2 * n:2 * n + nv][pick])
+                        t_logits = teacher_vqa(t_emb.float() * teacher_head_scale)
+                    loss_k = answer_distill_loss(lv[pick], t_logits.float(), args.distill_temperature)
             loss = (loss_c + args.vqa_weight * loss_v + args.pair_weight * loss_p + args.attribute_weight * loss_a + args.question_weight * loss_q
-                    + args.position_weight * loss_w + args.order_weight * loss_o + args.distill_weight * loss_d)
+                    + args.position_weight * loss_w + args.order_weight * loss_o + args.distill_weight * loss_d
+                    + args.distill_answers * loss_k)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gnorm = torch.nn.utils.clip_grad_norm_(params, args.clip if args.clip > 0 else float("inf"))
@@ -918,7 +979,7 @@ def main(argv=None):
                 with torch.no_grad():
                     rec = {"step": step, "global_step": g0 + step, "elapsed": round(time.monotonic() - T0, 2), "lr": lr,
                            "loss": loss.item(), "loss_contrast": loss_c.item(), "loss_vqa": loss_v.item(),
-                           "loss_pair": loss_p.item(), "loss_attributes": loss_a.item(), "loss_question": loss_q.item(), "loss_distill": loss_d.item(), "temperature": scale.item(), "grad_norm": float(gnorm),
+                           "loss_pair": loss_p.item(), "loss_attributes": loss_a.item(), "loss_question": loss_q.item(), "loss_distill": loss_d.item(), "loss_distill_answers": loss_k.item(), "temperature": scale.item(), "grad_norm": float(gnorm),
                            "batch_pairs": n, "ln_pairs": math.log(n) if n else 0.0,
                            "same_content_pairs": int(same.sum()) // 2 if same is not None else 0}
                     if args.loss == "sigmoid":
@@ -973,7 +1034,7 @@ def main(argv=None):
                 last = rec
                 log(rec, f"step {g0 + step:6d} {rec['elapsed']:7.1f}s lr {lr:.2e} loss {rec['loss']:.4f} "
                          f"(c {rec['loss_contrast']:.4f}/ln {rec['ln_pairs']:.2f} vqa {rec['loss_vqa']:.3f} "
-                         f"pair {rec['loss_pair']:.3f}{f' distil {loss_d.item():.3f}' if teacher is not None else ''}) T {rec['temperature']:.2f} "
+                         f"pair {rec['loss_pair']:.3f}{f' distil {loss_d.item():.3f}' if teacher is not None and args.distill_weight > 0 else ''}{f' answers {loss_k.item():.3f}' if teacher_vqa is not None else ''}) T {rec['temperature']:.2f} "
                          f"acc {rec.get('acc_a2b', 0):.2f}/{rec.get('acc_b2a', 0):.2f} vqa {rec.get('acc_vqa', 0):.2f} "
                          f"pair {rec.get('acc_pair', 0):.2f} | {rec['pairs_per_s']:.1f} rec/s "
                          f"{rec['images_per_s']:.1f} img/s wait {rec['data_wait_frac']:.2f}")
