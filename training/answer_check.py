@@ -3,7 +3,7 @@
 VQA head's confusion matrix (true answer by predicted answer) and its accuracy by the number of objects in the scene
 and by the size of the object the question is about, for each training state given.
 
-  /usr/bin/python3 training/answer_check.py training/state/clippo-mini128-gpu-v9 training/state/clippo-mini128-sincos-18 \
+  /usr/bin/python3 training/answer_check.py training/state/clippo-mini128-gpu-v9 training/state/clippo-mini128-sincos-20 \
       --type shape [--world "--objects 1-5 --emoji-share 0.1 --caption-styles list,sentence,relation,word"] [--count 1500]
 
 Each state folder holds ckpt.npz and heads.npz (training/state/ID, or a run's stage folder). The records come from

@@ -41,8 +41,8 @@ BATCH=${BATCH:-256}; LR=${LR:-4e-4}; SEED=${SEED:-9}; WORKERS=${WORKERS:-14}; SI
 # TRAIN_EXTRA="--posemb sincos2d" (the resumed model's learned position embedding replaced by the fixed 2D sine-cosine one),
 # or TRAIN_EXTRA="--position-weight 10 --order-weight 10" (which of the two objects a spatial question names comes first:
 # with it the sincos lineage learnt spatial answers on the CPU, training/README.md, "The order of the two objects").
-# The lineage's next GPU stage (training/README.md, "Batches of 256 on the CPU too", "Stages 15 and 16" and "Stage 17"), from
-# dist/state = training/state/clippo-mini128-sincos-18 (or, for more capacity where records are cheap, that state grown
+# The lineage's next GPU stage (training/README.md, "Batches of 256 on the CPU too", "Stages 15 and 16", "Stage 17" and "Stages 19 and 20"), from
+# dist/state = training/state/clippo-mini128-sincos-20 (or, for more capacity where records are cheap, that state grown
 # with training/grow_state.py --depth 6, which tied it on the CPU in equal time on 27% fewer records), which keeps both
 # weights in its stage.json (batch 256 is this
 # script's default, and won on the CPU as well; a peak of 2e-4, not 4e-4: on the CPU re-warming the annealed state to

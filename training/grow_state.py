@@ -5,7 +5,7 @@ adds nothing to the residual stream until training moves them). The grown state 
 as any other (the trainer rebuilds the optimizer's moments, as after every resume from exported files); its first
 steps start from the trained model's own answers instead of from nothing.
 
-  /usr/bin/python3 training/grow_state.py training/state/clippo-mini128-sincos-18 --depth 6 --out runs/grown6 \
+  /usr/bin/python3 training/grow_state.py training/state/clippo-mini128-sincos-20 --depth 6 --out runs/grown6 \
       [--after 1,3] [--seed 0]
 
 By default the new blocks are spread evenly (4 -> 6 puts one after block 1 and one after block 3); --after names the
