@@ -765,7 +765,6 @@ def main(argv=None):
                 heads.load_state_dict(took, strict=False)
                 print(f"--teacher-heads: {len(took)} head tensors from the teacher "
                       f"({', '.join(sorted({k.split('.')[0] for k in took})) or 'none'})", flush=True)
-            teacher_vqa = None
             if args.distill_answers > 0:
                 tv = {k[len("vqa."):]: v for k, v in teacher_heads.items() if k.startswith("vqa.")}
                 if not tv or "vqa" not in heads:
@@ -780,6 +779,7 @@ def main(argv=None):
                 teacher_vqa.to(device).eval()
                 for p in teacher_vqa.parameters():
                     p.requires_grad_(False)
+                answer_types = torch.tensor(args.distill_answer_type_ids, device=device)
             print(f"--teacher {args.teacher}: {teacher.num_params() / 1e6:.2f}M parameters, distillation weight "
                   f"{args.distill_weight} at scale {teacher_scale:.1f}, VQA canvases {'distilled' if args.distill_vqa == 'on' else 'left out'}"
                   + (f"; answers of {args.distill_answer_types} distilled at weight {args.distill_answers:g}, temperature "
@@ -956,7 +956,7 @@ def main(argv=None):
                 loss_d = distill_loss(emb[keep], t_emb.float(), teacher_scale)
             loss_k = zero
             if teacher_vqa is not None and lv is not None:
-                pick = torch.isin(db.vqa_types, torch.tensor(args.distill_answer_type_ids, device=emb.device))
+                pick = torch.isin(db.vqa_types, answer_types)
                 if bool(pick.any()):
                     with torch.no_grad(), autocast():
                         t_emb, _, _ = teacher(db.images[2 * n:2 * n + nv][pick])

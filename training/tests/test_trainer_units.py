@@ -536,17 +536,17 @@ def test_answer_distillation_brings_the_students_answers_to_the_teachers():
         assert db.n_vqa == 200
 
         def embed(folder):
-            st = train.load_light_state(folder)
-            cfg = train.ViTConfig(**st["config"])
-            model = train.ClippoViT(cfg)
-            model.load_state_dict(st["model"])
+            """The exported checkpoint's embeddings of the held-out canvases (L2-normalised, as heads.npz reads them)."""
+            ckpt = os.path.join(folder, "ckpt.npz")
+            model = train.ClippoViT(train.config_from_npz(ckpt))
+            train.load_npz(ckpt, model)
             model.eval()
             with torch.no_grad():
-                return model(db.images)[0].numpy() * float(st["head_input_scale"]), st, cfg
+                return model(db.images)[0].numpy()
 
         # A teacher whose answers vary with the canvas (this tiny one's own VQA head gives one answer to all, and its
         # embeddings lie close to their mean): a VQA head drawn at random that reads each embedding's offset from the mean.
-        e, _, _ = embed(t)
+        e = embed(t)
         path = os.path.join(t, "heads.npz")
         with np.load(path) as z:
             heads = {k: z[k] for k in z.files}
@@ -570,15 +570,15 @@ def test_answer_distillation_brings_the_students_answers_to_the_teachers():
         first, last = log[0]["loss_distill_answers"], np.mean([r["loss_distill_answers"] for r in log[-3:]])
         assert first > 0.0 and last < 0.5 * first, (first, last)  # 0.60 to 0.20 measured
 
-        # The exported heads: on held-out VQA canvases the student now gives the teacher's answers.
+        # The exported heads, computed as the service computes them: on held-out VQA canvases the student now gives the
+        # teacher's answers.
+        from clippo.export import head_logits
         answers = []
         for folder in (t, s0, s):
-            e, st, cfg = embed(folder)
-            head = train.make_head(cfg.embed_dim, st["vqa_classes"], 8)
-            head.load_state_dict({k[len("vqa."):]: v for k, v in st["heads"].items() if k.startswith("vqa.")})
-            with torch.no_grad():
-                answers.append(head(torch.from_numpy(e)).argmax(-1))
+            with np.load(os.path.join(folder, "heads.npz")) as heads:
+                answers.append(torch.from_numpy(head_logits(heads, "vqa", embed(folder)).argmax(-1)))
         before, after = (float((answers[0] == a).float().mean()) for a in answers[1:])
+        print(f"answer distillation: loss {first:.2f} -> {last:.2f}, share of the teacher's answers {before:.2f} -> {after:.2f}", flush=True)
         assert int((answers[0].bincount(minlength=9) >= 10).sum()) >= 3  # the teacher answers at least three ways
         # The teacher's answers are a random function of its embedding; the student gave 0.39 of them as it started
         # (the teacher's encoder, its own heads) and 0.73 after 80 steps, measured.
